@@ -1,0 +1,242 @@
+// A telemetry schema compiled once into per-device-type plans: for every column a coercer that
+// turns whatever the JSON looked like into the declared type (or says why it cannot), and the
+// escaped line-protocol text of its key. The validator and the line-protocol encoder both run
+// these plans, so a value is judged and typed the same way wherever it goes.
+
+import { escapeKeyOrTagValue, escapeMeasurement } from './lp-escape';
+import { ReadingError } from './reading-error';
+import { ColumnSpec, FORBIDDEN_KEYS, TelemetrySchema, ValueType } from './schema';
+import { describeType, quote } from './describe';
+
+export type Coercer = (v: unknown) => unknown;
+
+export interface CompiledColumn {
+  key: string;
+  spec: ColumnSpec;
+  /** The declared-type value, or a ReadingError. Never mutates. */
+  coerce: Coercer;
+  /** Line-protocol text before the value: `,key=` for tags, `key=` for fields. */
+  lpPrefix: string;
+}
+
+export interface CompiledDeviceType {
+  name: string;
+  columns: CompiledColumn[];
+  /** Tags in the byte order InfluxDB sorts them in. */
+  tags: CompiledColumn[];
+  fields: CompiledColumn[];
+  declared: Set<string>;
+}
+
+export interface CompiledSchema {
+  schema: TelemetrySchema;
+  measurementLp: string;
+  deviceTypes: Map<string, CompiledDeviceType>;
+  /** The plan for this reading's device type (inferred when unlisted and the schema allows it). */
+  planFor(reading: Record<string, unknown>): CompiledDeviceType | ReadingError;
+}
+
+const compiledCache = new WeakMap<TelemetrySchema, CompiledSchema>();
+
+export function compileSchema(schema: TelemetrySchema): CompiledSchema {
+  let c = compiledCache.get(schema);
+  if (!c) {
+    c = build(schema);
+    compiledCache.set(schema, c);
+  }
+  return c;
+}
+
+function build(schema: TelemetrySchema): CompiledSchema {
+  const deviceTypes = new Map<string, CompiledDeviceType>();
+  for (const [name, spec] of Object.entries(schema.deviceTypes)) {
+    deviceTypes.set(name, compileDeviceType(name, spec.columns, schema));
+  }
+  const inferredTags = new Set(schema.inferredTags);
+  const inferredCache = new Map<string, CompiledDeviceType>();
+  const dtKey = schema.deviceTypeKey;
+  const known = [...deviceTypes.keys()].join(', ') || 'none';
+
+  function infer(reading: Record<string, unknown>, deviceType: string): CompiledDeviceType | ReadingError {
+      const columns: Record<string, ColumnSpec> = Object.create(null);
+      let signature = deviceType;
+      for (const key in reading) {
+        if (key === schema.timestampKey) continue;
+        if (FORBIDDEN_KEYS.has(key)) return new ReadingError('forbidden_key', `the key '${key}' is not accepted in a reading`, key);
+        const v = reading[key];
+        if (v === null || v === undefined) continue;
+        let spec: ColumnSpec;
+        if (inferredTags.has(key)) spec = { kind: 'tag', type: 'string', required: false };
+        else if (typeof v === 'number' || typeof v === 'bigint') spec = { kind: 'field', type: 'float', required: false };
+        else if (typeof v === 'boolean') spec = { kind: 'field', type: 'boolean', required: false };
+        else if (typeof v === 'string') spec = { kind: 'field', type: 'string', required: false };
+        else return new ReadingError('nested_value', `'${key}' is ${describeType(v)}; only numbers, booleans and strings can be stored`, key);
+        columns[key] = spec;
+        signature += `\u0000${key}\u0000${spec.type}`;
+      }
+      // Readings of one unknown type mostly share their keys: reuse the plan.
+      let plan = inferredCache.get(signature);
+      if (!plan) {
+        plan = compileDeviceType(deviceType, columns, schema);
+        if (inferredCache.size > 1000) inferredCache.clear();
+        inferredCache.set(signature, plan);
+      }
+      return plan;
+  }
+
+  return {
+    schema,
+    measurementLp: escapeMeasurement(schema.measurement),
+    deviceTypes,
+    planFor(reading) {
+      const dt = reading[dtKey];
+      if (typeof dt === 'string') {
+        const plan = deviceTypes.get(dt);
+        if (plan) return plan;
+        if (dt === '') return new ReadingError('missing_device_type', `'${dtKey}' is empty; it says which device type the reading belongs to`, dtKey);
+        if (schema.unknownDeviceTypes === 'infer') return infer(reading, dt);
+        return new ReadingError(
+          'unknown_device_type',
+          `device type ${quote(dt)} is not in the schema (known: ${known}); add it to the telemetry-schema or let it infer unknown device types`,
+          dtKey,
+        );
+      }
+      if (dt === undefined || dt === null) {
+        return new ReadingError('missing_device_type', `the reading has no '${dtKey}', which says which device type it belongs to`, dtKey);
+      }
+      return new ReadingError('wrong_type', `'${dtKey}' must be a string, got ${describeType(dt)}`, dtKey);
+    },
+  };
+}
+
+function compileDeviceType(name: string, specs: Record<string, ColumnSpec>, schema: TelemetrySchema): CompiledDeviceType {
+  const columns: CompiledColumn[] = Object.entries(specs).map(([key, spec]) => ({
+    key,
+    spec,
+    coerce: coercerFor(key, spec, schema),
+    lpPrefix: spec.kind === 'tag' ? `,${escapeKeyOrTagValue(key)}=` : `${escapeKeyOrTagValue(key)}=`,
+  }));
+  const tags = columns.filter((c) => c.spec.kind === 'tag').sort((a, b) => compareBytes(a.key, b.key));
+  const fields = columns.filter((c) => c.spec.kind === 'field');
+  return { name, columns, tags, fields, declared: new Set(columns.map((c) => c.key)) };
+}
+
+function compareBytes(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const NUMERIC_RE = /^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
+// Control characters have no escape in line protocol; tags refuse all of them, string fields all
+// but tab. Surrogate code units are checked further for lone halves (invalid UTF-8 once encoded).
+// eslint-disable-next-line no-control-regex
+const TAG_SUSPECT = /[\u0000-\u001f\u007f\ud800-\udfff]/;
+// eslint-disable-next-line no-control-regex
+const STRING_SUSPECT = /[\u0000-\u0008\u000a-\u001f\u007f\ud800-\udfff]/;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+// eslint-disable-next-line no-control-regex
+const STRING_CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+
+function coercerFor(key: string, spec: ColumnSpec, schema: TelemetrySchema): Coercer {
+  if (spec.kind === 'tag') return tagCoercer(key, spec.maxLength ?? schema.maxTagLength);
+  const coerce = valueCoercer(key, spec.type, spec.maxLength ?? schema.maxStringLength);
+  if (spec.min === undefined && spec.max === undefined) return coerce;
+  const min = spec.min ?? -Infinity;
+  const max = spec.max ?? Infinity;
+  const unit = spec.unit ? ` ${spec.unit}` : '';
+  return (v) => {
+    const n = coerce(v);
+    if (typeof n === 'number' && (n < min || n > max)) {
+      return new ReadingError('out_of_range', `field '${key}' is ${n}${unit}, outside ${rangeText(spec)}${unit}`, key);
+    }
+    return n;
+  };
+}
+
+function rangeText(spec: ColumnSpec): string {
+  if (spec.min !== undefined && spec.max !== undefined) return `the range ${spec.min}..${spec.max}`;
+  return spec.min !== undefined ? `the minimum ${spec.min}` : `the maximum ${spec.max}`;
+}
+
+function valueCoercer(key: string, type: ValueType, maxLength: number): Coercer {
+  const wrong = (v: unknown, want: string) =>
+    typeof v === 'object'
+      ? new ReadingError('nested_value', `field '${key}' is ${describeType(v)}; it must be ${want}`, key)
+      : new ReadingError('wrong_type', `field '${key}' must be ${want}, got ${describeType(v)}`, key);
+  switch (type) {
+    case 'float':
+      return (v) => {
+        if (typeof v === 'number') {
+          return Number.isFinite(v) ? v : new ReadingError('not_finite', `field '${key}' is ${v}; only finite numbers can be stored`, key);
+        }
+        if (typeof v === 'string' && v.length < 64 && NUMERIC_RE.test(v)) return Number(v);
+        if (typeof v === 'bigint') return Number(v);
+        return wrong(v, 'a number');
+      };
+    case 'integer':
+      return (v) => {
+        let n: number;
+        if (typeof v === 'number') n = v;
+        else if (typeof v === 'string' && v.length < 64 && NUMERIC_RE.test(v)) n = Number(v);
+        else if (typeof v === 'bigint') n = Number(v);
+        else return wrong(v, 'a whole number');
+        if (!Number.isFinite(n)) return new ReadingError('not_finite', `field '${key}' is ${n}; only finite numbers can be stored`, key);
+        if (!Number.isInteger(n)) return new ReadingError('not_integer', `field '${key}' is ${n} but is declared integer`, key);
+        if (n > MAX_SAFE || n < -MAX_SAFE) {
+          return new ReadingError('out_of_range', `field '${key}' is beyond ±${MAX_SAFE}, where integers are no longer exact`, key);
+        }
+        return n;
+      };
+    case 'boolean':
+      return (v) => {
+        if (typeof v === 'boolean') return v;
+        if (v === 1 || v === 0) return v === 1;
+        if (typeof v === 'string') {
+          const t = v.trim().toLowerCase();
+          if (t === 'true' || t === '1') return true;
+          if (t === 'false' || t === '0') return false;
+        }
+        return wrong(v, 'true or false');
+      };
+    case 'string':
+      return (v) => {
+        let s: string;
+        if (typeof v === 'string') s = v;
+        else if (typeof v === 'number' && Number.isFinite(v)) s = String(v);
+        else if (typeof v === 'boolean' || typeof v === 'bigint') s = String(v);
+        else return wrong(v, 'a string');
+        if (s.length > maxLength) return new ReadingError('too_long', `field '${key}' is ${s.length} characters long; the limit is ${maxLength}`, key);
+        if (STRING_SUSPECT.test(s) && (STRING_CONTROL.test(s) || !isWellFormed(s))) {
+          return new ReadingError('invalid_characters', `field '${key}' contains a line break, control character or broken Unicode: ${quote(s)}`, key);
+        }
+        return s;
+      };
+  }
+}
+
+function tagCoercer(key: string, maxLength: number): Coercer {
+  return (v) => {
+    let s: string;
+    if (typeof v === 'string') s = v;
+    else if ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean' || typeof v === 'bigint') s = String(v);
+    else if (typeof v === 'object') return new ReadingError('nested_value', `tag '${key}' is ${describeType(v)}; it must be a string`, key);
+    else return new ReadingError('wrong_type', `tag '${key}' must be a string, got ${describeType(v)}`, key);
+    if (s.length === 0) return new ReadingError('empty_tag', `tag '${key}' is empty; InfluxDB cannot store an empty tag value`, key);
+    if (s.length > maxLength) return new ReadingError('too_long', `tag '${key}' is ${s.length} characters long; the limit is ${maxLength}`, key);
+    if (TAG_SUSPECT.test(s) && (CONTROL.test(s) || !isWellFormed(s))) {
+      return new ReadingError('invalid_characters', `tag '${key}' contains a line break, control character or broken Unicode: ${quote(s)}`, key);
+    }
+    return s;
+  };
+}
+
+function isWellFormed(s: string): boolean {
+  return (s as unknown as { isWellFormed(): boolean }).isWellFormed();
+}
+
+/** The first key of the reading that can never be accepted, if any. */
+export function forbiddenKeyOf(reading: object): string | undefined {
+  for (const k of FORBIDDEN_KEYS) if (Object.prototype.hasOwnProperty.call(reading, k)) return k;
+  return undefined;
+}

@@ -1,0 +1,125 @@
+// Checks one reading against its device type and coerces it to the declared types in place.
+// A refused reading is left exactly as it came: coercions are collected first and applied only
+// once every check has passed.
+
+import { CompiledSchema, forbiddenKeyOf } from './compiled-schema';
+import { describeType } from './describe';
+import { ReadingError } from './reading-error';
+import { Instant, formatIso, isCanonicalIso, parseTimestamp } from './timestamps';
+
+export interface ValidatorSettings {
+  /** A reading without a timestamp: stamped with its arrival time, or refused. */
+  missingTimestamp: 'now' | 'reject';
+  /** How far ahead of this machine's clock a timestamp may be (ms; 0 = no limit). */
+  maxFutureMs: number;
+  /** How far behind (ms; 0 = no limit): catches devices that lost their clock and report 1970. */
+  maxPastMs: number;
+  /** Most keys one reading may have. */
+  maxKeys: number;
+}
+
+export const VALIDATOR_DEFAULTS: ValidatorSettings = {
+  missingTimestamp: 'now',
+  maxFutureMs: 5 * 60_000,
+  maxPastMs: 365 * 86_400_000,
+  maxKeys: 100,
+};
+
+export type ReadingValidator = (reading: unknown, nowMs: number) => ReadingError | undefined;
+
+export function createReadingValidator(compiled: CompiledSchema, settings: ValidatorSettings): ReadingValidator {
+  const { schema } = compiled;
+  const tsKey = schema.timestampKey;
+  const rejectUnknownKeys = schema.unknownKeys === 'reject';
+
+  return function validate(reading, nowMs) {
+    if (typeof reading !== 'object' || reading === null || Array.isArray(reading) || Buffer.isBuffer(reading)) {
+      return new ReadingError('not_an_object', `a reading must be an object, got ${describeType(reading)}`);
+    }
+    const r = reading as Record<string, unknown>;
+    let keyCount = 0;
+    for (const _ in r) keyCount++;
+    if (keyCount > settings.maxKeys) {
+      return new ReadingError('too_many_keys', `the reading has ${keyCount} keys; the limit is ${settings.maxKeys}`);
+    }
+    const forbidden = forbiddenKeyOf(r);
+    if (forbidden !== undefined) {
+      return new ReadingError('forbidden_key', `the key '${forbidden}' is not accepted in a reading`, forbidden);
+    }
+    const plan = compiled.planFor(r);
+    if (plan instanceof ReadingError) return plan;
+
+    let changes: unknown[] | undefined;
+    let present = 0;
+    let fields = 0;
+    for (const col of plan.columns) {
+      const v = r[col.key];
+      if (v === undefined || v === null) {
+        if (v === null) present++;
+        if (col.spec.required) {
+          return new ReadingError('missing_key', `'${col.key}' is required for device type '${plan.name}'`, col.key);
+        }
+        continue;
+      }
+      present++;
+      const c = col.coerce(v);
+      if (c instanceof ReadingError) return c;
+      if (col.spec.kind === 'field') fields++;
+      if (c !== v) (changes ??= []).push(col.key, c);
+    }
+    if (fields === 0) {
+      return new ReadingError('no_fields', `the reading has no field values; device type '${plan.name}' needs at least one`);
+    }
+
+    const tsRaw = r[tsKey];
+    let instant: Instant | string;
+    if (tsRaw === undefined || tsRaw === null) {
+      if (settings.missingTimestamp === 'reject') {
+        return new ReadingError('missing_timestamp', `the reading has no '${tsKey}'`, tsKey);
+      }
+      instant = { ms: nowMs, nanos: 0 };
+      (changes ??= []).push(tsKey, formatIso(instant));
+      if (tsRaw === null) present++;
+    } else {
+      present++;
+      instant = parseTimestamp(tsRaw);
+      if (typeof instant === 'string') return new ReadingError('invalid_timestamp', `'${tsKey}' ${instant}`, tsKey);
+      const ahead = instant.ms - nowMs;
+      if (settings.maxFutureMs > 0 && ahead > settings.maxFutureMs) {
+        return new ReadingError(
+          'timestamp_in_future',
+          `'${tsKey}' ${formatIso(instant)} is ${duration(ahead)} ahead of this server's clock (limit ${duration(settings.maxFutureMs)}); check the device's clock`,
+          tsKey,
+        );
+      }
+      if (settings.maxPastMs > 0 && -ahead > settings.maxPastMs) {
+        return new ReadingError(
+          'timestamp_too_old',
+          `'${tsKey}' ${formatIso(instant)} is ${duration(-ahead)} old (limit ${duration(settings.maxPastMs)}); check the device's clock`,
+          tsKey,
+        );
+      }
+      if (typeof tsRaw !== 'string' || !isCanonicalIso(tsRaw, instant)) (changes ??= []).push(tsKey, formatIso(instant));
+    }
+
+    if (present !== keyCount && rejectUnknownKeys) {
+      for (const k in r) {
+        if (k !== tsKey && !plan.declared.has(k)) {
+          return new ReadingError('unknown_key', `'${k}' is not declared for device type '${plan.name}'`, k);
+        }
+      }
+    }
+    if (changes !== undefined) {
+      for (let i = 0; i < changes.length; i += 2) r[changes[i] as string] = changes[i + 1];
+    }
+    return undefined;
+  };
+}
+
+function duration(ms: number): string {
+  const s = ms / 1000;
+  if (s < 120) return `${Math.round(s)} s`;
+  if (s < 7200) return `${Math.round(s / 60)} min`;
+  if (s < 172_800) return `${Math.round(s / 3600)} h`;
+  return `${Math.round(s / 86_400)} days`;
+}

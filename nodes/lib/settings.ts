@@ -1,0 +1,42 @@
+// Node settings as the editor stores them (numbers as strings, properties missing from flows
+// saved by older versions) turned into checked values with documented defaults.
+
+/** Config-node version written by this release; older flows are migrated by filling defaults. */
+export const CONFIG_VERSION = 1;
+
+/** The node's config with every missing property set to its documented default. */
+export function withDefaults<T extends object>(config: Partial<T>, defaults: T): T {
+  const out = { ...defaults } as Record<string, unknown>;
+  for (const [k, v] of Object.entries(config)) {
+    if (v !== undefined && v !== null && !(v === '' && typeof (defaults as Record<string, unknown>)[k] === 'number')) out[k] = v;
+  }
+  return out as T;
+}
+
+/** A number setting from the editor (which stores numbers as strings), checked. */
+export function numberSetting(value: unknown, what: string, opts: { min?: number; max?: number; integer?: boolean } = {}): number {
+  const n = typeof value === 'number' ? value : Number(String(value).trim());
+  const ok =
+    String(value).trim() !== '' &&
+    Number.isFinite(n) &&
+    (opts.min === undefined || n >= opts.min) &&
+    (opts.max === undefined || n <= opts.max) &&
+    (!opts.integer || Number.isInteger(n));
+  if (!ok) {
+    const range = [opts.min !== undefined ? `at least ${opts.min}` : '', opts.max !== undefined ? `at most ${opts.max}` : '']
+      .filter(Boolean)
+      .join(' and ');
+    throw new Error(`${what} must be ${opts.integer ? 'a whole number' : 'a number'}${range ? ` ${range}` : ''}, got "${String(value)}"`);
+  }
+  return n;
+}
+
+export function oneOf<T extends string>(value: unknown, allowed: readonly T[], what: string): T {
+  if (!allowed.includes(value as T)) throw new Error(`${what} must be one of ${allowed.join(', ')}, got "${String(value)}"`);
+  return value as T;
+}
+
+export function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+

@@ -1,0 +1,194 @@
+// line-protocol: readings -> InfluxDB line protocol, batched by line count, bytes and time.
+// Output 1: one message per batch. Output 2: each reading that cannot be encoded, untouched,
+// with msg.error. An input's done() is called when its last line leaves in a batch.
+
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
+import { compileSchema } from './lib/compiled-schema';
+import { Batch, BufferFullError, LineBatcher } from './lib/line-batcher';
+import { LineEncoder, createLineEncoder } from './lib/line-encoder';
+import { PAYLOAD_DEFAULTS, PayloadLimits, decodePayload } from './lib/payload';
+import { ReadingError } from './lib/reading-error';
+import { CONFIG_VERSION, errorMessage, numberSetting, withDefaults } from './lib/settings';
+import { Precision } from './lib/timestamps';
+import { Done, Send, ThrottledStatus, compactCount, rejectionMessage, schemaFor } from './runtime/node-support';
+
+interface LineProtocolConfig {
+  name: string;
+  version: number;
+  schema: string;
+  batchSize: number | string;
+  batchBytes: number | string;
+  flushInterval: number | string;
+  maxBufferBytes: number | string;
+  database: string;
+}
+
+const DEFAULTS: LineProtocolConfig = {
+  name: '',
+  version: CONFIG_VERSION,
+  schema: '',
+  batchSize: 5000,
+  batchBytes: 5 * 1024 * 1024,
+  flushInterval: 10,
+  maxBufferBytes: 64 * 1024 * 1024,
+  database: '',
+};
+
+/** What the writer needs besides the lines. */
+interface BatchMessage extends NodeMessage {
+  payload: string;
+  lineCount: number;
+  bytes: number;
+  precision: Precision;
+  database?: string;
+}
+
+export = function (RED: NodeAPI) {
+  function LineProtocolNode(this: Node, raw: NodeDef & Partial<LineProtocolConfig>) {
+    RED.nodes.createNode(this, raw);
+    const node = this;
+    const status = new ThrottledStatus(node);
+    let encode: LineEncoder | undefined;
+    let batcher: LineBatcher<Done> | undefined;
+    let precision: Precision = 'ns';
+    let intervalMs = 0;
+    let database = '';
+    const limits: PayloadLimits = PAYLOAD_DEFAULTS;
+    let setupError: string | undefined;
+    try {
+      const c = withDefaults(raw, DEFAULTS);
+      const compiled = compileSchema(schemaFor(RED, c.schema));
+      precision = compiled.schema.precision;
+      encode = createLineEncoder(compiled, precision);
+      batcher = new LineBatcher<Done>({
+        maxLines: numberSetting(c.batchSize, 'Batch size (lines)', { min: 0, integer: true }),
+        maxBytes: numberSetting(c.batchBytes, 'Batch size (bytes)', { min: 0, integer: true }),
+        maxBufferBytes: numberSetting(c.maxBufferBytes, 'Memory limit (bytes)', { min: 1024, integer: true }),
+      });
+      intervalMs = numberSetting(c.flushInterval, 'Flush interval (s)', { min: 0 }) * 1000;
+      database = c.database.trim();
+    } catch (e) {
+      setupError = errorMessage(e);
+      node.error(setupError);
+      status.now({ fill: 'red', shape: 'ring', text: 'invalid settings' });
+    }
+
+    let timer: NodeJS.Timeout | undefined;
+    let overflowed = 0;
+
+    const showBuffer = () => {
+      const text = `${compactCount(batcher?.bufferedLines ?? 0)} buffered${overflowed ? `, ${compactCount(overflowed)} over` : ''}`;
+      status.set({ fill: overflowed ? 'red' : 'blue', shape: batcher?.bufferedLines ? 'dot' : 'ring', text });
+    };
+
+    const batchMessage = (b: Batch<Done>): BatchMessage => {
+      const m: BatchMessage = { payload: b.payload, lineCount: b.lines, bytes: b.bytes, precision };
+      if (database) m.database = database;
+      return m;
+    };
+
+    /** Sends batches, then completes the inputs whose last line they carried. */
+    const emit = (batches: Batch<Done>[], send: Send) => {
+      for (const b of batches) {
+        send([batchMessage(b), null]);
+        for (const done of b.completed) done();
+      }
+    };
+
+    const stopTimer = () => {
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+    };
+
+    const flushNow = (send: Send) => {
+      stopTimer();
+      const b = batcher?.flush();
+      if (b) emit([b], send);
+    };
+
+    // The time limit counts from the first line that enters an empty buffer, so no line waits
+    // longer than the interval.
+    const armTimer = () => {
+      if (timer || intervalMs <= 0 || !batcher?.bufferedLines) return;
+      timer = setTimeout(() => {
+        timer = undefined;
+        try {
+          flushNow((m) => node.send(m));
+        } catch (e) {
+          node.error(`line-protocol: flush failed: ${errorMessage(e)}`);
+        }
+        showBuffer();
+      }, intervalMs);
+    };
+
+    node.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {
+      try {
+        if (!encode || !batcher) return done(new Error(setupError));
+        const m = msg as NodeMessageInFlow & { reset?: unknown; flush?: unknown };
+        if (m.reset !== undefined) {
+          stopTimer();
+          const dropped = batcher.reset();
+          for (const d of dropped) d();
+          if (dropped.length > 0) node.warn(`line-protocol: reset dropped the lines of ${dropped.length} message(s)`);
+          showBuffer();
+          return done();
+        }
+        const flush = m.flush !== undefined;
+        if (msg.payload === undefined && flush) {
+          flushNow(send);
+          showBuffer();
+          return done();
+        }
+
+        const decoded = decodePayload(msg.payload, limits);
+        const lines: string[] = [];
+        const rejections: NodeMessage[] = [];
+        const now = Date.now();
+        const encodeOne = (reading: unknown, index?: number) => {
+          const line = encode!(reading, now);
+          if (line instanceof ReadingError) rejections.push(rejectionMessage(msg, reading, line, index));
+          else lines.push(line);
+        };
+        if (decoded.kind === 'refused') rejections.push(rejectionMessage(msg, msg.payload, decoded.error));
+        else if (decoded.kind === 'one') encodeOne(decoded.reading);
+        else decoded.readings.forEach((r, i) => encodeOne(r, i));
+
+        if (rejections.length > 0) send([null, rejections]);
+        if (lines.length === 0) {
+          if (flush) flushNow(send);
+          showBuffer();
+          return done();
+        }
+        let batches: Batch<Done>[];
+        try {
+          batches = batcher.add(lines, done);
+        } catch (e) {
+          if (!(e instanceof BufferFullError)) throw e;
+          overflowed += lines.length;
+          showBuffer();
+          return done(new Error(`line-protocol: ${e.message}; ${lines.length} reading(s) of this message were not buffered (${overflowed} so far). Flush sooner (batch size, interval) or raise the memory limit.`));
+        }
+        emit(batches, send);
+        if (flush) flushNow(send);
+        else armTimer();
+        showBuffer();
+      } catch (e) {
+        done(e instanceof Error ? e : new Error(String(e)));
+      }
+    });
+
+    // What is buffered leaves as a last batch before the node stops: nothing is held back on
+    // redeploy or shutdown.
+    node.on('close', (_removed: boolean, done: () => void) => {
+      try {
+        flushNow((m) => node.send(m));
+      } catch (e) {
+        node.error(`line-protocol: final flush failed: ${errorMessage(e)}`);
+      }
+      status.stop();
+      node.status({});
+      done();
+    });
+  }
+  RED.nodes.registerType('line-protocol', LineProtocolNode);
+};

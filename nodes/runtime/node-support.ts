@@ -1,0 +1,77 @@
+// Small pieces every node of the pack needs from Node-RED: settings read with documented defaults
+// (so flows saved by older versions keep working), the schema a node uses, the messages of the
+// rejected-readings output, and a status that is not redrawn for every message.
+
+import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
+import type { ReadingError } from '../lib/reading-error';
+import { referenceSchema } from '../lib/reference-schema';
+import type { TelemetrySchema } from '../lib/schema';
+export { errorMessage } from '../lib/settings';
+
+export type Send = (msg: NodeMessage | Array<NodeMessage | NodeMessage[] | null>) => void;
+export type Done = (err?: Error) => void;
+
+interface SchemaNode extends Node {
+  schema?: TelemetrySchema;
+  schemaError?: string;
+}
+
+/** The schema of the selected telemetry-schema config node, or the reference fleet's when none is
+ *  selected. Throws with the config node's own complaint when it could not build its schema. */
+export function schemaFor(RED: NodeAPI, configId: string | undefined): TelemetrySchema {
+  if (!configId) return referenceSchema();
+  const node = RED.nodes.getNode(configId) as SchemaNode | null;
+  if (!node) throw new Error('the selected telemetry-schema node is missing: open this node and select one again');
+  if (!node.schema) throw new Error(`the telemetry-schema "${node.name || node.id}" is invalid: ${node.schemaError}`);
+  return node.schema;
+}
+
+/** A message for the rejected-readings output: the input's properties, the reading untouched,
+ *  and error {code, message, field} (plus index when the reading came in an array). */
+export function rejectionMessage(msg: NodeMessageInFlow, reading: unknown, error: ReadingError, index?: number): NodeMessage {
+  const out = Object.assign({}, msg) as NodeMessage & { error: object };
+  out.payload = reading;
+  out.error = index === undefined ? error.toJSON() : { ...error.toJSON(), index };
+  return out;
+}
+
+/** Node status that is redrawn at most every interval, however many messages pass. */
+export class ThrottledStatus {
+  private timer: NodeJS.Timeout | undefined;
+  private pending: Parameters<Node['status']>[0] | undefined;
+
+  constructor(
+    private readonly node: Node,
+    private readonly intervalMs = 500,
+  ) {}
+
+  set(status: Parameters<Node['status']>[0]): void {
+    this.pending = status;
+    if (this.timer) return;
+    this.node.status(status);
+    this.pending = undefined;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.pending !== undefined) this.set(this.pending);
+    }, this.intervalMs);
+  }
+
+  /** Shows a status now and stops any pending redraw (errors, close). */
+  now(status: Parameters<Node['status']>[0]): void {
+    this.stop();
+    this.node.status(status);
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.pending = undefined;
+  }
+}
+
+/** Compact counts for a status under 20 characters: 950, 12.3k, 4.1M. */
+export function compactCount(n: number): string {
+  if (n < 1000) return String(n);
+  if (n < 1_000_000) return `${(n / 1000).toFixed(n < 10_000 ? 1 : 0)}k`;
+  return `${(n / 1_000_000).toFixed(1)}M`;
+}

@@ -1,0 +1,20 @@
+// telemetry-schema: the config node that holds device types, tags and field types for every other
+// node of the pack. It builds the schema once at deploy; nodes that use it read node.schema.
+
+import type { Node, NodeAPI, NodeDef } from 'node-red';
+import { TelemetrySchemaConfig, buildSchema } from './lib/schema-config';
+import type { TelemetrySchema } from './lib/schema';
+import { errorMessage } from './lib/settings';
+
+export = function (RED: NodeAPI) {
+  function TelemetrySchemaNode(this: Node & { schema?: TelemetrySchema; schemaError?: string }, config: NodeDef & Partial<TelemetrySchemaConfig>) {
+    RED.nodes.createNode(this, config);
+    try {
+      this.schema = buildSchema(config);
+    } catch (e) {
+      this.schemaError = errorMessage(e);
+      this.error(`telemetry-schema: ${this.schemaError}`);
+    }
+  }
+  RED.nodes.registerType('telemetry-schema', TelemetrySchemaNode);
+};

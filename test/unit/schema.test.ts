@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { referenceSchema, referenceSchemaRows } from '../../nodes/lib/reference-schema';
+import { SchemaError, jsonSchemaFromSchema, rowsFromSchema, schemaFromJsonSchema, schemaFromRows } from '../../nodes/lib/schema';
+import { buildSchema } from '../../nodes/lib/schema-config';
+
+describe('telemetry schema', () => {
+  it('describes the reference fleet', () => {
+    const s = referenceSchema();
+    assert.deepEqual(Object.keys(s.deviceTypes), ['temperature', 'motion', 'door']);
+    assert.equal(s.measurement, 'iot_sensors');
+    assert.equal(s.precision, 'ns');
+    const t = s.deviceTypes.temperature.columns;
+    assert.equal(t.floor.kind, 'tag');
+    assert.equal(t.temperature.type, 'float');
+    assert.equal(t.signal_strength.type, 'integer');
+    assert.equal(s.deviceTypes.motion.columns.motion_detected.type, 'boolean');
+  });
+
+  it('round-trips between table rows and JSON Schema', () => {
+    const s = referenceSchema();
+    assert.deepEqual(schemaFromRows({}, rowsFromSchema(s)), s);
+    assert.deepEqual(schemaFromJsonSchema({}, JSON.parse(JSON.stringify(jsonSchemaFromSchema(s)))), s);
+  });
+
+  it('refuses bad definitions with the path of the problem', () => {
+    const bad: [() => unknown, RegExp][] = [
+      [() => schemaFromRows({}, [{ deviceType: 'x', key: 'v', kind: 'field', type: 'float', min: 5, max: 1 }]), /row 1.*min is greater than max/],
+      [() => schemaFromRows({}, [{ deviceType: 'x', key: 'id', kind: 'tag', type: 'string' }]), /needs at least one field/],
+      [() => schemaFromRows({}, [{ deviceType: 'x', key: '__proto__', kind: 'field', type: 'float' }]), /cannot be used as a name/],
+      [() => schemaFromRows({}, [{ deviceType: 'x', key: 'a\nb', kind: 'field', type: 'float' }]), /control characters/],
+      [() => schemaFromRows({}, [{ deviceType: 'x', key: 'v', kind: 'field', type: 'float', min: 'abc' }]), /row 1 min: must be a number/],
+      [() => schemaFromRows({ precision: 'h' as never }, referenceSchemaRows()), /precision/],
+      [() => schemaFromJsonSchema({}, { deviceTypes: { x: { properties: { v: { type: 'number', pattern: 'a' } } } } }), /deviceTypes\.x\.properties\.v\.pattern: this JSON Schema keyword is not supported/],
+      [() => schemaFromJsonSchema({}, { deviceTypes: { x: { properties: { v: { type: 'integer', 'x-tag': true } } } } }), /a tag .* must have type "string"/],
+      [() => schemaFromJsonSchema({}, { deviceTypes: { x: { properties: { v: { type: 'number' } }, required: ['w'] } } }), /"w" is required but not among the properties/],
+      [() => schemaFromJsonSchema({}, []), /must be an object/],
+    ];
+    for (const [f, re] of bad) {
+      assert.throws(f, (e: unknown) => e instanceof SchemaError && re.test(e.message), String(re));
+    }
+  });
+
+  it('builds from a config node that lacks properties (an older flow) with the documented defaults', () => {
+    assert.deepEqual(buildSchema({}), referenceSchema());
+    assert.deepEqual(buildSchema({ mode: 'table', maxTagLength: '' as never }), referenceSchema());
+    assert.throws(() => buildSchema({ mode: 'jsonschema', jsonSchema: '{' }), /not valid JSON/);
+    const s = buildSchema({ mode: 'jsonschema', jsonSchema: JSON.stringify({ deviceTypes: { p: { properties: { v: { type: 'number' } } } } }), precision: 'ms' });
+    assert.equal(s.precision, 'ms');
+    assert.equal(s.deviceTypes.p.columns.v.type, 'float');
+  });
+});

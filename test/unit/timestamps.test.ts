@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { Instant, formatAtPrecision, formatIso, parseTimestamp } from '../../nodes/lib/timestamps';
+
+const T = Date.UTC(2026, 10, 22, 10, 15, 0, 123); // 2026-11-22T10:15:00.123Z
+
+function ok(v: unknown): Instant {
+  const t = parseTimestamp(v);
+  assert.equal(typeof t, 'object', `expected an instant for ${String(v)}, got: ${String(t)}`);
+  return t as Instant;
+}
+
+describe('timestamps', () => {
+  it('reads ISO 8601 with Z, offsets, no zone (UTC), date only and comma fractions', () => {
+    const cases: [string, number, number][] = [
+      ['2026-11-22T10:15:00.123Z', T, 0],
+      ['2026-11-22T10:15:00.123456789Z', T, 456789],
+      ['2026-11-22T11:15:00.123+01:00', T, 0],
+      ['2026-11-22T05:15:00.123-0500', T, 0],
+      ['2026-11-22T10:15:00.123', T, 0],
+      ['2026-11-22 10:15:00,123Z', T, 0],
+      ['2026-11-22T10:15Z', T - 123, 0],
+      ['2026-11-22', Date.UTC(2026, 10, 22), 0],
+      ['2024-02-29T00:00:00Z', Date.UTC(2024, 1, 29), 0],
+    ];
+    for (const [s, ms, nanos] of cases) assert.deepEqual(ok(s), { ms, nanos }, s);
+  });
+
+  it('gives the same instant on the cached fast path as on the full parse', () => {
+    ok('2026-11-22T10:15:00.000Z'); // primes the cache with this second
+    assert.deepEqual(ok('2026-11-22T10:15:00.123Z'), { ms: T, nanos: 0 });
+    assert.deepEqual(ok('2026-11-22T10:15:00.1234567Z'), { ms: T, nanos: 456700 });
+    assert.deepEqual(ok('2026-11-22T10:15:00Z'), { ms: T - 123, nanos: 0 });
+    assert.equal(typeof parseTimestamp('2026-11-22T10:15:00.12x4Z'), 'string');
+  });
+
+  it('refuses impossible dates and times with a reason', () => {
+    for (const s of ['2026-02-29T00:00:00Z', '2026-13-01T00:00:00Z', '2026-04-31', '2026-11-22T24:00:00Z',
+      '2026-11-22T10:60:00Z', '2026-11-22T10:15:00+25:00', 'yesterday', '', '2026-11-22T10:15:00.1234567890Z', 'NaN']) {
+      const r = parseTimestamp(s);
+      assert.equal(typeof r, 'string', s);
+      assert.match(r as string, /ISO 8601|month|day|time of day|offset|number/, s);
+    }
+  });
+
+  it('tells epoch seconds, milliseconds, microseconds and nanoseconds apart by magnitude', () => {
+    const s = 1_795_342_500; // 2026-11-22T10:15:00Z
+    assert.deepEqual(ok(s), { ms: s * 1000, nanos: 0 });
+    assert.deepEqual(ok(s + 0.5), { ms: s * 1000 + 500, nanos: 0 });
+    assert.deepEqual(ok(s * 1000 + 123), { ms: s * 1000 + 123, nanos: 0 });
+    assert.deepEqual(ok((s * 1000 + 123) * 1000 + 456), { ms: s * 1000 + 123, nanos: 456000 });
+    assert.deepEqual(ok(`${s * 1000 + 123}456789`), { ms: s * 1000 + 123, nanos: 456789 }, 'digit string stays exact');
+    assert.deepEqual(ok(BigInt(s * 1000 + 123) * 1_000_000n + 7n), { ms: s * 1000 + 123, nanos: 7 });
+    assert.deepEqual(ok(String(s)), { ms: s * 1000, nanos: 0 });
+    assert.deepEqual(ok(new Date(T)), { ms: T, nanos: 0 });
+  });
+
+  it('refuses non-finite numbers, invalid Dates, other types and instants InfluxDB cannot store', () => {
+    for (const v of [NaN, Infinity, new Date('x'), true, {}, [], null, '99999999999999999999', 10n ** 20n]) {
+      assert.equal(typeof parseTimestamp(v), 'string', String(v));
+    }
+  });
+
+  it('formats at every precision, truncating towards the past', () => {
+    const t: Instant = { ms: T, nanos: 456789 };
+    assert.equal(formatAtPrecision(t, 'ns'), `${T}456789`);
+    assert.equal(formatAtPrecision(t, 'us'), `${T}456`);
+    assert.equal(formatAtPrecision(t, 'ms'), `${T}`);
+    assert.equal(formatAtPrecision(t, 's'), `${Math.floor(T / 1000)}`);
+    assert.equal(formatAtPrecision({ ms: 0, nanos: 5 }, 'ns'), '5');
+    assert.equal(formatAtPrecision({ ms: -1, nanos: 999_999 }, 'ns'), '-1');
+    assert.equal(formatAtPrecision({ ms: -1500, nanos: 0 }, 's'), '-2');
+  });
+
+  it('normalises to ISO 8601 UTC with milliseconds, or nanoseconds when needed', () => {
+    assert.equal(formatIso({ ms: T, nanos: 0 }), '2026-11-22T10:15:00.123Z');
+    assert.equal(formatIso({ ms: T, nanos: 45 }), '2026-11-22T10:15:00.123000045Z');
+  });
+});
