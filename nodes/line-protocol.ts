@@ -3,6 +3,9 @@
 // with msg.error. An input's done() is called when its last line leaves in a batch.
 
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
+import os from 'os';
+import path from 'path';
+import { saveHandover, takeHandover } from './lib/buffer-handover';
 import { compileSchema } from './lib/compiled-schema';
 import { Batch, BufferFullError, LineBatcher } from './lib/line-batcher';
 import { LineEncoder, createLineEncoder } from './lib/line-encoder';
@@ -81,8 +84,8 @@ export = function (RED: NodeAPI) {
       status.set({ fill: overflowed ? 'red' : 'blue', shape: batcher?.bufferedLines ? 'dot' : 'ring', text });
     };
 
-    const batchMessage = (b: Batch<Done>): BatchMessage => {
-      const m: BatchMessage = { payload: b.payload, lineCount: b.lines, bytes: b.bytes, precision };
+    const batchMessage = (b: Batch<Done>, p: Precision = precision): BatchMessage => {
+      const m: BatchMessage = { payload: b.payload, lineCount: b.lines, bytes: b.bytes, precision: p };
       if (database) m.database = database;
       return m;
     };
@@ -177,16 +180,47 @@ export = function (RED: NodeAPI) {
       }
     });
 
-    // What is buffered leaves as a last batch before the node stops: nothing is held back on
-    // redeploy or shutdown.
-    node.on('close', (_removed: boolean, done: () => void) => {
+    // Lines buffered at stop are written under the user directory and sent first when this node
+    // starts again (see buffer-handover.ts for why sending them from here would lose them).
+    const handoverDir = path.join(RED.settings.userDir || os.tmpdir(), 'influxdb3-pipeline');
+    const sendRecovered = () => {
+      const recovered = takeHandover(handoverDir, node.id);
+      if (!recovered || recovered.lines.length === 0) return;
+      const again = new LineBatcher<Done>({ maxLines: batcher?.limits.maxLines ?? 0, maxBytes: batcher?.limits.maxBytes ?? 0, maxBufferBytes: Infinity });
+      const batches = again.add(recovered.lines, () => undefined);
+      const last = again.flush();
+      if (last) batches.push(last);
+      for (const b of batches) node.send([batchMessage(b, recovered.precision), null]);
+      node.log(`line-protocol: sent ${recovered.lines.length} line(s) kept from the last stop`);
+    };
+    const onFlowsStarted = () => {
       try {
-        flushNow((m) => node.send(m));
+        sendRecovered();
       } catch (e) {
-        node.error(`line-protocol: final flush failed: ${errorMessage(e)}`);
+        node.error(`line-protocol: could not send the lines kept from the last stop: ${errorMessage(e)}`);
       }
+    };
+    RED.events.once('flows:started', onFlowsStarted);
+
+    node.on('close', (removed: boolean, done: () => void) => {
+      RED.events.removeListener('flows:started', onFlowsStarted);
+      stopTimer();
       status.stop();
       node.status({});
+      try {
+        const b = batcher?.flush();
+        if (b && removed) {
+          // Deleted from the flow: nothing will start under this id again; send as a last batch.
+          node.send([batchMessage(b), null]);
+          node.warn(`line-protocol: removed with ${b.lines} buffered line(s); sent them as a last batch`);
+        } else if (b) {
+          const file = saveHandover(handoverDir, node.id, { lines: b.payload.split('\n'), precision });
+          node.log(`line-protocol: kept ${b.lines} buffered line(s) in ${file} until this node starts again`);
+        }
+        for (const d of b?.completed ?? []) d();
+      } catch (e) {
+        node.error(`line-protocol: could not keep the buffered lines: ${errorMessage(e)}`);
+      }
       done();
     });
   }

@@ -43,7 +43,7 @@ export class LineBatcher<T> {
   private bytes = 0; // sum of line bytes, without separators
   private owners: Pending<T>[] = [];
 
-  constructor(private readonly limits: BatchLimits) {}
+  constructor(readonly limits: BatchLimits) {}
 
   get bufferedLines(): number {
     return this.lines.length;

@@ -1,0 +1,166 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Msg, catchNode, collect, completeNode, getNode, helper, onTab, until } from '../support/flow-helper';
+import lineProtocolNode = require('../../nodes/line-protocol');
+import schemaNode = require('../../nodes/telemetry-schema');
+
+const nodes = [lineProtocolNode, schemaNode, catchNode, completeNode];
+let seq = 0;
+const reading = (over: object = {}) => ({
+  device_id: `TEMP_${String(++seq).padStart(3, '0')}`, device_type: 'temperature', location: 'warehouse_a', floor: '2',
+  timestamp: '2026-11-22T10:15:00.123Z', temperature: 25.5, humidity: 50, battery_level: 99.9, signal_strength: -60, ...over,
+});
+const readings = (n: number) => Array.from({ length: n }, () => reading());
+
+function flow(props: Record<string, unknown> = {}) {
+  return onTab([
+    { id: 'lp', type: 'line-protocol', wires: [['batches'], ['bad']], flushInterval: 0, ...props },
+    { id: 'batches', type: 'helper' },
+    { id: 'bad', type: 'helper' },
+    { id: 'complete', type: 'complete', scope: ['lp'], wires: [['completed']] },
+    { id: 'completed', type: 'helper' },
+    { id: 'catch', type: 'catch', scope: ['lp'], uncaught: false, wires: [['caught']] },
+    { id: 'caught', type: 'helper' },
+  ]);
+}
+
+async function setup(props: Record<string, unknown> = {}) {
+  await helper.load(nodes, flow(props));
+  return {
+    lp: getNode('lp'),
+    batches: collect(getNode('batches')),
+    bad: collect(getNode('bad')),
+    completed: collect(getNode('completed')),
+    caught: collect(getNode('caught')),
+  };
+}
+
+/** Lets queued message deliveries run (Node-RED delivers asynchronously). */
+const settle = () => new Promise((r) => setTimeout(r, 50));
+
+describe('line-protocol node', function () {
+  // Each test gets its own user directory, so lines one test leaves buffered at stop are not
+  // handed over to the next.
+  let userDir: string;
+  beforeEach(() => {
+    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lp-test-'));
+    helper.settings({ userDir });
+  });
+  afterEach(async () => {
+    await helper.unload();
+    helper.settings({});
+    fs.rmSync(userDir, { recursive: true, force: true });
+  });
+
+  it('flushes at the line count and completes each input when its last line has left', async () => {
+    const { lp, batches, completed } = await setup({ batchSize: 5 });
+    lp.receive({ payload: readings(2), _id: 'A' });
+    lp.receive({ payload: readings(2), _id: 'B' });
+    await settle();
+    assert.equal(batches.length, 0);
+    assert.equal(completed.length, 0, 'nothing completes while its lines are buffered');
+    lp.receive({ payload: readings(2), _id: 'C' });
+    await until([getNode('completed')], () => completed.length === 2);
+    assert.equal(batches.length, 1);
+    assert.equal(batches[0].lineCount, 5);
+    assert.deepEqual(completed.map((m: Msg) => m._id), ['A', 'B']);
+    lp.receive({ flush: true, _id: 'F' });
+    await until([getNode('completed')], () => completed.length === 4);
+    assert.deepEqual(completed.map((m: Msg) => m._id).sort(), ['A', 'B', 'C', 'F']);
+    assert.equal(batches.length, 2);
+    assert.equal(batches[1].lineCount, 1);
+  });
+
+  it('carries what the writer needs on every batch', async () => {
+    const { lp, batches } = await setup({ batchSize: 3, database: 'iot-sensors' });
+    lp.receive({ payload: readings(3) });
+    await until([getNode('batches')], () => batches.length === 1);
+    const b = batches[0];
+    assert.equal(b.payload.split('\n').length, 3);
+    assert.equal(b.bytes, Buffer.byteLength(b.payload));
+    assert.equal(b.precision, 'ns');
+    assert.equal(b.database, 'iot-sensors');
+    assert.match(b.payload.split('\n')[0], /^iot_sensors,device_id=TEMP_\d+,device_type=temperature,floor=2,location=warehouse_a temperature=25\.5,humidity=50,battery_level=99\.9,signal_strength=-60i 1795342500123000000$/);
+  });
+
+  it('flushes before a batch would pass the byte limit', async () => {
+    const { lp, batches } = await setup({ batchSize: 0, batchBytes: 400 });
+    lp.receive({ payload: readings(10) });
+    await until([getNode('batches')], () => batches.length >= 3);
+    for (const b of batches) assert.ok(b.bytes <= 400, `batch of ${b.bytes} bytes`);
+    lp.receive({ flush: true });
+    await until([getNode('batches')], () => batches.reduce((a, b) => a + b.lineCount, 0) === 10);
+  });
+
+  it('flushes on time, counted from the first buffered line', async () => {
+    const { lp, batches, completed } = await setup({ batchSize: 1000, flushInterval: 0.05 });
+    lp.receive({ payload: readings(3) });
+    await until([getNode('batches')], () => batches.length === 1);
+    assert.equal(batches[0].lineCount, 3);
+    await until([getNode('completed')], () => completed.length === 1);
+  });
+
+  it('keeps what is buffered when the node stops and sends it first when it starts again', async () => {
+    {
+      const first = await setup({ batchSize: 1000, flushInterval: 3600 });
+      first.lp.receive({ payload: readings(7) });
+      await settle();
+      assert.equal(first.batches.length, 0);
+      await helper.unload();
+      const kept = fs.readdirSync(path.join(userDir, 'influxdb3-pipeline'));
+      assert.deepEqual(kept, ['line-protocol-lp.lp']);
+
+      const again = await setup({ batchSize: 1000, flushInterval: 3600 });
+      await until([getNode('batches')], () => again.batches.length === 1);
+      assert.equal(again.batches[0].lineCount, 7);
+      assert.equal(again.batches[0].precision, 'ns');
+      assert.match(again.batches[0].payload, /^iot_sensors,device_id=TEMP_\d+/);
+      assert.deepEqual(fs.readdirSync(path.join(userDir, 'influxdb3-pipeline')), [], 'sent once, then gone');
+    }
+  });
+
+  it('reset drops the buffer and completes the dropped messages', async () => {
+    const { lp, batches, completed } = await setup({ batchSize: 1000 });
+    lp.receive({ payload: readings(4), _id: 'A' });
+    lp.receive({ reset: true, _id: 'R' });
+    await until([getNode('completed')], () => completed.length === 2);
+    lp.receive({ flush: true });
+    await settle();
+    assert.equal(batches.length, 0);
+  });
+
+  it('refuses readings it cannot encode on output 2 and buffers the rest', async () => {
+    const { lp, batches, bad, completed } = await setup({ batchSize: 2 });
+    lp.receive({ payload: [reading(), reading({ location: 'a\nb' }), reading({ humidity: 'x' }), reading()] });
+    await until([getNode('completed')], () => completed.length === 1);
+    assert.deepEqual(bad.map((m: Msg) => [m.error.code, m.error.index]), [['invalid_characters', 1], ['wrong_type', 2]]);
+    assert.equal(batches.length, 1);
+    assert.equal(batches[0].payload.split('\n').length, 2);
+  });
+
+  it('past the memory limit, reports the message through done(err) with a count, and keeps the buffer', async () => {
+    const { lp, batches, caught } = await setup({ batchSize: 0, batchBytes: 0, maxBufferBytes: 2048 });
+    lp.receive({ payload: readings(10), _id: 'A' });
+    lp.receive({ payload: readings(10), _id: 'B' });
+    await until([getNode('caught')], () => caught.length === 1);
+    assert.equal(caught[0]._id, 'B');
+    assert.equal(caught[0].payload.length, 10, 'the Catch node gets the readings back');
+    assert.match(caught[0].error.message, /memory limit; 10 reading\(s\) of this message were not buffered \(10 so far\)/);
+    lp.receive({ flush: true });
+    await until([getNode('batches')], () => batches.length === 1);
+    assert.equal(batches[0].lineCount, 10, 'what was buffered before is intact');
+  });
+
+  it('refuses hostile and oversized payloads without losing the message', async () => {
+    const { lp, bad, completed, caught } = await setup();
+    lp.receive({ payload: '{"broken": ' });
+    lp.receive({ payload: Buffer.from([0xc0, 0xaf]) });
+    lp.receive({ payload: 'x'.repeat(11 * 1024 * 1024) });
+    lp.receive({ payload: JSON.parse('{"__proto__": {"x": 1}, "device_type": "temperature"}') });
+    await until([getNode('completed')], () => completed.length === 4);
+    assert.equal(caught.length, 0);
+    assert.deepEqual(bad.map((m: Msg) => m.error.code), ['invalid_json', 'invalid_utf8', 'payload_too_large', 'missing_key']);
+  });
+});
