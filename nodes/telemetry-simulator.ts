@@ -188,8 +188,8 @@ export = function (RED: NodeAPI) {
             break;
           }
           case 'fault': {
-            if (!sim) throw new Error('the simulator is stopped: send "start" before injecting a fault');
             const rule = checkFault(cmd, false);
+            if (!sim) throw new Error('the simulator is stopped: send "start" before injecting a fault');
             const reached = sim.injectFault(rule, simNow());
             if (reached === 0) throw new Error(`no device matches "${rule.device}"`);
             break;
