@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { NodeRedInstance, PACK_NAME, startNodeRed } from '../support/node-red-instance';
+
+const TYPES = ['telemetry-schema', 'telemetry-simulator', 'telemetry-validate', 'line-protocol'];
+
+describe('end to end: a real Node-RED with the pack installed', function () {
+  this.timeout(60_000);
+  let nr: NodeRedInstance;
+  before(async () => {
+    nr = await startNodeRed();
+  });
+  after(async () => {
+    await nr?.stop();
+  });
+
+  it('registers every node type of the pack without error', async () => {
+    const res = await nr.api('GET', '/nodes');
+    assert.equal(res.status, 200);
+    const sets = (res.json() as { module: string; types: string[]; enabled: boolean; err?: string }[]).filter((s) => s.module === PACK_NAME);
+    assert.deepEqual(sets.flatMap((s) => s.types).sort(), [...TYPES].sort());
+    for (const s of sets) {
+      assert.equal(s.err, undefined, `${s.types}: ${s.err}`);
+      assert.equal(s.enabled, true);
+    }
+  });
+
+  it('serves an editor definition and help text for each node', async () => {
+    const res = await nr.api('GET', '/nodes', undefined, 'text/html');
+    assert.equal(res.status, 200);
+    for (const type of TYPES) {
+      assert.ok(res.body.includes(`RED.nodes.registerType('${type}'`), `${type} editor registration`);
+      assert.ok(res.body.includes(`data-template-name="${type}"`), `${type} editor template`);
+      assert.match(res.body, new RegExp(`data-help-name="${type}">\\s*<p>\\S`), `${type} help text`);
+    }
+    for (const type of TYPES.filter((t) => t !== 'telemetry-schema')) {
+      const help = res.body.slice(res.body.indexOf(`data-help-name="${type}"`));
+      const own = help.slice(0, help.indexOf('</script>'));
+      for (const h of ['Inputs', 'Outputs', 'Details']) assert.ok(own.includes(`<h3>${h}</h3>`), `${type} help has ${h}`);
+    }
+    const messages = await nr.api('GET', `/locales/${PACK_NAME}/telemetry-validate?lng=en-US`);
+    assert.equal(messages.json()['telemetry-validate'].label.schema, 'Schema');
+  });
+
+  it('serves the icons', async () => {
+    for (const type of TYPES.filter((t) => t !== 'telemetry-schema')) {
+      const res = await nr.api('GET', `/icons/${PACK_NAME}/${type}.svg`, undefined, '*/*');
+      assert.equal(res.status, 200, type);
+      assert.match(res.body, /^<svg/);
+    }
+  });
+
+  it('runs simulator -> validate -> line protocol with zero configuration', async () => {
+    await nr.deploy([
+      { id: 'tab1', type: 'tab', label: 'pipeline' },
+      { id: 'sim', z: 'tab1', type: 'telemetry-simulator', clock: 'manual', autoStart: false, x: 100, y: 100, wires: [['val']] },
+      { id: 'val', z: 'tab1', type: 'telemetry-validate', x: 300, y: 100, wires: [['lp'], []] },
+      { id: 'lp', z: 'tab1', type: 'line-protocol', batchSize: 5000, x: 500, y: 100, wires: [['sink'], []] },
+      { id: 'sink', z: 'tab1', type: 'function', func: 'return null;', x: 700, y: 100, wires: [] },
+    ]);
+    const batches: { payload: string; lineCount: number }[] = [];
+    let readingsIntoLp = 0;
+    nr.RED.hooks.add('onReceive.e2e', (ev: { destination: { id: string }; msg: { payload: string; lineCount: number } }) => {
+      if (ev.destination.id === 'lp') readingsIntoLp++;
+      if (ev.destination.id === 'sink') batches.push(ev.msg);
+    });
+    const waitFor = (cond: () => boolean) =>
+      new Promise<void>((resolve) => {
+        const check = setInterval(() => {
+          if (cond()) {
+            clearInterval(check);
+            resolve();
+          }
+        }, 20);
+      });
+    try {
+      nr.RED.nodes.getNode('sim').receive({ payload: { command: 'advance', ms: 5 * 60_000 - 1 } });
+      await waitFor(() => readingsIntoLp === 80 * 60);
+      nr.RED.nodes.getNode('lp').receive({ flush: true });
+      await waitFor(() => batches.length === 1);
+      const lines = batches[0].payload.split('\n');
+      assert.equal(lines.length, 80 * 60, 'five minutes of the fleet, every reading once');
+      assert.equal(new Set(lines).size, lines.length);
+      assert.ok(lines.every((l) => /^iot_sensors,device_id=\w+,device_type=\w+,floor=\d,location=\w+ \S+ \d{19}$/.test(l)));
+    } finally {
+      nr.RED.hooks.remove('onReceive.e2e');
+    }
+  });
+});
