@@ -2,11 +2,10 @@
 // suffix whatever the JSON looked like (`50` stays a float), integers with `i`, booleans as
 // true/false, strings quoted. A value the schema cannot type is refused, never guessed.
 
-import { CompiledSchema } from './compiled-schema';
+import { CompiledSchema, tagSetText } from './compiled-schema';
 import { describeType } from './describe';
-import { escapeKeyOrTagValue, quoteStringField } from './lp-escape';
 import { ReadingError } from './reading-error';
-import { formatAtPrecision, parseTimestamp, Precision } from './timestamps';
+import { Instant, Precision, canonicalIsoAtPrecision, formatAtPrecision, parseTimestamp } from './timestamps';
 
 export type LineEncoder = (reading: unknown, nowMs: number) => string | ReadingError;
 
@@ -24,17 +23,9 @@ export function createLineEncoder(compiled: CompiledSchema, precision: Precision
     const plan = compiled.planFor(r);
     if (plan instanceof ReadingError) return plan;
 
-    let line = measurement;
-    for (const tag of plan.tags) {
-      const v = r[tag.key];
-      if (v === undefined || v === null) {
-        if (tag.spec.required) return new ReadingError('missing_key', `'${tag.key}' is required for device type '${plan.name}'`, tag.key);
-        continue;
-      }
-      const c = tag.coerce(v);
-      if (c instanceof ReadingError) return c;
-      line += tag.lpPrefix + escapeKeyOrTagValue(c as string);
-    }
+    const tags = tagSetText(plan, r);
+    if (typeof tags !== 'string') return tags;
+    let line = measurement + tags;
     let sep = ' ';
     for (const field of plan.fields) {
       const v = r[field.key];
@@ -44,31 +35,25 @@ export function createLineEncoder(compiled: CompiledSchema, precision: Precision
         }
         continue;
       }
-      const c = field.coerce(v);
-      if (c instanceof ReadingError) return c;
-      switch (field.spec.type) {
-        case 'float':
-          line += sep + field.lpPrefix + String(c);
-          break;
-        case 'integer':
-          line += sep + field.lpPrefix + String(c) + 'i';
-          break;
-        case 'boolean':
-          line += sep + field.lpPrefix + (c ? 'true' : 'false');
-          break;
-        case 'string':
-          line += sep + field.lpPrefix + quoteStringField(c as string);
-          break;
-      }
+      const text = field.lp(v);
+      if (typeof text !== 'string') return text;
+      line += sep + text;
       sep = ',';
     }
     if (sep === ' ') {
       return new ReadingError('no_fields', `the reading has no field values; device type '${plan.name}' needs at least one`);
     }
     const tsRaw = r[tsKey];
-    if (tsRaw === undefined || tsRaw === null) return `${line} ${formatAtPrecision({ ms: nowMs, nanos: 0 }, precision)}`;
-    const t = parseTimestamp(tsRaw);
-    if (typeof t === 'string') return new ReadingError('invalid_timestamp', `'${tsKey}' ${t}`, tsKey);
+    if (typeof tsRaw === 'string') {
+      const text = canonicalIsoAtPrecision(tsRaw, precision);
+      if (text !== undefined) return `${line} ${text}`;
+    }
+    let t: Instant | string = { ms: nowMs, nanos: 0 };
+    if (tsRaw !== undefined && tsRaw !== null) {
+      t = parseTimestamp(tsRaw);
+      if (typeof t === 'string') return new ReadingError('invalid_timestamp', `'${tsKey}' ${t}`, tsKey);
+    }
     return `${line} ${formatAtPrecision(t, precision)}`;
   };
 }
+

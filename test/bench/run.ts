@@ -1,0 +1,17 @@
+// npm run bench: every benchmark of the pack, each against its named baseline in the same run.
+import { benchEncodeVsPoint } from './encode-vs-point';
+import { benchPipeline } from './node-red-pipeline';
+
+async function main() {
+  const only = process.argv[2];
+  if (!only || only === 'encode') benchEncodeVsPoint();
+  if (!only || only === 'pipeline') await benchPipeline();
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
