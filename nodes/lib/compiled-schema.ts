@@ -31,6 +31,8 @@ export interface CompiledDeviceType {
   declared: Set<string>;
   /** Line-protocol tag sets seen before, by the value of the first tag (see tagSetText). */
   tagSets: Map<unknown, { values: unknown[]; text: string }>;
+  /** Tag values that passed every check unchanged, by the value of the first tag. */
+  validTagSets: Map<unknown, unknown[]>;
 }
 
 export interface CompiledSchema {
@@ -122,7 +124,28 @@ function compileDeviceType(name: string, specs: Record<string, ColumnSpec>, sche
   });
   const tags = columns.filter((c) => c.spec.kind === 'tag').sort((a, b) => compareBytes(a.key, b.key));
   const fields = columns.filter((c) => c.spec.kind === 'field');
-  return { name, columns, tags, fields, declared: new Set(columns.map((c) => c.key)), tagSets: new Map() };
+  return { name, columns, tags, fields, declared: new Set(columns.map((c) => c.key)), tagSets: new Map(), validTagSets: new Map() };
+}
+
+/** How many tags the reading has, when exactly these tag values passed the checks before (a device
+ *  sends the same tags every time); -1 when they must be checked. */
+export function knownValidTags(plan: CompiledDeviceType, r: Record<string, unknown>): number {
+  const tags = plan.tags;
+  if (tags.length === 0) return 0;
+  const seen = plan.validTagSets.get(r[tags[0].key]);
+  if (seen === undefined) return -1;
+  let present = 0;
+  for (let i = 0; i < tags.length; i++) {
+    const v = r[tags[i].key];
+    if (v !== seen[i]) return -1;
+    if (v !== undefined && v !== null) present++;
+  }
+  return present;
+}
+
+export function rememberValidTags(plan: CompiledDeviceType, r: Record<string, unknown>): void {
+  if (plan.validTagSets.size >= TAG_CACHE_SIZE) plan.validTagSets.clear();
+  plan.validTagSets.set(r[plan.tags[0].key], plan.tags.map((t) => r[t.key]));
 }
 
 /** The reading's tag set as line protocol (`,k=v,k=v`), or why it cannot be written. A device

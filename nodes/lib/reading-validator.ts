@@ -2,7 +2,7 @@
 // A refused reading is left exactly as it came: coercions are collected first and applied only
 // once every check has passed.
 
-import { CompiledSchema, forbiddenKeyOf } from './compiled-schema';
+import { CompiledSchema, forbiddenKeyOf, knownValidTags, rememberValidTags } from './compiled-schema';
 import { describeType } from './describe';
 import { ReadingError } from './reading-error';
 import { Instant, formatIso, isCanonicalIso, parseTimestamp } from './timestamps';
@@ -33,7 +33,7 @@ export function createReadingValidator(compiled: CompiledSchema, settings: Valid
   const rejectUnknownKeys = schema.unknownKeys === 'reject';
 
   return function validate(reading, nowMs) {
-    if (typeof reading !== 'object' || reading === null || Array.isArray(reading) || Buffer.isBuffer(reading)) {
+    if (typeof reading !== 'object' || reading === null || Array.isArray(reading) || ArrayBuffer.isView(reading)) {
       return new ReadingError('not_an_object', `a reading must be an object, got ${describeType(reading)}`);
     }
     const r = reading as Record<string, unknown>;
@@ -50,21 +50,39 @@ export function createReadingValidator(compiled: CompiledSchema, settings: Valid
     if (plan instanceof ReadingError) return plan;
 
     let changes: unknown[] | undefined;
-    let present = 0;
+    let present = knownValidTags(plan, r);
+    if (present < 0) {
+      present = 0;
+      let unchanged = true;
+      for (const col of plan.tags) {
+        const v = r[col.key];
+        if (v === undefined || v === null) {
+          if (v === null) present++;
+          if (col.spec.required) return missing(col.key, plan.name);
+          continue;
+        }
+        present++;
+        const c = col.coerce(v);
+        if (c instanceof ReadingError) return c;
+        if (c !== v) {
+          (changes ??= []).push(col.key, c);
+          unchanged = false;
+        }
+      }
+      if (unchanged && plan.tags.length > 0) rememberValidTags(plan, r);
+    }
     let fields = 0;
-    for (const col of plan.columns) {
+    for (const col of plan.fields) {
       const v = r[col.key];
       if (v === undefined || v === null) {
         if (v === null) present++;
-        if (col.spec.required) {
-          return new ReadingError('missing_key', `'${col.key}' is required for device type '${plan.name}'`, col.key);
-        }
+        if (col.spec.required) return missing(col.key, plan.name);
         continue;
       }
       present++;
+      fields++;
       const c = col.coerce(v);
       if (c instanceof ReadingError) return c;
-      if (col.spec.kind === 'field') fields++;
       if (c !== v) (changes ??= []).push(col.key, c);
     }
     if (fields === 0) {
@@ -114,6 +132,10 @@ export function createReadingValidator(compiled: CompiledSchema, settings: Valid
     }
     return undefined;
   };
+}
+
+function missing(key: string, deviceType: string): ReadingError {
+  return new ReadingError('missing_key', `'${key}' is required for device type '${deviceType}'`, key);
 }
 
 function duration(ms: number): string {

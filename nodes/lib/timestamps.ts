@@ -28,6 +28,18 @@ const MICROS_BELOW = 1e17;
 const ISO_RE =
   /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
 const DIGITS_RE = /^-?\d{1,20}$/;
+
+// The whole second of the last canonical timestamp read ("YYYY-MM-DDTHH:MM:SS"), its epoch
+// milliseconds and its epoch seconds as text: readings that arrive together share their second.
+let cachedSecond = '';
+let cachedSecondMs = 0;
+let cachedSecondText = '';
+
+function rememberSecond(s: string, wholeMs: number): void {
+  cachedSecond = s.slice(0, 19);
+  cachedSecondMs = wholeMs;
+  cachedSecondText = String(wholeMs / 1000);
+}
 const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 
@@ -92,6 +104,10 @@ function parseTimestampString(s: string): Instant | string {
 /** "YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z" read digit by digit; undefined when the string is not exactly
  *  that (the general parser then decides). */
 function parseCanonicalIso(s: string, len: number): Instant | undefined {
+  if (cachedSecond !== '' && s.startsWith(cachedSecond) && (len === 20 || s.charCodeAt(19) === 46)) {
+    const frac = len > 20 ? fraction(s, 20, len - 1) : 0;
+    if (frac >= 0) return { ms: cachedSecondMs + Math.floor(frac / 1e6), nanos: frac % 1e6 };
+  }
   if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return undefined;
   const year = digits(s, 0, 4);
   const month = digits(s, 5, 7);
@@ -109,6 +125,7 @@ function parseCanonicalIso(s: string, len: number): Instant | undefined {
     if (frac < 0) return undefined;
   }
   const wholeMs = (((daysFromCivil(year, month, day) * 24 + hour) * 60 + minute) * 60 + second) * 1000;
+  if (wholeMs >= 0 && wholeMs <= MAX_MS) rememberSecond(s, wholeMs);
   return { ms: wholeMs + Math.floor(frac / 1e6), nanos: frac % 1e6 };
 }
 
@@ -196,8 +213,6 @@ function isLeapYear(y: number): boolean {
 
 const FRACTION_DIGITS: Record<Precision, number> = { s: 0, ms: 3, us: 6, ns: 9 };
 const ZEROS = '000000000';
-let cachedSecond = ''; // "YYYY-MM-DDTHH:MM:SS" of the last canonical timestamp seen
-let cachedSecondText = ''; // its epoch seconds as text
 
 /** A canonical UTC ISO string ("YYYY-MM-DDTHH:MM:SS[.f…]Z", 1970 or later) straight to its
  *  line-protocol timestamp: the digits after the decimal point of the second are the digits of the
@@ -206,11 +221,9 @@ let cachedSecondText = ''; // its epoch seconds as text
 export function canonicalIsoAtPrecision(s: string, precision: Precision): string | undefined {
   const len = s.length;
   if (len < 20 || len > 30 || s.charCodeAt(len - 1) !== 90 || (len > 20 && s.charCodeAt(19) !== 46)) return undefined;
-  if (!s.startsWith(cachedSecond) || cachedSecond === '') {
+  if (cachedSecond === '' || !s.startsWith(cachedSecond)) {
     const t = parseCanonicalIso(s.slice(0, 19) + 'Z', 20);
     if (t === undefined || t.ms < 0 || t.ms > MAX_MS) return undefined;
-    cachedSecond = s.slice(0, 19);
-    cachedSecondText = String(t.ms / 1000);
   }
   const want = FRACTION_DIGITS[precision];
   const have = len > 20 ? len - 21 : 0;

@@ -22,7 +22,7 @@ export interface NodeRedInstance {
   stop(): Promise<void>;
 }
 
-export async function startNodeRed(): Promise<NodeRedInstance> {
+export async function startNodeRed(extraSettings: Record<string, unknown> = {}): Promise<NodeRedInstance> {
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nr-e2e-'));
   fs.mkdirSync(path.join(userDir, 'node_modules'));
   fs.symlinkSync(packRoot, path.join(userDir, 'node_modules', PACK_NAME), 'dir');
@@ -40,10 +40,15 @@ export async function startNodeRed(): Promise<NodeRedInstance> {
     telemetry: { enabled: false },
     credentialSecret: 'e2e-test-only',
     editorTheme: { tours: false },
+    ...extraSettings,
   });
   app.use('/', RED.httpAdmin);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  // The first flows:started comes after RED.start() resolves: wait for it, or a deploy right after
+  // would take it for its own.
+  const firstStart = new Promise<void>((resolve) => RED.events.once('flows:started', () => resolve()));
   await RED.start();
+  await firstStart;
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   const api: NodeRedInstance['api'] = async (method, route, body, accept = 'application/json') => {
