@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { NodeRedInstance, PACK_NAME, startNodeRed } from '../support/node-red-instance';
 
 const TYPES = ['telemetry-schema', 'telemetry-simulator', 'telemetry-validate', 'line-protocol'];
@@ -46,6 +48,29 @@ describe('end to end: a real Node-RED with the pack installed', function () {
       const res = await nr.api('GET', `/icons/${PACK_NAME}/${type}.svg`, undefined, '*/*');
       assert.equal(res.status, 200, type);
       assert.match(res.body, /^<svg/);
+    }
+  });
+
+  it('deploys the example flow, whose readings reach the validator and the line-protocol node', async () => {
+    const flow = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'examples', 'front-half-pipeline.json'), 'utf8'));
+    const types = new Set(flow.map((n: { type: string }) => n.type));
+    for (const t of TYPES.filter((x) => x !== 'telemetry-schema')) assert.ok(types.has(t), `the example uses ${t}`);
+    const seen = new Set<string>();
+    nr.RED.hooks.add('onReceive.example', (ev: { destination: { id: string } }) => {
+      seen.add(ev.destination.id);
+    });
+    try {
+      await nr.deploy(flow);
+      await new Promise<void>((resolve) => {
+        const check = setInterval(() => {
+          if (seen.has('val0000000000001') && seen.has('lp00000000000001')) {
+            clearInterval(check);
+            resolve();
+          }
+        }, 20);
+      });
+    } finally {
+      nr.RED.hooks.remove('onReceive.example');
     }
   });
 

@@ -1,15 +1,12 @@
 // A real Node-RED started in-process (RED.init / RED.start) on 127.0.0.1, with this pack installed
-// in its user directory the way a palette install puts it there, and its Admin API on a free port.
+// in a fresh user directory, and helpers for its Admin API.
 
-import express from 'express';
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { PACK_NAME, launchNodeRed } from '../../scripts/launch-node-red';
 
-export const PACK_NAME = 'node-red-contrib-influxdb3-pipeline';
-const packRoot = path.resolve(__dirname, '..', '..', '..');
+export { PACK_NAME };
 
 export interface NodeRedInstance {
   url: string;
@@ -17,6 +14,7 @@ export interface NodeRedInstance {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   RED: any;
   /** Admin API request; JSON in and out unless accept says otherwise. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   api(method: string, route: string, body?: unknown, accept?: string): Promise<{ status: number; body: string; json(): any }>;
   deploy(flows: object[]): Promise<void>;
   stop(): Promise<void>;
@@ -24,32 +22,15 @@ export interface NodeRedInstance {
 
 export async function startNodeRed(extraSettings: Record<string, unknown> = {}): Promise<NodeRedInstance> {
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nr-e2e-'));
-  fs.mkdirSync(path.join(userDir, 'node_modules'));
-  fs.symlinkSync(packRoot, path.join(userDir, 'node_modules', PACK_NAME), 'dir');
-
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const RED = require('node-red');
-  const app = express();
-  const server = http.createServer(app);
-  RED.init(server, {
+  const nr = await launchNodeRed({
     userDir,
-    flowFile: 'flows.json',
-    httpAdminRoot: '/',
-    uiHost: '127.0.0.1',
-    logging: { console: { level: process.env.NODE_RED_LOG ?? 'warn' } },
-    telemetry: { enabled: false },
-    credentialSecret: 'e2e-test-only',
-    editorTheme: { tours: false },
-    ...extraSettings,
+    settings: {
+      logging: { console: { level: process.env.NODE_RED_LOG ?? 'warn' } },
+      credentialSecret: 'e2e-test-only',
+      ...extraSettings,
+    },
   });
-  app.use('/', RED.httpAdmin);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  // The first flows:started comes after RED.start() resolves: wait for it, or a deploy right after
-  // would take it for its own.
-  const firstStart = new Promise<void>((resolve) => RED.events.once('flows:started', () => resolve()));
-  await RED.start();
-  await firstStart;
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { RED, url } = nr;
 
   const api: NodeRedInstance['api'] = async (method, route, body, accept = 'application/json') => {
     const res = await fetch(url + route, {
@@ -73,8 +54,7 @@ export async function startNodeRed(extraSettings: Record<string, unknown> = {}):
       await started;
     },
     async stop() {
-      await RED.stop();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await nr.stop();
       fs.rmSync(userDir, { recursive: true, force: true });
     },
   };
