@@ -8,7 +8,8 @@ import path from 'path';
 import { saveHandover, takeHandover } from './lib/buffer-handover';
 import { compileSchema } from './lib/compiled-schema';
 import { Batch, BufferFullError, LineBatcher } from './lib/line-batcher';
-import { LineEncoder, createLineEncoder } from './lib/line-encoder';
+import { LineBytesEncoder, createLineBytesEncoder } from './lib/line-encoder';
+import { LineWriter } from './lib/line-writer';
 import { PAYLOAD_DEFAULTS, PayloadLimits, decodePayload } from './lib/payload';
 import { ReadingError } from './lib/reading-error';
 import { CONFIG_VERSION, errorMessage, numberSetting, withDefaults } from './lib/settings';
@@ -51,7 +52,8 @@ export = function (RED: NodeAPI) {
     RED.nodes.createNode(this, raw);
     const node = this;
     const status = new ThrottledStatus(node);
-    let encode: LineEncoder | undefined;
+    let encode: LineBytesEncoder | undefined;
+    const lines = new LineWriter();
     let batcher: LineBatcher<Done> | undefined;
     let precision: Precision = 'ns';
     let intervalMs = 0;
@@ -62,7 +64,7 @@ export = function (RED: NodeAPI) {
       const c = withDefaults(raw, DEFAULTS);
       const compiled = compileSchema(schemaFor(RED, c.schema));
       precision = compiled.schema.precision;
-      encode = createLineEncoder(compiled, precision);
+      encode = createLineBytesEncoder(compiled, precision);
       batcher = new LineBatcher<Done>({
         maxLines: numberSetting(c.batchSize, 'Batch size (lines)', { min: 0, integer: true }),
         maxBytes: numberSetting(c.batchBytes, 'Batch size (bytes)', { min: 0, integer: true }),
@@ -144,20 +146,19 @@ export = function (RED: NodeAPI) {
         }
 
         const decoded = decodePayload(msg.payload, limits);
-        const lines: string[] = [];
         const rejections: NodeMessage[] = [];
         const now = Date.now();
+        lines.reset();
         const encodeOne = (reading: unknown, index?: number) => {
-          const line = encode!(reading, now);
-          if (line instanceof ReadingError) rejections.push(rejectionMessage(msg, reading, line, index));
-          else lines.push(line);
+          const error = encode!(lines, reading, now);
+          if (error) rejections.push(rejectionMessage(msg, reading, error, index));
         };
         if (decoded.kind === 'refused') rejections.push(rejectionMessage(msg, msg.payload, decoded.error));
         else if (decoded.kind === 'one') encodeOne(decoded.reading);
         else decoded.readings.forEach((r, i) => encodeOne(r, i));
 
         if (rejections.length > 0) send([null, rejections]);
-        if (lines.length === 0) {
+        if (lines.lineCount === 0) {
           if (flush) flushNow(send);
           showBuffer();
           return done();
@@ -167,9 +168,9 @@ export = function (RED: NodeAPI) {
           batches = batcher.add(lines, done);
         } catch (e) {
           if (!(e instanceof BufferFullError)) throw e;
-          overflowed += lines.length;
+          overflowed += lines.lineCount;
           showBuffer();
-          return done(new Error(`line-protocol: ${e.message}; ${lines.length} reading(s) of this message were not buffered (${overflowed} so far). Flush sooner (batch size, interval) or raise the memory limit.`));
+          return done(new Error(`line-protocol: ${e.message}; ${lines.lineCount} reading(s) of this message were not buffered (${overflowed} so far). Flush sooner (batch size, interval) or raise the memory limit.`));
         }
         emit(batches, send);
         if (flush) flushNow(send);
@@ -187,7 +188,7 @@ export = function (RED: NodeAPI) {
       const recovered = takeHandover(handoverDir, node.id);
       if (!recovered || recovered.lines.length === 0) return;
       const again = new LineBatcher<Done>({ maxLines: batcher?.limits.maxLines ?? 0, maxBytes: batcher?.limits.maxBytes ?? 0, maxBufferBytes: Infinity });
-      const batches = again.add(recovered.lines, () => undefined);
+      const batches = again.addLines(recovered.lines, () => undefined);
       const last = again.flush();
       if (last) batches.push(last);
       for (const b of batches) node.send([batchMessage(b, recovered.precision), null]);

@@ -1,10 +1,9 @@
 // A telemetry schema compiled once into per-device-type plans: for every column a coercer that
-// turns whatever the JSON looked like into the declared type (or says why it cannot), and the
-// escaped line-protocol text of its key. The validator and the line-protocol encoder both run
-// these plans, so a value is judged and typed the same way wherever it goes.
+// turns whatever the JSON looked like into the declared type, or says why it cannot. The validator
+// and the line-protocol encoder both run these plans, so a value is judged and typed the same way
+// wherever it goes.
 
-import { formatFloat } from './format-float';
-import { escapeKeyOrTagValue, escapeMeasurement, quoteStringField } from './lp-escape';
+import { escapeMeasurement } from './lp-escape';
 import { ReadingError } from './reading-error';
 import { ColumnSpec, FORBIDDEN_KEYS, TelemetrySchema, ValueType } from './schema';
 import { describeType, quote } from './describe';
@@ -16,10 +15,6 @@ export interface CompiledColumn {
   spec: ColumnSpec;
   /** The declared-type value, or a ReadingError. Never mutates. */
   coerce: Coercer;
-  /** Line-protocol text before the value: `,key=` for tags, `key=` for fields. */
-  lpPrefix: string;
-  /** The column's line-protocol text for a value (`,key=value` or `key=value`), or a ReadingError. */
-  lp: (v: unknown) => string | ReadingError;
 }
 
 export interface CompiledDeviceType {
@@ -29,8 +24,6 @@ export interface CompiledDeviceType {
   tags: CompiledColumn[];
   fields: CompiledColumn[];
   declared: Set<string>;
-  /** Line-protocol tag sets seen before, by the value of the first tag (see tagSetText). */
-  tagSets: Map<unknown, { values: unknown[]; text: string }>;
   /** Tag values that passed every check unchanged, by the value of the first tag. */
   validTagSets: Map<unknown, unknown[]>;
 }
@@ -117,14 +110,10 @@ function build(schema: TelemetrySchema): CompiledSchema {
 }
 
 function compileDeviceType(name: string, specs: Record<string, ColumnSpec>, schema: TelemetrySchema): CompiledDeviceType {
-  const columns: CompiledColumn[] = Object.entries(specs).map(([key, spec]) => {
-    const coerce = coercerFor(key, spec, schema);
-    const lpPrefix = spec.kind === 'tag' ? `,${escapeKeyOrTagValue(key)}=` : `${escapeKeyOrTagValue(key)}=`;
-    return { key, spec, coerce, lpPrefix, lp: lineProtocolWriter(spec, coerce, lpPrefix) };
-  });
+  const columns: CompiledColumn[] = Object.entries(specs).map(([key, spec]) => ({ key, spec, coerce: coercerFor(key, spec, schema) }));
   const tags = columns.filter((c) => c.spec.kind === 'tag').sort((a, b) => compareBytes(a.key, b.key));
   const fields = columns.filter((c) => c.spec.kind === 'field');
-  return { name, columns, tags, fields, declared: new Set(columns.map((c) => c.key)), tagSets: new Map(), validTagSets: new Map() };
+  return { name, columns, tags, fields, declared: new Set(columns.map((c) => c.key)), validTagSets: new Map() };
 }
 
 /** How many tags the reading has, when exactly these tag values passed the checks before (a device
@@ -148,81 +137,12 @@ export function rememberValidTags(plan: CompiledDeviceType, r: Record<string, un
   plan.validTagSets.set(r[plan.tags[0].key], plan.tags.map((t) => r[t.key]));
 }
 
-/** The reading's tag set as line protocol (`,k=v,k=v`), or why it cannot be written. A device
- *  sends the same tags with every reading, so the text is remembered by the first tag's value and
- *  reused when every tag value is the same again. */
-export function tagSetText(plan: CompiledDeviceType, r: Record<string, unknown>): string | ReadingError {
-  const tags = plan.tags;
-  if (tags.length === 0) return '';
-  const first = r[tags[0].key];
-  const seen = plan.tagSets.get(first);
-  if (seen !== undefined) {
-    let i = 1;
-    while (i < tags.length && r[tags[i].key] === seen.values[i]) i++;
-    if (i === tags.length) return seen.text;
-  }
-  let text = '';
-  const values: unknown[] = new Array(tags.length);
-  for (let i = 0; i < tags.length; i++) {
-    const tag = tags[i];
-    const v = (values[i] = r[tag.key]);
-    if (v === undefined || v === null) {
-      if (tag.spec.required) return new ReadingError('missing_key', `'${tag.key}' is required for device type '${plan.name}'`, tag.key);
-      continue;
-    }
-    const t = tag.lp(v);
-    if (typeof t !== 'string') return t;
-    text += t;
-  }
-  if (plan.tagSets.size >= TAG_CACHE_SIZE) plan.tagSets.clear();
-  plan.tagSets.set(first, { values, text });
-  return text;
-}
-
 function compareBytes(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
-/** Most distinct tag values remembered per column; device ids and locations repeat endlessly. */
-const TAG_CACHE_SIZE = 10_000;
-
-function lineProtocolWriter(spec: ColumnSpec, coerce: Coercer, prefix: string): (v: unknown) => string | ReadingError {
-  const checked = (v: unknown): string | ReadingError => {
-    const c = coerce(v);
-    if (c instanceof ReadingError) return c;
-    switch (spec.type) {
-      case 'float':
-        return prefix + formatFloat(c as number);
-      case 'integer':
-        return `${prefix}${c as number}i`;
-      case 'boolean':
-        return prefix + (c ? 'true' : 'false');
-      default:
-        return prefix + (spec.kind === 'tag' ? escapeKeyOrTagValue(c as string) : quoteStringField(c as string));
-    }
-  };
-  if (spec.kind === 'tag') {
-    // Checking and escaping a tag value costs two scans; its text is the same every time.
-    const cache = new Map<unknown, string>();
-    return (v) => {
-      let text = cache.get(v);
-      if (text === undefined) {
-        const t = checked(v);
-        if (t instanceof ReadingError) return t;
-        if (cache.size >= TAG_CACHE_SIZE) cache.clear();
-        cache.set(v, (text = t));
-      }
-      return text;
-    };
-  }
-  if (spec.type === 'float') {
-    const min = spec.min ?? -Infinity;
-    const max = spec.max ?? Infinity;
-    // Fast path for the common case, a finite number in range; anything else takes the full check.
-    return (v) => (typeof v === 'number' && v >= min && v <= max && v - v === 0 ? prefix + formatFloat(v) : checked(v));
-  }
-  return checked;
-}
+/** Most tag sets remembered per device type; device ids and locations repeat endlessly. */
+export const TAG_CACHE_SIZE = 10_000;
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 const NUMERIC_RE = /^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$/;

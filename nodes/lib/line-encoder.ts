@@ -2,58 +2,196 @@
 // suffix whatever the JSON looked like (`50` stays a float), integers with `i`, booleans as
 // true/false, strings quoted. A value the schema cannot type is refused, never guessed.
 
-import { CompiledSchema, tagSetText } from './compiled-schema';
+import { CompiledColumn, CompiledDeviceType, CompiledSchema, TAG_CACHE_SIZE } from './compiled-schema';
 import { describeType } from './describe';
+import { LineWriter } from './line-writer';
+import { escapeKeyOrTagValue, quoteStringField } from './lp-escape';
 import { ReadingError } from './reading-error';
 import { Instant, Precision, canonicalIsoAtPrecision, formatAtPrecision, parseTimestamp } from './timestamps';
 
+/** Writes one reading as one line into w, or refuses it (w is then as before). */
+export type LineBytesEncoder = (w: LineWriter, reading: unknown, nowMs: number) => ReadingError | undefined;
+/** One reading as one line of text (no trailing newline), or why not. */
 export type LineEncoder = (reading: unknown, nowMs: number) => string | ReadingError;
 
-/** Encodes one reading as one line (no trailing newline). A reading without a timestamp is
- *  stamped with nowMs, the moment it was encoded, not the later moment the batch is written. */
-export function createLineEncoder(compiled: CompiledSchema, precision: Precision = compiled.schema.precision): LineEncoder {
-  const tsKey = compiled.schema.timestampKey;
-  const measurement = compiled.measurementLp;
+interface FieldWriter {
+  col: CompiledColumn;
+  /** ` key=` before the first field, `,key=` before the others. */
+  first: Uint8Array;
+  next: Uint8Array;
+  write(w: LineWriter, v: unknown): ReadingError | undefined;
+}
 
-  return function encode(reading, nowMs) {
-    if (typeof reading !== 'object' || reading === null || Array.isArray(reading) || Buffer.isBuffer(reading)) {
+interface LinePlan {
+  fields: FieldWriter[];
+  tagText: ((v: unknown) => string | ReadingError)[];
+  /** Measurement and tag set as bytes, by the first tag's value: a device sends the same tags
+   *  every time, so this is built once per device and reused while every tag value is the same. */
+  seriesKeys: Map<unknown, { values: unknown[]; bytes: Uint8Array }>;
+}
+
+/** A reading without a timestamp is stamped with nowMs, the moment it is encoded, not the later
+ *  moment its batch is written. */
+export function createLineBytesEncoder(compiled: CompiledSchema, precision: Precision = compiled.schema.precision): LineBytesEncoder {
+  const tsKey = compiled.schema.timestampKey;
+  const plans = new WeakMap<CompiledDeviceType, LinePlan>();
+  const linePlan = (plan: CompiledDeviceType): LinePlan => {
+    let lp = plans.get(plan);
+    if (!lp) plans.set(plan, (lp = buildLinePlan(plan)));
+    return lp;
+  };
+
+  return function encodeInto(w, reading, nowMs) {
+    if (typeof reading !== 'object' || reading === null || Array.isArray(reading) || ArrayBuffer.isView(reading)) {
       return new ReadingError('not_an_object', `a reading must be an object, got ${describeType(reading)}`);
     }
     const r = reading as Record<string, unknown>;
     const plan = compiled.planFor(r);
     if (plan instanceof ReadingError) return plan;
+    const lp = linePlan(plan);
 
-    const tags = tagSetText(plan, r);
-    if (typeof tags !== 'string') return tags;
-    let line = measurement + tags;
-    let sep = ' ';
-    for (const field of plan.fields) {
-      const v = r[field.key];
+    const series = seriesKey(compiled.measurementLp, plan, lp, r);
+    if (series instanceof ReadingError) return series;
+    w.bytesOf(series);
+    let first = true;
+    for (const f of lp.fields) {
+      const v = r[f.col.key];
       if (v === undefined || v === null) {
-        if (field.spec.required) {
-          return new ReadingError('missing_key', `'${field.key}' is required for device type '${plan.name}'`, field.key);
-        }
+        if (f.col.spec.required) return drop(w, missing(f.col, plan));
         continue;
       }
-      const text = field.lp(v);
-      if (typeof text !== 'string') return text;
-      line += sep + text;
-      sep = ',';
+      w.bytesOf(first ? f.first : f.next);
+      const error = f.write(w, v);
+      if (error) return drop(w, error);
+      first = false;
     }
-    if (sep === ' ') {
-      return new ReadingError('no_fields', `the reading has no field values; device type '${plan.name}' needs at least one`);
+    if (first) {
+      return drop(w, new ReadingError('no_fields', `the reading has no field values; device type '${plan.name}' needs at least one`));
     }
+
     const tsRaw = r[tsKey];
-    if (typeof tsRaw === 'string') {
-      const text = canonicalIsoAtPrecision(tsRaw, precision);
-      if (text !== undefined) return `${line} ${text}`;
+    w.ascii(' ');
+    const text = typeof tsRaw === 'string' ? canonicalIsoAtPrecision(tsRaw, precision) : undefined;
+    if (text !== undefined) {
+      w.ascii(text);
+    } else {
+      let t: Instant | string = { ms: nowMs, nanos: 0 };
+      if (tsRaw !== undefined && tsRaw !== null) {
+        t = parseTimestamp(tsRaw);
+        if (typeof t === 'string') return drop(w, new ReadingError('invalid_timestamp', `'${tsKey}' ${t}`, tsKey));
+      }
+      w.ascii(formatAtPrecision(t, precision));
     }
-    let t: Instant | string = { ms: nowMs, nanos: 0 };
-    if (tsRaw !== undefined && tsRaw !== null) {
-      t = parseTimestamp(tsRaw);
-      if (typeof t === 'string') return new ReadingError('invalid_timestamp', `'${tsKey}' ${t}`, tsKey);
-    }
-    return `${line} ${formatAtPrecision(t, precision)}`;
+    w.endLine();
+    return undefined;
   };
 }
 
+export function createLineEncoder(compiled: CompiledSchema, precision: Precision = compiled.schema.precision): LineEncoder {
+  const encodeInto = createLineBytesEncoder(compiled, precision);
+  const w = new LineWriter(1024);
+  return (reading, nowMs) => {
+    w.reset();
+    const error = encodeInto(w, reading, nowMs);
+    return error ?? w.view().toString('utf8');
+  };
+}
+
+function drop(w: LineWriter, error: ReadingError): ReadingError {
+  w.dropLine();
+  return error;
+}
+
+function missing(col: CompiledColumn, plan: CompiledDeviceType): ReadingError {
+  return new ReadingError('missing_key', `'${col.key}' is required for device type '${plan.name}'`, col.key);
+}
+
+function seriesKey(measurement: string, plan: CompiledDeviceType, lp: LinePlan, r: Record<string, unknown>): Uint8Array | ReadingError {
+  const tags = plan.tags;
+  const first = tags.length > 0 ? r[tags[0].key] : undefined;
+  const seen = lp.seriesKeys.get(first);
+  if (seen !== undefined) {
+    let i = 1;
+    while (i < tags.length && r[tags[i].key] === seen.values[i]) i++;
+    if (i >= tags.length) return seen.bytes;
+  }
+  let text = measurement;
+  const values: unknown[] = new Array(tags.length);
+  for (let i = 0; i < tags.length; i++) {
+    const v = (values[i] = r[tags[i].key]);
+    if (v === undefined || v === null) {
+      if (tags[i].spec.required) return missing(tags[i], plan);
+      continue;
+    }
+    const t = lp.tagText[i](v);
+    if (typeof t !== 'string') return t;
+    text += t;
+  }
+  const bytes = Buffer.from(text);
+  if (lp.seriesKeys.size >= TAG_CACHE_SIZE) lp.seriesKeys.clear();
+  lp.seriesKeys.set(first, { values, bytes });
+  return bytes;
+}
+
+function buildLinePlan(plan: CompiledDeviceType): LinePlan {
+  return {
+    fields: plan.fields.map((col) => {
+      const key = escapeKeyOrTagValue(col.key);
+      return { col, first: Buffer.from(` ${key}=`), next: Buffer.from(`,${key}=`), write: valueWriter(col) };
+    }),
+    tagText: plan.tags.map((col) => {
+      const prefix = `,${escapeKeyOrTagValue(col.key)}=`;
+      return (v: unknown) => {
+        const c = col.coerce(v);
+        return c instanceof ReadingError ? c : prefix + escapeKeyOrTagValue(c as string);
+      };
+    }),
+    seriesKeys: new Map(),
+  };
+}
+
+const TRUE = Buffer.from('true');
+const FALSE = Buffer.from('false');
+
+function valueWriter(col: CompiledColumn): (w: LineWriter, v: unknown) => ReadingError | undefined {
+  const coerce = col.coerce;
+  switch (col.spec.type) {
+    case 'float': {
+      const min = col.spec.min ?? -Infinity;
+      const max = col.spec.max ?? Infinity;
+      return (w, v) => {
+        // The common case first: a finite number in range. Anything else takes the full check.
+        if (typeof v === 'number' && v >= min && v <= max && v - v === 0) {
+          w.float(v);
+          return undefined;
+        }
+        const c = coerce(v);
+        if (c instanceof ReadingError) return c;
+        w.float(c as number);
+        return undefined;
+      };
+    }
+    case 'integer':
+      return (w, v) => {
+        const c = coerce(v);
+        if (c instanceof ReadingError) return c;
+        w.int(c as number);
+        w.ascii('i');
+        return undefined;
+      };
+    case 'boolean':
+      return (w, v) => {
+        const c = coerce(v);
+        if (c instanceof ReadingError) return c;
+        w.bytesOf(c ? TRUE : FALSE);
+        return undefined;
+      };
+    default:
+      return (w, v) => {
+        const c = coerce(v);
+        if (c instanceof ReadingError) return c;
+        w.text(quoteStringField(c as string));
+        return undefined;
+      };
+  }
+}
