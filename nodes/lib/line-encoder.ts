@@ -7,7 +7,7 @@ import { describeType } from './describe';
 import { LineWriter } from './line-writer';
 import { escapeKeyOrTagValue, quoteStringField } from './lp-escape';
 import { ReadingError } from './reading-error';
-import { Instant, Precision, canonicalIsoAtPrecision, formatAtPrecision, parseTimestamp } from './timestamps';
+import { FRACTION_DIGITS, Instant, Precision, canonicalIsoSeconds, formatAtPrecision, parseTimestamp } from './timestamps';
 
 /** Writes one reading as one line into w, or refuses it (w is then as before). */
 export type LineBytesEncoder = (w: LineWriter, reading: unknown, nowMs: number) => ReadingError | undefined;
@@ -34,6 +34,7 @@ interface LinePlan {
  *  moment its batch is written. */
 export function createLineBytesEncoder(compiled: CompiledSchema, precision: Precision = compiled.schema.precision): LineBytesEncoder {
   const tsKey = compiled.schema.timestampKey;
+  const fractionDigits = FRACTION_DIGITS[precision];
   const plans = new WeakMap<CompiledDeviceType, LinePlan>();
   const linePlan = (plan: CompiledDeviceType): LinePlan => {
     let lp = plans.get(plan);
@@ -70,10 +71,11 @@ export function createLineBytesEncoder(compiled: CompiledSchema, precision: Prec
     }
 
     const tsRaw = r[tsKey];
-    w.ascii(' ');
-    const text = typeof tsRaw === 'string' ? canonicalIsoAtPrecision(tsRaw, precision) : undefined;
-    if (text !== undefined) {
-      w.ascii(text);
+    w.byte(SPACE);
+    const seconds = typeof tsRaw === 'string' ? canonicalIsoSeconds(tsRaw) : undefined;
+    if (seconds !== undefined) {
+      w.ascii(seconds);
+      if (fractionDigits > 0) w.asciiDigits(tsRaw as string, 20, (tsRaw as string).length - 21, fractionDigits);
     } else {
       let t: Instant | string = { ms: nowMs, nanos: 0 };
       if (tsRaw !== undefined && tsRaw !== null) {
@@ -150,6 +152,8 @@ function buildLinePlan(plan: CompiledDeviceType): LinePlan {
   };
 }
 
+const SPACE = 32;
+const LETTER_I = 105;
 const TRUE = Buffer.from('true');
 const FALSE = Buffer.from('false');
 
@@ -176,7 +180,7 @@ function valueWriter(col: CompiledColumn): (w: LineWriter, v: unknown) => Readin
         const c = coerce(v);
         if (c instanceof ReadingError) return c;
         w.int(c as number);
-        w.ascii('i');
+        w.byte(LETTER_I);
         return undefined;
       };
     case 'boolean':

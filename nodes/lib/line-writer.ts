@@ -91,6 +91,22 @@ export class LineWriter {
     this.pos = pos;
   }
 
+  byte(c: number): void {
+    this.room(1);
+    this.buf[this.pos++] = c;
+  }
+
+  /** Characters [from, from + n) of an ASCII string, then zeros up to width characters. */
+  asciiDigits(s: string, from: number, n: number, width: number): void {
+    this.room(width);
+    const buf = this.buf;
+    let pos = this.pos;
+    const take = n <= 0 ? 0 : n < width ? n : width;
+    for (let i = 0; i < take; i++) buf[pos++] = s.charCodeAt(from + i);
+    for (let i = take; i < width; i++) buf[pos++] = 48;
+    this.pos = pos;
+  }
+
   /** Any text, as UTF-8. */
   text(s: string): void {
     this.room(s.length * 3);

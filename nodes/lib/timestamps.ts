@@ -211,29 +211,35 @@ function isLeapYear(y: number): boolean {
   return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
 }
 
-const FRACTION_DIGITS: Record<Precision, number> = { s: 0, ms: 3, us: 6, ns: 9 };
+export const FRACTION_DIGITS: Record<Precision, number> = { s: 0, ms: 3, us: 6, ns: 9 };
 const ZEROS = '000000000';
 
-/** A canonical UTC ISO string ("YYYY-MM-DDTHH:MM:SS[.f…]Z", 1970 or later) straight to its
- *  line-protocol timestamp: the digits after the decimal point of the second are the digits of the
- *  timestamp's sub-second part, so no number is formatted. Readings arriving together share their
- *  second, which is parsed once. Undefined when the string is not in that form. */
-export function canonicalIsoAtPrecision(s: string, precision: Precision): string | undefined {
+/** For a canonical UTC ISO string ("YYYY-MM-DDTHH:MM:SS[.f…]Z", after 1970-01-01T00:00:01), its
+ *  epoch seconds as text; undefined when the string is not in that form. The digits after the
+ *  decimal point are then the line-protocol timestamp's sub-second digits as they stand, so the
+ *  timestamp is written without formatting a number. Readings arriving together share their
+ *  second, which is parsed once. */
+export function canonicalIsoSeconds(s: string): string | undefined {
   const len = s.length;
   if (len < 20 || len > 30 || s.charCodeAt(len - 1) !== 90 || (len > 20 && s.charCodeAt(19) !== 46)) return undefined;
   if (cachedSecond === '' || !s.startsWith(cachedSecond)) {
     const t = parseCanonicalIso(s.slice(0, 19) + 'Z', 20);
-    if (t === undefined || t.ms < 0 || t.ms > MAX_MS) return undefined;
+    if (t === undefined || t.ms < 1000 || t.ms > MAX_MS) return undefined;
   }
-  const want = FRACTION_DIGITS[precision];
-  const have = len > 20 ? len - 21 : 0;
   for (let i = 20; i < len - 1; i++) {
     const c = s.charCodeAt(i);
     if (c < 48 || c > 57) return undefined;
   }
-  if (want === 0) return cachedSecondText;
-  const frac = have >= want ? s.slice(20, 20 + want) : (have > 0 ? s.slice(20, len - 1) : '') + ZEROS.slice(0, want - have);
-  return cachedSecondText === '0' ? String(Number(frac)) : cachedSecondText + frac;
+  return cachedSecondText;
+}
+
+/** canonicalIsoSeconds plus the sub-second digits the precision asks for. */
+export function canonicalIsoAtPrecision(s: string, precision: Precision): string | undefined {
+  const seconds = canonicalIsoSeconds(s);
+  if (seconds === undefined) return undefined;
+  const want = FRACTION_DIGITS[precision];
+  const have = s.length > 20 ? s.length - 21 : 0;
+  return seconds + (have >= want ? s.slice(20, 20 + want) : s.slice(20, 20 + have) + ZEROS.slice(0, want - have));
 }
 
 /** The instant as a line-protocol timestamp at the given precision (truncated towards the past). */
