@@ -5,7 +5,7 @@
 
 import { escapeMeasurement } from './lp-escape';
 import { ReadingError } from './reading-error';
-import { ColumnSpec, FORBIDDEN_KEYS, TelemetrySchema, ValueType } from './schema';
+import { ColumnSpec, TelemetrySchema, ValueType, isForbiddenKey } from './schema';
 import { describeType, quote } from './describe';
 
 export type Coercer = (v: unknown) => unknown;
@@ -62,7 +62,7 @@ function build(schema: TelemetrySchema): CompiledSchema {
       let signature = deviceType;
       for (const key in reading) {
         if (key === schema.timestampKey) continue;
-        if (FORBIDDEN_KEYS.has(key)) return new ReadingError('forbidden_key', `the key '${key}' is not accepted in a reading`, key);
+        if (isForbiddenKey(key)) return new ReadingError('forbidden_key', `the key '${key}' is not accepted in a reading`, key);
         const v = reading[key];
         if (v === null || v === undefined) continue;
         let spec: ColumnSpec;
@@ -252,10 +252,4 @@ function tagCoercer(key: string, maxLength: number): Coercer {
 
 function isWellFormed(s: string): boolean {
   return (s as unknown as { isWellFormed(): boolean }).isWellFormed();
-}
-
-/** The first key of the reading that can never be accepted, if any. */
-export function forbiddenKeyOf(reading: object): string | undefined {
-  for (const k of FORBIDDEN_KEYS) if (Object.prototype.hasOwnProperty.call(reading, k)) return k;
-  return undefined;
 }

@@ -2,9 +2,10 @@
 // A refused reading is left exactly as it came: coercions are collected first and applied only
 // once every check has passed.
 
-import { CompiledSchema, forbiddenKeyOf, knownValidTags, rememberValidTags } from './compiled-schema';
+import { CompiledSchema, knownValidTags, rememberValidTags } from './compiled-schema';
 import { describeType } from './describe';
 import { ReadingError } from './reading-error';
+import { isForbiddenKey } from './schema';
 import { Instant, formatIso, isCanonicalIso, parseTimestamp } from './timestamps';
 
 export interface ValidatorSettings {
@@ -38,11 +39,14 @@ export function createReadingValidator(compiled: CompiledSchema, settings: Valid
     }
     const r = reading as Record<string, unknown>;
     let keyCount = 0;
-    for (const _ in r) keyCount++;
+    let forbidden: string | undefined;
+    for (const k in r) {
+      keyCount++;
+      if (isForbiddenKey(k)) forbidden = k;
+    }
     if (keyCount > settings.maxKeys) {
       return new ReadingError('too_many_keys', `the reading has ${keyCount} keys; the limit is ${settings.maxKeys}`);
     }
-    const forbidden = forbiddenKeyOf(r);
     if (forbidden !== undefined) {
       return new ReadingError('forbidden_key', `the key '${forbidden}' is not accepted in a reading`, forbidden);
     }

@@ -50,7 +50,9 @@ export class SchemaError extends Error {
 }
 
 /** Keys that would reach an object's prototype if copied: never accepted as names. */
-export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+export function isForbiddenKey(k: string): boolean {
+  return k === '__proto__' || k === 'constructor' || k === 'prototype';
+}
 
 /** One row of the editor's table: a key of one device type's readings. */
 export interface SchemaRow {
@@ -235,7 +237,7 @@ function checkColumn(c: ColumnSpec, path: string): ColumnSpec {
 
 function checkName(v: unknown, what: string): string {
   if (typeof v !== 'string' || v.trim() === '') throw new SchemaError(what, 'must be a non-empty name');
-  if (FORBIDDEN_KEYS.has(v)) throw new SchemaError(what, `"${v}" cannot be used as a name`);
+  if (isForbiddenKey(v)) throw new SchemaError(what, `"${v}" cannot be used as a name`);
   // Control characters can never be written in line protocol names (no escape exists for them).
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(v)) throw new SchemaError(what, 'must not contain control characters');
