@@ -81,10 +81,12 @@ export = function (RED: NodeAPI) {
     let timer: NodeJS.Timeout | undefined;
     let overflowed = 0;
 
-    const showBuffer = () => {
-      const text = `${compactCount(batcher?.bufferedLines ?? 0)} buffered${overflowed ? `, ${compactCount(overflowed)} over` : ''}`;
-      status.set({ fill: overflowed ? 'red' : 'blue', shape: batcher?.bufferedLines ? 'dot' : 'ring', text });
-    };
+    const showBuffer = () =>
+      status.set(() => ({
+        fill: overflowed ? 'red' : 'blue',
+        shape: batcher?.bufferedLines ? 'dot' : 'ring',
+        text: `${compactCount(batcher?.bufferedLines ?? 0)} buffered${overflowed ? `, ${compactCount(overflowed)} over` : ''}`,
+      }));
 
     const batchMessage = (b: Batch<Done>, p: Precision = precision): BatchMessage => {
       const m: BatchMessage = { payload: b.payload, lineCount: b.lines, bytes: b.bytes, precision: p };

@@ -84,9 +84,12 @@ export = function (RED: NodeAPI) {
 
     const showStatus = () => {
       if (!sim) return status.now({ fill: 'grey', shape: 'ring', text: 'stopped' });
-      const rate = sim.ratePerSecond;
-      const text = `${sim.devices.length} dev ${rate < 10 ? rate.toFixed(1) : Math.round(rate)}/s ${compactCount(sim.readingsSent)}`;
-      status.set({ fill: state === 'running' ? 'green' : 'yellow', shape: state === 'running' ? 'dot' : 'ring', text });
+      const s = sim;
+      status.set(() => {
+        const rate = s.ratePerSecond;
+        const text = `${s.devices.length} dev ${rate < 10 ? rate.toFixed(1) : Math.round(rate)}/s ${compactCount(s.readingsSent)}`;
+        return { fill: state === 'running' ? 'green' : 'yellow', shape: state === 'running' ? 'dot' : 'ring', text };
+      });
     };
 
     const sendAll = (emissions: Emission[]) => {

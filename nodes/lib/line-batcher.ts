@@ -119,7 +119,7 @@ export class LineBatcher<T> {
 
   private cut(): Batch<T> {
     const n = this.store.lineCount;
-    const batch: Batch<T> = { payload: this.store.view().toString('utf8'), lines: n, bytes: this.store.bytes, completed: [] };
+    const batch: Batch<T> = { payload: this.store.toString(), lines: n, bytes: this.store.bytes, completed: [] };
     let kept = 0;
     for (const p of this.owners) {
       if (p.end <= n) batch.completed.push(p.owner);

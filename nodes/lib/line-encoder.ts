@@ -22,12 +22,18 @@ interface FieldWriter {
   write(w: LineWriter, v: unknown): ReadingError | undefined;
 }
 
+interface SeriesKey {
+  values: unknown[];
+  bytes: Uint8Array;
+  ascii: boolean;
+}
+
 interface LinePlan {
   fields: FieldWriter[];
   tagText: ((v: unknown) => string | ReadingError)[];
   /** Measurement and tag set as bytes, by the first tag's value: a device sends the same tags
    *  every time, so this is built once per device and reused while every tag value is the same. */
-  seriesKeys: Map<unknown, { values: unknown[]; bytes: Uint8Array }>;
+  seriesKeys: Map<unknown, SeriesKey>;
 }
 
 /** A reading without a timestamp is stamped with nowMs, the moment it is encoded, not the later
@@ -53,7 +59,7 @@ export function createLineBytesEncoder(compiled: CompiledSchema, precision: Prec
 
     const series = seriesKey(compiled.measurementLp, plan, lp, r);
     if (series instanceof ReadingError) return series;
-    w.bytesOf(series);
+    w.bytesOf(series.bytes, series.ascii);
     let first = true;
     for (const f of lp.fields) {
       const v = r[f.col.key];
@@ -95,7 +101,7 @@ export function createLineEncoder(compiled: CompiledSchema, precision: Precision
   return (reading, nowMs) => {
     w.reset();
     const error = encodeInto(w, reading, nowMs);
-    return error ?? w.view().toString('utf8');
+    return error ?? w.toString();
   };
 }
 
@@ -108,14 +114,14 @@ function missing(col: CompiledColumn, plan: CompiledDeviceType): ReadingError {
   return new ReadingError('missing_key', `'${col.key}' is required for device type '${plan.name}'`, col.key);
 }
 
-function seriesKey(measurement: string, plan: CompiledDeviceType, lp: LinePlan, r: Record<string, unknown>): Uint8Array | ReadingError {
+function seriesKey(measurement: string, plan: CompiledDeviceType, lp: LinePlan, r: Record<string, unknown>): SeriesKey | ReadingError {
   const tags = plan.tags;
   const first = tags.length > 0 ? r[tags[0].key] : undefined;
   const seen = lp.seriesKeys.get(first);
   if (seen !== undefined) {
     let i = 1;
     while (i < tags.length && r[tags[i].key] === seen.values[i]) i++;
-    if (i >= tags.length) return seen.bytes;
+    if (i >= tags.length) return seen;
   }
   let text = measurement;
   const values: unknown[] = new Array(tags.length);
@@ -130,9 +136,10 @@ function seriesKey(measurement: string, plan: CompiledDeviceType, lp: LinePlan, 
     text += t;
   }
   const bytes = Buffer.from(text);
+  const key = { values, bytes, ascii: bytes.length === text.length };
   if (lp.seriesKeys.size >= TAG_CACHE_SIZE) lp.seriesKeys.clear();
-  lp.seriesKeys.set(first, { values, bytes });
-  return bytes;
+  lp.seriesKeys.set(first, key);
+  return key;
 }
 
 function buildLinePlan(plan: CompiledDeviceType): LinePlan {

@@ -13,6 +13,8 @@ export class LineWriter {
   /** End offset (exclusive, before its \n) of every finished line. */
   readonly ends: number[] = [];
   private lineStart = 0;
+  /** Whether every byte so far is ASCII: the batch then decodes as latin1, a plain copy. */
+  asciiOnly = true;
 
   constructor(initialBytes = 64 * 1024) {
     this.buf = Buffer.allocUnsafe(initialBytes);
@@ -27,12 +29,13 @@ export class LineWriter {
     return this.ends.length === 0 ? 0 : this.ends[this.ends.length - 1];
   }
 
-  /** The finished lines' bytes (a view, valid until the next write). */
-  view(): Buffer {
-    return this.buf.subarray(0, this.bytes);
+  /** The finished lines as text. */
+  toString(): string {
+    return this.buf.toString(this.asciiOnly ? 'latin1' : 'utf8', 0, this.bytes);
   }
 
   reset(): void {
+    this.asciiOnly = true;
     this.pos = 0;
     this.lineStart = 0;
     this.ends.length = 0;
@@ -44,7 +47,7 @@ export class LineWriter {
     const start = from === 0 ? 0 : src.ends[from - 1] + 1;
     const end = src.ends[to - 1] + 1; // with the last line's \n
     const offset = this.pos - start;
-    this.bytesOf(src.buf.subarray(start, end));
+    this.bytesOf(src.buf.subarray(start, end), src.asciiOnly);
     for (let i = from; i < to; i++) this.ends.push(src.ends[i] + offset);
     this.lineStart = this.pos;
   }
@@ -67,7 +70,8 @@ export class LineWriter {
     this.pos = this.lineStart;
   }
 
-  bytesOf(src: Uint8Array): void {
+  bytesOf(src: Uint8Array, ascii = true): void {
+    if (!ascii) this.asciiOnly = false;
     const n = src.length;
     this.room(n);
     const buf = this.buf;
@@ -110,7 +114,9 @@ export class LineWriter {
   /** Any text, as UTF-8. */
   text(s: string): void {
     this.room(s.length * 3);
-    this.pos += this.buf.write(s, this.pos, 'utf8');
+    const n = this.buf.write(s, this.pos, 'utf8');
+    if (n !== s.length) this.asciiOnly = false;
+    this.pos += n;
   }
 
   /** A whole number, in decimal. */

@@ -31,21 +31,23 @@ const DIGITS_RE = /^-?\d{1,20}$/;
 
 // The whole second of the last canonical timestamp read ("YYYY-MM-DDTHH:MM:SS"), its epoch
 // milliseconds and its epoch seconds as text: readings that arrive together share their second.
-let cachedSecond = '';
+const cachedSecond = new Uint16Array(19); // its character codes: cheaper to compare than a sliced string
+let haveCachedSecond = false;
 let cachedSecondMs = 0;
 let cachedSecondText = '';
 
 /** Whether s starts with the remembered second. Compared from the end, where seconds change;
  *  String.prototype.startsWith costs several times more on this path. */
 function inCachedSecond(s: string): boolean {
+  if (!haveCachedSecond) return false;
   const c = cachedSecond;
-  if (c === '') return false;
-  for (let i = 18; i >= 0; i--) if (s.charCodeAt(i) !== c.charCodeAt(i)) return false;
+  for (let i = 18; i >= 0; i--) if (s.charCodeAt(i) !== c[i]) return false;
   return true;
 }
 
 function rememberSecond(s: string, wholeMs: number): void {
-  cachedSecond = s.slice(0, 19);
+  for (let i = 0; i < 19; i++) cachedSecond[i] = s.charCodeAt(i);
+  haveCachedSecond = true;
   cachedSecondMs = wholeMs;
   cachedSecondText = String(wholeMs / 1000);
 }

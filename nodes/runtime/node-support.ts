@@ -35,21 +35,24 @@ export function rejectionMessage(msg: NodeMessageInFlow, reading: unknown, error
   return out;
 }
 
-/** Node status that is redrawn at most every interval, however many messages pass. */
+type Status = Parameters<Node['status']>[0];
+
+/** Node status that is redrawn at most every interval, however many messages pass. The status is
+ *  given as a function and only computed when it is drawn. */
 export class ThrottledStatus {
   private timer: NodeJS.Timeout | undefined;
-  private pending: Parameters<Node['status']>[0] | undefined;
+  private pending: (() => Status) | undefined;
 
   constructor(
     private readonly node: Node,
     private readonly intervalMs = 500,
   ) {}
 
-  set(status: Parameters<Node['status']>[0]): void {
-    this.pending = status;
+  set(make: () => Status): void {
+    this.pending = make;
     if (this.timer) return;
-    this.node.status(status);
     this.pending = undefined;
+    this.node.status(make());
     this.timer = setTimeout(() => {
       this.timer = undefined;
       if (this.pending !== undefined) this.set(this.pending);
@@ -57,7 +60,7 @@ export class ThrottledStatus {
   }
 
   /** Shows a status now and stops any pending redraw (errors, close). */
-  now(status: Parameters<Node['status']>[0]): void {
+  now(status: Status): void {
     this.stop();
     this.node.status(status);
   }

@@ -32,7 +32,7 @@ export function benchEncodeVsPoint(): { ours: number; point: number; ratio: numb
     for (let start = 0; start < readings.length; start += BATCH) {
       w.reset();
       for (let i = start; i < Math.min(start + BATCH, readings.length); i++) encodeInto(w, readings[i], now);
-      batches.push(w.view().toString('utf8'));
+      batches.push(w.toString());
     }
     return batches;
   };
