@@ -2,7 +2,7 @@
 // A refused reading is left exactly as it came: coercions are collected first and applied only
 // once every check has passed.
 
-import { CompiledSchema, knownValidTags, rememberValidTags } from './compiled-schema';
+import { CompiledColumn, CompiledSchema, knownValidTags, rememberValidTags } from './compiled-schema';
 import { describeType } from './describe';
 import { ReadingError } from './reading-error';
 import { isForbiddenKey } from './schema';
@@ -53,42 +53,21 @@ export function createReadingValidator(compiled: CompiledSchema, settings: Valid
     const plan = compiled.planFor(r);
     if (plan instanceof ReadingError) return plan;
 
-    let changes: unknown[] | undefined;
-    let present = knownValidTags(plan, r);
-    if (present < 0) {
-      present = 0;
-      let unchanged = true;
-      for (const col of plan.tags) {
-        const v = r[col.key];
-        if (v === undefined || v === null) {
-          if (v === null) present++;
-          if (col.spec.required) return missing(col.key, plan.name);
-          continue;
-        }
-        present++;
-        const c = col.coerce(v);
-        if (c instanceof ReadingError) return c;
-        if (c !== v) {
-          (changes ??= []).push(col.key, c);
-          unchanged = false;
-        }
-      }
-      if (unchanged && plan.tags.length > 0) rememberValidTags(plan, r);
+    const st: ColumnCheck = { keys: 0, values: 0, changes: undefined };
+    const knownTags = knownValidTags(plan, r);
+    if (knownTags >= 0) {
+      st.keys = knownTags;
+    } else {
+      const error = checkColumns(plan.tags, r, plan.name, st);
+      if (error) return error;
+      if (st.changes === undefined && plan.tags.length > 0) rememberValidTags(plan, r);
     }
-    let fields = 0;
-    for (const col of plan.fields) {
-      const v = r[col.key];
-      if (v === undefined || v === null) {
-        if (v === null) present++;
-        if (col.spec.required) return missing(col.key, plan.name);
-        continue;
-      }
-      present++;
-      fields++;
-      const c = col.coerce(v);
-      if (c instanceof ReadingError) return c;
-      if (c !== v) (changes ??= []).push(col.key, c);
-    }
+    st.values = 0;
+    const error = checkColumns(plan.fields, r, plan.name, st);
+    if (error) return error;
+    const fields = st.values;
+    let present = st.keys;
+    let changes = st.changes;
     if (fields === 0) {
       return new ReadingError('no_fields', `the reading has no field values; device type '${plan.name}' needs at least one`);
     }
@@ -136,6 +115,32 @@ export function createReadingValidator(compiled: CompiledSchema, settings: Valid
     }
     return undefined;
   };
+}
+
+interface ColumnCheck {
+  /** Keys present, null-valued ones included. */
+  keys: number;
+  /** Keys with a value. */
+  values: number;
+  /** Pairs of key and coerced value to apply once the whole reading has passed. */
+  changes: unknown[] | undefined;
+}
+
+function checkColumns(cols: CompiledColumn[], r: Record<string, unknown>, deviceType: string, st: ColumnCheck): ReadingError | undefined {
+  for (const col of cols) {
+    const v = r[col.key];
+    if (v === undefined || v === null) {
+      if (v === null) st.keys++;
+      if (col.spec.required) return missing(col.key, deviceType);
+      continue;
+    }
+    st.keys++;
+    st.values++;
+    const c = col.coerce(v);
+    if (c instanceof ReadingError) return c;
+    if (c !== v) (st.changes ??= []).push(col.key, c);
+  }
+  return undefined;
 }
 
 function missing(key: string, deviceType: string): ReadingError {

@@ -1,27 +1,25 @@
 // The telemetry-schema config node's settings -> a TelemetrySchema.
 
 import { referenceSchemaRows } from './reference-schema';
-import { SchemaRow, TelemetrySchema, schemaFromJsonSchema, schemaFromRows } from './schema';
+import { SCHEMA_DEFAULTS, SchemaRow, TelemetrySchema, schemaFromJsonSchema, schemaFromRows } from './schema';
 import { CONFIG_VERSION, errorMessage, numberSetting, withDefaults } from './settings';
-import { Precision } from './timestamps';
 
-export interface TelemetrySchemaConfig {
+/** The config node's properties: the schema's settings as the editor stores them, and the rows. */
+export interface TelemetrySchemaConfig
+  extends Pick<TelemetrySchema, 'measurement' | 'deviceTypeKey' | 'timestampKey' | 'precision' | 'unknownDeviceTypes' | 'unknownKeys'> {
   name: string;
   version: number;
   mode: 'table' | 'jsonschema';
   /** Table rows; absent in a flow means the reference fleet's rows. */
   rows: SchemaRow[] | undefined;
   jsonSchema: string;
-  measurement: string;
-  deviceTypeKey: string;
-  timestampKey: string;
-  precision: Precision;
-  unknownDeviceTypes: 'reject' | 'infer';
-  unknownKeys: 'reject' | 'ignore';
+  /** Comma-separated. */
   inferredTags: string;
   maxTagLength: number | string;
   maxStringLength: number | string;
 }
+
+const { inferredTags, ...settingDefaults } = SCHEMA_DEFAULTS;
 
 export const SCHEMA_NODE_DEFAULTS: TelemetrySchemaConfig = {
   name: '',
@@ -29,15 +27,8 @@ export const SCHEMA_NODE_DEFAULTS: TelemetrySchemaConfig = {
   mode: 'table',
   rows: undefined,
   jsonSchema: '',
-  measurement: 'iot_sensors',
-  deviceTypeKey: 'device_type',
-  timestampKey: 'timestamp',
-  precision: 'ns',
-  unknownDeviceTypes: 'reject',
-  unknownKeys: 'reject',
-  inferredTags: 'device_id,device_type,location,floor',
-  maxTagLength: 256,
-  maxStringLength: 1024,
+  ...settingDefaults,
+  inferredTags: inferredTags.join(','),
 };
 
 /** Builds the schema a config describes; throws with a message that names the bad row or path. */
