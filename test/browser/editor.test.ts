@@ -1,0 +1,93 @@
+// The editor as a person uses it: Debian's chromium, driven by playwright-core, opening the edit
+// dialogs of the example flow's nodes in a real Node-RED.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { NodeRedInstance, startNodeRed } from '../support/node-red-instance';
+
+const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
+const SHOTS = process.env.EDITOR_SCREENSHOTS; // a folder to keep screenshots in, when set
+
+describe('editor in a browser', function () {
+  this.timeout(90_000);
+  let nr: NodeRedInstance;
+  let browser: Browser;
+  let page: Page;
+
+  before(async function () {
+    if (!CHROMIUM) {
+      const why = "Debian's chromium is not installed (apt-get install chromium)";
+      if (process.env.CI === 'true') throw new Error(`CI needs chromium: ${why}`);
+      console.log(`      skipped: ${why}`);
+      this.skip();
+    }
+    nr = await startNodeRed();
+    await nr.deploy(JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'examples', 'front-half-pipeline.json'), 'utf8')));
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { chromium } = require('playwright-core') as typeof import('playwright-core');
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(nr.url);
+    await page.waitForFunction(() => (window as any).RED?.nodes?.node?.('val0000000000001'), undefined, { timeout: 60_000 });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await nr?.stop();
+  });
+
+  const shot = async (name: string) => {
+    if (SHOTS) await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+  };
+  const edit = (id: string) => page.evaluate((nodeId) => (window as any).RED.editor.edit((window as any).RED.nodes.node(nodeId)), id);
+  const closeTray = async () => {
+    await page.click('#node-dialog-cancel');
+    await page.waitForSelector('.red-ui-tray', { state: 'detached' });
+  };
+
+  it('shows the palette entries of the pack', async () => {
+    for (const label of ['simulator', 'validate', 'line protocol']) {
+      assert.ok(await page.locator('.red-ui-palette-node', { hasText: label }).first().isVisible(), label);
+    }
+  });
+
+  it('edits telemetry-validate, and a new telemetry-schema opens with the reference fleet as a table', async () => {
+    await edit('val0000000000001');
+    await page.waitForSelector('#node-input-maxFutureSec');
+    assert.equal(await page.inputValue('#node-input-maxFutureSec'), '300');
+    assert.equal(await page.inputValue('#node-input-missingTimestamp'), 'now');
+    await shot('validate');
+    await page.click('#node-input-btn-schema-add');
+    await page.waitForSelector('#node-config-input-rows-list');
+    const rows = page.locator('#node-config-input-rows-list > li');
+    await page.waitForFunction(() => document.querySelectorAll('#node-config-input-rows-list > li').length > 0);
+    assert.equal(await rows.count(), 22, 'temperature 8 + motion 7 + door 7 rows');
+    assert.equal(await rows.first().locator('.schema-key').inputValue(), 'device_id');
+    await shot('schema');
+    await page.click('#node-config-dialog-cancel');
+    await closeTray();
+  });
+
+  it('edits telemetry-simulator with its faults listed', async () => {
+    await edit('sim0000000000001');
+    await page.waitForSelector('#node-input-faults-list');
+    assert.equal(await page.locator('#node-input-faults-list > li').count(), 4);
+    assert.equal(await page.inputValue('#node-input-intervalSec'), '5');
+    await shot('simulator');
+    await closeTray();
+  });
+
+  it('edits line-protocol', async () => {
+    await edit('lp00000000000001');
+    await page.waitForSelector('#node-input-batchSize');
+    assert.equal(await page.inputValue('#node-input-batchSize'), '5000');
+    assert.equal(await page.inputValue('#node-input-database'), 'iot-sensors');
+    await shot('line-protocol');
+    await closeTray();
+  });
+});
