@@ -77,7 +77,7 @@ function parseTimestampString(s: string): Instant | string {
   // Fast path without a regex for the form most readings carry: "YYYY-MM-DDTHH:MM:SS[.f…]Z".
   if (len >= 20 && len <= 30 && s.charCodeAt(len - 1) === 90 && s.charCodeAt(10) === 84) {
     const t = parseCanonicalIso(s, len);
-    if (t !== undefined) return t;
+    if (t !== undefined) return checkRange(t);
   }
   if (DIGITS_RE.test(s)) {
     return s.length <= 15 ? fromEpochNumber(Number(s)) : fromEpochNanosOrSmaller(BigInt(s));
@@ -223,7 +223,6 @@ function isLeapYear(y: number): boolean {
 }
 
 export const FRACTION_DIGITS: Record<Precision, number> = { s: 0, ms: 3, us: 6, ns: 9 };
-const ZEROS = '000000000';
 
 /** For a canonical UTC ISO string ("YYYY-MM-DDTHH:MM:SS[.f…]Z", after 1970-01-01T00:00:01), its
  *  epoch seconds as text; undefined when the string is not in that form. The digits after the
@@ -242,15 +241,6 @@ export function canonicalIsoSeconds(s: string): string | undefined {
     if (c < 48 || c > 57) return undefined;
   }
   return cachedSecondText;
-}
-
-/** canonicalIsoSeconds plus the sub-second digits the precision asks for. */
-export function canonicalIsoAtPrecision(s: string, precision: Precision): string | undefined {
-  const seconds = canonicalIsoSeconds(s);
-  if (seconds === undefined) return undefined;
-  const want = FRACTION_DIGITS[precision];
-  const have = s.length > 20 ? s.length - 21 : 0;
-  return seconds + (have >= want ? s.slice(20, 20 + want) : s.slice(20, 20 + have) + ZEROS.slice(0, want - have));
 }
 
 /** The instant as a line-protocol timestamp at the given precision (truncated towards the past). */

@@ -1,4 +1,9 @@
 import assert from 'node:assert/strict';
+import { compileSchema } from '../../nodes/lib/compiled-schema';
+import { createLineEncoder } from '../../nodes/lib/line-encoder';
+import { LineWriter } from '../../nodes/lib/line-writer';
+import { referenceSchema } from '../../nodes/lib/reference-schema';
+import { seededRandom } from '../../nodes/lib/seeded-random';
 import { Instant, formatAtPrecision, formatIso, parseTimestamp } from '../../nodes/lib/timestamps';
 
 const T = Date.UTC(2026, 10, 22, 10, 15, 0, 123); // 2026-11-22T10:15:00.123Z
@@ -55,7 +60,7 @@ describe('timestamps', () => {
   });
 
   it('refuses non-finite numbers, invalid Dates, other types and instants InfluxDB cannot store', () => {
-    for (const v of [NaN, Infinity, new Date('x'), true, {}, [], null, '99999999999999999999', 10n ** 20n]) {
+    for (const v of [NaN, Infinity, new Date('x'), true, {}, [], null, '99999999999999999999', 10n ** 20n, '2263-01-01T00:00:00Z', '1677-01-01T00:00:00Z']) {
       assert.equal(typeof parseTimestamp(v), 'string', String(v));
     }
   });
@@ -77,19 +82,62 @@ describe('timestamps', () => {
   });
 });
 
-describe('canonical ISO straight to line-protocol text', () => {
-  it('agrees with parse + format for every precision', async () => {
-    const { canonicalIsoAtPrecision } = await import('../../nodes/lib/timestamps');
+describe('timestamps as the encoder writes them', () => {
+  it('writes canonical ISO strings exactly as parse + format would, at every precision', () => {
     const strings = ['2026-11-22T10:15:00Z', '2026-11-22T10:15:00.1Z', '2026-11-22T10:15:00.123Z', '2026-11-22T10:15:00.123456Z',
-      '2026-11-22T10:15:00.123456789Z', '2026-11-22T10:15:01.5Z', '1970-01-01T00:00:01Z', '2262-04-11T23:47:16Z'];
-    for (let i = 0; i < 2000; i++) strings.push(new Date(Date.UTC(1971 + (i % 290), i % 12, 1 + (i % 28), i % 24, i % 60, i % 60, i % 1000)).toISOString());
-    for (const s of strings) {
-      for (const p of ['ns', 'us', 'ms', 's'] as const) {
-        assert.equal(canonicalIsoAtPrecision(s, p), formatAtPrecision(ok(s), p), `${s} at ${p}`);
+      '2026-11-22T10:15:00.123456789Z', '2026-11-22T10:15:01.5Z', '1970-01-01T00:00:01Z', '2262-04-11T23:47:16Z',
+      // not canonical, or outside the fast path: written through the general parser
+      '1970-01-01T00:00:00.000000001Z', '2026-11-22T11:15:00+01:00', '2026-11-22 10:15:00.5Z'];
+    for (let i = 0; i < 2000; i++) strings.push(new Date(Date.UTC(1970 + (i % 290), i % 12, 1 + (i % 28), i % 24, i % 60, i % 60, i % 1000)).toISOString());
+    for (const p of ['ns', 'us', 'ms', 's'] as const) {
+      const encode = createLineEncoder(compileSchema(referenceSchema()), p);
+      for (const s of strings) {
+        const line = encode({ device_type: 'door', device_id: 'D', location: 'x', floor: '1', door_open: true, open_count: 1, battery_level: 1, timestamp: s }, 0);
+        assert.equal(String(line).split(' ').pop(), formatAtPrecision(ok(s), p), `${s} at ${p}`);
       }
     }
-    for (const bad of ['1970-01-01T00:00:00.000000001Z', '2026-11-22T10:15:00.12a4Z', '2026-11-22T10:15:00+01:00', '1969-12-31T23:59:59Z', '2263-01-01T00:00:00Z', '2026-02-30T00:00:00Z']) {
-      assert.equal(canonicalIsoAtPrecision(bad, 'ns'), undefined, bad);
+  });
+
+  it('refuses what is not a timestamp on the fast path too', () => {
+    const encode = createLineEncoder(compileSchema(referenceSchema()));
+    for (const bad of ['2026-11-22T10:15:00.12a4Z', '2026-02-30T00:00:00Z', '2026-11-22T10:15:60Z', '2263-01-01T00:00:00Z']) {
+      const out = encode({ device_type: 'door', device_id: 'D', location: 'x', floor: '1', door_open: true, open_count: 1, battery_level: 1, timestamp: bad }, 0);
+      assert.ok(typeof out !== 'string', bad);
+    }
+  });
+});
+
+describe('LineWriter numbers', () => {
+  const written = (f: (w: LineWriter) => void) => {
+    const w = new LineWriter(16);
+    f(w);
+    w.endLine();
+    return w.toString();
+  };
+
+  it('writes the floats sensors send as short decimals', () => {
+    const cases: [number, string][] = [[25.37, '25.37'], [-0.5, '-0.5'], [0.05, '0.05'], [-0.005, '-0.005'], [50, '50'], [0, '0'],
+      [-0, '0'], [99.994, '99.994'], [1013.25, '1013.25'], [-61, '-61'], [0.0001, '0.0001'], [2147483647, '2147483647']];
+    for (const [v, s] of cases) assert.equal(written((w) => w.float(v)), s);
+  });
+
+  it('writes every double so that it reads back exactly, in a form line protocol accepts', () => {
+    const rng = seededRandom('floats');
+    const specials = [1e21, 1e-7, 5e-324, 1.7976931348623157e308, 0.1 + 0.2, 2 ** 53, 2147483647.5, 1 / 3, 123456789.123];
+    const values = [...specials, ...specials.map((v) => -v)];
+    for (let i = 0; i < 100_000; i++) {
+      values.push((rng.next() - 0.5) * 10 ** rng.int(-8, 12), Math.round(rng.normal(25, 20) * 10 ** rng.int(0, 5)) / 10 ** rng.int(0, 5));
+    }
+    for (const v of values) {
+      const s = written((w) => w.float(v));
+      assert.ok(Number(s) === v, `${v} -> ${s}`); // === : -0 is written as 0, as String(-0) is
+      assert.match(s, /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/, `${v} -> ${s}`);
+    }
+  });
+
+  it('writes integers of any size', () => {
+    for (const v of [0, 7, -7, 10, 99, 100, -2147483647, 2147483648, 9007199254740991, -9007199254740991]) {
+      assert.equal(written((w) => w.int(v)), String(v));
     }
   });
 });
