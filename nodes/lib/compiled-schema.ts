@@ -127,7 +127,7 @@ export function knownValidTags(plan: CompiledDeviceType, r: Record<string, unkno
   for (let i = 0; i < tags.length; i++) {
     const v = r[tags[i].key];
     if (v !== seen[i]) return -1;
-    if (v !== undefined && v !== null) present++;
+    if (v !== undefined) present++; // as checkColumns counts: a key with null is present
   }
   return present;
 }
