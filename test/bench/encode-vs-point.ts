@@ -5,7 +5,7 @@ import { compileSchema } from '../../nodes/lib/compiled-schema';
 import { createLineBytesEncoder } from '../../nodes/lib/line-encoder';
 import { LineWriter } from '../../nodes/lib/line-writer';
 import { referenceSchema } from '../../nodes/lib/reference-schema';
-import { compareRates, fleetReadings, mps } from './fleet-readings';
+import { compareRates, fleetReadings, medianRate, mps } from './fleet-readings';
 
 export function benchEncodeVsPoint(): { ours: number; point: number; ratio: number } {
   const readings = fleetReadings(200_000);
@@ -71,6 +71,23 @@ export function benchEncodeVsPoint(): { ours: number; point: number; ratio: numb
     withPoint();
   }
   const { a: oursRate, b: pointRate, ratio } = compareRates(readings.length, 9, ours, withPoint);
+  console.log(`machine: Point.toLineProtocol of a 2-tag, 3-field point ${mps(pointCalibration())} (shared/reference/influxdb3-wire.md D.6 measured ~0.45 M/s)`);
   console.log(`encode 200,000 reference-fleet readings: ours ${mps(oursRate)}, Point ${mps(pointRate)} -> ratio ${ratio.toFixed(2)}x (target >= 5x)`);
   return { ours: oursRate, point: pointRate, ratio };
+}
+
+/** The wire reference's own measure of Point, so results can be read against that machine's speed. */
+function pointCalibration(): number {
+  const n = 200_000;
+  const run = () => {
+    let bytes = 0;
+    for (let i = 0; i < n; i++) {
+      const p = Point.measurement('m').setTag('host', `h${i % 50}`).setTag('region', 'eu')
+        .setFloatField('a', i * 0.5).setFloatField('b', 1.25).setIntegerField('c', i).setTimestamp(String(1_700_000_000_000_000_000n + BigInt(i)));
+      bytes += (p.toLineProtocol() as string).length;
+    }
+    return bytes;
+  };
+  run();
+  return medianRate(n, 3, run);
 }
