@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Msg, catchNode, collect, completeNode, getNode, helper, onTab, until } from '../support/flow-helper';
+import { hostileCorpus } from '../support/hostile-corpus';
 import lineProtocolNode = require('../../nodes/line-protocol');
 import schemaNode = require('../../nodes/telemetry-schema');
 
@@ -162,5 +163,21 @@ describe('line-protocol node', function () {
     await until([getNode('completed')], () => completed.length === 4);
     assert.equal(caught.length, 0);
     assert.deepEqual(bad.map((m: Msg) => m.error.code), ['invalid_json', 'invalid_utf8', 'payload_too_large', 'missing_key']);
+  });
+
+  it('accounts for every reading of the 10,000-payload hostile corpus exactly once: a line or a rejection', async function () {
+    this.timeout(120_000);
+    const { lp, batches, bad, completed, caught } = await setup({ batchSize: 5000, maxBufferBytes: 256 * 1024 * 1024 });
+    const corpus = hostileCorpus(10_000, 'corpus-lp');
+    const expected = corpus.reduce((a, c) => a + c.units, 0);
+    corpus.forEach((c) => lp.receive({ payload: c.payload }));
+    lp.receive({ flush: true });
+    await until([getNode('completed'), getNode('caught')], () => completed.length + caught.length === corpus.length + 1);
+    assert.equal(caught.length, 0, caught[0]?.error?.message);
+    const lines = batches.flatMap((b: Msg) => b.payload.split('\n'));
+    assert.equal(lines.length, batches.reduce((a: number, b: Msg) => a + b.lineCount, 0));
+    assert.equal(lines.length + bad.length, expected, 'each reading leaves once, as a line or a rejection');
+    assert.ok(lines.every((l: string) => /^iot_sensors,.+ -?\d+$/.test(l)), 'every line: measurement,tags fields timestamp');
+    assert.ok(bad.every((m: Msg) => typeof m.error.code === 'string' && m.error.message.length > 10));
   });
 });
