@@ -44,6 +44,11 @@ const DEFAULTS: SimulatorConfig = {
 
 // A busy fleet is sent in slices at most this often rather than one timer per reading.
 const MIN_TICK_MS = 20;
+// Most messages one tick sends: a fleet that falls behind (a huge fleet, a high speed) catches up
+// in slices instead of building one burst that could exhaust memory.
+const MAX_MESSAGES_PER_TICK = 20_000;
+// Most readings one advance command may produce at once.
+const MAX_READINGS_PER_ADVANCE = 2_000_000;
 
 export = function (RED: NodeAPI) {
   function TelemetrySimulatorNode(this: Node, raw: NodeDef & Partial<SimulatorConfig>) {
@@ -113,7 +118,7 @@ export = function (RED: NodeAPI) {
     function tick() {
       timer = undefined;
       try {
-        if (sim && state === 'running') sendAll(sim.advance(simNow()));
+        if (sim && state === 'running') sendAll(sim.advance(simNow(), MAX_MESSAGES_PER_TICK));
         showStatus();
       } catch (e) {
         node.error(`telemetry-simulator: ${errorMessage(e)}`);
@@ -201,6 +206,10 @@ export = function (RED: NodeAPI) {
             if (c.clock !== 'manual') throw new Error('"advance" needs the clock set to manual');
             if (!sim) start();
             const ms = numberSetting(cmd.ms, 'ms', { min: 0 });
+            const due = sim!.readingsDueBy(simAtAnchor + ms);
+            if (due > MAX_READINGS_PER_ADVANCE) {
+              throw new Error(`advancing ${ms} ms would make ${due} readings at once; the limit is ${MAX_READINGS_PER_ADVANCE}: advance in smaller steps`);
+            }
             simAtAnchor += ms;
             sendAll(sim!.advance(simAtAnchor));
             showStatus();

@@ -126,6 +126,13 @@ export class FleetSimulator {
     return this.intervalMs;
   }
 
+  /** Readings due from the next tick up to toMs (what advance(toMs) would make, faults aside). */
+  readingsDueBy(toMs: number): number {
+    if (toMs < this.nextTickMs) return 0;
+    const ticks = Math.floor((toMs - this.nextTickMs) / this.step()) + 1;
+    return this.options.mode === 'spread' ? ticks : ticks * this.devices.length;
+  }
+
   /** Simulated time of the next tick. */
   get nextTickMs(): number {
     return this.tickTime(this.k);
@@ -160,18 +167,20 @@ export class FleetSimulator {
     return reached;
   }
 
-  /** Every message due up to and including toMs, in time order. */
-  advance(toMs: number): Emission[] {
+  /** Every message due up to and including toMs, in time order; at most maxMessages of them; the
+   *  rest stay due for the next call (a fleet far behind catches up in slices, never in one burst
+   *  that could exhaust memory). */
+  advance(toMs: number, maxMessages = Infinity): Emission[] {
     const out: Emission[] = [];
     const n = this.devices.length;
     if (n > 0) {
       if (this.options.mode === 'spread') {
         // Device i of n sends at base + (k * interval) / n: the fleet's readings evenly spread.
-        for (let t = this.tickTime(this.k); t <= toMs; t = this.tickTime(++this.k)) {
+        for (let t = this.tickTime(this.k); t <= toMs && out.length < maxMessages; t = this.tickTime(++this.k)) {
           this.read(this.devices[this.k % n], Math.floor(t), out);
         }
       } else {
-        for (let t = this.tickTime(this.k); t <= toMs; t = this.tickTime(++this.k)) {
+        for (let t = this.tickTime(this.k); t <= toMs && out.length < maxMessages; t = this.tickTime(++this.k)) {
           const at = Math.floor(t);
           const items: Emission[] = [];
           for (const d of this.devices) this.read(d, at, items);
@@ -182,13 +191,16 @@ export class FleetSimulator {
         }
       }
     }
-    if (this.late.length > 0) this.releaseLate(toMs, out);
+    if (this.late.length > 0) this.releaseLate(Math.min(toMs, this.nextTickMs), out);
     return out;
   }
 
+  private step(): number {
+    return this.options.mode === 'spread' ? this.intervalMs / Math.max(1, this.devices.length) : this.intervalMs;
+  }
+
   private tickTime(k: number): number {
-    const step = this.options.mode === 'spread' ? this.intervalMs / Math.max(1, this.devices.length) : this.intervalMs;
-    return this.base + k * step;
+    return this.base + k * this.step();
   }
 
   private releaseLate(toMs: number, out: Emission[]): void {

@@ -82,10 +82,12 @@ describe('telemetry-simulator node', function () {
     sim.receive({ payload: { command: 'fault', kind: 'meteor', device: 'TEMP_001' } });
     sim.receive({ payload: { command: 'fault', kind: 'spike', device: 'NOPE_1' } });
     sim.receive({ payload: { command: 'rate', intervalSec: -1 } });
-    await until([getNode('caught')], () => caught.length === 4);
+    sim.receive({ payload: { command: 'advance', ms: 365 * 86_400_000 } });
+    await until([getNode('caught')], () => caught.length === 5);
     const messages = caught.map((m: Msg) => m.error.message as string);
     [/unknown command; send msg.payload "start"/, /fault kind must be one of spike, stuck/, /no device matches "NOPE_1"/,
-      /intervalSec must be a number at least 0\.001/].forEach((re, i) => assert.match(messages[i], re));
+      /intervalSec must be a number at least 0\.001/, /would make 504576000 readings at once; the limit is 2000000: advance in smaller steps/]
+      .forEach((re, i) => assert.match(messages[i], re));
     await helper.unload();
     await helper.load([simulatorNode, catchNode], flow({ fleet: '{"deviceTypes": []}' }));
     const caught2 = collect(getNode('caught'));

@@ -43,6 +43,21 @@ describe('fleet simulator', () => {
     assert.equal(JSON.stringify(parts), a);
   });
 
+  it('catches up in slices of at most maxMessages, giving the same stream as one call', () => {
+    const whole = JSON.stringify(sim({ faults: [{ kind: 'late', rate: 0.05, delayMs: 7000 }] }).advance(START + HOUR / 4));
+    const s = sim({ faults: [{ kind: 'late', rate: 0.05, delayMs: 7000 }] });
+    const parts: Emission[] = [];
+    for (let slice = s.advance(START + HOUR / 4, 500); slice.length > 0; slice = s.advance(START + HOUR / 4, 500)) {
+      assert.ok(slice.length <= 500 + 80, `slice of ${slice.length}`);
+      parts.push(...slice);
+    }
+    assert.equal(JSON.stringify(parts), whole);
+    for (const mode of ['spread', 'array'] as const) {
+      const t = sim({ mode });
+      assert.equal(t.readingsDueBy(START + HOUR), readings(sim({ mode }).advance(START + HOUR)).reduce((a, p) => a + (Array.isArray(p) ? p.length : 1), 0));
+    }
+  });
+
   it('spreads readings over the interval instead of sending all at once', () => {
     const es = sim().advance(START + 4999);
     const gaps = es.slice(1).map((e, i) => e.atMs - es[i].atMs);
