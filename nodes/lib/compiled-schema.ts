@@ -5,7 +5,7 @@
 
 import { escapeMeasurement } from './lp-escape';
 import { ReadingError } from './reading-error';
-import { ColumnSpec, TelemetrySchema, ValueType, isForbiddenKey } from './schema';
+import { ColumnSpec, TelemetrySchema, ValueType, endsWithBackslash, isForbiddenKey } from './schema';
 import { describeType, quote } from './describe';
 
 export type Coercer = (v: unknown) => unknown;
@@ -63,6 +63,9 @@ function build(schema: TelemetrySchema): CompiledSchema {
       for (const key in reading) {
         if (key === schema.timestampKey) continue;
         if (isForbiddenKey(key)) return new ReadingError('forbidden_key', `the key '${key}' is not accepted in a reading`, key);
+        if (key === '' || endsWithBackslash(key) || CONTROL.test(key)) {
+          return new ReadingError('invalid_characters', `the key ${quote(key)} cannot be a column name in InfluxDB`, key);
+        }
         const v = reading[key];
         if (v === null || v === undefined) continue;
         let spec: ColumnSpec;
@@ -242,6 +245,9 @@ function tagCoercer(key: string, maxLength: number): Coercer {
     else if (typeof v === 'object') return new ReadingError('nested_value', `tag '${key}' is ${describeType(v)}; it must be a string`, key);
     else return new ReadingError('wrong_type', `tag '${key}' must be a string, got ${describeType(v)}`, key);
     if (s.length === 0) return new ReadingError('empty_tag', `tag '${key}' is empty; InfluxDB cannot store an empty tag value`, key);
+    if (endsWithBackslash(s)) {
+      return new ReadingError('invalid_characters', `tag '${key}' ends with a backslash, which InfluxDB cannot store: ${quote(s)}`, key);
+    }
     if (s.length > maxLength) return new ReadingError('too_long', `tag '${key}' is ${s.length} characters long; the limit is ${maxLength}`, key);
     if (TAG_SUSPECT.test(s) && (CONTROL.test(s) || !isWellFormed(s))) {
       return new ReadingError('invalid_characters', `tag '${key}' contains a line break, control character or broken Unicode: ${quote(s)}`, key);

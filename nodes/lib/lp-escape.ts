@@ -6,9 +6,10 @@
 // - measurement: `,` and space are escaped; `=` is literal (its escape would be kept as `\=`).
 // - tag keys, tag values, field keys: `,`, `=` and space are escaped.
 // - A backslash is doubled only where a parser would otherwise read it as the start of an escape
-//   (before `,` `=` space `\`, or at the end). Elsewhere it stays single: both InfluxDB 3 and the
-//   1.x parser keep an unknown escape such as `\d` literally, so more values read back the same
-//   on both.
+//   (before `,` `=` space `\`). Elsewhere it stays single: both InfluxDB 3 and the 1.x parser keep
+//   an unknown escape such as `\d` literally, so more values read back the same on both. A name or
+//   tag value that ends with a backslash is refused before it gets here: InfluxDB 3 rejects it
+//   however it is escaped (`escape_or_fallback`, EndsWithBackslash).
 // - string field values: `"` and `\` are escaped and the value is quoted.
 // Names and tag values with control characters (newline above all) are refused before they get
 // here: line protocol has no escape for them, so they could split one reading into two lines.

@@ -241,7 +241,14 @@ function checkName(v: unknown, what: string): string {
   // Control characters can never be written in line protocol names (no escape exists for them).
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(v)) throw new SchemaError(what, 'must not contain control characters');
+  if (endsWithBackslash(v)) throw new SchemaError(what, 'must not end with a backslash: InfluxDB refuses such names');
   return v;
+}
+
+/** InfluxDB 3 refuses a measurement, tag key, tag value or field key that ends with a backslash,
+ *  escaped or not (core/influxdb_line_protocol `escape_or_fallback`: EndsWithBackslash). */
+export function endsWithBackslash(s: string): boolean {
+  return s.charCodeAt(s.length - 1) === 92;
 }
 
 function optionalNumber(v: unknown, what: string): number | undefined {

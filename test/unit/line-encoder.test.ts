@@ -45,15 +45,16 @@ describe('line encoder', () => {
   });
 
   it('escapes hostile tag values so one reading stays one line', () => {
-    const l = line({ ...base, location: 'hall 1,x=2 y', device_id: 'a\\' });
+    const l = line({ ...base, location: 'hall 1,x=2 y', device_id: 'a\\,b' });
     assert.equal(l.split('\n').length, 1);
-    assert.match(l, /device_id=a\\\\,/);
+    assert.match(l, /device_id=a\\\\\\,b,/);
     assert.match(l, /location=hall\\ 1\\,x\\=2\\ y /);
   });
 
   it('refuses what line protocol cannot carry or the schema does not allow', () => {
     assert.equal(refused({ ...base, location: 'a\nb' }).code, 'invalid_characters');
     assert.equal(refused({ ...base, location: '' }).code, 'empty_tag');
+    assert.match(refused({ ...base, location: 'hall\\' }).message, /ends with a backslash, which InfluxDB cannot store/);
     assert.equal(refused({ ...base, temperature: NaN }).code, 'not_finite');
     assert.equal(refused({ ...base, temperature: 'hot' }).code, 'wrong_type');
     assert.equal(refused({ ...base, temperature: { v: 1 } }).code, 'nested_value');

@@ -52,6 +52,7 @@ describe('reading validator', () => {
       [{ ...reading(), humidity: [1] }, 'nested_value', 'humidity'],
       [{ ...reading(), location: '' }, 'empty_tag', 'location'],
       [{ ...reading(), location: 'a\r\nb' }, 'invalid_characters', 'location'],
+      [{ ...reading(), location: 'dir\\' }, 'invalid_characters', 'location'],
       [{ ...reading(), location: 'x'.repeat(65) }, 'too_long', 'location'],
       [{ ...reading(), device_id: undefined }, 'missing_key', 'device_id'],
       [{ ...reading(), device_type: 'laser' }, 'unknown_device_type', 'device_type'],

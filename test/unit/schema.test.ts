@@ -28,6 +28,7 @@ describe('telemetry schema', () => {
       [() => schemaFromRows({}, [{ deviceType: 'x', key: 'id', kind: 'tag', type: 'string' }]), /needs at least one field/],
       [() => schemaFromRows({}, [{ deviceType: 'x', key: '__proto__', kind: 'field', type: 'float' }]), /cannot be used as a name/],
       [() => schemaFromRows({}, [{ deviceType: 'x', key: 'a\nb', kind: 'field', type: 'float' }]), /control characters/],
+      [() => schemaFromRows({}, [{ deviceType: 'x', key: 'v\\', kind: 'field', type: 'float' }]), /must not end with a backslash/],
       [() => schemaFromRows({}, [{ deviceType: 'x', key: 'v', kind: 'field', type: 'float', min: 'abc' }]), /row 1 min: must be a number/],
       [() => schemaFromRows({ precision: 'h' as never }, referenceSchemaRows()), /precision/],
       [() => schemaFromJsonSchema({}, { deviceTypes: { x: { properties: { v: { type: 'number', pattern: 'a' } } } } }), /deviceTypes\.x\.properties\.v\.pattern: this JSON Schema keyword is not supported/],
