@@ -1,0 +1,300 @@
+// InfluxDB 3's line protocol parser, rule for rule, for the project's InfluxDB 3 compatible test
+// server: what it accepts, how it unescapes, and its exact error texts. Followed from
+// influxdata/influxdb core/influxdb_line_protocol/src/lib.rs (split_lines, trim_leading, series,
+// maybe_tagset, tag_key, tag_value, field_set, field_value, escape_or_fallback, the Error enum and
+// the better_error_messages test), summarised in shared/reference/influxdb3-wire.md B.1-B.7.
+
+export type FieldValue =
+  | { type: 'i64'; value: bigint }
+  | { type: 'u64'; value: bigint }
+  | { type: 'f64'; value: number }
+  | { type: 'string'; value: string }
+  | { type: 'bool'; value: boolean };
+
+export interface ParsedLine {
+  measurement: string;
+  tags: [string, string][];
+  fields: [string, FieldValue][];
+  timestamp?: bigint;
+}
+
+export interface LineResult {
+  /** 1-based among the lines that are not blank or comments (InfluxDB 3's line_number). */
+  lineNumber: number;
+  /** The line's text as split from the body. */
+  raw: string;
+  line?: ParsedLine;
+  error?: string;
+}
+
+/** Longest string element: the shipped server is built with the `large-strings` feature. */
+export const STRING_LIMIT_BYTES = 1_048_576;
+const I64_MIN = -(2n ** 63n);
+const I64_MAX = 2n ** 63n - 1n;
+const U64_MAX = 2n ** 64n - 1n;
+
+/** Every line of a body, blank lines and comments skipped. */
+export function parseLines(body: string): LineResult[] {
+  const out: LineResult[] = [];
+  for (const raw of splitLines(body)) {
+    const text = trimLeading(raw);
+    if (text === '') continue;
+    const lineNumber = out.length + 1;
+    try {
+      out.push({ lineNumber, raw, line: parseLine(text) });
+    } catch (e) {
+      if (!(e instanceof LineError)) throw e;
+      out.push({ lineNumber, raw, error: e.message });
+    }
+  }
+  return out;
+}
+
+/** Splits on newlines that are not inside a quoted field value nor escaped (Go's scanLine). */
+export function splitLines(input: string): string[] {
+  const lines: string[] = [];
+  let quoted = false;
+  let fields = false;
+  let equals = 0;
+  let commas = 0;
+  let inEscape = false;
+  let start = 0;
+  for (let i = 0; i < input.length; i++) {
+    const c = input[i];
+    if (inEscape) {
+      inEscape = false;
+      continue;
+    }
+    if (c === '\\') {
+      inEscape = true;
+      continue;
+    }
+    if (c === ' ') {
+      fields = true;
+      continue;
+    }
+    if (fields) {
+      if (!quoted && c === '=') {
+        equals++;
+        continue;
+      } else if (!quoted && c === ',') {
+        commas++;
+        continue;
+      } else if (c === '"' && equals > commas) {
+        quoted = !quoted;
+        continue;
+      }
+    }
+    if (c === '\n' && !quoted) {
+      lines.push(input.slice(start, i));
+      start = i + 1;
+      quoted = false;
+      fields = false;
+      equals = 0;
+      commas = 0;
+    }
+  }
+  lines.push(input.slice(start));
+  return lines;
+}
+
+function trimLeading(s: string): string {
+  for (;;) {
+    let i = 0;
+    while (i < s.length && isBoundary(s[i])) i++;
+    s = s.slice(i);
+    if (!s.startsWith('#')) return s;
+    const nl = s.indexOf('\n');
+    s = nl < 0 ? '' : s.slice(nl);
+  }
+}
+
+class LineError extends Error {}
+/** A failure that stops the parse where it is (nom's Failure, from `cut` and `map_fail`). */
+class Failure extends LineError {}
+/** A failure that lets an alternative or an optional part be tried (nom's Error). */
+class Mismatch extends LineError {}
+
+const isBoundary = (c: string) => c === ' ' || c === '\t' || c === '\n';
+
+function truncate(s: string): string {
+  const chars = [...s];
+  return chars.length > 10 ? `${chars.slice(0, 10).join('')}...` : s;
+}
+
+function gotText(input: string, cut = true): string {
+  return input === '' ? 'end of input' : `\`${cut ? truncate(input) : input}\``;
+}
+
+const ENDS_WITH_BACKSLASH = 'Measurements, tag keys and values, and field keys may not end with a backslash';
+
+/** Text of normal characters and escapes; an unknown escape is kept as backslash + character.
+ *  Returns [value, rest], or undefined when not even one character was taken. */
+function escaped(s: string, isNormal: (c: string) => boolean, escapes: string): [string, string] | undefined {
+  let value = '';
+  let i = 0;
+  for (;;) {
+    const start = i;
+    while (i < s.length && isNormal(s[i])) i++;
+    if (i > start) {
+      value += s.slice(start, i);
+      continue;
+    }
+    if (s[i] !== '\\') break;
+    const next = s[i + 1];
+    if (next !== undefined && escapes.includes(next)) {
+      value += next;
+      i += 2;
+    } else if (next === undefined) {
+      value += '\\';
+      i += 1;
+      break;
+    } else {
+      const cp = String.fromCodePoint(s.codePointAt(i + 1)!);
+      value += '\\' + cp;
+      i += 1 + cp.length;
+    }
+  }
+  if (i === 0) return undefined;
+  if (value.endsWith('\\')) throw new Failure(ENDS_WITH_BACKSLASH);
+  if (Buffer.byteLength(value) > STRING_LIMIT_BYTES) throw new Failure('String is greater than 1MB');
+  return [value, s.slice(i)];
+}
+
+function parseLine(text: string): ParsedLine {
+  // series: measurement, then an optional tag set
+  const m = escaped(text, (c) => !isBoundary(c) && c !== '\0' && c !== ',' && c !== '\\', ', \\');
+  if (!m) throw new Mismatch('Invalid measurement was provided');
+  const [measurement] = m;
+  let rest = m[1];
+  const tags: [string, string][] = [];
+  if (rest.startsWith(',')) {
+    const afterComma = rest.slice(1);
+    rest = afterComma;
+    for (let first = true; ; first = false) {
+      if (!first) {
+        if (!rest.startsWith(',')) break;
+        rest = rest.slice(1);
+      }
+      const key = escaped(rest, (c) => !isBoundary(c) && c !== '=' && c !== '\\', '\\,= ');
+      if (!key) throw new Failure(`Expected tag key, got ${gotText(rest)}`);
+      if (!key[1].startsWith('=')) throw new Failure(`Tag set malformed: could not find equals sign in ${gotText(afterComma)}`);
+      const valueInput = key[1].slice(1);
+      const value = escaped(valueInput, (c) => !isBoundary(c) && c !== ',' && c !== '\\', '\\,= ');
+      if (!value) throw new Failure(`Expected tag value, got ${gotText(valueInput)}`);
+      tags.push([key[0], value[0]]);
+      rest = value[1];
+    }
+  }
+
+  rest = expectSpace(rest);
+  const [fields, afterFields] = fieldSet(rest);
+  rest = afterFields;
+
+  let timestamp: bigint | undefined;
+  const ws = /^ +/.exec(rest);
+  if (ws) {
+    const ts = /^-?\d+/.exec(rest.slice(ws[0].length));
+    if (ts) {
+      timestamp = BigInt(ts[0]);
+      if (timestamp < I64_MIN || timestamp > I64_MAX) throw new Failure(`Unable to parse timestamp value \`${ts[0]}\``);
+      rest = rest.slice(ws[0].length + ts[0].length).replace(/^ +/, '');
+    }
+  }
+  if (rest !== '') throw new LineError(`Could not parse entire line. Found trailing content: \`${truncate(rest)}\``);
+  return { measurement, tags, fields, timestamp };
+}
+
+function expectSpace(s: string): string {
+  const ws = /^ +/.exec(s);
+  if (!ws) throw new Mismatch(`Expected at least one space character, got ${gotText(s, false)}`);
+  return s.slice(ws[0].length);
+}
+
+/** The field set: the first field must parse; after it, a comma is consumed even when the field
+ *  behind it does not parse, but for later fields it is not (nom's separated_list1 as used). */
+function fieldSet(s: string): [[string, FieldValue][], string] {
+  const fields: [string, FieldValue][] = [];
+  const first = oneField(s);
+  if (!first) throw new Mismatch('No fields were provided');
+  fields.push(first[0]);
+  let rest = first[1];
+  if (!rest.startsWith(',')) return [fields, rest];
+  rest = rest.slice(1);
+  const second = oneField(rest);
+  if (!second) return [fields, rest];
+  fields.push(second[0]);
+  rest = second[1];
+  while (rest.startsWith(',')) {
+    const next = oneField(rest.slice(1));
+    if (!next) break;
+    fields.push(next[0]);
+    rest = next[1];
+  }
+  return [fields, rest];
+}
+
+function oneField(s: string): [[string, FieldValue], string] | undefined {
+  const key = escaped(s, (c) => !isBoundary(c) && c !== '=' && c !== '\\', '\\,= ');
+  if (!key || !key[1].startsWith('=')) return undefined;
+  const value = fieldValue(key[1].slice(1));
+  if (!value) return undefined;
+  return [[key[0], value[0]], value[1]];
+}
+
+const INT = /^-?\d+i/;
+const UINT = /^\d+u/;
+const FLOAT_EXP_DECIMAL = /^-?\d+\.\d+[eE][-+]?\d+/;
+const FLOAT_EXP = /^-?\d+[eE][-+]?\d+/;
+const FLOAT_DECIMAL = /^-?\d+\.\d+/;
+const FLOAT_INTEGRAL = /^-?\d+/;
+const BOOLS: [string, boolean][] = [
+  ['true', true], ['True', true], ['TRUE', true], ['t', true], ['T', true],
+  ['false', false], ['False', false], ['FALSE', false], ['f', false], ['F', false],
+];
+
+function fieldValue(s: string): [FieldValue, string] | undefined {
+  let m = INT.exec(s);
+  if (m) {
+    const digits = m[0].slice(0, -1);
+    const v = BigInt(digits);
+    if (v < I64_MIN || v > I64_MAX) throw new Failure(`Unable to parse integer value \`${digits}\``);
+    return [{ type: 'i64', value: v }, s.slice(m[0].length)];
+  }
+  m = UINT.exec(s);
+  if (m) {
+    const digits = m[0].slice(0, -1);
+    const v = BigInt(digits);
+    if (v > U64_MAX) throw new Failure(`Unable to parse unsigned integer value \`${digits}\``);
+    return [{ type: 'u64', value: v }, s.slice(m[0].length)];
+  }
+  m = FLOAT_EXP_DECIMAL.exec(s) ?? FLOAT_EXP.exec(s) ?? FLOAT_DECIMAL.exec(s) ?? FLOAT_INTEGRAL.exec(s);
+  if (m) return [{ type: 'f64', value: Number(m[0]) }, s.slice(m[0].length)];
+  if (s.startsWith('"')) {
+    const str = stringValue(s);
+    if (str) return [{ type: 'string', value: str[0] }, str[1]];
+  }
+  for (const [text, value] of BOOLS) if (s.startsWith(text)) return [{ type: 'bool', value }, s.slice(text.length)];
+  return undefined;
+}
+
+/** A quoted string: \" and \\ unescaped, any other backslash kept. Undefined when unterminated. */
+function stringValue(s: string): [string, string] | undefined {
+  let value = '';
+  let i = 1;
+  while (i < s.length) {
+    const c = s[i];
+    if (c === '"') {
+      if (Buffer.byteLength(value) > STRING_LIMIT_BYTES) throw new Failure('String is greater than 1MB');
+      return [value, s.slice(i + 1)];
+    }
+    if (c === '\\' && (s[i + 1] === '"' || s[i + 1] === '\\')) {
+      value += s[i + 1];
+      i += 2;
+    } else {
+      value += c;
+      i++;
+    }
+  }
+  return undefined;
+}
