@@ -1,0 +1,175 @@
+// What InfluxDB 3 Core does with parsed lines before it stores them, for the project's test server:
+// column types fixed by the first write, tag/field clashes, reserved names, duplicate fields, the
+// Core limits, and the exact replies of a write (partial or not, per endpoint). Followed from
+// influxdata/influxdb influxdb3_write/src/write_buffer/validator.rs, influxdb3_catalog (error.rs,
+// catalog.rs RESERVED_COLUMN_NAMES, v3/transaction.rs column_or_create) and
+// influxdb3_server/src/http.rs (IntoResponse for Error, V2WriteApiError); summarised with citations
+// in shared/reference/influxdb3-wire.md A.6-A.10.
+
+import type { FieldValue, LineResult, ParsedLine } from './line-protocol';
+import { Endpoint, Reply, v2Reply } from './write-protocol';
+
+export type ColumnType = 'tag' | 'float' | 'integer' | 'uinteger' | 'string' | 'boolean' | 'timestamp';
+
+const IOX_TYPE: Record<ColumnType, string> = {
+  tag: 'iox::column_type::tag',
+  float: 'iox::column_type::field::float',
+  integer: 'iox::column_type::field::integer',
+  uinteger: 'iox::column_type::field::uinteger',
+  string: 'iox::column_type::field::string',
+  boolean: 'iox::column_type::field::boolean',
+  timestamp: 'iox::column_type::timestamp',
+};
+
+const FIELD_TYPE: Record<FieldValue['type'], ColumnType> = { f64: 'float', i64: 'integer', u64: 'uinteger', string: 'string', bool: 'boolean' };
+
+export const CORE_LIMITS = { databases: 5, tablesTotal: 2000, columnsPerTable: 500 };
+const RESERVED = new Set(['time', '__chunk_order']);
+const LIMIT_PREFIXES = ['Update to schema would exceed number of', 'Adding a new database would exceed limit of'];
+
+/** Databases -> tables -> column name -> type; the `time` column is added with each table. */
+export class Catalog {
+  readonly databases = new Map<string, Map<string, Map<string, ColumnType>>>();
+
+  tableCount(): number {
+    let n = 0;
+    for (const db of this.databases.values()) n += db.size;
+    return n;
+  }
+
+  /** Refusal text when a new database would pass Core's limit (checked before any line). */
+  admitDatabase(db: string): string | undefined {
+    if (this.databases.has(db) || this.databases.size < CORE_LIMITS.databases) return undefined;
+    return `Adding a new database would exceed limit of ${CORE_LIMITS.databases} databases`;
+  }
+
+  /** Checks a line against the schema and adds its new table and columns, or says why not. The
+   *  schema only changes when the line is accepted. */
+  accept(db: string, line: ParsedLine): string | undefined {
+    const tables = this.databases.get(db) ?? new Map<string, Map<string, ColumnType>>();
+    const existing = tables.get(line.measurement);
+    const seenFields = new Set<string>();
+    const seenTags = new Set<string>();
+    const wanted: [string, ColumnType][] = [];
+    for (const [key] of line.tags) {
+      if (seenTags.has(key)) return `Must not contain duplicate tags, but \`${key}\` was repeated`;
+      seenTags.add(key);
+      wanted.push([key, 'tag']);
+    }
+    for (const [key, value] of line.fields) {
+      if (seenFields.has(key)) return `invalid line protocol - multiple instances of '${key}' field found`;
+      seenFields.add(key);
+      wanted.push([key, FIELD_TYPE[value.type]]);
+    }
+    const columns = new Map(existing ?? []);
+    for (const [key, type] of wanted) {
+      const had = columns.get(key);
+      if (had !== undefined && had !== type) return `invalid column type for column '${key}', expected ${IOX_TYPE[had]}, got ${IOX_TYPE[type]}`;
+      if (had === undefined) {
+        if (RESERVED.has(key)) return `'${key}' is a reserved column`;
+        columns.set(key, type);
+      }
+    }
+    if (!existing) {
+      const tablesNow = this.tableCount();
+      if (tablesNow >= CORE_LIMITS.tablesTotal) {
+        return `Update to schema would exceed number of tables limit: attempted to create table but already have ${tablesNow} table(s) (limit: ${CORE_LIMITS.tablesTotal})`;
+      }
+      columns.set('time', 'timestamp');
+    }
+    if (columns.size - 1 > CORE_LIMITS.columnsPerTable) {
+      return `Update to schema would exceed number of columns per table limit of ${CORE_LIMITS.columnsPerTable} columns`;
+    }
+    tables.set(line.measurement, columns);
+    this.databases.set(db, tables);
+    return undefined;
+  }
+}
+
+/** A refused line as InfluxDB 3 reports it. */
+export interface LineFailure {
+  lineNumber: number;
+  message: string;
+  /** Parse errors quote the body's raw line (by the filtered line number: a known quirk when blank
+   *  or comment lines come first); schema errors quote the line as InfluxDB 3 re-serialises it. */
+  originalLine: string;
+}
+
+/** The reply to a write whose lines were parsed (and checked) with these failures. */
+export function writeReply(endpoint: Endpoint, acceptPartial: boolean, lines: number, failures: LineFailure[]): Reply {
+  if (lines === 0) {
+    return endpoint === 'v2' ? v2Reply(400, 'write buffer error: incoming write was empty') : { status: 400, body: 'incoming write was empty' };
+  }
+  if (failures.length === 0) return { status: 204, body: '' };
+  const item = (f: LineFailure) => ({ error_message: f.message, line_number: f.lineNumber, original_line: truncateBytes(f.originalLine, 20) });
+  if (endpoint === 'v2') return v2Reply(400, `write buffer error: line protocol parse failed: ${failures[0].message}`);
+  if (!acceptPartial) return { status: 400, body: JSON.stringify({ error: 'line protocol parsing error', data: item(failures[0]) }) };
+  const status = failures.some((f) => LIMIT_PREFIXES.some((p) => f.message.startsWith(p))) ? 422 : 400;
+  return { status, body: JSON.stringify({ error: 'partial write of line protocol occurred', data: failures.map(item) }) };
+}
+
+/** The raw line a parse error quotes: the body's lines as Rust's str::lines() gives them. */
+export function rawLineFor(body: string, lineNumber: number): string {
+  const line = body.split('\n')[lineNumber - 1] ?? '';
+  return line.endsWith('\r') ? line.slice(0, -1) : line;
+}
+
+/** Failures of parsed results, as the write handler reports them. */
+export function parseFailures(body: string, results: LineResult[]): LineFailure[] {
+  return results.filter((r) => r.error !== undefined).map((r) => ({ lineNumber: r.lineNumber, message: r.error!, originalLine: rawLineFor(body, r.lineNumber) }));
+}
+
+/** A line as InfluxDB 3 re-serialises it in schema errors: string values unquoted, floats in
+ *  Rust's Display form, integers with i, unsigned with u. */
+export function displayLine(line: ParsedLine): string {
+  const esc = (s: string, chars: string) => s.replace(new RegExp(`[${chars.replace(/[\]\\^-]/g, '\\$&')}]`, 'g'), '\\$&');
+  let out = esc(line.measurement, ', ');
+  for (const [k, v] of line.tags) out += `,${esc(k, ',= ')}=${esc(v, ',= ')}`;
+  out += ' ' + line.fields.map(([k, v]) => `${esc(k, ',= ')}=${displayValue(v)}`).join(',');
+  if (line.timestamp !== undefined) out += ` ${line.timestamp}`;
+  return out;
+}
+
+function displayValue(v: FieldValue): string {
+  switch (v.type) {
+    case 'i64':
+      return `${v.value}i`;
+    case 'u64':
+      return `${v.value}u`;
+    case 'f64':
+      return rustFloat(v.value);
+    case 'string':
+      return v.value.replace(/"/g, '\\"');
+    case 'bool':
+      return String(v.value);
+  }
+}
+
+/** Rust's Display for f64: the shortest round-trip digits, never in exponent form. */
+export function rustFloat(v: number): string {
+  if (!Number.isFinite(v)) return Number.isNaN(v) ? 'NaN' : v > 0 ? 'inf' : '-inf';
+  const s = String(v);
+  const e = s.indexOf('e');
+  if (e < 0) return s;
+  const sign = s.startsWith('-') ? '-' : '';
+  const mantissa = s.slice(sign.length, e).replace('.', '');
+  const exp = Number(s.slice(e + 1));
+  const point = (s.slice(sign.length, e).indexOf('.') + 1 || e + 1 - sign.length) - 1 + exp;
+  if (point <= 0) return `${sign}0.${'0'.repeat(-point)}${mantissa}`;
+  if (point >= mantissa.length) return `${sign}${mantissa}${'0'.repeat(point - mantissa.length)}`;
+  return `${sign}${mantissa.slice(0, point)}.${mantissa.slice(point)}`;
+}
+
+/** At most n bytes of UTF-8, cut at a character boundary (Rust's floor_char_boundary). */
+export function truncateBytes(s: string, n: number): string {
+  if (Buffer.byteLength(s) <= n) return s;
+  let out = '';
+  let bytes = 0;
+  for (const ch of s) {
+    const b = Buffer.byteLength(ch);
+    if (bytes + b > n) break;
+    out += ch;
+    bytes += b;
+  }
+  return out;
+}

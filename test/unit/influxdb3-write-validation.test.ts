@@ -1,0 +1,85 @@
+// Schema rules and write replies of the test server, against the verbatim examples in
+// shared/reference/influxdb3-wire.md A.7-A.9.
+import assert from 'node:assert/strict';
+import { parseLines } from '../support/influxdb3/line-protocol';
+import { CORE_LIMITS, Catalog, LineFailure, displayLine, parseFailures, rustFloat, truncateBytes, writeReply } from '../support/influxdb3/write-validation';
+
+const line = (lp: string) => {
+  const [r] = parseLines(lp);
+  assert.equal(r.error, undefined, r.error);
+  return r.line!;
+};
+
+/** What the write handler does: parse, check each good line against the catalog, reply. */
+function write(catalog: Catalog, body: string, endpoint: 'v3' | 'v2' | 'v1' = 'v3', acceptPartial = true) {
+  const results = parseLines(body);
+  const failures: LineFailure[] = parseFailures(body, results);
+  const stored: string[] = [];
+  const check = new Catalog();
+  for (const [db, tables] of catalog.databases) check.databases.set(db, new Map([...tables].map(([t, c]) => [t, new Map(c)])));
+  for (const r of results) {
+    if (!r.line) continue;
+    const why = (acceptPartial ? catalog : check).accept('db', r.line);
+    if (why) failures.push({ lineNumber: r.lineNumber, message: why, originalLine: displayLine(r.line) });
+    else stored.push(r.raw);
+  }
+  failures.sort((a, b) => a.lineNumber - b.lineNumber);
+  if (!acceptPartial && failures.length === 0) for (const r of results) if (r.line) catalog.accept('db', r.line);
+  return { reply: writeReply(endpoint, acceptPartial, results.length, failures), stored: acceptPartial || failures.length === 0 ? stored : [] };
+}
+
+describe('InfluxDB 3 schema rules and write replies (test server)', () => {
+  it('answers the server tests\' bodies verbatim, partial or not', () => {
+    const c = new Catalog();
+    const all = write(c, 'cpu,host=a val= 123\ncpu,host=b val=5 124\ncpu,host=b val= 124', 'v3', false);
+    assert.deepEqual(all.reply, { status: 400, body: '{"error":"line protocol parsing error","data":{"error_message":"No fields were provided","line_number":1,"original_line":"cpu,host=a val= 123"}}' });
+    assert.deepEqual(all.stored, []);
+    const partial = write(c, 'cpu,host=b val=2 155\ncpu,host=a val= 123\ncpu,host=b val=5 199');
+    assert.deepEqual(partial.reply, { status: 400, body: '{"error":"partial write of line protocol occurred","data":[{"error_message":"No fields were provided","line_number":2,"original_line":"cpu,host=a val= 123"}]}' });
+    assert.equal(partial.stored.length, 2, 'lines 1 and 3 were written');
+    assert.deepEqual(write(c, 'cpu,host=b val=7 200').reply, { status: 204, body: '' });
+    assert.deepEqual(write(c, '\n# nothing\n').reply, { status: 400, body: 'incoming write was empty' });
+    assert.deepEqual(write(c, '', 'v2').reply, { status: 400, body: '{"code":"invalid","message":"write buffer error: incoming write was empty"}' });
+  });
+
+  it('fixes a field\'s type at its first write (the reference design\'s failure)', () => {
+    const c = new Catalog();
+    assert.equal(write(c, 'iot_sensors,device_id=T1 humidity=12i 1').reply.status, 204);
+    const r = write(c, 'iot_sensors,device_id=T1 humidity=12.5 2');
+    const msg = "invalid column type for column 'humidity', expected iox::column_type::field::integer, got iox::column_type::field::float";
+    assert.equal(JSON.parse(r.reply.body).data[0].error_message, msg);
+    assert.equal(JSON.parse(r.reply.body).data[0].original_line, 'iot_sensors,device_i', 'a schema error quotes the re-serialised line, cut at 20 bytes');
+    assert.deepEqual(write(c, 'iot_sensors,device_id=T1 humidity=12.5 2', 'v2').reply, { status: 400, body: JSON.stringify({ code: 'invalid', message: `write buffer error: line protocol parse failed: ${msg}` }) });
+  });
+
+  it('refuses tag/field clashes, duplicate fields and reserved names', () => {
+    const c = new Catalog();
+    assert.equal(c.accept('db', line('cpu,host=a v=1 1')), undefined);
+    assert.equal(c.accept('db', line('cpu host="x" 2')), "invalid column type for column 'host', expected iox::column_type::tag, got iox::column_type::field::string");
+    assert.equal(c.accept('db', line('cpu v=1,v=2 3')), "invalid line protocol - multiple instances of 'v' field found");
+    assert.equal(c.accept('db', line('fresh time=1 3')), "'time' is a reserved column");
+    assert.equal(c.accept('db', line('cpu time=1 3')), "invalid column type for column 'time', expected iox::column_type::timestamp, got iox::column_type::field::float");
+    assert.equal(c.accept('db', line('cpu __chunk_order=1i 3')), "'__chunk_order' is a reserved column");
+    assert.equal(c.accept('db', line('cpu,host=a,host=b v=1 4')), 'Must not contain duplicate tags, but `host` was repeated');
+  });
+
+  it('enforces Core\'s limits with its texts, 422 on a partial write', () => {
+    const c = new Catalog();
+    for (let i = 0; i < CORE_LIMITS.databases; i++) c.databases.set(`db${i}`, new Map());
+    assert.equal(c.admitDatabase('db0'), undefined);
+    assert.equal(c.admitDatabase('one-more'), 'Adding a new database would exceed limit of 5 databases');
+    const wide = new Catalog();
+    const fields = Array.from({ length: 501 }, (_, i) => `f${i}=1`).join(',');
+    const r = write(wide, `w ${fields} 1\nok v=1 1`);
+    assert.equal(r.reply.status, 422);
+    assert.equal(JSON.parse(r.reply.body).data[0].error_message, 'Update to schema would exceed number of columns per table limit of 500 columns');
+    assert.equal(r.stored.length, 1);
+  });
+
+  it('re-serialises lines and floats as Rust displays them, and cuts at a character boundary', () => {
+    assert.equal(displayLine(line('m\\ 1,t\\,k=v\\ x s="a \\"q\\"",f=96.0,i=5i,u=5u,b=T 7')), 'm\\ 1,t\\,k=v\\ x s=a \\"q\\",f=96,i=5i,u=5u,b=true 7');
+    assert.deepEqual([1e21, 1.5e-7, -2.5e22, 96, 0.1].map(rustFloat), ['1000000000000000000000', '0.00000015', '-25000000000000000000000', '96', '0.1']);
+    assert.equal(truncateBytes('ééééééééééé', 20), 'éééééééééé');
+    assert.equal(truncateBytes('aéé', 4), 'aé');
+  });
+});
