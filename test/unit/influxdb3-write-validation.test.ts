@@ -15,8 +15,7 @@ function write(catalog: Catalog, body: string, endpoint: 'v3' | 'v2' | 'v1' = 'v
   const results = parseLines(body);
   const failures: LineFailure[] = parseFailures(body, results);
   const stored: string[] = [];
-  const check = new Catalog();
-  for (const [db, tables] of catalog.databases) check.databases.set(db, new Map([...tables].map(([t, c]) => [t, new Map(c)])));
+  const check = catalog.copy();
   for (const r of results) {
     if (!r.line) continue;
     const why = (acceptPartial ? catalog : check).accept('db', r.line);
@@ -24,7 +23,7 @@ function write(catalog: Catalog, body: string, endpoint: 'v3' | 'v2' | 'v1' = 'v
     else stored.push(r.raw);
   }
   failures.sort((a, b) => a.lineNumber - b.lineNumber);
-  if (!acceptPartial && failures.length === 0) for (const r of results) if (r.line) catalog.accept('db', r.line);
+  if (!acceptPartial && failures.length === 0) catalog.adopt(check);
   return { reply: writeReply(endpoint, acceptPartial, results.length, failures), stored: acceptPartial || failures.length === 0 ? stored : [] };
 }
 

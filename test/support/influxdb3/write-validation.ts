@@ -31,6 +31,19 @@ const LIMIT_PREFIXES = ['Update to schema would exceed number of', 'Adding a new
 export class Catalog {
   readonly databases = new Map<string, Map<string, Map<string, ColumnType>>>();
 
+  /** An independent copy, to check a whole write before any of it changes the schema. */
+  copy(): Catalog {
+    const c = new Catalog();
+    for (const [db, tables] of this.databases) c.databases.set(db, new Map([...tables].map(([t, cols]) => [t, new Map(cols)])));
+    return c;
+  }
+
+  /** Takes over the schema of a copy that was checked and accepted. */
+  adopt(checked: Catalog): void {
+    this.databases.clear();
+    for (const [db, tables] of checked.databases) this.databases.set(db, tables);
+  }
+
   tableCount(): number {
     let n = 0;
     for (const db of this.databases.values()) n += db.size;
