@@ -28,15 +28,32 @@ export interface InfluxDB3Options {
   token?: string | string[];
   maxRequestBytes?: number;
   /** Write-ahead-log flush interval: writes without no_sync are answered at the next flush, as in
-   *  Core (default 1 s there). 0 answers at once, for fast unit tests. */
-  walFlushMs?: number;
+   *  Core (default 1 s there). 0 answers at once, for fast unit tests; 'manual' holds them until
+   *  flushWal() is called, so a test decides when acknowledgements happen. */
+  walFlushMs?: number | 'manual';
   storage?: Storage;
 }
 
 export interface InfluxDB3Server {
   url: string;
   catalog: Catalog;
+  /** With walFlushMs 'manual': answers every write waiting for the WAL flush. */
+  flushWal(): void;
+  /** Failure on purpose, to prove a writer's retries and spool. */
+  faults: Faults;
   stop(): Promise<void>;
+}
+
+export interface Faults {
+  /** The next n writes are answered with this status (500 or 503), with Retry-After when given. */
+  failNextWrites(n: number, status?: 500 | 503, retryAfterSec?: number): void;
+  /** Every response waits this long first. */
+  delayResponses(ms: number): void;
+  /** Stop accepting connections (a connecting client is refused), or accept them again. */
+  refuseConnections(refuse: boolean): Promise<void>;
+  /** The next n requests lose their connection after the request arrived, before any reply. */
+  dropNextRequests(n: number): void;
+  reset(): Promise<void>;
 }
 
 const VERSION = '3.10.1';
@@ -48,10 +65,24 @@ export async function startInfluxDB3(o: InfluxDB3Options = {}): Promise<InfluxDB
   const catalog = new Catalog();
   const clusterUuid = randomUUID();
   const processId = randomUUID();
+  let failWrites = 0;
+  let failStatus: 500 | 503 = 503;
+  let failRetryAfter: number | undefined;
+  let delayMs = 0;
+  let dropRequests = 0;
+  let walWaiters: (() => void)[] = [];
 
   const server = http.createServer((req, res) => {
+    if (dropRequests > 0) {
+      dropRequests--;
+      req.socket.destroy();
+      return;
+    }
     handle(req).then(
-      (reply) => send(res, reply),
+      async (reply) => {
+        if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+        send(res, reply);
+      },
       (e) => send(res, { status: 500, body: JSON.stringify({ error: String((e as Error)?.message ?? e) }) }),
     );
   });
@@ -97,7 +128,14 @@ export async function startInfluxDB3(o: InfluxDB3Options = {}): Promise<InfluxDB
     return { status: 404, body: 'Not found' };
   }
 
-  async function write(endpoint: Endpoint, query: string | null, req: http.IncomingMessage): Promise<Reply> {
+  async function write(endpoint: Endpoint, query: string | null, req: http.IncomingMessage): Promise<Reply & { headers?: Record<string, string> }> {
+    if (failWrites > 0) {
+      failWrites--;
+      await drain(req);
+      const message = failStatus === 503 ? 'service unavailable (injected by the test server)' : 'internal error (injected by the test server)';
+      const reply = endpoint === 'v2' ? v2Reply(failStatus, message) : { status: failStatus, body: JSON.stringify({ error: message }) };
+      return failRetryAfter === undefined ? reply : { ...reply, headers: { 'Retry-After': String(failRetryAfter) } };
+    }
     const params = readWriteParams(endpoint, query);
     if (!isParams(params)) return params;
     const nameError = dbNameError(params.db);
@@ -128,21 +166,71 @@ export async function startInfluxDB3(o: InfluxDB3Options = {}): Promise<InfluxDB
     if (store && accepted.length > 0) {
       if (target !== catalog) catalog.adopt(target);
       await o.storage?.write(params.db, accepted);
-      if (!params.noSync && walFlushMs > 0) await nextFlush(walFlushMs);
+      if (!params.noSync) {
+        if (walFlushMs === 'manual') await new Promise<void>((resolve) => walWaiters.push(resolve));
+        else if (walFlushMs > 0) await nextFlush(walFlushMs);
+      }
     }
     return reply;
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(o.port ?? 0, '127.0.0.1', () => resolve());
-  });
+  const listen = (port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.removeListener('error', reject);
+        resolve();
+      });
+    });
+  await listen(o.port ?? 0);
+  const port = (server.address() as AddressInfo).port;
+  let refusing = false;
+
+  const faults: Faults = {
+    failNextWrites(n, status = 503, retryAfterSec) {
+      failWrites = n;
+      failStatus = status;
+      failRetryAfter = retryAfterSec;
+    },
+    delayResponses(ms) {
+      delayMs = ms;
+    },
+    async refuseConnections(refuse) {
+      if (refuse === refusing) return;
+      refusing = refuse;
+      if (refuse) {
+        server.close();
+        server.closeAllConnections();
+      } else {
+        await listen(port);
+      }
+    },
+    dropNextRequests(n) {
+      dropRequests = n;
+    },
+    async reset() {
+      failWrites = 0;
+      delayMs = 0;
+      dropRequests = 0;
+      await faults.refuseConnections(false);
+    },
+  };
+
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: `http://127.0.0.1:${port}`,
     catalog,
+    faults,
+    flushWal() {
+      const waiting = walWaiters;
+      walWaiters = [];
+      for (const w of waiting) w();
+    },
     stop: () =>
       new Promise<void>((resolve) => {
+        for (const w of walWaiters) w();
+        walWaiters = [];
         server.closeAllConnections();
+        if (!server.listening) return resolve();
         server.close(() => resolve());
       }),
   };

@@ -1,0 +1,78 @@
+// The test server's failure switches and WAL acknowledgement, as a writer sees them.
+import assert from 'node:assert/strict';
+import { HttpError, InfluxDBClient, setLogger } from '@influxdata/influxdb3-client';
+import { InfluxDB3Server, startInfluxDB3 } from '../support/influxdb3/server';
+
+describe('InfluxDB 3 compatible server: failing on purpose, acknowledging after the WAL flush', function () {
+  this.timeout(20_000);
+  let server: InfluxDB3Server;
+  // The client logs every failed write; here failures are the point.
+  let logger: ReturnType<typeof setLogger>;
+  before(() => {
+    logger = setLogger({ error: () => undefined, warn: () => undefined });
+  });
+  after(() => {
+    setLogger(logger);
+  });
+  before(async () => {
+    server = await startInfluxDB3({ walFlushMs: 'manual', token: 't' });
+  });
+  after(async () => {
+    await server?.stop();
+  });
+  afterEach(async () => {
+    await server.faults.reset();
+  });
+  const write = (body: string, query = 'db=f&no_sync=true') =>
+    fetch(`${server.url}/api/v3/write_lp?${query}`, { method: 'POST', body, headers: { authorization: 'Bearer t' } });
+
+  it('fails the next writes with 503 and Retry-After, then writes again', async () => {
+    server.faults.failNextWrites(2, 503, 7);
+    const client = new InfluxDBClient({ host: server.url, token: 't', database: 'f' });
+    try {
+      for (let i = 0; i < 2; i++) {
+        await assert.rejects(client.write('m v=1 1', undefined, undefined, { noSync: true }), (e: unknown) => {
+          assert.ok(e instanceof HttpError);
+          assert.equal(e.statusCode, 503);
+          assert.equal(e.headers?.['retry-after'], '7');
+          return true;
+        });
+      }
+      await client.write('m v=1 1', undefined, undefined, { noSync: true });
+    } finally {
+      await client.close();
+    }
+    server.faults.failNextWrites(1, 500);
+    assert.equal((await write('m v=2 2')).status, 500);
+    assert.equal((await write('m v=2 2')).status, 204);
+  });
+
+  it('drops the connection mid-request, and refuses connections until told otherwise', async () => {
+    server.faults.dropNextRequests(1);
+    await assert.rejects(write('m v=3 3'));
+    assert.equal((await write('m v=3 3')).status, 204);
+    await server.faults.refuseConnections(true);
+    // A kept-alive connection was closed by the switch: the first request may fail on it instead.
+    await assert.rejects(write('m v=4 4'));
+    await assert.rejects(write('m v=4 4'), (e: Error) => (e.cause as NodeJS.ErrnoException)?.code === 'ECONNREFUSED');
+    await server.faults.refuseConnections(false);
+    assert.equal((await write('m v=4 4')).status, 204);
+  });
+
+  it('delays responses', async () => {
+    server.faults.delayResponses(30);
+    assert.equal((await write('m v=5 5')).status, 204);
+  });
+
+  it('answers a write at the WAL flush, and a no_sync write at once', async () => {
+    let synced = false;
+    const sync = write('m v=6 6', 'db=f').then((r) => {
+      synced = true;
+      return r.status;
+    });
+    assert.equal((await write('m v=7 7')).status, 204, 'no_sync is answered before the flush');
+    assert.equal(synced, false, 'the synced write waits for the flush');
+    server.flushWal();
+    assert.equal(await sync, 204);
+  });
+});
