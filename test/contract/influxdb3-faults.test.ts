@@ -1,19 +1,13 @@
 // The test server's failure switches and WAL acknowledgement, as a writer sees them.
 import assert from 'node:assert/strict';
-import { HttpError, InfluxDBClient, setLogger } from '@influxdata/influxdb3-client';
+import { HttpError, InfluxDBClient } from '@influxdata/influxdb3-client';
+import { silenceClientLog } from '../support/influxdb3/quiet-client';
 import { InfluxDB3Server, startInfluxDB3 } from '../support/influxdb3/server';
 
 describe('InfluxDB 3 compatible server: failing on purpose, acknowledging after the WAL flush', function () {
   this.timeout(20_000);
   let server: InfluxDB3Server;
-  // The client logs every failed write; here failures are the point.
-  let logger: ReturnType<typeof setLogger>;
-  before(() => {
-    logger = setLogger({ error: () => undefined, warn: () => undefined });
-  });
-  after(() => {
-    setLogger(logger);
-  });
+  silenceClientLog();
   before(async () => {
     server = await startInfluxDB3({ walFlushMs: 'manual', token: 't' });
   });

@@ -1,7 +1,8 @@
 // The test server's write side, driven only through @influxdata/influxdb3-client and plain HTTP.
 import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
-import { HttpError, InfluxDBClient, setLogger } from '@influxdata/influxdb3-client';
+import { HttpError, InfluxDBClient } from '@influxdata/influxdb3-client';
+import { silenceClientLog } from '../support/influxdb3/quiet-client';
 import { InfluxDB3Server, StoredLine, startInfluxDB3 } from '../support/influxdb3/server';
 
 describe('InfluxDB 3 compatible server: writes', function () {
@@ -9,14 +10,7 @@ describe('InfluxDB 3 compatible server: writes', function () {
   let server: InfluxDB3Server;
   const stored: { db: string; lines: StoredLine[] }[] = [];
 
-  // The client logs every failed write; refused writes are the point of several tests here.
-  let logger: ReturnType<typeof setLogger>;
-  before(() => {
-    logger = setLogger({ error: () => undefined, warn: () => undefined });
-  });
-  after(() => {
-    setLogger(logger);
-  });
+  silenceClientLog();
   before(async () => {
     server = await startInfluxDB3({ token: 's3cret', maxRequestBytes: 64 * 1024, storage: { write: (db, lines) => void stored.push({ db, lines }) } });
   });
