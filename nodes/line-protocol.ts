@@ -11,7 +11,6 @@ import { Batch, BufferFullError, LineBatcher } from './lib/line-batcher';
 import { LineBytesEncoder, createLineBytesEncoder } from './lib/line-encoder';
 import { LineWriter } from './lib/line-writer';
 import { PAYLOAD_DEFAULTS, PayloadLimits, decodePayload } from './lib/payload';
-import { ReadingError } from './lib/reading-error';
 import { CONFIG_VERSION, errorMessage, numberSetting, withDefaults } from './lib/settings';
 import { Precision } from './lib/timestamps';
 import { Done, Send, ThrottledStatus, compactCount, rejectionMessage, schemaFor } from './runtime/node-support';

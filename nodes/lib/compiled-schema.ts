@@ -5,7 +5,7 @@
 
 import { escapeMeasurement } from './lp-escape';
 import { ReadingError } from './reading-error';
-import { ColumnSpec, TelemetrySchema, ValueType, endsWithBackslash, isForbiddenKey } from './schema';
+import { ColumnSpec, TelemetrySchema, ValueType, endsWithBackslash, isForbiddenKey, unwritableName } from './schema';
 import { describeType, quote } from './describe';
 
 export type Coercer = (v: unknown) => unknown;
@@ -19,7 +19,6 @@ export interface CompiledColumn {
 
 export interface CompiledDeviceType {
   name: string;
-  columns: CompiledColumn[];
   /** Tags in the byte order InfluxDB sorts them in. */
   tags: CompiledColumn[];
   fields: CompiledColumn[];
@@ -63,9 +62,8 @@ function build(schema: TelemetrySchema): CompiledSchema {
       for (const key in reading) {
         if (key === schema.timestampKey) continue;
         if (isForbiddenKey(key)) return new ReadingError('forbidden_key', `the key '${key}' is not accepted in a reading`, key);
-        if (key === '' || endsWithBackslash(key) || CONTROL.test(key)) {
-          return new ReadingError('invalid_characters', `the key ${quote(key)} cannot be a column name in InfluxDB`, key);
-        }
+        const problem = unwritableName(key);
+        if (problem) return new ReadingError('invalid_characters', `the key ${quote(key)} cannot be a column name in InfluxDB: it ${problem}`, key);
         const v = reading[key];
         if (v === null || v === undefined) continue;
         let spec: ColumnSpec;
@@ -116,7 +114,7 @@ function compileDeviceType(name: string, specs: Record<string, ColumnSpec>, sche
   const columns: CompiledColumn[] = Object.entries(specs).map(([key, spec]) => ({ key, spec, coerce: coercerFor(key, spec, schema) }));
   const tags = columns.filter((c) => c.spec.kind === 'tag').sort((a, b) => compareBytes(a.key, b.key));
   const fields = columns.filter((c) => c.spec.kind === 'field');
-  return { name, columns, tags, fields, declared: new Set(columns.map((c) => c.key)), validTagSets: new Map() };
+  return { name, tags, fields, declared: new Set(columns.map((c) => c.key)), validTagSets: new Map() };
 }
 
 /** How many tags the reading has, when exactly these tag values passed the checks before (a device
@@ -138,6 +136,22 @@ export function knownValidTags(plan: CompiledDeviceType, r: Record<string, unkno
 export function rememberValidTags(plan: CompiledDeviceType, r: Record<string, unknown>): void {
   if (plan.validTagSets.size >= TAG_CACHE_SIZE) plan.validTagSets.clear();
   plan.validTagSets.set(r[plan.tags[0].key], plan.tags.map((t) => r[t.key]));
+}
+
+/** The value as a reading (a plain object), or why it is not one. */
+export function asReading(v: unknown): Record<string, unknown> | ReadingError {
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || ArrayBuffer.isView(v)) {
+    return new ReadingError('not_an_object', `a reading must be an object, got ${describeType(v)}`);
+  }
+  return v as Record<string, unknown>;
+}
+
+export function missingKey(key: string, plan: CompiledDeviceType): ReadingError {
+  return new ReadingError('missing_key', `'${key}' is required for device type '${plan.name}'`, key);
+}
+
+export function noFields(plan: CompiledDeviceType): ReadingError {
+  return new ReadingError('no_fields', `the reading has no field values; device type '${plan.name}' needs at least one`);
 }
 
 function compareBytes(a: string, b: string): number {

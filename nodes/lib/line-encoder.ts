@@ -2,8 +2,7 @@
 // suffix whatever the JSON looked like (`50` stays a float), integers with `i`, booleans as
 // true/false, strings quoted. A value the schema cannot type is refused, never guessed.
 
-import { CompiledColumn, CompiledDeviceType, CompiledSchema, TAG_CACHE_SIZE } from './compiled-schema';
-import { describeType } from './describe';
+import { CompiledColumn, CompiledDeviceType, CompiledSchema, TAG_CACHE_SIZE, asReading, missingKey, noFields } from './compiled-schema';
 import { LineWriter } from './line-writer';
 import { escapeKeyOrTagValue, quoteStringField } from './lp-escape';
 import { ReadingError } from './reading-error';
@@ -49,10 +48,8 @@ export function createLineBytesEncoder(compiled: CompiledSchema, precision: Prec
   };
 
   return function encodeInto(w, reading, nowMs) {
-    if (typeof reading !== 'object' || reading === null || Array.isArray(reading) || ArrayBuffer.isView(reading)) {
-      return new ReadingError('not_an_object', `a reading must be an object, got ${describeType(reading)}`);
-    }
-    const r = reading as Record<string, unknown>;
+    const r = asReading(reading);
+    if (r instanceof ReadingError) return r;
     const plan = compiled.planFor(r);
     if (plan instanceof ReadingError) return plan;
     const lp = linePlan(plan);
@@ -64,7 +61,7 @@ export function createLineBytesEncoder(compiled: CompiledSchema, precision: Prec
     for (const f of lp.fields) {
       const v = r[f.col.key];
       if (v === undefined || v === null) {
-        if (f.col.spec.required) return drop(w, missing(f.col, plan));
+        if (f.col.spec.required) return drop(w, missingKey(f.col.key, plan));
         continue;
       }
       w.bytesOf(first ? f.first : f.next);
@@ -73,7 +70,7 @@ export function createLineBytesEncoder(compiled: CompiledSchema, precision: Prec
       first = false;
     }
     if (first) {
-      return drop(w, new ReadingError('no_fields', `the reading has no field values; device type '${plan.name}' needs at least one`));
+      return drop(w, noFields(plan));
     }
 
     const tsRaw = r[tsKey];
@@ -110,10 +107,6 @@ function drop(w: LineWriter, error: ReadingError): ReadingError {
   return error;
 }
 
-function missing(col: CompiledColumn, plan: CompiledDeviceType): ReadingError {
-  return new ReadingError('missing_key', `'${col.key}' is required for device type '${plan.name}'`, col.key);
-}
-
 function seriesKey(measurement: string, plan: CompiledDeviceType, lp: LinePlan, r: Record<string, unknown>): SeriesKey | ReadingError {
   const tags = plan.tags;
   const first = tags.length > 0 ? r[tags[0].key] : undefined;
@@ -128,7 +121,7 @@ function seriesKey(measurement: string, plan: CompiledDeviceType, lp: LinePlan, 
   for (let i = 0; i < tags.length; i++) {
     const v = (values[i] = r[tags[i].key]);
     if (v === undefined || v === null) {
-      if (tags[i].spec.required) return missing(tags[i], plan);
+      if (tags[i].spec.required) return missingKey(tags[i].key, plan);
       continue;
     }
     const t = lp.tagText[i](v);

@@ -2,8 +2,9 @@
 // A refused reading is left exactly as it came: coercions are collected first and applied only
 // once every check has passed.
 
-import { CompiledColumn, CompiledSchema, knownValidTags, rememberValidTags } from './compiled-schema';
-import { describeType } from './describe';
+import {
+  CompiledColumn, CompiledDeviceType, CompiledSchema, asReading, knownValidTags, missingKey, noFields, rememberValidTags,
+} from './compiled-schema';
 import { ReadingError } from './reading-error';
 import { isForbiddenKey } from './schema';
 import { Instant, formatIso, isCanonicalIso, parseTimestamp } from './timestamps';
@@ -34,10 +35,8 @@ export function createReadingValidator(compiled: CompiledSchema, settings: Valid
   const rejectUnknownKeys = schema.unknownKeys === 'reject';
 
   return function validate(reading, nowMs) {
-    if (typeof reading !== 'object' || reading === null || Array.isArray(reading) || ArrayBuffer.isView(reading)) {
-      return new ReadingError('not_an_object', `a reading must be an object, got ${describeType(reading)}`);
-    }
-    const r = reading as Record<string, unknown>;
+    const r = asReading(reading);
+    if (r instanceof ReadingError) return r;
     let keyCount = 0;
     let forbidden: string | undefined;
     for (const k in r) {
@@ -58,19 +57,17 @@ export function createReadingValidator(compiled: CompiledSchema, settings: Valid
     if (knownTags >= 0) {
       st.keys = knownTags;
     } else {
-      const error = checkColumns(plan.tags, r, plan.name, st);
+      const error = checkColumns(plan.tags, r, plan, st);
       if (error) return error;
       if (st.changes === undefined && plan.tags.length > 0) rememberValidTags(plan, r);
     }
     st.values = 0;
-    const error = checkColumns(plan.fields, r, plan.name, st);
+    const error = checkColumns(plan.fields, r, plan, st);
     if (error) return error;
     const fields = st.values;
     let present = st.keys;
     let changes = st.changes;
-    if (fields === 0) {
-      return new ReadingError('no_fields', `the reading has no field values; device type '${plan.name}' needs at least one`);
-    }
+    if (fields === 0) return noFields(plan);
 
     const tsRaw = r[tsKey];
     let instant: Instant | string;
@@ -126,12 +123,12 @@ interface ColumnCheck {
   changes: unknown[] | undefined;
 }
 
-function checkColumns(cols: CompiledColumn[], r: Record<string, unknown>, deviceType: string, st: ColumnCheck): ReadingError | undefined {
+function checkColumns(cols: CompiledColumn[], r: Record<string, unknown>, plan: CompiledDeviceType, st: ColumnCheck): ReadingError | undefined {
   for (const col of cols) {
     const v = r[col.key];
     if (v === undefined || v === null) {
       if (v === null) st.keys++;
-      if (col.spec.required) return missing(col.key, deviceType);
+      if (col.spec.required) return missingKey(col.key, plan);
       continue;
     }
     st.keys++;
@@ -141,10 +138,6 @@ function checkColumns(cols: CompiledColumn[], r: Record<string, unknown>, device
     if (c !== v) (st.changes ??= []).push(col.key, c);
   }
   return undefined;
-}
-
-function missing(key: string, deviceType: string): ReadingError {
-  return new ReadingError('missing_key', `'${key}' is required for device type '${deviceType}'`, key);
 }
 
 function duration(ms: number): string {

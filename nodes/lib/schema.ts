@@ -238,11 +238,19 @@ function checkColumn(c: ColumnSpec, path: string): ColumnSpec {
 function checkName(v: unknown, what: string): string {
   if (typeof v !== 'string' || v.trim() === '') throw new SchemaError(what, 'must be a non-empty name');
   if (isForbiddenKey(v)) throw new SchemaError(what, `"${v}" cannot be used as a name`);
+  const problem = unwritableName(v);
+  if (problem) throw new SchemaError(what, problem);
+  return v;
+}
+
+/** Why InfluxDB cannot take this as a measurement, tag key or field key, if it cannot. */
+export function unwritableName(v: string): string | undefined {
+  if (v === '') return 'must not be empty';
   // Control characters can never be written in line protocol names (no escape exists for them).
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(v)) throw new SchemaError(what, 'must not contain control characters');
-  if (endsWithBackslash(v)) throw new SchemaError(what, 'must not end with a backslash: InfluxDB refuses such names');
-  return v;
+  if (/[\u0000-\u001f\u007f]/.test(v)) return 'must not contain control characters';
+  if (endsWithBackslash(v)) return 'must not end with a backslash: InfluxDB refuses such names';
+  return undefined;
 }
 
 /** InfluxDB 3 refuses a measurement, tag key, tag value or field key that ends with a backslash,
