@@ -216,7 +216,7 @@ export = function (RED: NodeAPI) {
           node.send([batchMessage(b), null]);
           node.warn(`line-protocol: removed with ${b.lines} buffered line(s); sent them as a last batch`);
         } else if (b) {
-          const file = saveHandover(handoverDir, node.id, { lines: b.payload.split('\n'), precision });
+          const file = saveHandover(handoverDir, node.id, { payload: b.payload, precision });
           node.log(`line-protocol: kept ${b.lines} buffered line(s) in ${file} until this node starts again`);
         }
         for (const d of b?.completed ?? []) d();

@@ -12,6 +12,12 @@ export interface HandedOver {
   precision: Precision;
 }
 
+/** What is kept: a batch's text (lines joined by \n) and its precision. */
+export interface ToHandOver {
+  payload: string;
+  precision: Precision;
+}
+
 const HEADER = '# line-protocol handover precision=';
 
 function fileFor(dir: string, nodeId: string): string {
@@ -19,11 +25,11 @@ function fileFor(dir: string, nodeId: string): string {
 }
 
 /** Writes the lines atomically (a crash mid-write leaves the previous file or none, never half). */
-export function saveHandover(dir: string, nodeId: string, h: HandedOver): string {
+export function saveHandover(dir: string, nodeId: string, h: ToHandOver): string {
   fs.mkdirSync(dir, { recursive: true });
   const file = fileFor(dir, nodeId);
   const tmp = `${file}.tmp`;
-  fs.writeFileSync(tmp, `${HEADER}${h.precision}\n${h.lines.join('\n')}\n`);
+  fs.writeFileSync(tmp, `${HEADER}${h.precision}\n${h.payload}\n`);
   fs.renameSync(tmp, file);
   return file;
 }
