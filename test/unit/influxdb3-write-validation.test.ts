@@ -2,7 +2,7 @@
 // shared/reference/influxdb3-wire.md A.7-A.9.
 import assert from 'node:assert/strict';
 import { parseLines } from '../support/influxdb3/line-protocol';
-import { CORE_LIMITS, Catalog, LineFailure, displayLine, parseFailures, rustFloat, truncateBytes, writeReply } from '../support/influxdb3/write-validation';
+import { CORE_LIMITS, Catalog, applyWrite, displayLine, rustFloat, truncateBytes } from '../support/influxdb3/write-validation';
 
 const line = (lp: string) => {
   const [r] = parseLines(lp);
@@ -10,21 +10,9 @@ const line = (lp: string) => {
   return r.line!;
 };
 
-/** What the write handler does: parse, check each good line against the catalog, reply. */
 function write(catalog: Catalog, body: string, endpoint: 'v3' | 'v2' | 'v1' = 'v3', acceptPartial = true) {
-  const results = parseLines(body);
-  const failures: LineFailure[] = parseFailures(body, results);
-  const stored: string[] = [];
-  const check = catalog.copy();
-  for (const r of results) {
-    if (!r.line) continue;
-    const why = (acceptPartial ? catalog : check).accept('db', r.line);
-    if (why) failures.push({ lineNumber: r.lineNumber, message: why, originalLine: displayLine(r.line) });
-    else stored.push(r.raw);
-  }
-  failures.sort((a, b) => a.lineNumber - b.lineNumber);
-  if (!acceptPartial && failures.length === 0) catalog.adopt(check);
-  return { reply: writeReply(endpoint, acceptPartial, results.length, failures), stored: acceptPartial || failures.length === 0 ? stored : [] };
+  const { reply, accepted } = applyWrite(catalog, endpoint, { db: 'db', precision: 'auto', acceptPartial, noSync: false }, body, 0n);
+  return { reply, stored: accepted };
 }
 
 describe('InfluxDB 3 schema rules and write replies (test server)', () => {

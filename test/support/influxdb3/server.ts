@@ -8,15 +8,10 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ParsedLine, parseLines } from './line-protocol';
-import { Endpoint, Reply, WriteParams, authenticate, dbNameError, decodeBody, readWriteParams, toNanos, v2Reply } from './write-protocol';
-import { Catalog, LineFailure, displayLine, parseFailures, writeReply } from './write-validation';
+import { DEFAULT_MAX_REQUEST_BYTES, Endpoint, Reply, WriteParams, authenticate, dbNameError, decodeBody, readWriteParams, v2Reply } from './write-protocol';
+import { Catalog, StoredLine, applyWrite } from './write-validation';
 
-/** A line accepted for a database, its timestamp resolved to nanoseconds. */
-export interface StoredLine {
-  line: ParsedLine;
-  timeNs: bigint;
-}
+export type { StoredLine };
 
 export interface Storage {
   write(db: string, lines: StoredLine[]): void | Promise<void>;
@@ -143,28 +138,12 @@ export async function startInfluxDB3(o: InfluxDB3Options = {}): Promise<InfluxDB
     const limit = catalog.admitDatabase(params.db);
     if (limit) return endpoint === 'v2' ? v2Reply(400, `write buffer error: catalog update error: ${limit}`) : { status: 422, body: JSON.stringify({ error: limit }) };
 
-    const raw = await readRaw(req, (o.maxRequestBytes ?? 10_485_760) + 1);
+    const raw = await readRaw(req, (o.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES) + 1);
     const body = decodeBody(endpoint, raw, header(req, 'content-encoding'), o.maxRequestBytes);
     if (typeof body !== 'string') return body;
 
-    const results = parseLines(body);
-    const failures: LineFailure[] = parseFailures(body, results);
-    const nowNs = BigInt(Date.now()) * 1_000_000n;
-    // Without accept_partial, nothing may change unless every line passes: check on a copy.
-    const target = params.acceptPartial ? catalog : catalog.copy();
-    const accepted: StoredLine[] = [];
-    for (const r of results) {
-      if (!r.line) continue;
-      const timeNs = toNanos(r.line.timestamp, params.precision, nowNs);
-      const why = typeof timeNs === 'string' ? timeNs : target.accept(params.db, r.line);
-      if (why) failures.push({ lineNumber: r.lineNumber, message: why, originalLine: typeof timeNs === 'string' ? r.raw : displayLine(r.line) });
-      else accepted.push({ line: r.line, timeNs: timeNs as bigint });
-    }
-    failures.sort((a, b) => a.lineNumber - b.lineNumber);
-    const reply = writeReply(endpoint, params.acceptPartial, results.length, failures);
-    const store = params.acceptPartial || failures.length === 0;
-    if (store && accepted.length > 0) {
-      if (target !== catalog) catalog.adopt(target);
+    const { reply, accepted } = applyWrite(catalog, endpoint, params, body, BigInt(Date.now()) * 1_000_000n);
+    if (accepted.length > 0) {
       await o.storage?.write(params.db, accepted);
       if (!params.noSync) {
         if (walFlushMs === 'manual') await new Promise<void>((resolve) => walWaiters.push(resolve));

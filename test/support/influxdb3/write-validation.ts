@@ -6,8 +6,36 @@
 // influxdb3_server/src/http.rs (IntoResponse for Error, V2WriteApiError); summarised with citations
 // in shared/reference/influxdb3-wire.md A.6-A.10.
 
-import type { FieldValue, LineResult, ParsedLine } from './line-protocol';
-import { Endpoint, Reply, v2Reply } from './write-protocol';
+import { FieldValue, LineResult, ParsedLine, parseLines } from './line-protocol';
+import { Endpoint, Reply, WriteParams, toNanos, v2Reply } from './write-protocol';
+
+/** A line accepted for a database, its timestamp resolved to nanoseconds. */
+export interface StoredLine {
+  line: ParsedLine;
+  timeNs: bigint;
+}
+
+/** A decoded write body, parsed and checked line by line against the catalog, as InfluxDB 3 does
+ *  it: with accept_partial the good lines are accepted beside the bad ones; without it, nothing
+ *  changes unless every line passes (checked on a copy of the catalog). */
+export function applyWrite(catalog: Catalog, endpoint: Endpoint, params: WriteParams, body: string, nowNs: bigint): { reply: Reply; accepted: StoredLine[] } {
+  const results = parseLines(body);
+  const failures: LineFailure[] = parseFailures(body, results);
+  const target = params.acceptPartial ? catalog : catalog.copy();
+  const accepted: StoredLine[] = [];
+  for (const r of results) {
+    if (!r.line) continue;
+    const timeNs = toNanos(r.line.timestamp, params.precision, nowNs);
+    const why = typeof timeNs === 'string' ? timeNs : target.accept(params.db, r.line);
+    if (why) failures.push({ lineNumber: r.lineNumber, message: why, originalLine: typeof timeNs === 'string' ? r.raw : displayLine(r.line) });
+    else accepted.push({ line: r.line, timeNs: timeNs as bigint });
+  }
+  failures.sort((a, b) => a.lineNumber - b.lineNumber);
+  const reply = writeReply(endpoint, params.acceptPartial, results.length, failures);
+  if (!params.acceptPartial && failures.length > 0) return { reply, accepted: [] };
+  if (target !== catalog) catalog.adopt(target);
+  return { reply, accepted };
+}
 
 export type ColumnType = 'tag' | 'float' | 'integer' | 'uinteger' | 'string' | 'boolean' | 'timestamp';
 
