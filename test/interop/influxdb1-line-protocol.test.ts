@@ -2,12 +2,10 @@
 // protocol on /write. Random readings with hostile strings are encoded by us, written, read back
 // and compared value by value and type by type.
 import assert from 'node:assert/strict';
-import { compileSchema } from '../../nodes/lib/compiled-schema';
-import { createLineEncoder } from '../../nodes/lib/line-encoder';
 import { escapeMeasurement } from '../../nodes/lib/lp-escape';
 import { ReadingError } from '../../nodes/lib/reading-error';
-import { schemaFromRows, SchemaRow } from '../../nodes/lib/schema';
 import { seededRandom } from '../../nodes/lib/seeded-random';
+import { hostileEncoder } from '../support/hostile-corpus';
 import { Influxdb1, findInfluxd, parseExactTimes, startInfluxdb1 } from '../support/influxdb1-server';
 
 // Keys with every character line protocol escapes; a backslash only where both dialects agree.
@@ -43,12 +41,7 @@ describe('line protocol against an independent parser (InfluxDB 1.x /write)', fu
   });
 
   it('reads back random hostile readings equal in value and type', async () => {
-    const rows: SchemaRow[] = [
-      ...TAGS.map((key): SchemaRow => ({ deviceType: 'h', key, kind: 'tag', type: 'string', required: false })),
-      { deviceType: 'h', key: 'device_type', kind: 'tag', type: 'string' },
-      ...FIELDS.map(([key, type]): SchemaRow => ({ deviceType: 'h', key, kind: 'field', type, required: false })),
-    ];
-    const encode = createLineEncoder(compileSchema(schemaFromRows({ measurement: 'interop' }, rows)));
+    const encode = hostileEncoder('interop', TAGS, FIELDS);
     const rng = seededRandom('interop');
     const char = () => {
       const u = rng.next();

@@ -1,6 +1,9 @@
 // A reproducible corpus of malformed and hostile payloads built around reference-fleet readings:
 // every payload says how many readings it carries, so a test can account for each one.
 
+import { compileSchema } from '../../nodes/lib/compiled-schema';
+import { LineEncoder, createLineEncoder } from '../../nodes/lib/line-encoder';
+import { SchemaRow, ValueType, schemaFromRows } from '../../nodes/lib/schema';
 import { seededRandom } from '../../nodes/lib/seeded-random';
 
 export interface CorpusItem {
@@ -96,4 +99,14 @@ export function hostileCorpus(count: number, seed = 'corpus'): CorpusItem[] {
 
 function safeStringify(v: unknown): string {
   return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? Number(x) : x));
+}
+
+/** An encoder for one device type 'h' whose (hostile) tag keys and typed fields are all optional. */
+export function hostileEncoder(measurement: string, tags: string[], fields: [string, ValueType][]): LineEncoder {
+  const rows: SchemaRow[] = [
+    ...tags.map((key): SchemaRow => ({ deviceType: 'h', key, kind: 'tag', type: 'string', required: false })),
+    { deviceType: 'h', key: 'device_type', kind: 'tag', type: 'string' },
+    ...fields.map(([key, type]): SchemaRow => ({ deviceType: 'h', key, kind: 'field', type, required: false })),
+  ];
+  return createLineEncoder(compileSchema(schemaFromRows({ measurement }, rows)));
 }

@@ -2,11 +2,9 @@
 // the upstream parser's own expectations, and our encoder checked against them: every hostile
 // reading it writes reads back equal, backslashes included (which InfluxDB 1.x reads differently).
 import assert from 'node:assert/strict';
-import { compileSchema } from '../../nodes/lib/compiled-schema';
-import { createLineEncoder } from '../../nodes/lib/line-encoder';
 import { ReadingError } from '../../nodes/lib/reading-error';
-import { SchemaRow, schemaFromRows } from '../../nodes/lib/schema';
 import { seededRandom } from '../../nodes/lib/seeded-random';
+import { hostileEncoder } from '../support/hostile-corpus';
 import { parseLines } from '../support/influxdb3/line-protocol';
 
 const errorOf = (lp: string) => parseLines(lp)[0].error;
@@ -68,12 +66,7 @@ describe('our encoder, read by the InfluxDB 3 rules', () => {
     const FIELDS: [string, 'float' | 'integer' | 'boolean' | 'string'][] = [
       ['temp erature', 'float'], ['count,i', 'integer'], ['ok=1', 'boolean'], ['note "x"', 'string'], ['a\\,b', 'float'],
     ];
-    const rows: SchemaRow[] = [
-      ...TAGS.map((key): SchemaRow => ({ deviceType: 'h', key, kind: 'tag', type: 'string', required: false })),
-      { deviceType: 'h', key: 'device_type', kind: 'tag', type: 'string' },
-      ...FIELDS.map(([key, type]): SchemaRow => ({ deviceType: 'h', key, kind: 'field', type, required: false })),
-    ];
-    const encode = createLineEncoder(compileSchema(schemaFromRows({ measurement: 'm e,a\\s=x' }, rows)));
+    const encode = hostileEncoder('m e,a\\s=x', TAGS, FIELDS);
     const rng = seededRandom('influxdb3-rules');
     const alphabet = ['a', 'Z', '0', ' ', ',', '=', '"', "'", '#', 'é', '😀'];
     const char = () => {
