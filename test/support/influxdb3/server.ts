@@ -79,7 +79,9 @@ export async function startInfluxDB3(o: InfluxDB3Options = {}): Promise<InfluxDB
         send(res, reply);
       },
       (e) => send(res, { status: 500, body: JSON.stringify({ error: String((e as Error)?.message ?? e) }) }),
-    );
+    )
+      // A reply that cannot be sent (the client went away) must not become an unhandled rejection.
+      .catch(() => res.destroy());
   });
 
   const send = (res: http.ServerResponse, reply: Reply & { headers?: Record<string, string> }) => {
