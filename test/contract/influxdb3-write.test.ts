@@ -1,108 +1,185 @@
-// The test server's write side, driven only through @influxdata/influxdb3-client and plain HTTP.
+// Writes, driven only through @influxdata/influxdb3-client and plain HTTP, read back through
+// Arrow Flight and /api/v3/query_sql: against the project's test server, and a real InfluxDB 3
+// when INFLUXDB3_URL is set.
 import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
-import { HttpError, InfluxDBClient } from '@influxdata/influxdb3-client';
+import { HttpError } from '@influxdata/influxdb3-client';
+import { describeForEachTarget } from '../support/influxdb3/contract-target';
 import { silenceClientLog } from '../support/influxdb3/quiet-client';
-import { InfluxDB3Server, StoredLine, startInfluxDB3 } from '../support/influxdb3/server';
 
-describe('InfluxDB 3 compatible server: writes', function () {
-  this.timeout(20_000);
-  let server: InfluxDB3Server;
-  const stored: { db: string; lines: StoredLine[] }[] = [];
+const SECOND = 1795342500n;
+const INSTANT_MS = 1795342500123n;
 
+async function flightRows(client: { query(sql: string): AsyncGenerator<Record<string, unknown>> }, sql: string): Promise<Record<string, unknown>[]> {
+  const rows: Record<string, unknown>[] = [];
+  for await (const r of client.query(sql)) rows.push({ ...r });
+  return rows;
+}
+
+describeForEachTarget('InfluxDB 3 contract: writes', (target) => {
   silenceClientLog();
-  before(async () => {
-    server = await startInfluxDB3({ token: 's3cret', maxRequestBytes: 64 * 1024, storage: { write: (db, lines) => void stored.push({ db, lines }) } });
-  });
-  after(async () => {
-    await server?.stop();
-  });
-  beforeEach(() => {
-    stored.length = 0;
-  });
 
-  const post = (path: string, body: string | Blob, headers: Record<string, string> = {}) =>
-    fetch(server.url + path, { method: 'POST', body, headers: { authorization: 'Bearer s3cret', ...headers } });
+  const sqlJson = async (db: string, q: string) => {
+    const res = await target().fetch('/api/v3/query_sql', { method: 'POST', body: JSON.stringify({ db, q }) });
+    assert.equal(res.status, 200, await res.clone().text());
+    return res.text();
+  };
+  const post = (path: string, body: string | Blob, headers: Record<string, string> = {}) => target().fetch(path, { method: 'POST', body, headers });
 
-  it('takes writes from the official client, typed as written', async () => {
-    const client = new InfluxDBClient({ host: server.url, token: 's3cret', database: 'iot-sensors' });
-    try {
-      await client.write('iot_sensors,device_id=T1 temperature=25.5,signal_strength=-60i,ok=true,note="x" 1795342500000000000');
-      await client.write('iot_sensors,device_id=T2 temperature=26 1795342500000000001', undefined, undefined, { noSync: true });
-    } finally {
-      await client.close();
+  it('stores a write of every endpoint and precision at the instant it names', async () => {
+    const db = target().db('contract_writes');
+    const q = encodeURIComponent(db);
+    const MS = INSTANT_MS * 1_000_000n;
+    // [tag, path, timestamp as written, the instant in nanoseconds]
+    const writes: [string, string, bigint, bigint][] = [
+      ['v3-second', `/api/v3/write_lp?db=${q}&precision=second`, SECOND, SECOND * 1_000_000_000n],
+      ['v3-millisecond', `/api/v3/write_lp?db=${q}&precision=millisecond`, INSTANT_MS, MS],
+      ['v3-microsecond', `/api/v3/write_lp?db=${q}&precision=microsecond`, INSTANT_MS * 1000n + 4n, MS + 4000n],
+      ['v3-nanosecond', `/api/v3/write_lp?db=${q}&precision=nanosecond`, MS + 4567n, MS + 4567n],
+      ['v3-auto', `/api/v3/write_lp?db=${q}`, MS + 1n, MS + 1n],
+      ['v2-s', `/api/v2/write?bucket=${q}&precision=s`, SECOND, SECOND * 1_000_000_000n],
+      ['v2-ms', `/api/v2/write?bucket=${q}&precision=ms`, INSTANT_MS, MS],
+      ['v2-us', `/api/v2/write?bucket=${q}&precision=us`, INSTANT_MS * 1000n, MS],
+      ['v2-ns', `/api/v2/write?bucket=${q}`, MS, MS],
+      ['v1-s', `/write?db=${q}&precision=s`, SECOND, SECOND * 1_000_000_000n],
+      ['v1-ms', `/write?db=${q}&precision=ms`, INSTANT_MS, MS],
+      ['v1-ns', `/write?db=${q}`, MS, MS],
+    ];
+    for (const [via, path, ts] of writes) {
+      const res = await post(path, `precision_check,via=${via} v=1.5 ${ts}`);
+      assert.equal(res.status, 204, `${via}: ${await res.text()}`);
     }
-    const cols = server.catalog.databases.get('iot-sensors')!.get('iot_sensors')!;
-    assert.deepEqual(Object.fromEntries(cols), { device_id: 'tag', temperature: 'float', signal_strength: 'integer', ok: 'boolean', note: 'string', time: 'timestamp' });
-    assert.deepEqual(stored.map((s) => s.lines[0].timeNs), [1795342500000000000n, 1795342500000000001n]);
-  });
+    const client = target().client(db);
+    await client.write(`precision_check,via=client-v2 v=1.5 ${MS}`);
+    await client.write(`precision_check,via=client-v3-nosync v=1.5 ${MS}`, undefined, undefined, { noSync: true });
+    const expectedNs = (via: string) => writes.find((w) => w[0] === via)?.[3] ?? MS;
 
-  it('reports a field type conflict to the client with InfluxDB 3\'s status and message', async () => {
-    const client = new InfluxDBClient({ host: server.url, token: 's3cret', database: 'conflicts' });
-    try {
-      await client.write('m,d=1 humidity=12i 1');
-      await assert.rejects(client.write('m,d=1 humidity=12.5 2'), (e: unknown) => {
-        assert.ok(e instanceof HttpError);
-        assert.equal(e.statusCode, 400);
-        assert.match(String(e.body), /invalid column type for column 'humidity', expected iox::column_type::field::integer, got iox::column_type::field::float/);
-        return true;
-      });
-    } finally {
-      await client.close();
+    const rows = await flightRows(client, 'SELECT via, v, time FROM precision_check ORDER BY via');
+    assert.equal(rows.length, writes.length + 2);
+    for (const row of rows) {
+      const ns = expectedNs(row.via as string);
+      assert.equal(row.v, 1.5);
+      // The client turns Timestamp(ns) into epoch milliseconds with a fraction.
+      assert.ok(Math.abs((row.time as number) - Number(ns) / 1e6) < 1e-3, `${row.via}: ${row.time} vs ${ns}`);
     }
+    const json = JSON.parse(await sqlJson(db, "SELECT via, time FROM precision_check WHERE via IN ('v3-second', 'v3-millisecond', 'v3-nanosecond', 'v3-microsecond') ORDER BY via"));
+    assert.deepEqual(json, [
+      { via: 'v3-microsecond', time: '2026-11-22T10:15:00.123004' },
+      { via: 'v3-millisecond', time: '2026-11-22T10:15:00.123' },
+      { via: 'v3-nanosecond', time: '2026-11-22T10:15:00.123004567' },
+      { via: 'v3-second', time: '2026-11-22T10:15:00' },
+    ]);
   });
 
-  it('answers partial writes, gzip, size and encoding as InfluxDB 3 does', async () => {
-    let res = await post('/api/v3/write_lp?db=a', 'cpu,host=b val=2 155\ncpu,host=a val= 123\ncpu,host=b val=5 199');
+  it('reads back every field type, escaped names and values exactly as written', async () => {
+    const db = target().db('contract_writes');
+    const lines = [
+      'types,device\\ id=TEMP\\,001,zone=a\\=b f=-12.25,i=-42i,big=9007199254740993i,u=18446744073709551615u,s="say \\"hi\\" \\\\ ünï,=",yes=t,no=FALSE 1795342500000000000',
+      'types,device\\ id=TEMP\\,002,zone=c f=1e3,i=0i,s="",yes=true 1795342500000000000',
+    ];
+    const res = await post(`/api/v3/write_lp?db=${db}`, lines.join('\n'));
+    assert.equal(res.status, 204, await res.text());
+
+    const rows = await flightRows(target().client(db), 'SELECT * FROM types ORDER BY "device id"');
+    assert.deepEqual(rows[0], {
+      big: 9007199254740992, // Int64 with field metadata: the client parses it to a number (precision lost above 2^53)
+      'device id': 'TEMP,001',
+      f: -12.25,
+      i: -42,
+      no: false,
+      s: 'say "hi" \\ ünï,=',
+      time: 1795342500000,
+      u: 18446744073709551615n, // UInt64 comes back as bigint
+      yes: true,
+      zone: 'a=b',
+    });
+    assert.deepEqual(rows[1], { big: null, 'device id': 'TEMP,002', f: 1000, i: 0, no: null, s: '', time: 1795342500000, u: null, yes: true, zone: 'c' });
+
+    // query_sql keeps integers exact and leaves nulls out.
+    assert.equal(
+      await sqlJson(db, 'SELECT * FROM types ORDER BY "device id"'),
+      '[{"big":9007199254740993,"device id":"TEMP,001","f":-12.25,"i":-42,"no":false,"s":"say \\"hi\\" \\\\ ünï,=","time":"2026-11-22T10:15:00","u":18446744073709551615,"yes":true,"zone":"a=b"},' +
+        '{"device id":"TEMP,002","f":1000.0,"i":0,"s":"","time":"2026-11-22T10:15:00","yes":true,"zone":"c"}]',
+    );
+  });
+
+  it('merges a point written again with the same table, tags and time, as InfluxDB 3 does', async () => {
+    const db = target().db('contract_writes');
+    for (const body of ['upsert,a=1,b=2 x=1,y=2 100', 'upsert,b=2,a=1 y=3,z="new" 100', 'upsert,a=1,b=2 x=5 101']) {
+      assert.equal((await post(`/api/v3/write_lp?db=${db}&precision=nanosecond`, body)).status, 204);
+    }
+    assert.equal(await sqlJson(db, 'SELECT x, y, z, time FROM upsert ORDER BY time'), '[{"x":1.0,"y":3.0,"z":"new","time":"1970-01-01T00:00:00.000000100"},{"x":5.0,"time":"1970-01-01T00:00:00.000000101"}]');
+  });
+
+  it("refuses a field type conflict and a tag/field clash with InfluxDB 3's status and message", async () => {
+    const db = target().db('contract_writes');
+    const client = target().client(db);
+    await client.write('conflict,d=1 humidity=12i 1');
+    await assert.rejects(client.write('conflict,d=1 humidity=12.5 2'), (e: unknown) => {
+      assert.ok(e instanceof HttpError);
+      assert.equal(e.statusCode, 400);
+      assert.match(String(e.body), /invalid column type for column 'humidity', expected iox::column_type::field::integer, got iox::column_type::field::float/);
+      return true;
+    });
+    const res = await post(`/api/v3/write_lp?db=${db}`, 'conflict,d=1 d=1 3');
+    assert.equal(res.status, 400);
+    assert.match(await res.text(), /"error":"partial write of line protocol occurred"/);
+    assert.equal(await sqlJson(db, 'SELECT humidity FROM conflict'), '[{"humidity":12}]', 'nothing of the refused writes was stored');
+  });
+
+  it('stores the good lines of a partial write and reports the bad ones by line number', async () => {
+    const db = target().db('contract_writes');
+    let res = await post(`/api/v3/write_lp?db=${db}`, 'partial,host=b val=2 155\npartial,host=a val= 123\npartial,host=b val=5 199');
     assert.equal(res.status, 400);
     assert.equal(res.headers.get('content-type'), null, 'error bodies carry no content-type');
-    assert.equal(await res.text(), '{"error":"partial write of line protocol occurred","data":[{"error_message":"No fields were provided","line_number":2,"original_line":"cpu,host=a val= 123"}]}');
-    assert.equal(stored[0].lines.length, 2);
+    assert.equal(await res.text(), '{"error":"partial write of line protocol occurred","data":[{"error_message":"No fields were provided","line_number":2,"original_line":"partial,host=a val= "}]}');
+    assert.equal(await sqlJson(db, 'SELECT val FROM partial ORDER BY time'), '[{"val":2.0},{"val":5.0}]');
 
-    res = await post('/api/v3/write_lp?db=a&accept_partial=false', 'cpu,host=a val= 123\ncpu,host=b val=5 124');
-    assert.equal(await res.text(), '{"error":"line protocol parsing error","data":{"error_message":"No fields were provided","line_number":1,"original_line":"cpu,host=a val= 123"}}');
-    assert.equal(stored.length, 1, 'nothing stored from an all-or-nothing write that failed');
-
-    res = await post('/api/v3/write_lp?db=a', new Blob([zlib.gzipSync('cpu,host=z val=1 1')]), { 'content-encoding': 'gzip' });
-    assert.equal(res.status, 204);
-    res = await post('/api/v3/write_lp?db=a', 'x'.repeat(70 * 1024));
-    assert.deepEqual([res.status, await res.text()], [413, 'max request size (65536 bytes) exceeded']);
-    res = await post('/api/v2/write?bucket=a', 'cpu,host=a val= 1');
+    res = await post(`/api/v3/write_lp?db=${db}&accept_partial=false`, 'partial,host=a val= 123\npartial,host=b val=7 124');
+    assert.equal(await res.text(), '{"error":"line protocol parsing error","data":{"error_message":"No fields were provided","line_number":1,"original_line":"partial,host=a val= "}}');
+    res = await post(`/api/v2/write?bucket=${db}`, 'partial,host=a val= 1\npartial,host=b val=8 125');
     assert.deepEqual([res.status, await res.text()], [400, '{"code":"invalid","message":"write buffer error: line protocol parse failed: No fields were provided"}']);
+    assert.equal(await sqlJson(db, 'SELECT count(*) AS n FROM partial'), '[{"n":2}]', 'all-or-nothing writes that failed stored nothing');
+  });
+
+  it('takes gzip, refuses a body over 10 MiB with 413 and a bad database name with 400', async () => {
+    const db = target().db('contract_writes');
+    let res = await post(`/api/v3/write_lp?db=${db}`, new Blob([zlib.gzipSync('gz,host=z val=1 1'), zlib.gzipSync('\ngz,host=y val=2 2')]), { 'content-encoding': 'gzip' });
+    assert.equal(res.status, 204, 'a body of two gzip members is read whole');
+    assert.equal(await sqlJson(db, 'SELECT host FROM gz ORDER BY host'), '[{"host":"y"},{"host":"z"}]');
+    res = await post(`/api/v3/write_lp?db=${db}`, `cpu v=1 1\n${'#'.repeat(10 * 1024 * 1024)}`);
+    assert.deepEqual([res.status, await res.text()], [413, 'max request size (10485760 bytes) exceeded']);
     res = await post('/api/v3/write_lp?db=_bad', 'cpu v=1');
     assert.deepEqual([res.status, await res.text()], [400, '{"error":"db name did not start with a number or letter"}']);
   });
 
-  it('requires the token everywhere, /write also as ?p=', async () => {
-    let res = await fetch(`${server.url}/api/v3/write_lp?db=a`, { method: 'POST', body: 'm v=1' });
+  it('requires the token on every endpoint, /write also as ?p=', async function () {
+    if (!target().token) this.skip();
+    let res = await fetch(`${target().url}/api/v3/write_lp?db=a`, { method: 'POST', body: 'm v=1' });
     assert.deepEqual([res.status, await res.text()], [401, '{"error": "the request was not authenticated"}']);
-    res = await fetch(`${server.url}/nowhere`);
+    res = await fetch(`${target().url}/api/v3/query_sql?db=a&q=SELECT%201`);
+    assert.equal(res.status, 401);
+    res = await fetch(`${target().url}/nowhere`);
     assert.equal(res.status, 401, 'authentication comes before routing');
-    res = await fetch(`${server.url}/write?db=a&p=s3cret`, { method: 'POST', body: 'm v=1' });
+    const db = target().db('contract_writes');
+    res = await fetch(`${target().url}/write?db=${db}&p=${encodeURIComponent(target().token)}`, { method: 'POST', body: 'auth v=1' });
     assert.equal(res.status, 204);
-    res = await fetch(`${server.url}/ping`, { headers: { authorization: 'Token' } });
+    res = await target().fetch('/ping', { headers: { authorization: 'Token' } });
     assert.equal(res.status, 400);
   });
 
   it('answers /health, /ping, preflight and unknown paths', async () => {
-    const auth = { authorization: 'Bearer s3cret' };
-    let res = await fetch(`${server.url}/health`, { headers: auth });
+    let res = await target().fetch('/health');
     assert.deepEqual([res.status, await res.text(), res.headers.get('content-type')], [200, 'OK', 'text/plain; charset=utf-8']);
-    res = await fetch(`${server.url}/ping`, { headers: auth });
+    res = await target().fetch('/ping');
     const ping = await res.json();
-    assert.equal(ping.product_name, 'InfluxDB 3 Core');
-    assert.equal(res.headers.get('x-influxdb-build'), 'Core');
+    assert.match(ping.product_name, /^InfluxDB 3 (Core|Enterprise)$/);
+    assert.match(res.headers.get('x-influxdb-build') ?? '', /^(Core|Enterprise)$/);
     assert.equal(res.headers.get('x-influxdb-version'), ping.version);
-    assert.ok(res.headers.get('cluster-uuid'));
-    res = await fetch(`${server.url}/anything`, { method: 'OPTIONS' });
+    res = await target().fetch('/anything', { method: 'OPTIONS' });
     assert.deepEqual([res.status, res.headers.get('access-control-max-age')], [204, '86400']);
-    res = await fetch(`${server.url}/nope`, { headers: auth });
+    res = await target().fetch('/nope');
     assert.deepEqual([res.status, await res.text()], [404, 'Not found']);
-    const client = new InfluxDBClient({ host: server.url, token: 's3cret', database: 'x' });
-    try {
-      assert.equal(await client.getServerVersion(), ping.version);
-    } finally {
-      await client.close();
-    }
+    assert.equal(await target().client('x').getServerVersion(), ping.version);
   });
 });

@@ -1,21 +1,23 @@
-// The project's InfluxDB 3 compatible server (issue 3), so far its HTTP side: the three write
-// endpoints, /health, /ping, authentication, CORS preflight and the reply of an unknown path, with
-// the write-ahead-log acknowledgement timing of InfluxDB 3 Core. Storage is pluggable: what has
-// been accepted is handed to a Storage. Loopback only.
-// Routing and headers follow influxdata/influxdb influxdb3_server/src/http.rs (route_request,
-// perform_routing, health, ping); see shared/reference/influxdb3-wire.md A.1, A.6 and E.
+// The project's InfluxDB 3 compatible server (issue 3): the three write endpoints, /api/v3/query_sql,
+// Arrow Flight DoGet, the database configure API, /health and /ping, authentication, CORS preflight
+// and the reply of an unknown path, with the write-ahead-log acknowledgement timing of InfluxDB 3
+// Core. HTTP/1.1 and gRPC (h2c) share one port as in Core, where a request is gRPC iff it is
+// HTTP/2 with an application/grpc content type (influxdata/influxdb influxdb3_server/src/lib.rs
+// is_grpc_request). Loopback only. Routing and headers follow influxdb3_server/src/http.rs
+// (route_request, perform_routing, health, ping); see shared/reference/influxdb3-wire.md §1, A, C, E.
 
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
+import http2 from 'node:http2';
+import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { DO_GET_PATH, FlightError, GRPC, decodeTicket, resultFrames, sendFrames, sendGrpcError } from './arrow-flight';
+import { answerQuery, readQueryRequest } from './query-protocol';
+import { QueryError, SqlEngine } from './sql-engine';
+import { TableStore } from './table-store';
+import { WriteLog } from './write-log';
 import { DEFAULT_MAX_REQUEST_BYTES, Endpoint, Reply, WriteParams, authenticate, dbNameError, decodeBody, readWriteParams, v2Reply } from './write-protocol';
-import { Catalog, StoredLine, applyWrite } from './write-validation';
-
-export type { StoredLine };
-
-export interface Storage {
-  write(db: string, lines: StoredLine[]): void | Promise<void>;
-}
+import { Catalog, applyWrite } from './write-validation';
 
 export interface InfluxDB3Options {
   port?: number;
@@ -26,11 +28,13 @@ export interface InfluxDB3Options {
    *  Core (default 1 s there). 0 answers at once, for fast unit tests; 'manual' holds them until
    *  flushWal() is called, so a test decides when acknowledgements happen. */
   walFlushMs?: number | 'manual';
-  storage?: Storage;
+  /** Keeps what was written in this directory and reads it back on start; in memory otherwise. */
+  dataDir?: string;
 }
 
 export interface InfluxDB3Server {
   url: string;
+  port: number;
   catalog: Catalog;
   /** With walFlushMs 'manual': answers every write waiting for the WAL flush. */
   flushWal(): void;
@@ -51,13 +55,19 @@ export interface Faults {
   reset(): Promise<void>;
 }
 
+type HttpReply = Reply & { headers?: Record<string, string> };
+
 const VERSION = '3.10.1';
 const WRITE_PATHS: Record<string, Endpoint> = { '/api/v3/write_lp': 'v3', '/api/v2/write': 'v2', '/write': 'v1' };
+const HTTP2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 
 export async function startInfluxDB3(o: InfluxDB3Options = {}): Promise<InfluxDB3Server> {
   const tokens = o.token === undefined ? undefined : new Set(Array.isArray(o.token) ? o.token : [o.token]);
   const walFlushMs = o.walFlushMs ?? 0;
   const catalog = new Catalog();
+  const store = new TableStore();
+  const engine = new SqlEngine(store);
+  const log = o.dataDir ? await WriteLog.open(o.dataDir, (entry) => apply(entry.endpoint, entry.params, entry.body, entry.nowNs)) : undefined;
   const clusterUuid = randomUUID();
   const processId = randomUUID();
   let failWrites = 0;
@@ -67,7 +77,7 @@ export async function startInfluxDB3(o: InfluxDB3Options = {}): Promise<InfluxDB
   let dropRequests = 0;
   let walWaiters: (() => void)[] = [];
 
-  const server = http.createServer((req, res) => {
+  const web = http.createServer((req, res) => {
     if (dropRequests > 0) {
       dropRequests--;
       req.socket.destroy();
@@ -84,7 +94,44 @@ export async function startInfluxDB3(o: InfluxDB3Options = {}): Promise<InfluxDB
       .catch(() => res.destroy());
   });
 
-  const send = (res: http.ServerResponse, reply: Reply & { headers?: Record<string, string> }) => {
+  const grpc = http2.createServer();
+  grpc.on('stream', (stream, headers) => {
+    flight(stream, headers).catch((e) => sendGrpcError(stream, GRPC.INTERNAL, String((e as Error)?.message ?? e)));
+  });
+  const sessions = new Set<http2.ServerHttp2Session>();
+  grpc.on('session', (s) => {
+    sessions.add(s);
+    s.on('close', () => sessions.delete(s));
+    s.on('error', () => s.destroy());
+  });
+
+  // One port: the HTTP/2 connection preface decides which server takes the connection.
+  const sockets = new Set<net.Socket>();
+  const front = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    let seen = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      seen = Buffer.concat([seen, chunk]);
+      const n = Math.min(seen.length, HTTP2_PREFACE.length);
+      const isPreface = seen.subarray(0, n).equals(HTTP2_PREFACE.subarray(0, n));
+      if (isPreface && seen.length < HTTP2_PREFACE.length) return;
+      socket.removeListener('data', onData);
+      socket.pause();
+      socket.unshift(seen);
+      if (isPreface) {
+        // http2 takes over the socket's handle and first reads what is buffered (setupHandle).
+        grpc.emit('connection', socket);
+      } else {
+        web.emit('connection', socket);
+        socket.resume();
+      }
+    };
+    socket.on('data', onData);
+  });
+
+  const send = (res: http.ServerResponse, reply: HttpReply) => {
     res.setHeader('cluster-uuid', clusterUuid);
     if (reply.status < 400) res.setHeader('Access-Control-Allow-Origin', '*');
     for (const [k, v] of Object.entries(reply.headers ?? {})) res.setHeader(k, v);
@@ -93,7 +140,7 @@ export async function startInfluxDB3(o: InfluxDB3Options = {}): Promise<InfluxDB
     res.end(reply.body);
   };
 
-  async function handle(req: http.IncomingMessage): Promise<Reply & { headers?: Record<string, string> }> {
+  async function handle(req: http.IncomingMessage): Promise<HttpReply> {
     const [path, query] = splitUrl(req.url ?? '/');
     if (req.method === 'OPTIONS') {
       return {
@@ -121,11 +168,62 @@ export async function startInfluxDB3(o: InfluxDB3Options = {}): Promise<InfluxDB
       };
     }
     if (endpoint && req.method === 'POST') return write(endpoint, query, req);
+    if (path === '/api/v3/query_sql' && (req.method === 'GET' || req.method === 'POST')) {
+      const body = req.method === 'POST' ? (await readRaw(req, o.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES)).toString('utf8') : (await drain(req), '');
+      const request = readQueryRequest(req.method, query, body, header(req, 'accept'));
+      return 'q' in request ? answerQuery(engine, request) : request;
+    }
+    if (path === '/api/v3/configure/database') return configureDatabase(req, query);
     await drain(req);
     return { status: 404, body: 'Not found' };
   }
 
-  async function write(endpoint: Endpoint, query: string | null, req: http.IncomingMessage): Promise<Reply & { headers?: Record<string, string> }> {
+  /** GET lists databases, POST {"db"} creates one (http.rs configure_database_*). */
+  async function configureDatabase(req: http.IncomingMessage, query: string | null): Promise<HttpReply> {
+    if (req.method === 'GET') {
+      await drain(req);
+      const rows = [...store.databases.keys()].sort().map((db) => ({ 'iox::database': db, deleted: false }));
+      const format = new URLSearchParams(query ?? '').get('format') ?? 'json';
+      if (format !== 'json') return { status: 405, body: "Only format=json is bridged by the project's test server for this endpoint" };
+      return { status: 200, body: JSON.stringify(rows), contentType: 'application/json' };
+    }
+    if (req.method !== 'POST') {
+      await drain(req);
+      return { status: 404, body: 'Not found' };
+    }
+    const raw = (await readRaw(req, 64 * 1024)).toString('utf8');
+    if (!(header(req, 'content-type') ?? '').startsWith('application/json')) return { status: 415, body: 'unsupported media type' };
+    let db: unknown;
+    try {
+      db = JSON.parse(raw).db;
+    } catch (e) {
+      return { status: 400, body: `serde json error: ${(e as Error).message}` };
+    }
+    if (typeof db !== 'string') return { status: 400, body: 'serde json error: missing field `db`' };
+    const nameError = dbNameError(db);
+    if (nameError) return { status: 400, body: JSON.stringify({ error: nameError }) };
+    if (store.databases.has(db)) return { status: 409, body: 'attempted to create a resource that already exists' };
+    const limit = catalog.admitDatabase(db);
+    if (limit) return { status: 422, body: JSON.stringify({ error: limit }) };
+    catalog.databases.set(db, new Map());
+    store.createDatabase(db);
+    await log?.append({ endpoint: 'create', params: { db, precision: 'auto', acceptPartial: true, noSync: false }, body: '', nowNs: 0n });
+    return { status: 200, body: '' };
+  }
+
+  /** Parses, checks and stores a write body; the same path replays the data directory's log. */
+  function apply(endpoint: Endpoint | 'create', params: WriteParams, body: string, nowNs: bigint): { reply: Reply; stored: number } {
+    if (endpoint === 'create') {
+      catalog.databases.set(params.db, catalog.databases.get(params.db) ?? new Map());
+      store.createDatabase(params.db);
+      return { reply: { status: 200, body: '' }, stored: 0 };
+    }
+    const { reply, accepted } = applyWrite(catalog, endpoint, params, body, nowNs);
+    if (accepted.length > 0) store.write(params.db, accepted);
+    return { reply, stored: accepted.length };
+  }
+
+  async function write(endpoint: Endpoint, query: string | null, req: http.IncomingMessage): Promise<HttpReply> {
     if (failWrites > 0) {
       failWrites--;
       await drain(req);
@@ -144,9 +242,10 @@ export async function startInfluxDB3(o: InfluxDB3Options = {}): Promise<InfluxDB
     const body = decodeBody(endpoint, raw, header(req, 'content-encoding'), o.maxRequestBytes);
     if (typeof body !== 'string') return body;
 
-    const { reply, accepted } = applyWrite(catalog, endpoint, params, body, BigInt(Date.now()) * 1_000_000n);
-    if (accepted.length > 0) {
-      await o.storage?.write(params.db, accepted);
+    const nowNs = BigInt(Date.now()) * 1_000_000n;
+    const { reply, stored } = apply(endpoint, params, body, nowNs);
+    if (stored > 0) {
+      await log?.append({ endpoint, params, body, nowNs });
       if (!params.noSync) {
         if (walFlushMs === 'manual') await new Promise<void>((resolve) => walWaiters.push(resolve));
         else if (walFlushMs > 0) await nextFlush(walFlushMs);
@@ -155,16 +254,58 @@ export async function startInfluxDB3(o: InfluxDB3Options = {}): Promise<InfluxDB
     return reply;
   }
 
+  /** Arrow Flight DoGet (the only Flight call the client makes). */
+  async function flight(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): Promise<void> {
+    stream.on('error', () => undefined);
+    if (!String(headers['content-type'] ?? '').startsWith('application/grpc')) {
+      stream.respond({ ':status': 404 });
+      stream.end('Not found');
+      return;
+    }
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    if (headers[':path'] !== DO_GET_PATH) return sendGrpcError(stream, GRPC.UNIMPLEMENTED, `the project's test server implements only DoGet of Arrow Flight, not ${headers[':path']}`);
+    if (tokens && tokens.size > 0) {
+      const auth = headers.authorization;
+      if (!auth) return sendGrpcError(stream, GRPC.UNAUTHENTICATED, 'Unauthenticated');
+      if (authenticate('v3', auth, null, tokens)) return sendGrpcError(stream, GRPC.PERMISSION_DENIED, 'Permission denied');
+    }
+    try {
+      const ticket = decodeTicket(Buffer.concat(chunks));
+      if (ticket.queryType === 'influxql') throw new FlightError(GRPC.UNIMPLEMENTED, "InfluxQL is not bridged by the project's test server; use SQL");
+      const frames = resultFrames(await engine.query(ticket.database, ticket.sql, ticket.params));
+      if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+      sendFrames(stream, frames);
+    } catch (e) {
+      if (e instanceof FlightError) return sendGrpcError(stream, e.code, e.message);
+      if (!(e instanceof QueryError)) throw e;
+      switch (e.kind) {
+        case 'database-not-found':
+          return sendGrpcError(stream, GRPC.INTERNAL, `Cannot retrieve database: External error: ${e.message}`);
+        case 'planning':
+          return sendGrpcError(stream, GRPC.INVALID_ARGUMENT, `Error while planning query: ${e.message}`);
+        case 'not-implemented':
+          return sendGrpcError(stream, GRPC.UNIMPLEMENTED, e.message);
+        case 'execution':
+          return sendGrpcError(stream, GRPC.INTERNAL, `Error while executing query: ${e.message}`);
+      }
+    }
+  }
+
   const listen = (port: number) =>
     new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => {
-        server.removeListener('error', reject);
+      front.once('error', reject);
+      front.listen(port, '127.0.0.1', () => {
+        front.removeListener('error', reject);
         resolve();
       });
     });
+  const closeConnections = () => {
+    for (const s of sessions) s.destroy();
+    for (const s of sockets) s.destroy();
+  };
   await listen(o.port ?? 0);
-  const port = (server.address() as AddressInfo).port;
+  const port = (front.address() as AddressInfo).port;
   let refusing = false;
 
   const faults: Faults = {
@@ -180,8 +321,8 @@ export async function startInfluxDB3(o: InfluxDB3Options = {}): Promise<InfluxDB
       if (refuse === refusing) return;
       refusing = refuse;
       if (refuse) {
-        server.close();
-        server.closeAllConnections();
+        front.close();
+        closeConnections();
       } else {
         await listen(port);
       }
@@ -199,6 +340,7 @@ export async function startInfluxDB3(o: InfluxDB3Options = {}): Promise<InfluxDB
 
   return {
     url: `http://127.0.0.1:${port}`,
+    port,
     catalog,
     faults,
     flushWal() {
@@ -206,14 +348,17 @@ export async function startInfluxDB3(o: InfluxDB3Options = {}): Promise<InfluxDB
       walWaiters = [];
       for (const w of waiting) w();
     },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        for (const w of walWaiters) w();
-        walWaiters = [];
-        server.closeAllConnections();
-        if (!server.listening) return resolve();
-        server.close(() => resolve());
-      }),
+    async stop() {
+      for (const w of walWaiters) w();
+      walWaiters = [];
+      await new Promise<void>((resolve) => {
+        closeConnections();
+        if (!front.listening) return resolve();
+        front.close(() => resolve());
+      });
+      await engine.close();
+      await log?.close();
+    },
   };
 }
 

@@ -1,0 +1,183 @@
+// InfluxDB 3's SQL (DataFusion) on DuckDB: the macros and rewrites that let the same query text run
+// unchanged, and plain refusals for what is not bridged — never a silently different answer.
+// The function list and each bridge are in shared/reference/influxdb3-wire.md G (verified against
+// DuckDB 1.5 there); InfluxDB 3's function semantics: influxdata/docs-v2
+// content/shared/sql-reference/functions/{time-and-date,selector,aggregate}.md.
+
+/** Session settings and macros, created TEMP so each connection has its own. */
+export const DIALECT_SETUP: string[] = [
+  `SET TimeZone = 'UTC'`,
+  // DataFusion divides integers as integers.
+  `SET integer_division = true`,
+  // date_bin's origin defaults to the Unix epoch; DuckDB's time_bucket would use 2000-01-03.
+  `CREATE OR REPLACE TEMP MACRO date_bin(stride, ts, origin := TIMESTAMP '1970-01-01 00:00:00') AS CAST(time_bucket(stride, CAST(ts AS TIMESTAMP), CAST(origin AS TIMESTAMP)) AS TIMESTAMP_NS)`,
+  // now() is a zone-less nanosecond timestamp, constant within a query, in InfluxDB 3.
+  `CREATE OR REPLACE TEMP MACRO now() AS CAST(get_current_timestamp() AS TIMESTAMP_NS)`,
+  `CREATE OR REPLACE TEMP MACRO selector_last(v, t) AS struct_pack("time" := max(t), "value" := arg_max(v, t))`,
+  `CREATE OR REPLACE TEMP MACRO selector_first(v, t) AS struct_pack("time" := min(t), "value" := arg_min(v, t))`,
+  `CREATE OR REPLACE TEMP MACRO selector_max(v, t) AS struct_pack("time" := arg_max(t, v), "value" := max(v))`,
+  `CREATE OR REPLACE TEMP MACRO selector_min(v, t) AS struct_pack("time" := arg_min(t, v), "value" := min(v))`,
+  `CREATE OR REPLACE TEMP MACRO approx_percentile_cont(x, p) AS approx_quantile(x, p), (x, p, c) AS approx_quantile(x, p)`,
+  `CREATE OR REPLACE TEMP MACRO approx_median(x) AS approx_quantile(x, 0.5)`,
+  `CREATE OR REPLACE TEMP MACRO var(x) AS var_samp(x)`,
+];
+
+/** InfluxDB 3 functions the test server does not have; a query using one is refused by name. */
+const NOT_BRIDGED = ['date_bin_gapfill', 'date_bin_wallclock', 'date_bin_wallclock_gapfill', 'locf', 'interpolate', 'arrow_cast', 'arrow_typeof', 'tz', 'to_local_time'];
+
+export class DialectError extends Error {
+  constructor(
+    message: string,
+    readonly kind: 'planning' | 'not-implemented',
+  ) {
+    super(message);
+  }
+}
+
+export interface TranslatedQuery {
+  sql: string;
+  /** Tables the query reads, as the catalog spells them. */
+  tables: string[];
+  /** `$name` placeholders, in order of first use. */
+  placeholders: string[];
+}
+
+/**
+ * The query as DuckDB should run it, for a database holding `tables`. Table names are resolved as
+ * DataFusion resolves them (unquoted names lower-cased, then matched exactly), so a name DuckDB
+ * would find case-insensitively is still "not found" here as in InfluxDB 3.
+ */
+export function translateQuery(sql: string, tables: Iterable<string>): TranslatedQuery {
+  const masked = maskLiterals(sql);
+  const known = new Set(tables);
+  const edits: { start: number; end: number; text: string }[] = [];
+
+  for (const m of masked.matchAll(/\b([a-z_][a-z0-9_]*)\s*\(/gi)) {
+    const name = m[1].toLowerCase();
+    if (NOT_BRIDGED.includes(name)) {
+      throw new DialectError(`${m[1]}() is an InfluxDB 3 function the project's test server does not bridge to DuckDB; the query was not run`, 'not-implemented');
+    }
+    const close = matchingParen(masked, m.index + m[0].length - 1);
+    const after = masked.slice(close + 1);
+    if ((name === 'first_value' || name === 'last_value') && !/^\s*over\b/i.test(after)) {
+      // The ordered aggregates; DuckDB only has them as first()/last() (a macro cannot take ORDER BY).
+      edits.push({ start: m.index, end: m.index + m[1].length, text: name === 'first_value' ? 'first' : 'last' });
+    } else if (name === 'approx_percentile_cont' && /^\s*within\s+group\b/i.test(after)) {
+      edits.push({ start: m.index, end: m.index + m[1].length, text: 'percentile_cont' });
+    }
+  }
+  if (/\binformation_schema\b|^\s*show\b|\bsystem\s*\./i.test(masked)) {
+    throw new DialectError(`information_schema, SHOW and system tables are not bridged by the project's test server (DuckDB's would report DuckDB's types, not InfluxDB 3's); the query was not run`, 'not-implemented');
+  }
+
+  const cteNames = new Set<string>();
+  for (const m of masked.matchAll(/(?:\bwith\s+(?:recursive\s+)?|,\s*)("(?:[^"]|"")*"|[a-z_][a-z0-9_]*)\s+as\s*\(/gi)) {
+    cteNames.add(identifierName(sql.slice(m.index + m[0].indexOf(m[1]), m.index + m[0].indexOf(m[1]) + m[1].length)));
+  }
+  const used: string[] = [];
+  for (const m of masked.matchAll(/\b(?:from|join)\s+/gi)) {
+    if (/^(extract|substring|trim|overlay|position)$/i.test(enclosingCall(masked, m.index))) continue;
+    const start = m.index + m[0].length;
+    const ref = tableReference(sql, masked, start);
+    if (!ref) continue;
+    const name = ref.name;
+    if (cteNames.has(name)) continue;
+    if (!known.has(name)) throw new DialectError(`Error during planning: table 'public.iox.${name}' not found`, 'planning');
+    if (!used.includes(name)) used.push(name);
+    edits.push({ start, end: ref.end, text: quoteIdentifier(name) });
+  }
+
+  const placeholders: string[] = [];
+  for (const m of masked.matchAll(/\$([a-z_][a-z0-9_]*)/gi)) if (!placeholders.includes(m[1])) placeholders.push(m[1]);
+
+  edits.sort((a, b) => b.start - a.start);
+  let out = sql;
+  for (const e of edits) out = out.slice(0, e.start) + e.text + out.slice(e.end);
+  return { sql: out, tables: used, placeholders };
+}
+
+export function quoteIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** The SQL with the insides of strings, quoted identifiers and comments blanked, same length, so
+ *  patterns only ever match real SQL. */
+export function maskLiterals(sql: string): string {
+  let out = '';
+  let i = 0;
+  while (i < sql.length) {
+    const c = sql[i];
+    if (c === "'" || c === '"') {
+      let j = i + 1;
+      while (j < sql.length) {
+        if (sql[j] === c) {
+          if (sql[j + 1] === c) j += 2;
+          else break;
+        } else j++;
+      }
+      out += c + ' '.repeat(Math.max(0, Math.min(j, sql.length) - i - 1)) + (j < sql.length ? c : '');
+      i = j + 1;
+    } else if (c === '-' && sql[i + 1] === '-') {
+      const nl = sql.indexOf('\n', i);
+      const end = nl < 0 ? sql.length : nl;
+      out += ' '.repeat(end - i);
+      i = end;
+    } else if (c === '/' && sql[i + 1] === '*') {
+      const close = sql.indexOf('*/', i + 2);
+      const end = close < 0 ? sql.length : close + 2;
+      out += ' '.repeat(end - i);
+      i = end;
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return out;
+}
+
+/** The function name before the innermost parenthesis still open at `pos`, or ''. */
+function enclosingCall(masked: string, pos: number): string {
+  let depth = 0;
+  for (let i = pos - 1; i >= 0; i--) {
+    if (masked[i] === ')') depth++;
+    else if (masked[i] === '(') {
+      if (depth === 0) return /([a-z_][a-z0-9_]*)\s*$/i.exec(masked.slice(0, i))?.[1] ?? '';
+      depth--;
+    }
+  }
+  return '';
+}
+
+function matchingParen(masked: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < masked.length; i++) {
+    if (masked[i] === '(') depth++;
+    else if (masked[i] === ')' && --depth === 0) return i;
+  }
+  return masked.length;
+}
+
+/** A table named after FROM or JOIN: unquoted (lower-cased), "quoted" or 'single-quoted' (as the
+ *  InfluxDB downsampler plugin writes it), optionally qualified as iox.t or public.iox.t. Not a
+ *  subquery, not a table function. */
+function tableReference(sql: string, masked: string, start: number): { name: string; end: number } | undefined {
+  const part = /^("(?:[^"]|"")*"|'(?:[^']|'')*'|[a-z_][a-z0-9_]*)/i;
+  let pos = start;
+  let name: string | undefined;
+  for (;;) {
+    const m = part.exec(sql.slice(pos));
+    if (!m) return undefined;
+    name = identifierName(m[1]);
+    pos += m[1].length;
+    if (sql[pos] !== '.') break;
+    pos++;
+  }
+  if (/^\s*\(/.test(masked.slice(pos))) return undefined;
+  return { name, end: pos };
+}
+
+function identifierName(token: string): string {
+  if (token.startsWith('"')) return token.slice(1, -1).replace(/""/g, '"');
+  if (token.startsWith("'")) return token.slice(1, -1).replace(/''/g, "'");
+  return token.toLowerCase();
+}

@@ -1,0 +1,272 @@
+// The test server's SQL engine: DuckDB (in memory) loaded from the TableStore when a query needs a
+// table, with the InfluxDB 3 dialect bridged (sql-dialect.ts), and results in InfluxDB 3's types:
+// time as a nanosecond timestamp, integers as Int64, literals and decimals as Float64, and the
+// `iox::column::type` of each column that is a table column (influxdata/influxdb core/schema/src/lib.rs;
+// shared/reference/influxdb3-wire.md C.2, D.5, G).
+
+import {
+  DuckDBConnection,
+  DuckDBDataChunk,
+  DuckDBInstance,
+  DuckDBTimestampNanosecondsValue,
+  DuckDBType,
+  DuckDBTypeId,
+  DuckDBValue,
+  BIGINT,
+  BOOLEAN,
+  DOUBLE,
+  TIMESTAMP_NS,
+  UBIGINT,
+  VARCHAR,
+} from '@duckdb/node-api';
+import { DIALECT_SETUP, DialectError, quoteIdentifier, translateQuery } from './sql-dialect';
+import type { StoredTable, TableStore } from './table-store';
+import type { ColumnType } from './write-validation';
+
+export type ColumnKind = 'timestamp' | 'int64' | 'uint64' | 'float64' | 'utf8' | 'bool' | 'struct' | 'null';
+
+export interface QueryColumn {
+  name: string;
+  kind: ColumnKind;
+  /** InfluxDB 3's column metadata, for columns that are table columns. */
+  ioxType?: string;
+  /** bigint for timestamps (epoch ns) and integers; number, string, boolean; null. For a struct,
+   *  true where the struct is present and its children hold the values. */
+  values: unknown[];
+  children?: QueryColumn[];
+}
+
+export interface QueryResult {
+  columns: QueryColumn[];
+  rowCount: number;
+}
+
+export type QueryErrorKind = 'database-not-found' | 'planning' | 'not-implemented' | 'execution';
+
+export class QueryError extends Error {
+  constructor(
+    message: string,
+    readonly kind: QueryErrorKind,
+  ) {
+    super(message);
+  }
+}
+
+/** A query parameter as InfluxDB 3 reads JSON (iox_query_params/src/params.rs). */
+export type QueryParams = Record<string, unknown>;
+
+const DUCK_TYPE: Record<ColumnType, DuckDBType> = { tag: VARCHAR, float: DOUBLE, integer: BIGINT, uinteger: UBIGINT, string: VARCHAR, boolean: BOOLEAN, timestamp: TIMESTAMP_NS };
+const COLUMN_KIND: Record<ColumnType, ColumnKind> = { tag: 'utf8', float: 'float64', integer: 'int64', uinteger: 'uint64', string: 'utf8', boolean: 'bool', timestamp: 'timestamp' };
+const IOX_TYPE: Record<ColumnType, string> = {
+  tag: 'iox::column_type::tag',
+  float: 'iox::column_type::field::float',
+  integer: 'iox::column_type::field::integer',
+  uinteger: 'iox::column_type::field::uinteger',
+  string: 'iox::column_type::field::string',
+  boolean: 'iox::column_type::field::boolean',
+  timestamp: 'iox::column_type::timestamp',
+};
+const CHUNK_ROWS = 2048;
+
+interface Loaded {
+  schemaVersion: number;
+  rewrites: number;
+  rows: number;
+}
+
+interface DatabaseSession {
+  connection: DuckDBConnection;
+  loaded: Map<string, Loaded>;
+}
+
+export class SqlEngine {
+  private instance?: Promise<DuckDBInstance>;
+  private readonly sessions = new Map<string, Promise<DatabaseSession>>();
+  /** One query at a time: loading a table and reading it must not interleave. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly store: TableStore) {}
+
+  query(db: string, sql: string, params: QueryParams = {}): Promise<QueryResult> {
+    const run = this.queue.then(() => this.run(db, sql, params));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async close(): Promise<void> {
+    await this.queue;
+    for (const s of this.sessions.values()) (await s.catch(() => undefined))?.connection.closeSync();
+    (await this.instance)?.closeSync();
+  }
+
+  private async run(db: string, sql: string, params: QueryParams): Promise<QueryResult> {
+    const tables = this.store.databases.get(db);
+    if (!tables) throw new QueryError(`database not found: ${db}`, 'database-not-found');
+    let translated;
+    try {
+      translated = translateQuery(sql, tables.keys());
+    } catch (e) {
+      if (e instanceof DialectError) throw new QueryError(e.message, e.kind);
+      throw e;
+    }
+    const values = bindParams(translated.placeholders, params);
+    const session = await this.session(db);
+    for (const name of translated.tables) await this.load(session, name, tables.get(name)!);
+    let reader;
+    try {
+      reader = await session.connection.runAndReadAll(translated.sql, values);
+    } catch (e) {
+      throw duckError(e);
+    }
+    const names = reader.columnNames();
+    const types = reader.columnTypes();
+    const raw = reader.getColumns();
+    const columns = names.map((name, i) => toColumn(name, types[i], raw[i] ?? []));
+    for (const col of columns) {
+      const tableType = columnTypeIn(translated.tables.map((t) => tables.get(t)!), col.name);
+      if (tableType && COLUMN_KIND[tableType] === col.kind) col.ioxType = IOX_TYPE[tableType];
+      else if (col.name.includes('(')) {
+        throw new QueryError(
+          `the result column ${col.name} has no alias: InfluxDB 3 (DataFusion) and the test server's DuckDB name unaliased expressions differently, so give it one (… AS name)`,
+          'not-implemented',
+        );
+      }
+    }
+    return { columns, rowCount: reader.currentRowCount };
+  }
+
+  private session(db: string): Promise<DatabaseSession> {
+    let s = this.sessions.get(db);
+    if (!s) {
+      s = (async () => {
+        this.instance ??= DuckDBInstance.create(':memory:');
+        const instance = await this.instance;
+        const connection = await instance.connect();
+        // A catalog per database under a neutral name: a database may be called "main" or "system".
+        const alias = `influxdb3_db_${this.sessions.size}`;
+        await connection.run(`ATTACH ':memory:' AS ${alias}`);
+        await connection.run(`USE ${alias}`);
+        for (const stmt of DIALECT_SETUP) await connection.run(stmt);
+        return { connection, loaded: new Map<string, Loaded>() };
+      })();
+      this.sessions.set(db, s);
+    }
+    return s;
+  }
+
+  /** Brings DuckDB's copy of a table up to date: new rows appended; after a schema change or a
+   *  rewritten row, reloaded whole (columns sorted by name, as InfluxDB 3 returns SELECT *). */
+  private async load(session: DatabaseSession, name: string, table: StoredTable): Promise<void> {
+    const had = session.loaded.get(name);
+    if (had && had.rows === table.rowCount && had.schemaVersion === table.schemaVersion && had.rewrites === table.rewrites) return;
+    const c = session.connection;
+    const columns = [...table.columns.entries(), ['time', { type: 'timestamp' as ColumnType, values: [] }] as const].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    let from = had?.rows ?? 0;
+    if (!had || had.schemaVersion !== table.schemaVersion || had.rewrites !== table.rewrites) {
+      const defs = columns.map(([n, col]) => `${quoteIdentifier(n)} ${DUCK_TYPE[col.type]}${n === 'time' ? ' NOT NULL' : ''}`);
+      await c.run(`CREATE OR REPLACE TABLE ${quoteIdentifier(name)} (${defs.join(', ')})`);
+      from = 0;
+    }
+    const types = columns.map(([, col]) => DUCK_TYPE[col.type]);
+    const appender = await c.createAppender(name);
+    for (let start = from; start < table.rowCount; start += CHUNK_ROWS) {
+      const end = Math.min(start + CHUNK_ROWS, table.rowCount);
+      const chunk = DuckDBDataChunk.create(types, end - start);
+      chunk.setColumns(
+        columns.map(([n, col]) =>
+          n === 'time' ? table.time.slice(start, end).map((t) => new DuckDBTimestampNanosecondsValue(t)) : (col.values.slice(start, end) as DuckDBValue[]),
+        ),
+      );
+      appender.appendDataChunk(chunk);
+    }
+    appender.closeSync();
+    session.loaded.set(name, { rows: table.rowCount, schemaVersion: table.schemaVersion, rewrites: table.rewrites });
+  }
+}
+
+function columnTypeIn(tables: StoredTable[], name: string): ColumnType | undefined {
+  if (name === 'time' && tables.length > 0) return 'timestamp';
+  for (const t of tables) {
+    const col = t.columns.get(name);
+    if (col) return col.type;
+  }
+  return undefined;
+}
+
+/** Parameters as InfluxDB 3 types JSON values: integers that fit are integers, others floats;
+ *  arrays and objects are refused; a placeholder without a value is a planning error. */
+function bindParams(placeholders: string[], params: QueryParams): Record<string, DuckDBValue> {
+  const out: Record<string, DuckDBValue> = {};
+  for (const name of placeholders) {
+    if (!Object.prototype.hasOwnProperty.call(params, name)) {
+      throw new QueryError(`Error during planning: No value found for placeholder with name $${name}`, 'planning');
+    }
+    const v = params[name];
+    if (v === null || typeof v === 'string' || typeof v === 'boolean') out[name] = v;
+    else if (typeof v === 'number') out[name] = Number.isSafeInteger(v) ? BigInt(v) : v;
+    else if (typeof v === 'bigint') out[name] = v;
+    else throw new QueryError(`JSON ${Array.isArray(v) ? 'arrays' : 'objects'} are not supported as query parameters. Parameter: ${name}`, 'planning');
+  }
+  return out;
+}
+
+function duckError(e: unknown): QueryError {
+  const message = String((e as Error)?.message ?? e);
+  if (/^(Parser|Binder|Catalog) Error/.test(message)) return new QueryError(`Error during planning: ${message}`, 'planning');
+  if (/^Not implemented Error/.test(message)) return new QueryError(message, 'not-implemented');
+  return new QueryError(`error while executing plan: ${message}`, 'execution');
+}
+
+/** A DuckDB result column in InfluxDB 3's types. */
+function toColumn(name: string, type: DuckDBType, raw: readonly DuckDBValue[]): QueryColumn {
+  const id = type.typeId;
+  const map = (kind: ColumnKind, f: (v: NonNullable<DuckDBValue>) => unknown): QueryColumn => ({ name, kind, values: raw.map((v) => (v === null ? null : f(v))) });
+  switch (id) {
+    case DuckDBTypeId.BOOLEAN:
+      return map('bool', (v) => v);
+    case DuckDBTypeId.TINYINT:
+    case DuckDBTypeId.SMALLINT:
+    case DuckDBTypeId.INTEGER:
+    case DuckDBTypeId.BIGINT:
+    case DuckDBTypeId.UTINYINT:
+    case DuckDBTypeId.USMALLINT:
+    case DuckDBTypeId.UINTEGER:
+    case DuckDBTypeId.HUGEINT:
+      // Literals and sums: DataFusion's are Int64. A sum that does not fit is an overflow there too.
+      return map('int64', (v) => {
+        const b = BigInt(v as number | bigint);
+        if (b > 9223372036854775807n || b < -9223372036854775808n) throw new QueryError(`error while executing plan: Arithmetic overflow: ${b} does not fit Int64 (column ${name})`, 'execution');
+        return b;
+      });
+    case DuckDBTypeId.UBIGINT:
+      return map('uint64', (v) => BigInt(v as bigint));
+    case DuckDBTypeId.FLOAT:
+    case DuckDBTypeId.DOUBLE:
+      return map('float64', (v) => v);
+    case DuckDBTypeId.DECIMAL:
+      // A literal such as 1.5 is Float64 in DataFusion, DECIMAL in DuckDB.
+      return map('float64', (v) => Number((v as { value: bigint }).value) / 10 ** (v as { scale: number }).scale);
+    case DuckDBTypeId.VARCHAR:
+      return map('utf8', (v) => v);
+    case DuckDBTypeId.TIMESTAMP_NS:
+      return map('timestamp', (v) => (v as { nanos: bigint }).nanos);
+    case DuckDBTypeId.TIMESTAMP:
+    case DuckDBTypeId.TIMESTAMP_TZ:
+      return map('timestamp', (v) => (v as { micros: bigint }).micros * 1000n);
+    case DuckDBTypeId.TIMESTAMP_MS:
+      return map('timestamp', (v) => (v as { millis: bigint }).millis * 1_000_000n);
+    case DuckDBTypeId.TIMESTAMP_S:
+      return map('timestamp', (v) => (v as { seconds: bigint }).seconds * 1_000_000_000n);
+    case DuckDBTypeId.SQLNULL:
+      return { name, kind: 'null', values: raw.map(() => null) };
+    case DuckDBTypeId.STRUCT: {
+      const entries = (type as unknown as { entryNames: string[]; entryTypes: DuckDBType[] });
+      const children = entries.entryNames.map((child, i) =>
+        toColumn(child, entries.entryTypes[i], raw.map((v) => (v === null ? null : ((v as unknown as { entries: Record<string, DuckDBValue> }).entries[child] ?? null)))),
+      );
+      return { name, kind: 'struct', values: raw.map((v) => (v === null ? null : true)), children };
+    }
+    default:
+      throw new QueryError(`the result column ${name} has DuckDB type ${type.toString()}, which the project's test server does not translate to an InfluxDB 3 type`, 'not-implemented');
+  }
+}
