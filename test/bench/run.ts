@@ -1,11 +1,13 @@
 // npm run bench: every benchmark of the pack, each against its named baseline in the same run.
 import { benchEncodeVsPoint } from './encode-vs-point';
+import { benchServerIngest } from './influxdb3-ingest';
 import { benchPipeline } from './node-red-pipeline';
 
 async function main() {
   const only = process.argv[2];
   if (!only || only === 'encode') benchEncodeVsPoint();
   if (!only || only === 'pipeline') await benchPipeline();
+  if (!only || only === 'ingest') await benchServerIngest();
 }
 
 main().then(

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { ReadingError } from '../../nodes/lib/reading-error';
 import { seededRandom } from '../../nodes/lib/seeded-random';
 import { hostileEncoder } from '../support/hostile-corpus';
-import { parseLines } from '../support/influxdb3/line-protocol';
+import { parseLine, parseLines, parseSimpleLine } from '../support/influxdb3/line-protocol';
 
 const errorOf = (lp: string) => parseLines(lp)[0].error;
 
@@ -109,5 +109,32 @@ describe('our encoder, read by the InfluxDB 3 rules', () => {
     }
     assert.ok(compared > 2500 && refused > 200, `${compared} compared, ${refused} refused`);
     console.log(`      ${compared} readings read back equal under InfluxDB 3's rules, ${refused} refused by the encoder`);
+  });
+
+  it('parses the common line fast exactly as the full parser does, and leaves every other line to it', () => {
+    const random = seededRandom('fast-path');
+    const rnd = () => random.next();
+    const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)];
+    const tokens = ['m', 'cpu', 'a', 'host', 'x=y', '=', ',', ' ', '  ', '"', '\\', 't', 'T', 'true', 'FALSE', 'f', 'i', 'u', '-', '1', '42', '9', '0', '.', '.5', 'e', 'E+', 'e-3', 'ü', '\u0000', '\r', '\t', '#',
+      '9223372036854775807', '9223372036854775808', '-9223372036854775808', '18446744073709551615', '1795342500000000000', '99999999999999999999'];
+    const piece = () => Array.from({ length: 1 + Math.floor(rnd() * 3) }, () => pick(tokens)).join('');
+    let fast = 0;
+    let slowOnly = 0;
+    for (let n = 0; n < 30_000; n++) {
+      // Mostly well-formed shapes with random pieces, so both paths are exercised.
+      const tags = Array.from({ length: Math.floor(rnd() * 3) }, () => `,${piece()}=${piece()}`).join('');
+      const fields = Array.from({ length: 1 + Math.floor(rnd() * 3) }, () => `${piece()}=${pick([piece(), '1.5', '-7i', '3u', 't', '1e3'])}`).join(',');
+      const line = `${piece()}${tags} ${fields}${rnd() < 0.7 ? ` ${pick(['1', '-5', '1795342500000000000', '9223372036854775807', '9223372036854775808', piece()])}` : ''}`;
+      const quick = parseSimpleLine(line);
+      if (quick === undefined) {
+        slowOnly++;
+        continue;
+      }
+      fast++;
+      const { series, ...rest } = quick;
+      assert.equal(series, line.slice(0, line.indexOf(' ')));
+      assert.deepEqual(rest, parseLine(line), JSON.stringify(line));
+    }
+    assert.ok(fast > 2000 && slowOnly > 2000, `${fast} fast, ${slowOnly} left to the full parser`);
   });
 });

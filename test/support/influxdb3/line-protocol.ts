@@ -16,6 +16,8 @@ export interface ParsedLine {
   tags: [string, string][];
   fields: [string, FieldValue][];
   timestamp?: bigint;
+  /** The line's measurement and tag set as written (fast path only): a cheap key for its series. */
+  series?: string;
 }
 
 export interface LineResult {
@@ -36,18 +38,83 @@ const U64_MAX = 2n ** 64n - 1n;
 /** Every line of a body, blank lines and comments skipped. */
 export function parseLines(body: string): LineResult[] {
   const out: LineResult[] = [];
-  for (const raw of splitLines(body)) {
-    const text = trimLeading(raw);
+  // Without quotes or escapes a newline always ends a line (the scanner's states never change).
+  const lines = body.indexOf('"') < 0 && body.indexOf('\\') < 0 ? body.split('\n') : splitLines(body);
+  for (const raw of lines) {
+    const c = raw.charCodeAt(0);
+    const text = c === 0x20 || c === 0x09 || c === 0x23 || c === 0x0a ? trimLeading(raw) : raw;
     if (text === '') continue;
     const lineNumber = out.length + 1;
     try {
-      out.push({ lineNumber, raw, line: parseLine(text) });
+      out.push({ lineNumber, raw, line: parseSimpleLine(text) ?? parseLine(text) });
     } catch (e) {
       if (!(e instanceof LineError)) throw e;
       out.push({ lineNumber, raw, error: e.message });
     }
   }
   return out;
+}
+
+/**
+ * The common line (no escapes, quotes, tabs or repeated spaces; plain numbers and booleans) parsed
+ * fast, or undefined for anything else, which the full parser then takes. Where it answers, it
+ * answers exactly as parseLine does (a differential test holds it to that).
+ */
+export function parseSimpleLine(text: string): ParsedLine | undefined {
+  if (text.length > STRING_LIMIT_BYTES / 4 || text.indexOf('\\') >= 0 || text.indexOf('"') >= 0 || text.indexOf('\t') >= 0) return undefined;
+  const sp = text.indexOf(' ');
+  if (sp <= 0) return undefined;
+  const sp2 = text.indexOf(' ', sp + 1);
+  const fieldText = sp2 < 0 ? text.slice(sp + 1) : text.slice(sp + 1, sp2);
+  let timestamp: bigint | undefined;
+  if (sp2 >= 0) {
+    const ts = text.slice(sp2 + 1);
+    if (!SIMPLE_TIMESTAMP.test(ts) || !fitsI64(ts)) return undefined;
+    timestamp = BigInt(ts);
+  }
+  const series = text.slice(0, sp);
+  const parts = series.split(',');
+  const measurement = parts[0];
+  if (measurement === '' || measurement.indexOf('\0') >= 0) return undefined;
+  const tags: [string, string][] = [];
+  for (let i = 1; i < parts.length; i++) {
+    const eq = parts[i].indexOf('=');
+    if (eq <= 0 || eq === parts[i].length - 1) return undefined;
+    tags.push([parts[i].slice(0, eq), parts[i].slice(eq + 1)]);
+  }
+  const fields: [string, FieldValue][] = [];
+  for (const part of fieldText.split(',')) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) return undefined;
+    const value = simpleFieldValue(part.slice(eq + 1));
+    if (!value) return undefined;
+    fields.push([part.slice(0, eq), value]);
+  }
+  return { measurement, tags, fields, timestamp, series };
+}
+
+const SIMPLE_TIMESTAMP = /^-?\d{1,19}$/;
+const SIMPLE_INT = /^-?\d{1,19}i$/;
+const SIMPLE_UINT = /^\d{1,19}u$/;
+
+/** Whether up to 19 digits (optionally signed, no leading zeros assumed) are within i64; a
+ *  19-digit number is compared as text with the limit, which is as long. */
+function fitsI64(digits: string): boolean {
+  const negative = digits.charCodeAt(0) === 0x2d;
+  const n = negative ? digits.length - 1 : digits.length;
+  if (n < 19) return true;
+  return (negative ? digits.slice(1) : digits) <= (negative ? '9223372036854775808' : '9223372036854775807');
+}
+const SIMPLE_FLOAT = /^-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?$/;
+const SIMPLE_BOOLS: Record<string, boolean> = { t: true, T: true, true: true, True: true, TRUE: true, f: false, F: false, false: false, False: false, FALSE: false };
+
+function simpleFieldValue(v: string): FieldValue | undefined {
+  const last = v.charCodeAt(v.length - 1);
+  if (last === 0x69 /* i */) return SIMPLE_INT.test(v) && fitsI64(v.slice(0, -1)) ? { type: 'i64', value: BigInt(v.slice(0, -1)) } : undefined;
+  if (last === 0x75 /* u */) return SIMPLE_UINT.test(v) ? { type: 'u64', value: BigInt(v.slice(0, -1)) } : undefined;
+  if (SIMPLE_FLOAT.test(v)) return { type: 'f64', value: Number(v) };
+  const b = SIMPLE_BOOLS[v];
+  return b === undefined || !Object.prototype.hasOwnProperty.call(SIMPLE_BOOLS, v) ? undefined : { type: 'bool', value: b };
 }
 
 /** Splits on newlines that are not inside a quoted field value nor escaped (Go's scanLine). */
@@ -161,7 +228,7 @@ function escaped(s: string, isNormal: (c: string) => boolean, escapes: string): 
   return [value, s.slice(i)];
 }
 
-function parseLine(text: string): ParsedLine {
+export function parseLine(text: string): ParsedLine {
   // series: measurement, then an optional tag set
   const m = escaped(text, (c) => !isBoundary(c) && c !== '\0' && c !== ',' && c !== '\\', ', \\');
   if (!m) throw new Mismatch('Invalid measurement was provided');

@@ -5,7 +5,7 @@
 // "last write wins per column"; shared/reference/influxdb3-wire.md A.10). This store is the truth;
 // the SQL engine loads from it when a query needs a table (sql-engine.ts).
 
-import type { FieldValue } from './line-protocol';
+import type { FieldValue, ParsedLine } from './line-protocol';
 import type { ColumnType, StoredLine } from './write-validation';
 
 export type CellValue = string | number | bigint | boolean | null;
@@ -24,15 +24,25 @@ export class StoredTable {
   schemaVersion = 0;
   /** Bumped when a stored row changes: rows already loaded into the engine are stale. */
   rewrites = 0;
-  private readonly rowOf = new Map<string, number>();
+  /** Series key -> time -> row. */
+  private readonly rows = new Map<string, Map<bigint, number>>();
+  /** A line's series as written -> its canonical key (tags may come in any order). */
+  private readonly canonical = new Map<string, string>();
 
   get rowCount(): number {
     return this.time.length;
   }
 
-  upsert(tags: [string, string][], fields: [string, FieldValue][], timeNs: bigint): void {
-    const key = seriesKey(tags) + timeNs;
-    const existing = this.rowOf.get(key);
+  upsert(line: ParsedLine, timeNs: bigint): void {
+    const { tags, fields } = line;
+    let key = line.series === undefined ? undefined : this.canonical.get(line.series);
+    if (key === undefined) {
+      key = seriesKey(tags);
+      if (line.series !== undefined && this.canonical.size < 100_000) this.canonical.set(line.series, key);
+    }
+    let times = this.rows.get(key);
+    if (!times) this.rows.set(key, (times = new Map()));
+    const existing = times.get(timeNs);
     if (existing !== undefined) {
       for (const [name, v] of fields) {
         const col = this.column(name, FIELD_COLUMN[v.type], this.time.length);
@@ -44,12 +54,12 @@ export class StoredTable {
       return;
     }
     const row = this.time.length;
-    this.rowOf.set(key, row);
-    for (const [name, value] of tags) this.column(name, 'tag', row).values.push(value);
-    for (const [name, v] of fields) this.column(name, FIELD_COLUMN[v.type], row).values.push(v.value);
+    times.set(timeNs, row);
+    for (let i = 0; i < tags.length; i++) this.column(tags[i][0], 'tag', row).values.push(tags[i][1]);
+    for (let i = 0; i < fields.length; i++) this.column(fields[i][0], FIELD_COLUMN[fields[i][1].type], row).values.push(fields[i][1].value);
     this.time.push(timeNs);
     // Columns this point has no value for are null in its row.
-    for (const col of this.columns.values()) if (col.values.length === row) col.values.push(null);
+    if (tags.length + fields.length !== this.columns.size) for (const col of this.columns.values()) if (col.values.length === row) col.values.push(null);
   }
 
   /** The named column, created with `rows` nulls when new. */
@@ -83,7 +93,7 @@ export class TableStore {
     for (const { line, timeNs } of lines) {
       let table = tables.get(line.measurement);
       if (!table) tables.set(line.measurement, (table = new StoredTable()));
-      table.upsert(line.tags, line.fields, timeNs);
+      table.upsert(line, timeNs);
     }
   }
 

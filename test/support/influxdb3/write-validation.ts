@@ -89,6 +89,7 @@ export class Catalog {
   accept(db: string, line: ParsedLine): string | undefined {
     const tables = this.databases.get(db) ?? new Map<string, Map<string, ColumnType>>();
     const existing = tables.get(line.measurement);
+    if (existing && fitsAsIs(existing, line)) return undefined;
     const seenFields = new Set<string>();
     const seenTags = new Set<string>();
     const wanted: [string, ColumnType][] = [];
@@ -125,6 +126,23 @@ export class Catalog {
     this.databases.set(db, tables);
     return undefined;
   }
+}
+
+/** True when a line only uses columns its table already has, with their types, each once: it is
+ *  accepted without any change to the schema (the common case, checked without copying). */
+function fitsAsIs(columns: Map<string, ColumnType>, line: ParsedLine): boolean {
+  const { tags, fields } = line;
+  for (let i = 0; i < tags.length; i++) {
+    const key = tags[i][0];
+    if (columns.get(key) !== 'tag') return false;
+    for (let j = 0; j < i; j++) if (tags[j][0] === key) return false;
+  }
+  for (let i = 0; i < fields.length; i++) {
+    const key = fields[i][0];
+    if (columns.get(key) !== FIELD_TYPE[fields[i][1].type]) return false;
+    for (let j = 0; j < i; j++) if (fields[j][0] === key) return false;
+  }
+  return true;
 }
 
 /** A refused line as InfluxDB 3 reports it. */
