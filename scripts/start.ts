@@ -1,7 +1,11 @@
 // npm start: Node-RED on http://127.0.0.1:1880 with this pack and the example pipeline, running
 // against embedded defaults (no broker or database to set up). Data lives in .node-red-data/.
+// Unless INFLUXDB3_URL names a real InfluxDB 3, the project's InfluxDB 3 compatible test server is
+// started beside it (port 8181, Core's 1 s WAL flush, data in .node-red-data/influxdb3/), and flows
+// reach it as ${INFLUXDB3_URL}.
 import fs from 'node:fs';
 import path from 'node:path';
+import { startInfluxDB3 } from '../test/support/influxdb3/server';
 import { PACK_ROOT, launchNodeRed } from './launch-node-red';
 
 async function main() {
@@ -11,6 +15,10 @@ async function main() {
   if (!fs.existsSync(flowFile)) {
     fs.copyFileSync(path.join(PACK_ROOT, 'examples', 'front-half-pipeline.json'), flowFile);
   }
+  const influx = process.env.INFLUXDB3_URL
+    ? undefined
+    : await startInfluxDB3({ port: Number(process.env.INFLUXDB3_PORT ?? 8181), walFlushMs: 1000, dataDir: path.join(userDir, 'influxdb3') });
+  if (influx) process.env.INFLUXDB3_URL = influx.url;
   const nr = await launchNodeRed({
     userDir,
     host: process.env.HOST ?? '127.0.0.1',
@@ -18,11 +26,19 @@ async function main() {
     settings: { credentialSecret: process.env.NODE_RED_CREDENTIAL_SECRET ?? 'influxdb3-pipeline-playground' },
   });
   console.log(`Node-RED with node-red-contrib-influxdb3-pipeline: ${nr.url}  (Ctrl-C to stop)`);
+  console.log(
+    influx
+      ? `InfluxDB 3 compatible test server: ${influx.url} (no token; try curl '${influx.url}/api/v3/query_sql?db=iot-sensors&q=SELECT%20*%20FROM%20iot_sensors%20LIMIT%205')`
+      : `InfluxDB 3: ${process.env.INFLUXDB3_URL}`,
+  );
   const shutdown = () => {
-    nr.stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
+    // Node-RED first, so its nodes can still write while they stop.
+    nr.stop()
+      .then(() => influx?.stop())
+      .then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
   };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);

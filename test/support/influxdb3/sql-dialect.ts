@@ -50,6 +50,12 @@ export interface TranslatedQuery {
 export function translateQuery(sql: string, tables: Iterable<string>): TranslatedQuery {
   const masked = maskLiterals(sql);
   const known = new Set(tables);
+  if (/;\s*\S/.test(masked)) {
+    throw new DialectError('This feature is not implemented: The context currently only supports a single SQL statement', 'not-implemented');
+  }
+  if (!/^[\s(]*(select|with|values)\b/i.test(masked) && !/^\s*show\b/i.test(masked)) {
+    throw new DialectError(`Error during planning: only queries are run (SELECT, WITH, VALUES); InfluxDB 3 does not change data through SQL`, 'planning');
+  }
   const edits: { start: number; end: number; text: string }[] = [];
 
   for (const m of masked.matchAll(/\b([a-z_][a-z0-9_]*)\s*\(/gi)) {

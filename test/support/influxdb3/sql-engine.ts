@@ -75,12 +75,12 @@ interface Loaded {
 }
 
 interface DatabaseSession {
+  instance: DuckDBInstance;
   connection: DuckDBConnection;
   loaded: Map<string, Loaded>;
 }
 
 export class SqlEngine {
-  private instance?: Promise<DuckDBInstance>;
   private readonly sessions = new Map<string, Promise<DatabaseSession>>();
   /** One query at a time: loading a table and reading it must not interleave. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -95,8 +95,11 @@ export class SqlEngine {
 
   async close(): Promise<void> {
     await this.queue;
-    for (const s of this.sessions.values()) (await s.catch(() => undefined))?.connection.closeSync();
-    (await this.instance)?.closeSync();
+    for (const s of this.sessions.values()) {
+      const session = await s.catch(() => undefined);
+      session?.connection.closeSync();
+      session?.instance.closeSync();
+    }
   }
 
   private async run(db: string, sql: string, params: QueryParams): Promise<QueryResult> {
@@ -139,15 +142,12 @@ export class SqlEngine {
     let s = this.sessions.get(db);
     if (!s) {
       s = (async () => {
-        this.instance ??= DuckDBInstance.create(':memory:');
-        const instance = await this.instance;
+        // A DuckDB per database, sealed off from files and extensions: queries come from anyone
+        // who can reach the port, and SQL such as read_csv('/etc/passwd') must not work.
+        const instance = await DuckDBInstance.create(':memory:', { enable_external_access: 'false', autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' });
         const connection = await instance.connect();
-        // A catalog per database under a neutral name: a database may be called "main" or "system".
-        const alias = `influxdb3_db_${this.sessions.size}`;
-        await connection.run(`ATTACH ':memory:' AS ${alias}`);
-        await connection.run(`USE ${alias}`);
         for (const stmt of DIALECT_SETUP) await connection.run(stmt);
-        return { connection, loaded: new Map<string, Loaded>() };
+        return { instance, connection, loaded: new Map<string, Loaded>() };
       })();
       this.sessions.set(db, s);
     }
@@ -212,7 +212,7 @@ function bindParams(placeholders: string[], params: QueryParams): Record<string,
 
 function duckError(e: unknown): QueryError {
   const message = String((e as Error)?.message ?? e);
-  if (/^(Parser|Binder|Catalog) Error/.test(message)) return new QueryError(`Error during planning: ${message}`, 'planning');
+  if (/^(Failed to extract statements: )?(Parser|Binder|Catalog|Permission) Error/.test(message)) return new QueryError(`Error during planning: ${message}`, 'planning');
   if (/^Not implemented Error/.test(message)) return new QueryError(message, 'not-implemented');
   return new QueryError(`error while executing plan: ${message}`, 'execution');
 }
