@@ -2,6 +2,10 @@
 // shared/reference/influxdb3-wire.md A.7-A.9.
 import assert from 'node:assert/strict';
 import { parseLines } from '../support/influxdb3/line-protocol';
+import { seededRandom } from '../../nodes/lib/seeded-random';
+import { KnownSeries } from '../support/influxdb3/known-series';
+import { TableStore } from '../support/influxdb3/table-store';
+import type { Precision } from '../support/influxdb3/write-protocol';
 import { CORE_LIMITS, Catalog, applyWrite, displayLine, rustFloat, truncateBytes } from '../support/influxdb3/write-validation';
 
 const line = (lp: string) => {
@@ -68,5 +72,38 @@ describe('InfluxDB 3 schema rules and write replies (test server)', () => {
     assert.deepEqual([1e21, 1.5e-7, -2.5e22, 96, 0.1].map(rustFloat), ['1000000000000000000000', '0.00000015', '-25000000000000000000000', '96', '0.1']);
     assert.equal(truncateBytes('ééééééééééé', 20), 'éééééééééé');
     assert.equal(truncateBytes('aéé', 4), 'aé');
+  });
+
+  it('answers and stores exactly the same with the ingest shortcut as without it', () => {
+    const random = seededRandom('shortcut');
+    const pick = <T>(xs: T[]) => xs[Math.floor(random.next() * xs.length)];
+    const series = ['m,d=A', 'm,d=B,f=1', 'm,f=1,d=B', 'n', 'm,d=A,d=A', 'm,v=x'];
+    const keys = ['v', 'w', 'x'];
+    const values = ['1.5', '-3', '2e3', '1.', '7i', '-0i', '9223372036854775807i', '9223372036854775808i', '-9223372036854775808i', '5u', '18446744073709551615u', 't', 'FALSE', 'True', 'tru', '"s"', '-'];
+    const stamps = ['', ' 1795342500000000000', ' 9223372036854775807', ' 9223372036854775808', ' -9223372036854775808', ' 1795342500', ' 9300000000', ' 12', ' -5', '  7', ' 1\r', ' x'];
+    const line = () => {
+      const fields = Array.from({ length: random.next() < 0.7 ? 2 : 1 }, (_, i) => `${random.next() < 0.85 ? keys[i] : pick(keys)}=${random.next() < 0.7 ? values[i % 3] : pick(values)}`);
+      return `${pick(series)} ${fields.join(',')}${random.next() < 0.6 ? stamps[1] : pick(stamps)}`;
+    };
+    const withShortcut = { catalog: new Catalog(), store: new TableStore(), known: new KnownSeries() };
+    const without = { catalog: new Catalog(), store: new TableStore(), known: undefined };
+    let shortcutLines = 0;
+    for (let w = 0; w < 800; w++) {
+      // The first write fixes the column types the regular lines use; later ones mix in everything.
+      const body = w === 0 ? series.map((s) => `${s} v=1.5,w=-3 1`).join('\n') : Array.from({ length: 1 + Math.floor(random.next() * 60) }, line).join(pick(['\n', '\n', '\n\n# note\n']));
+      const params = { db: 'db', precision: random.next() < 0.6 ? 'nanosecond' : pick<Precision>(['second', 'millisecond', 'microsecond', 'auto']), acceptPartial: w === 0 || random.next() < 0.8, noSync: false };
+      const endpoint = pick<'v3' | 'v2'>(['v3', 'v3', 'v2']);
+      const a = applyWrite(withShortcut.catalog, endpoint, params, body, 42_000_000_000n, withShortcut.known);
+      const b = applyWrite(without.catalog, endpoint, params, body, 42_000_000_000n);
+      assert.deepEqual(a.reply, b.reply, body);
+      withShortcut.store.write('db', a.accepted);
+      without.store.write('db', b.accepted);
+      shortcutLines += a.accepted.reduce((n, x) => n + ('ranges' in x ? x.ranges.length / 2 : 0), 0);
+    }
+    assert.deepEqual(withShortcut.catalog.databases, without.catalog.databases);
+    const tables = (store: TableStore) =>
+      [...store.materialize('db')!].map(([name, t]) => [name, t.time, Object.fromEntries([...t.columns].map(([c, col]) => [c, col.values]))]);
+    assert.deepEqual(tables(withShortcut.store), tables(without.store));
+    assert.ok(shortcutLines > 500, `${shortcutLines} lines took the shortcut`);
   });
 });

@@ -38,21 +38,37 @@ const U64_MAX = 2n ** 64n - 1n;
 /** Every line of a body, blank lines and comments skipped. */
 export function parseLines(body: string): LineResult[] {
   const out: LineResult[] = [];
-  // Without quotes or escapes a newline always ends a line (the scanner's states never change).
-  const lines = body.indexOf('"') < 0 && body.indexOf('\\') < 0 ? body.split('\n') : splitLines(body);
-  for (const raw of lines) {
-    const c = raw.charCodeAt(0);
-    const text = c === 0x20 || c === 0x09 || c === 0x23 || c === 0x0a ? trimLeading(raw) : raw;
+  for (const raw of rawLines(body)) {
+    const text = trimmedLine(raw);
     if (text === '') continue;
+    const parsed = parseText(text);
     const lineNumber = out.length + 1;
-    try {
-      out.push({ lineNumber, raw, line: parseSimpleLine(text) ?? parseLine(text) });
-    } catch (e) {
-      if (!(e instanceof LineError)) throw e;
-      out.push({ lineNumber, raw, error: e.message });
-    }
+    out.push(typeof parsed === 'string' ? { lineNumber, raw, error: parsed } : { lineNumber, raw, line: parsed });
   }
   return out;
+}
+
+/** The lines of a body as the scanner splits it; blank and comment lines are still there
+ *  (trimmedLine makes them ''), and InfluxDB 3's line_number counts only the others. */
+export function rawLines(body: string): string[] {
+  // Without quotes or escapes a newline always ends a line (the scanner's states never change).
+  return body.indexOf('"') < 0 && body.indexOf('\\') < 0 ? body.split('\n') : splitLines(body);
+}
+
+/** A line without leading blanks and comment lines (usually the line itself). */
+export function trimmedLine(raw: string): string {
+  const c = raw.charCodeAt(0);
+  return c === 0x20 || c === 0x09 || c === 0x23 || c === 0x0a ? trimLeading(raw) : raw;
+}
+
+/** One trimmed line parsed, or the parser's error text. */
+export function parseText(text: string): ParsedLine | string {
+  try {
+    return parseSimpleLine(text) ?? parseLine(text);
+  } catch (e) {
+    if (!(e instanceof LineError)) throw e;
+    return e.message;
+  }
 }
 
 /**

@@ -14,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { DO_GET_PATH, FlightError, GRPC, decodeTicket, resultFrames, sendFrames, sendGrpcError } from './arrow-flight';
 import { answerQuery, readQueryRequest } from './query-protocol';
 import { QueryError, SqlEngine } from './sql-engine';
+import { KnownSeries } from './known-series';
 import { TableStore } from './table-store';
 import { WriteLog } from './write-log';
 import { DEFAULT_MAX_REQUEST_BYTES, Endpoint, Reply, WriteParams, authenticate, dbNameError, decodeBody, readWriteParams, v2Reply } from './write-protocol';
@@ -66,6 +67,7 @@ export async function startInfluxDB3(o: InfluxDB3Options = {}): Promise<InfluxDB
   const walFlushMs = o.walFlushMs ?? 0;
   const catalog = new Catalog();
   const store = new TableStore();
+  const known = new KnownSeries();
   const engine = new SqlEngine(store);
   const log = o.dataDir ? await WriteLog.open(o.dataDir, (entry) => apply(entry.endpoint, entry.params, entry.body, entry.nowNs)) : undefined;
   const clusterUuid = randomUUID();
@@ -182,7 +184,7 @@ export async function startInfluxDB3(o: InfluxDB3Options = {}): Promise<InfluxDB
   async function configureDatabase(req: http.IncomingMessage, query: string | null): Promise<HttpReply> {
     if (req.method === 'GET') {
       await drain(req);
-      const rows = [...store.databases.keys()].sort().map((db) => ({ 'iox::database': db, deleted: false }));
+      const rows = store.databaseNames().sort().map((db) => ({ 'iox::database': db, deleted: false }));
       const format = new URLSearchParams(query ?? '').get('format') ?? 'json';
       if (format !== 'json') return { status: 405, body: "Only format=json is bridged by the project's test server for this endpoint" };
       return { status: 200, body: JSON.stringify(rows), contentType: 'application/json' };
@@ -202,7 +204,7 @@ export async function startInfluxDB3(o: InfluxDB3Options = {}): Promise<InfluxDB
     if (typeof db !== 'string') return { status: 400, body: 'serde json error: missing field `db`' };
     const nameError = dbNameError(db);
     if (nameError) return { status: 400, body: JSON.stringify({ error: nameError }) };
-    if (store.databases.has(db)) return { status: 409, body: 'attempted to create a resource that already exists' };
+    if (store.has(db)) return { status: 409, body: 'attempted to create a resource that already exists' };
     const limit = catalog.admitDatabase(db);
     if (limit) return { status: 422, body: JSON.stringify({ error: limit }) };
     catalog.databases.set(db, new Map());
@@ -218,9 +220,9 @@ export async function startInfluxDB3(o: InfluxDB3Options = {}): Promise<InfluxDB
       store.createDatabase(params.db);
       return { reply: { status: 200, body: '' }, stored: 0 };
     }
-    const { reply, accepted } = applyWrite(catalog, endpoint, params, body, nowNs);
+    const { reply, accepted } = applyWrite(catalog, endpoint, params, body, nowNs, known);
     if (accepted.length > 0) store.write(params.db, accepted);
-    return { reply, stored: accepted.length };
+    return { reply, stored: accepted.reduce((n, a) => n + ('ranges' in a ? a.ranges.length / 2 : 1), 0) };
   }
 
   async function write(endpoint: Endpoint, query: string | null, req: http.IncomingMessage): Promise<HttpReply> {

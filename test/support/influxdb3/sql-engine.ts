@@ -103,7 +103,7 @@ export class SqlEngine {
   }
 
   private async run(db: string, sql: string, params: QueryParams): Promise<QueryResult> {
-    const tables = this.store.databases.get(db);
+    const tables = this.store.materialize(db);
     if (!tables) throw new QueryError(`database not found: ${db}`, 'database-not-found');
     let translated;
     try {

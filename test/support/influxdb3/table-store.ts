@@ -5,7 +5,8 @@
 // "last write wins per column"; shared/reference/influxdb3-wire.md A.10). This store is the truth;
 // the SQL engine loads from it when a query needs a table (sql-engine.ts).
 
-import type { FieldValue, ParsedLine } from './line-protocol';
+import { FieldValue, ParsedLine, parseSimpleLine } from './line-protocol';
+import { toNanos } from './write-protocol';
 import type { ColumnType, StoredLine } from './write-validation';
 
 export type CellValue = string | number | bigint | boolean | null;
@@ -83,22 +84,56 @@ function seriesKey(tags: [string, string][]): string {
   return key;
 }
 
-/** Databases -> tables, filled by the server's write path. */
+/** Databases -> tables, filled by the server's write path. Lines accepted as text wait, in write
+ *  order, until a reader asks for the database (materialize). */
 export class TableStore {
-  readonly databases = new Map<string, Map<string, StoredTable>>();
+  private readonly tables = new Map<string, Map<string, StoredTable>>();
+  private readonly pending = new Map<string, StoredLine[]>();
 
   write(db: string, lines: StoredLine[]): void {
-    let tables = this.databases.get(db);
-    if (!tables) this.databases.set(db, (tables = new Map()));
-    for (const { line, timeNs } of lines) {
-      let table = tables.get(line.measurement);
-      if (!table) tables.set(line.measurement, (table = new StoredTable()));
-      table.upsert(line, timeNs);
-    }
+    if (!this.tables.has(db)) this.tables.set(db, new Map());
+    let waiting = this.pending.get(db);
+    if (!waiting) this.pending.set(db, (waiting = []));
+    for (const l of lines) waiting.push(l);
   }
 
   /** Databases that exist without data (created by the configure API). */
   createDatabase(db: string): void {
-    if (!this.databases.has(db)) this.databases.set(db, new Map());
+    if (!this.tables.has(db)) this.tables.set(db, new Map());
+  }
+
+  databaseNames(): string[] {
+    return [...this.tables.keys()];
+  }
+
+  has(db: string): boolean {
+    return this.tables.has(db);
+  }
+
+  /** The database's tables with every accepted line applied, or undefined when there is no such
+   *  database. */
+  materialize(db: string): Map<string, StoredTable> | undefined {
+    const tables = this.tables.get(db);
+    const waiting = this.pending.get(db);
+    if (!tables || !waiting || waiting.length === 0) return tables;
+    this.pending.set(db, []);
+    const apply = (line: ParsedLine, timeNs: bigint) => {
+      let table = tables.get(line.measurement);
+      if (!table) tables.set(line.measurement, (table = new StoredTable()));
+      table.upsert(line, timeNs);
+    };
+    for (const stored of waiting) {
+      if ('ranges' in stored) {
+        const { body, ranges } = stored;
+        for (let i = 0; i < ranges.length; i += 2) {
+          // Vouched for by the ingest shortcut: the simple parse cannot fail.
+          const line = parseSimpleLine(body.slice(ranges[i], ranges[i + 1]))!;
+          apply(line, toNanos(line.timestamp, stored.precision, stored.nowNs) as bigint);
+        }
+      } else {
+        apply(stored.line, stored.timeNs);
+      }
+    }
+    return tables;
   }
 }

@@ -6,34 +6,81 @@
 // influxdb3_server/src/http.rs (IntoResponse for Error, V2WriteApiError); summarised with citations
 // in shared/reference/influxdb3-wire.md A.6-A.10.
 
-import { FieldValue, LineResult, ParsedLine, parseLines } from './line-protocol';
-import { Endpoint, Reply, WriteParams, toNanos, v2Reply } from './write-protocol';
+import type { KnownSeries } from './known-series';
+import { FieldValue, ParsedLine, parseText, rawLines, trimmedLine } from './line-protocol';
+import { Endpoint, Precision, Reply, WriteParams, toNanos, v2Reply } from './write-protocol';
 
-/** A line accepted for a database, its timestamp resolved to nanoseconds. */
-export interface StoredLine {
-  line: ParsedLine;
-  timeNs: bigint;
-}
+/** A line accepted for a database, its timestamp resolved to nanoseconds; or lines the ingest
+ *  shortcut vouched for (known-series.ts), kept as ranges of their body and parsed when first
+ *  queried. */
+export type StoredLine = { line: ParsedLine; timeNs: bigint } | { body: string; ranges: number[]; precision: Precision; nowNs: bigint };
 
 /** A decoded write body, parsed and checked line by line against the catalog, as InfluxDB 3 does
  *  it: with accept_partial the good lines are accepted beside the bad ones; without it, nothing
- *  changes unless every line passes (checked on a copy of the catalog). */
-export function applyWrite(catalog: Catalog, endpoint: Endpoint, params: WriteParams, body: string, nowNs: bigint): { reply: Reply; accepted: StoredLine[] } {
-  const results = parseLines(body);
-  const failures: LineFailure[] = parseFailures(body, results);
+ *  changes unless every line passes (checked on a copy of the catalog). With `known`, lines of a
+ *  series already seen in the same shape are accepted without being parsed. */
+export function applyWrite(catalog: Catalog, endpoint: Endpoint, params: WriteParams, body: string, nowNs: bigint, known?: KnownSeries): { reply: Reply; accepted: StoredLine[] } {
+  const failures: LineFailure[] = [];
   const target = params.acceptPartial ? catalog : catalog.copy();
   const accepted: StoredLine[] = [];
-  for (const r of results) {
-    if (!r.line) continue;
-    const timeNs = toNanos(r.line.timestamp, params.precision, nowNs);
-    const why = typeof timeNs === 'string' ? timeNs : target.accept(params.db, r.line);
-    if (why) failures.push({ lineNumber: r.lineNumber, message: why, originalLine: typeof timeNs === 'string' ? r.raw : displayLine(r.line) });
-    else accepted.push({ line: r.line, timeNs: timeNs as bigint });
+  const learned: ParsedLine[] = [];
+  // Consecutive lines the shortcut accepted share one entry; order with parsed lines is kept.
+  let ranges: number[] | undefined;
+  let lineNumber = 0;
+
+  const parseAndCheck = (text: string, raw: string) => {
+    ranges = undefined;
+    const line = parseText(text);
+    if (typeof line === 'string') {
+      failures.push({ lineNumber, message: line, originalLine: rawLineFor(body, lineNumber) });
+      return;
+    }
+    const timeNs = toNanos(line.timestamp, params.precision, nowNs);
+    const why = typeof timeNs === 'string' ? timeNs : target.accept(params.db, line);
+    if (why) failures.push({ lineNumber, message: why, originalLine: typeof timeNs === 'string' ? raw : displayLine(line) });
+    else {
+      accepted.push({ line, timeNs: timeNs as bigint });
+      learned.push(line);
+    }
+  };
+
+  if (known && body.indexOf('"') < 0 && body.indexOf('\\') < 0) {
+    // Without quotes or escapes every newline ends a line: walk the body in place.
+    for (let pos = 0; pos <= body.length; ) {
+      let nl = body.indexOf('\n', pos);
+      if (nl < 0) nl = body.length;
+      const c = body.charCodeAt(pos);
+      if (nl > pos && c !== 0x20 && c !== 0x09 && c !== 0x23) {
+        lineNumber++;
+        if (known.accepts(params.db, body, pos, nl, params.precision)) {
+          if (!ranges) accepted.push({ body, ranges: (ranges = []), precision: params.precision, nowNs });
+          ranges.push(pos, nl);
+        } else {
+          const raw = body.slice(pos, nl);
+          parseAndCheck(raw, raw);
+        }
+      } else if (nl > pos) {
+        const raw = body.slice(pos, nl);
+        const text = trimmedLine(raw);
+        if (text !== '') {
+          lineNumber++;
+          parseAndCheck(text, raw);
+        }
+      }
+      pos = nl + 1;
+    }
+  } else {
+    for (const raw of rawLines(body)) {
+      const text = trimmedLine(raw);
+      if (text === '') continue;
+      lineNumber++;
+      parseAndCheck(text, raw);
+    }
   }
-  failures.sort((a, b) => a.lineNumber - b.lineNumber);
-  const reply = writeReply(endpoint, params.acceptPartial, results.length, failures);
+  const reply = writeReply(endpoint, params.acceptPartial, lineNumber, failures);
   if (!params.acceptPartial && failures.length > 0) return { reply, accepted: [] };
   if (target !== catalog) catalog.adopt(target);
+  for (const line of learned) known?.learn(params.db, line);
   return { reply, accepted };
 }
 
@@ -171,11 +218,6 @@ export function writeReply(endpoint: Endpoint, acceptPartial: boolean, lines: nu
 export function rawLineFor(body: string, lineNumber: number): string {
   const line = body.split('\n')[lineNumber - 1] ?? '';
   return line.endsWith('\r') ? line.slice(0, -1) : line;
-}
-
-/** Failures of parsed results, as the write handler reports them. */
-export function parseFailures(body: string, results: LineResult[]): LineFailure[] {
-  return results.filter((r) => r.error !== undefined).map((r) => ({ lineNumber: r.lineNumber, message: r.error!, originalLine: rawLineFor(body, r.lineNumber) }));
 }
 
 /** A line as InfluxDB 3 re-serialises it in schema errors: string values unquoted, floats in
