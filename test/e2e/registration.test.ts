@@ -1,18 +1,28 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { InfluxDB3Server, startInfluxDB3 } from '../support/influxdb3/server';
 import { NodeRedInstance, PACK_NAME, startNodeRed } from '../support/node-red-instance';
 
-const TYPES = ['telemetry-schema', 'telemetry-simulator', 'telemetry-validate', 'line-protocol'];
+const TYPES = ['telemetry-schema', 'telemetry-simulator', 'telemetry-validate', 'line-protocol', 'influxdb3-config', 'influxdb3-write'];
+const CONFIG_ONLY = ['telemetry-schema', 'influxdb3-config'];
 
 describe('end to end: a real Node-RED with the pack installed', function () {
   this.timeout(60_000);
   let nr: NodeRedInstance;
+  let influx: InfluxDB3Server;
+  const hadUrl = process.env.INFLUXDB3_URL;
   before(async () => {
+    // The example flow's server config reads ${INFLUXDB3_URL}, as under npm start.
+    influx = await startInfluxDB3();
+    process.env.INFLUXDB3_URL = influx.url;
     nr = await startNodeRed();
   });
   after(async () => {
     await nr?.stop();
+    await influx?.stop();
+    if (hadUrl === undefined) delete process.env.INFLUXDB3_URL;
+    else process.env.INFLUXDB3_URL = hadUrl;
   });
 
   it('registers every node type of the pack without error', async () => {
@@ -34,7 +44,7 @@ describe('end to end: a real Node-RED with the pack installed', function () {
       assert.ok(res.body.includes(`data-template-name="${type}"`), `${type} editor template`);
       assert.match(res.body, new RegExp(`data-help-name="${type}">\\s*<p>\\S`), `${type} help text`);
     }
-    for (const type of TYPES.filter((t) => t !== 'telemetry-schema')) {
+    for (const type of TYPES.filter((t) => !CONFIG_ONLY.includes(t))) {
       const help = res.body.slice(res.body.indexOf(`data-help-name="${type}"`));
       const own = help.slice(0, help.indexOf('</script>'));
       for (const h of ['Inputs', 'Outputs', 'Details']) assert.ok(own.includes(`<h3>${h}</h3>`), `${type} help has ${h}`);
@@ -44,14 +54,14 @@ describe('end to end: a real Node-RED with the pack installed', function () {
   });
 
   it('serves the icons', async () => {
-    for (const type of TYPES.filter((t) => t !== 'telemetry-schema')) {
+    for (const type of TYPES.filter((t) => !CONFIG_ONLY.includes(t))) {
       const res = await nr.api('GET', `/icons/${PACK_NAME}/${type}.svg`, undefined, '*/*');
       assert.equal(res.status, 200, type);
       assert.match(res.body, /^<svg/);
     }
   });
 
-  it('deploys the example flow, whose readings reach the validator and the line-protocol node', async () => {
+  it('deploys the example flow, whose readings reach the validator, the line-protocol node and InfluxDB 3', async () => {
     const flow = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'examples', 'front-half-pipeline.json'), 'utf8'));
     const types = new Set(flow.map((n: { type: string }) => n.type));
     for (const t of TYPES.filter((x) => x !== 'telemetry-schema')) assert.ok(types.has(t), `the example uses ${t}`);
@@ -69,6 +79,17 @@ describe('end to end: a real Node-RED with the pack installed', function () {
           }
         }, 20);
       });
+      // The example's "flush" inject sends the buffered lines on to influxdb3-write at once.
+      const flushed = await nr.api('POST', '/inject/injflush00000001');
+      assert.equal(flushed.status, 200);
+      let rows = 0;
+      for (let i = 0; i < 100 && rows === 0; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        const res = await fetch(`${influx.url}/api/v3/query_sql?db=iot-sensors&q=${encodeURIComponent('SELECT count(*) AS n FROM iot_sensors')}`);
+        if (res.status === 200) rows = (await res.json())[0].n;
+      }
+      assert.ok(rows > 0, 'readings of the example reached the database');
+      assert.ok(seen.has('wr00000000000001'));
     } finally {
       nr.RED.hooks.remove('onReceive.example');
     }

@@ -1,0 +1,92 @@
+// influxdb3-config: one shared, authenticated connection to an InfluxDB 3 server. The token lives
+// in Node-RED's credentials only. Every node that uses the config shares one HTTP writer and one
+// @influxdata/influxdb3-client (for queries), opened by the first user and closed when the last
+// lets go (the pattern of Node-RED's mqtt-broker). The editor's "Test connection" button calls an
+// admin endpoint of the pack that pings the server with the settings in the dialog.
+
+import type { NodeAPI, NodeDef } from 'node-red';
+import { CONFIG_DEFAULTS, ConfigSettings, connectionSettings } from './lib/connection-settings';
+import { InfluxDB3Http } from './lib/influxdb3-http';
+import { errorMessage, withDefaults } from './lib/settings';
+import type { InfluxDB3ConfigNode } from './runtime/influxdb3-config-node';
+
+interface Credentials {
+  token?: string;
+}
+
+export = function (RED: NodeAPI) {
+  function InfluxDB3Config(this: InfluxDB3ConfigNode & { credentials: Credentials }, raw: NodeDef & Partial<ConfigSettings>) {
+    RED.nodes.createNode(this, raw);
+    const node = this;
+    const c = withDefaults(raw, CONFIG_DEFAULTS);
+    node.database = String(c.database).trim();
+    try {
+      connectionSettings(c, node.credentials?.token);
+    } catch (e) {
+      node.settingsError = errorMessage(e);
+    }
+    let http: InfluxDB3Http | undefined;
+    let httpUsers = 0;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    let client: any;
+    let clientUsers = 0;
+
+    node.connection = (maxSockets = 8) => connectionSettings(c, node.credentials?.token, maxSockets);
+    node.acquireHttp = () => {
+      http ??= new InfluxDB3Http(node.connection(16));
+      httpUsers++;
+      return http;
+    };
+    node.releaseHttp = () => {
+      if (--httpUsers > 0 || !http) return;
+      http.close();
+      http = undefined;
+    };
+    node.acquireClient = () => {
+      if (!client) {
+        const s = node.connection();
+        // Loaded on first use: only the query node needs the client and its gRPC stack.
+        // eslint-disable-next-line @typescript-eslint/no-var-requires
+        const { InfluxDBClient } = require('@influxdata/influxdb3-client');
+        client = new InfluxDBClient({ host: s.url, token: s.token, database: node.database, queryTimeout: s.timeoutMs, headers: s.headers });
+      }
+      clientUsers++;
+      return client;
+    };
+    node.releaseClient = async () => {
+      if (--clientUsers > 0 || !client) return;
+      const c = client;
+      client = undefined;
+      await c.close().catch(() => undefined);
+    };
+    node.on('close', (done: () => void) => {
+      http?.close();
+      http = undefined;
+      const c = client;
+      client = undefined;
+      if (c) c.close().then(done, done);
+      else done();
+    });
+  }
+
+  RED.nodes.registerType('influxdb3-config', InfluxDB3Config as never, { credentials: { token: { type: 'password' } } });
+
+  // Test connection: the dialog's settings, and the stored token of this config node when the
+  // token field was left unchanged (the editor never receives the token back).
+  RED.httpAdmin.post('/influxdb3-pipeline/test-connection', RED.auth.needsPermission('influxdb3-config.write'), (req, res) => {
+    const body = (req.body ?? {}) as Partial<ConfigSettings> & { id?: string; token?: string };
+    let token = typeof body.token === 'string' && body.token !== '__PWRD__' ? body.token : undefined;
+    if (token === undefined && typeof body.id === 'string') token = (RED.nodes.getCredentials(body.id) as Credentials | undefined)?.token;
+    let http: InfluxDB3Http | undefined;
+    try {
+      http = new InfluxDB3Http(connectionSettings(body, token, 1));
+    } catch (e) {
+      res.json({ ok: false, error: errorMessage(e) });
+      return;
+    }
+    http.ping().then(
+      (v) => res.json({ ok: true, version: v.version, build: v.build }),
+      (e) => res.json({ ok: false, error: errorMessage(e) }),
+    ).finally(() => http?.close());
+  });
+};

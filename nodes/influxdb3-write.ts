@@ -1,0 +1,188 @@
+// influxdb3-write: durable writes to InfluxDB 3. Input: line protocol (a string, or the
+// line-protocol node's batch message) or readings (an object or an array), encoded like
+// line-protocol does. Once accepted, a reading reaches the database or comes back on output 2 with
+// a reason: across outages (retries, then the disk spool), restarts (the spool is replayed) and bad
+// lines (each refused line on its own). See lib/durable-writer.ts for the rules.
+// Output 1: a summary per write. Output 2: refused lines and readings, with msg.error.
+
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
+import os from 'os';
+import path from 'path';
+import { compileSchema } from './lib/compiled-schema';
+import { DurableWriter, Owner, WRITER_DEFAULTS, contentLines } from './lib/durable-writer';
+import { LineBytesEncoder, createLineBytesEncoder } from './lib/line-encoder';
+import { LineWriter } from './lib/line-writer';
+import { PAYLOAD_DEFAULTS, decodePayload } from './lib/payload';
+import { CONFIG_VERSION, errorMessage, numberSetting, oneOf, withDefaults } from './lib/settings';
+import { PRECISIONS, Precision } from './lib/timestamps';
+import { SpoolFullPolicy, WriteSpool } from './lib/write-spool';
+import type { InfluxDB3ConfigNode } from './runtime/influxdb3-config-node';
+import { Done, Send, ThrottledStatus, compactCount, rejectionMessage, schemaFor } from './runtime/node-support';
+
+interface WriteSettings {
+  name: string;
+  version: number;
+  server: string;
+  database: string;
+  schema: string;
+  maxInFlight: number | string;
+  maxBatchLines: number | string;
+  maxQueueMB: number | string;
+  spoolMB: number | string;
+  spoolPolicy: SpoolFullPolicy;
+  noSync: boolean;
+}
+
+const DEFAULTS: WriteSettings = {
+  name: '',
+  version: CONFIG_VERSION,
+  server: '',
+  database: '',
+  schema: '',
+  maxInFlight: WRITER_DEFAULTS.maxInFlight,
+  maxBatchLines: WRITER_DEFAULTS.maxBatchLines,
+  maxQueueMB: WRITER_DEFAULTS.maxQueueBytes / 1024 / 1024,
+  spoolMB: 1024,
+  spoolPolicy: 'reject',
+  noSync: false,
+};
+
+/** How long close waits for writes in flight before keeping them in the spool (Node-RED allows 15 s). */
+const CLOSE_WAIT_MS = 8000;
+
+export = function (RED: NodeAPI) {
+  function InfluxDB3Write(this: Node, raw: NodeDef & Partial<WriteSettings>) {
+    RED.nodes.createNode(this, raw);
+    const node = this;
+    const status = new ThrottledStatus(node);
+    let setupError: string | undefined;
+    let config: InfluxDB3ConfigNode | undefined;
+    let writer: DurableWriter | undefined;
+    let encode: LineBytesEncoder | undefined;
+    let database = '';
+    let schemaPrecision: Precision = 'ns';
+    const lines = new LineWriter();
+
+    const fail = (message: string) => {
+      setupError = message;
+      node.error(message);
+      status.now({ fill: 'red', shape: 'ring', text: 'invalid settings' });
+    };
+
+    let ready: Promise<void> = Promise.resolve();
+    try {
+      const c = withDefaults(raw, DEFAULTS);
+      config = (RED.nodes.getNode(c.server) as InfluxDB3ConfigNode | null) ?? undefined;
+      if (!config) throw new Error('no InfluxDB 3 server selected: open this node and choose or add an influxdb3-config');
+      if (config.settingsError) throw new Error(`the InfluxDB 3 server settings are invalid: ${config.settingsError}`);
+      database = c.database.trim();
+      const options = {
+        ...WRITER_DEFAULTS,
+        maxInFlight: numberSetting(c.maxInFlight, 'Writes in flight', { min: 1, max: 64, integer: true }),
+        maxBatchLines: numberSetting(c.maxBatchLines, 'Lines per write', { min: 1, max: 100_000, integer: true }),
+        maxQueueBytes: numberSetting(c.maxQueueMB, 'Memory limit (MB)', { min: 1, max: 4096 }) * 1024 * 1024,
+        noSync: c.noSync === true,
+      };
+      const spoolBytes = numberSetting(c.spoolMB, 'Spool limit (MB)', { min: 1 }) * 1024 * 1024;
+      const policy = oneOf(c.spoolPolicy, ['reject', 'drop-oldest'] as const, 'When the spool is full');
+      const compiled = compileSchema(schemaFor(RED, c.schema));
+      schemaPrecision = compiled.schema.precision;
+      encode = createLineBytesEncoder(compiled, schemaPrecision);
+      const http = config.acquireHttp();
+      const dir = path.join(RED.settings.userDir || path.join(os.homedir(), '.node-red'), 'influxdb3-pipeline', `spool-${node.id.replace(/[^A-Za-z0-9_.-]/g, '_')}`);
+      ready = WriteSpool.open(dir, { maxBytes: spoolBytes, policy }).then(({ spool, damage }) => {
+        for (const d of damage) node.warn(`influxdb3-write: the spool file ${d.file} was damaged at byte ${d.offset} (${d.bytes} bytes, ${d.reason}); the intact records before and after it are replayed`);
+        if (spool.records > 0) node.log(`influxdb3-write: replaying ${spool.lines} spooled line(s) from ${dir}`);
+        writer = new DurableWriter(http, spool, options, {
+          written: (s) => node.send([{ topic: 'written', payload: s }, null]),
+          rejected: (r) =>
+            node.send([
+              null,
+              r.lines.map((l) => ({ topic: 'rejected', payload: l.line, database: r.database, error: { code: 'rejected_by_server', message: l.message, lineNumber: l.lineNumber } })),
+            ]),
+          warn: (m) => node.warn(`influxdb3-write: ${m}`),
+          changed: showStatus,
+        });
+        writer.start();
+        showStatus();
+      });
+      ready.catch((e) => fail(`influxdb3-write: cannot open the disk spool: ${errorMessage(e)}`));
+    } catch (e) {
+      fail(`influxdb3-write: ${errorMessage(e)}`);
+    }
+
+    function showStatus() {
+      status.set(() => {
+        const w = writer;
+        if (!w) return { fill: 'grey', shape: 'ring', text: 'opening spool' };
+        const written = `${compactCount(w.writtenLines)} written`;
+        if (w.state === 'retrying') {
+          return { fill: 'yellow', shape: 'ring', text: `retrying in ${Math.ceil(w.retryInMs / 1000)} s · ${compactCount(w.waitingLines)} waiting · ${compactCount(w.spooledLines)} spooled` };
+        }
+        if (w.spooledLines > 0) return { fill: 'yellow', shape: 'dot', text: `spooling ${compactCount(w.spooledLines)} · ${written}` };
+        if (w.error) return { fill: 'red', shape: 'ring', text: `error · ${written}` };
+        return { fill: 'green', shape: 'dot', text: `connected · ${written}${w.rejectedLines ? ` · ${compactCount(w.rejectedLines)} refused` : ''}` };
+      });
+    }
+
+    node.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {
+      if (setupError || !config) return done(new Error(setupError));
+      ready.then(
+        () => {
+          try {
+            handle(msg, send, done);
+          } catch (e) {
+            done(e as Error);
+          }
+        },
+        (e) => done(new Error(`influxdb3-write: the disk spool could not be opened: ${errorMessage(e)}`)),
+      );
+    });
+
+    function handle(msg: NodeMessageInFlow, send: Send, done: Done) {
+      const m = msg as NodeMessageInFlow & { database?: unknown; precision?: unknown };
+      const db = database || (typeof m.database === 'string' && m.database.trim()) || config!.database;
+      if (!db) return done(new Error('influxdb3-write: no database: set one in this node, in msg.database or in the server config'));
+      let payload: string;
+      let precision: Precision;
+      let count: number;
+      if (typeof msg.payload === 'string') {
+        payload = msg.payload;
+        precision = m.precision === undefined ? 'ns' : oneOf(m.precision, PRECISIONS, 'msg.precision');
+        count = contentLines(payload).length;
+        if (count === 0) return done();
+      } else {
+        const decoded = decodePayload(msg.payload, PAYLOAD_DEFAULTS);
+        const rejections: NodeMessage[] = [];
+        const now = Date.now();
+        lines.reset();
+        const one = (reading: unknown, index?: number) => {
+          const error = encode!(lines, reading, now);
+          if (error) rejections.push(rejectionMessage(msg, reading, error, index));
+        };
+        if (decoded.kind === 'refused') rejections.push(rejectionMessage(msg, msg.payload, decoded.error));
+        else if (decoded.kind === 'one') one(decoded.reading);
+        else decoded.readings.forEach((r, i) => one(r, i));
+        if (rejections.length > 0) send([null, rejections]);
+        if (lines.lineCount === 0) return done();
+        payload = lines.toString();
+        count = lines.lineCount;
+        precision = schemaPrecision;
+      }
+      writer!.accept(db, precision, payload, count, new Owner(done));
+    }
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      const finish = () => {
+        config?.releaseHttp();
+        done();
+      };
+      ready.then(() => writer?.stop(CLOSE_WAIT_MS)).then(finish, (e) => {
+        node.error(`influxdb3-write: while stopping: ${errorMessage(e)}`);
+        finish();
+      });
+    });
+  }
+
+  RED.nodes.registerType('influxdb3-write', InfluxDB3Write as never);
+};

@@ -1,0 +1,420 @@
+// The heart of influxdb3-write: once a batch is accepted here it reaches the database or is handed
+// back with a reason. Batches wait in memory (bounded in bytes), are coalesced up to InfluxDB's
+// recommended 10,000 lines / 10 MB, and written several at a time, since InfluxDB 3 Core answers a
+// write only after its WAL flush (about 1 s). Network errors, 429 and 5xx are retried with
+// exponential backoff and full jitter, honouring Retry-After; a 413 is split in halves; the lines a
+// partial write refused are handed back one by one; what can never succeed (401, 403, 404, other
+// 400s) is handed back whole. Past the memory limit, and for everything still waiting at close,
+// batches go to the disk spool, which is replayed in order. While the spool holds anything, new
+// batches are appended behind it, so the database receives them in the order they came.
+
+import type { InfluxDB3Http, RejectedLine, WriteOutcome, WriteRequest } from './influxdb3-http';
+import type { Precision } from './timestamps';
+import { SpoolFullError, SpoolRecord, WriteSpool } from './write-spool';
+
+export interface WriterOptions {
+  maxInFlight: number;
+  maxBatchLines: number;
+  maxBatchBytes: number;
+  /** Memory for batches waiting or in flight; past it, new batches go to the spool. */
+  maxQueueBytes: number;
+  noSync: boolean;
+  retryInitialMs: number;
+  retryMaxMs: number;
+}
+
+export const WRITER_DEFAULTS: WriterOptions = {
+  maxInFlight: 4,
+  maxBatchLines: 10_000,
+  maxBatchBytes: 10 * 1024 * 1024,
+  maxQueueBytes: 32 * 1024 * 1024,
+  noSync: false,
+  retryInitialMs: 500,
+  retryMaxMs: 30_000,
+};
+
+/** Someone waiting for their lines to be settled (a message's done). */
+export class Owner {
+  private pending = 0;
+  private error?: Error;
+  constructor(private readonly done: (err?: Error) => void) {}
+  hold(): void {
+    this.pending++;
+  }
+  release(err?: Error): void {
+    this.error ??= err;
+    if (--this.pending === 0) this.done(this.error);
+  }
+}
+
+export interface WrittenSummary {
+  database: string;
+  lines: number;
+  bytes: number;
+  durationMs: number;
+  attempts: number;
+  fromSpool: boolean;
+}
+
+export interface RejectedSummary {
+  database: string;
+  lines: { line: string; message: string; lineNumber?: number }[];
+  reason: string;
+}
+
+export interface WriterEvents {
+  written(s: WrittenSummary): void;
+  rejected(r: RejectedSummary): void;
+  /** Something an operator should know (the spool dropped data, a spool file could not be written). */
+  warn(message: string): void;
+  changed(): void;
+}
+
+export type WriterState = 'idle' | 'writing' | 'retrying' | 'stopped';
+
+interface Part {
+  database: string;
+  precision: Precision;
+  payload: string;
+  lines: number;
+  bytes: number;
+  owners: Owner[];
+  attempts: number;
+  /** Set when the part is a spool record: it is acknowledged in the spool once written. */
+  spoolSeq?: number;
+  /** Kept in the spool by stop() while its request was still running: its answer is ignored. */
+  abandoned?: boolean;
+}
+
+export class DurableWriter {
+  private readonly queue: Part[] = [];
+  private queueBytes = 0;
+  private inFlight = 0;
+  private inFlightBytes = 0;
+  private failures = 0;
+  private resumeAt = 0;
+  private timer?: NodeJS.Timeout;
+  private stopping = false;
+  private lastError = '';
+  /** Spool records loaded into the queue: their sequence numbers, and which were written. */
+  private spoolNextSeq = 0;
+  private spoolLoaded = 0;
+  private readonly spoolWritten = new Set<number>();
+  private spoolAckedSeq = 0;
+  private loadingSpool = false;
+  private appending: Promise<unknown> = Promise.resolve();
+  private appendsPending = 0;
+  private readonly inFlightParts = new Set<Part>();
+  writtenLines = 0;
+  rejectedLines = 0;
+
+  constructor(
+    private readonly http: InfluxDB3Http,
+    private readonly spool: WriteSpool,
+    private readonly options: WriterOptions,
+    private readonly events: WriterEvents,
+  ) {}
+
+  get state(): WriterState {
+    if (this.stopping) return 'stopped';
+    if (this.failures > 0) return 'retrying';
+    return this.inFlight > 0 || this.queue.length > 0 ? 'writing' : 'idle';
+  }
+
+  get retryInMs(): number {
+    return Math.max(0, this.resumeAt - Date.now());
+  }
+
+  get error(): string {
+    return this.lastError;
+  }
+
+  get waitingLines(): number {
+    let n = 0;
+    for (const p of this.queue) n += p.lines;
+    return n;
+  }
+
+  get spooledLines(): number {
+    return this.spool.lines;
+  }
+
+  get memoryBytes(): number {
+    return this.queueBytes + this.inFlightBytes;
+  }
+
+  /** Takes a batch of lines. The owner is released when its lines are written, spooled or handed
+   *  back; with an error when they were refused whole or could not be kept at all. */
+  accept(database: string, precision: Precision, payload: string, lines: number, owner?: Owner): void {
+    const bytes = Buffer.byteLength(payload);
+    const part: Part = { database, precision, payload, lines, bytes, owners: owner ? [owner] : [], attempts: 0 };
+    owner?.hold();
+    const behindSpool = this.appendsPending > 0 || this.spool.records > this.spoolLoaded || this.loadingSpool;
+    if (behindSpool || this.queueBytes + this.inFlightBytes + bytes > this.options.maxQueueBytes) {
+      this.toSpool(part);
+      return;
+    }
+    this.queue.push(part);
+    this.queueBytes += bytes;
+    this.pump();
+  }
+
+  /** Starts replaying what the spool holds. */
+  start(): void {
+    this.pump();
+  }
+
+  /** Stops writing: waits up to timeoutMs for writes in flight, then keeps everything not written
+   *  in the spool. Resolves when all is on disk. */
+  async stop(timeoutMs: number): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearTimeout(this.timer);
+    const deadline = Date.now() + timeoutMs;
+    while (this.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const rest = [...this.inFlightParts, ...this.queue.splice(0)];
+    this.queueBytes = 0;
+    for (const part of rest) {
+      part.abandoned = true;
+      // Spool records not written are still in the spool.
+      if (part.spoolSeq === undefined) this.toSpool(part);
+    }
+    await this.appending;
+    await this.spool.close();
+  }
+
+  private toSpool(part: Part): void {
+    const record: SpoolRecord = { database: part.database, precision: part.precision, lines: part.lines, payload: part.payload };
+    const dropped = this.spool.droppedLines;
+    this.appendsPending++;
+    this.appending = this.appending
+      .then(() => this.spool.append(record))
+      .finally(() => this.appendsPending--)
+      .then(
+        () => {
+          for (const o of part.owners) o.release();
+          if (this.spool.droppedLines > dropped) {
+            this.events.warn(`the disk spool was full: dropped its oldest ${this.spool.droppedLines - dropped} line(s) to keep the newest (${this.spool.droppedLines} dropped since start)`);
+          }
+          this.events.changed();
+          if (!this.stopping) this.pump();
+        },
+        (e) => {
+          const err = e instanceof SpoolFullError ? e : new Error(`could not keep ${part.lines} line(s) in the disk spool: ${(e as Error).message}`);
+          this.rejectedLines += part.lines;
+          for (const o of part.owners) o.release(err);
+          this.events.warn(err.message);
+        },
+      );
+  }
+
+  private pump(): void {
+    if (this.stopping) return;
+    if (Date.now() < this.resumeAt) {
+      this.schedule(this.resumeAt - Date.now());
+      return;
+    }
+    while (this.inFlight < this.options.maxInFlight) {
+      const part = this.next();
+      if (!part) break;
+      void this.send(part);
+    }
+    if (this.queue.length === 0 && this.spool.records > this.spoolLoaded) void this.loadFromSpool();
+    this.events.changed();
+  }
+
+  private schedule(ms: number): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.pump();
+    }, ms);
+  }
+
+  /** The head of the queue, coalesced with the batches behind it of the same database and
+   *  precision, up to the batch limits. Spool records go alone (each is acknowledged on its own). */
+  private next(): Part | undefined {
+    const first = this.queue.shift();
+    if (!first) return undefined;
+    this.queueBytes -= first.bytes;
+    if (first.spoolSeq !== undefined) return first;
+    const payloads = [first.payload];
+    let { lines, bytes } = first;
+    const owners = new Set(first.owners);
+    let merged = false;
+    for (;;) {
+      const n = this.queue[0];
+      if (!n || n.spoolSeq !== undefined || n.database !== first.database || n.precision !== first.precision) break;
+      if (lines + n.lines > this.options.maxBatchLines || bytes + n.bytes + 1 > this.options.maxBatchBytes) break;
+      this.queue.shift();
+      this.queueBytes -= n.bytes;
+      payloads.push(n.payload);
+      lines += n.lines;
+      bytes += n.bytes + 1;
+      for (const o of n.owners) {
+        if (owners.has(o)) o.release(); // held once per part; the merged part holds it once
+        else owners.add(o);
+      }
+      merged = true;
+    }
+    if (!merged) return first;
+    return { ...first, payload: payloads.join('\n'), lines, bytes, owners: [...owners] };
+  }
+
+  private async send(part: Part): Promise<void> {
+    this.inFlight++;
+    this.inFlightBytes += part.bytes;
+    this.inFlightParts.add(part);
+    part.attempts++;
+    const started = Date.now();
+    const request: WriteRequest = { database: part.database, precision: part.precision, payload: part.payload, noSync: this.options.noSync };
+    let outcome: WriteOutcome;
+    try {
+      outcome = await this.http.write(request);
+    } catch (e) {
+      outcome = { kind: 'retry', reason: (e as Error).message };
+    }
+    this.inFlight--;
+    this.inFlightBytes -= part.bytes;
+    this.inFlightParts.delete(part);
+    if (part.abandoned) return;
+    if (this.stopping && outcome.kind === 'retry') {
+      // Stop keeps it: back in the queue, from where stop() moves it to the spool.
+      this.requeue(part);
+      return;
+    }
+    this.settle(part, outcome, Date.now() - started);
+    this.pump();
+  }
+
+  private settle(part: Part, outcome: WriteOutcome, durationMs: number): void {
+    switch (outcome.kind) {
+      case 'written':
+        this.failures = 0;
+        this.lastError = '';
+        this.writtenLines += part.lines;
+        this.events.written({ database: part.database, lines: part.lines, bytes: part.bytes, durationMs, attempts: part.attempts, fromSpool: part.spoolSeq !== undefined });
+        this.finished(part);
+        return;
+      case 'partial': {
+        this.failures = 0;
+        const refused = linesAt(part.payload, outcome.rejected);
+        this.rejectedLines += refused.length;
+        this.writtenLines += part.lines - refused.length;
+        this.events.rejected({ database: part.database, lines: refused, reason: `InfluxDB 3 refused ${refused.length} of ${part.lines} line(s); the others were written` });
+        this.events.written({ database: part.database, lines: part.lines - refused.length, bytes: part.bytes, durationMs, attempts: part.attempts, fromSpool: part.spoolSeq !== undefined });
+        this.finished(part);
+        return;
+      }
+      case 'too-large': {
+        const lines = contentLines(part.payload);
+        if (lines.length <= 1) {
+          this.handBack(part, `the server refused even this single line as too large: ${outcome.reason}`);
+          return;
+        }
+        const half = Math.ceil(lines.length / 2);
+        const halves = [lines.slice(0, half), lines.slice(half)].map((ls) => {
+          const payload = ls.join('\n');
+          for (const o of part.owners) o.hold();
+          return { ...part, payload, lines: ls.length, bytes: Buffer.byteLength(payload), attempts: 0, spoolSeq: undefined } as Part;
+        });
+        // The halves replace the part; a spooled part is acknowledged once both halves are written.
+        if (part.spoolSeq !== undefined) this.splitSpooled(part, halves);
+        for (const o of part.owners) o.release();
+        this.queue.unshift(...halves);
+        for (const h of halves) this.queueBytes += h.bytes;
+        return;
+      }
+      case 'refused':
+        this.lastError = outcome.reason;
+        this.handBack(part, outcome.reason, new Error(`InfluxDB 3 refused ${part.lines} line(s) for database "${part.database}" (${outcome.status}): ${outcome.reason}`));
+        return;
+      case 'retry': {
+        this.failures++;
+        this.lastError = outcome.reason;
+        const backoff = Math.min(this.options.retryMaxMs, this.options.retryInitialMs * 2 ** Math.min(this.failures - 1, 20));
+        const wait = outcome.retryAfterMs ?? Math.random() * backoff;
+        this.resumeAt = Math.max(this.resumeAt, Date.now() + wait);
+        this.requeue(part);
+        return;
+      }
+    }
+  }
+
+  private handBack(part: Part, reason: string, err?: Error): void {
+    const lines = contentLines(part.payload).map((line) => ({ line, message: reason }));
+    this.rejectedLines += lines.length;
+    this.events.rejected({ database: part.database, lines, reason });
+    this.finished(part, err);
+  }
+
+  private requeue(part: Part): void {
+    this.queue.unshift(part);
+    this.queueBytes += part.bytes;
+  }
+
+  private finished(part: Part, err?: Error): void {
+    for (const o of part.owners) o.release(err);
+    if (part.spoolSeq !== undefined) this.spoolDone(part.spoolSeq);
+  }
+
+  /** Halves of a split spool record: the record is done when both are. */
+  private splitSpooled(part: Part, halves: Part[]): void {
+    const seq = part.spoolSeq!;
+    const whole = new Owner(() => this.spoolDone(seq));
+    for (const h of halves) {
+      whole.hold();
+      h.owners = [...h.owners, whole];
+    }
+  }
+
+  private spoolDone(seq: number): void {
+    this.spoolWritten.add(seq);
+    void this.ackSpool();
+  }
+
+  private async ackSpool(): Promise<void> {
+    while (this.spoolWritten.has(this.spoolAckedSeq)) {
+      this.spoolWritten.delete(this.spoolAckedSeq);
+      this.spoolAckedSeq++;
+      this.spoolLoaded--;
+      await this.spool.ack();
+    }
+    this.events.changed();
+    if (!this.stopping) this.pump();
+  }
+
+  /** Loads spool records into the queue while memory allows. */
+  private async loadFromSpool(): Promise<void> {
+    if (this.loadingSpool) return;
+    this.loadingSpool = true;
+    try {
+      await this.appending;
+      while (!this.stopping && this.spool.records > this.spoolLoaded && this.queueBytes + this.inFlightBytes < this.options.maxQueueBytes / 2) {
+        const record = await this.spool.read(this.spoolLoaded);
+        if (!record) break;
+        const bytes = Buffer.byteLength(record.payload);
+        this.queue.push({ database: record.database, precision: record.precision, payload: record.payload, lines: record.lines, bytes, owners: [], attempts: 0, spoolSeq: this.spoolNextSeq++ });
+        this.queueBytes += bytes;
+        this.spoolLoaded++;
+      }
+    } catch (e) {
+      this.events.warn(`could not read the disk spool: ${(e as Error).message}`);
+    } finally {
+      this.loadingSpool = false;
+    }
+    this.pump();
+  }
+}
+
+/** The payload's lines that count for InfluxDB 3's line numbers (not blank, not comments). */
+export function contentLines(payload: string): string[] {
+  return payload.split('\n').filter((l) => {
+    const t = l.trimStart();
+    return t !== '' && !t.startsWith('#');
+  });
+}
+
+function linesAt(payload: string, rejected: RejectedLine[]): { line: string; message: string; lineNumber: number }[] {
+  const lines = contentLines(payload);
+  return rejected.map((r) => ({ line: lines[r.lineNumber - 1] ?? '', message: r.message, lineNumber: r.lineNumber }));
+}

@@ -1,0 +1,164 @@
+// Line-protocol writes to InfluxDB 3's /api/v3/write_lp, and what each answer means for the data.
+// The writer does not use @influxdata/influxdb3-client's write(): version 2.1.0 writes through the
+// v2 endpoint, which is all or nothing (no accept_partial), and it cuts an error body to 1,000
+// characters when the server sends no JSON content type, which InfluxDB 3 does not, so the lines a
+// partial write refused could not be read from it (shared/reference/influxdb3-wire.md D.1, D.3).
+// Status handling follows influxdata/influxdb influxdb3_server/src/http.rs (wire doc A.7).
+
+import http from 'http';
+import https from 'https';
+import zlib from 'zlib';
+import type { Precision } from './timestamps';
+
+export interface ConnectionSettings {
+  url: string;
+  token?: string;
+  timeoutMs: number;
+  /** Bodies larger than this many bytes are sent gzipped. */
+  gzipThreshold: number;
+  headers: Record<string, string>;
+  /** PEM of a custom certificate authority. */
+  ca?: string;
+  /** False only when the user chose to accept self-signed certificates. */
+  rejectUnauthorized: boolean;
+  maxSockets: number;
+}
+
+export interface WriteRequest {
+  database: string;
+  precision: Precision;
+  payload: string;
+  noSync: boolean;
+}
+
+export interface RejectedLine {
+  /** 1-based among the payload's non-blank, non-comment lines. */
+  lineNumber: number;
+  message: string;
+}
+
+export type WriteOutcome =
+  | { kind: 'written' }
+  | { kind: 'partial'; rejected: RejectedLine[] }
+  | { kind: 'retry'; reason: string; retryAfterMs?: number }
+  | { kind: 'too-large'; reason: string }
+  | { kind: 'refused'; status: number; reason: string };
+
+const PRECISION_NAME: Record<Precision, string> = { ns: 'nanosecond', us: 'microsecond', ms: 'millisecond', s: 'second' };
+const MAX_ERROR_BODY = 4 * 1024 * 1024;
+
+export class InfluxDB3Http {
+  private readonly agent: http.Agent;
+  private readonly base: URL;
+
+  constructor(private readonly settings: ConnectionSettings) {
+    this.base = new URL(settings.url);
+    if (this.base.protocol !== 'http:' && this.base.protocol !== 'https:') throw new Error(`the URL must start with http:// or https://, not ${this.base.protocol}`);
+    const options = { keepAlive: true, maxSockets: settings.maxSockets };
+    this.agent = this.base.protocol === 'https:' ? new https.Agent({ ...options, ca: settings.ca || undefined, rejectUnauthorized: settings.rejectUnauthorized }) : new http.Agent(options);
+  }
+
+  async write(req: WriteRequest): Promise<WriteOutcome> {
+    const query = new URLSearchParams({ db: req.database, precision: PRECISION_NAME[req.precision], accept_partial: 'true' });
+    if (req.noSync) query.set('no_sync', 'true');
+    let body: Buffer = Buffer.from(req.payload, 'utf8');
+    const headers: Record<string, string> = { ...this.settings.headers, 'content-type': 'text/plain; charset=utf-8' };
+    if (this.settings.token) headers.authorization = `Bearer ${this.settings.token}`;
+    if (body.length > this.settings.gzipThreshold) {
+      body = await new Promise<Buffer>((resolve, reject) => zlib.gzip(body, (e, out) => (e ? reject(e) : resolve(out))));
+      headers['content-encoding'] = 'gzip';
+    }
+    headers['content-length'] = String(body.length);
+    let response: { status: number; headers: http.IncomingHttpHeaders; body: string };
+    try {
+      response = await this.post(`${this.path('/api/v3/write_lp')}?${query}`, headers, body);
+    } catch (e) {
+      return { kind: 'retry', reason: `cannot reach ${this.base.host}: ${(e as Error).message}` };
+    }
+    return classify(response.status, response.headers, response.body);
+  }
+
+  /** GET /ping: the server's version, or why it cannot be reached or refuses. */
+  async ping(): Promise<{ version: string; build: string }> {
+    const headers: Record<string, string> = { ...this.settings.headers };
+    if (this.settings.token) headers.authorization = `Bearer ${this.settings.token}`;
+    const r = await this.request('GET', this.path('/ping'), headers);
+    if (r.status !== 200) throw new Error(r.status === 401 ? 'the server refused the token (401)' : `the server answered ${r.status}: ${r.body.slice(0, 200)}`);
+    let version = String(r.headers['x-influxdb-version'] ?? '');
+    try {
+      version ||= JSON.parse(r.body).version ?? '';
+    } catch {
+      // not JSON: keep the header's
+    }
+    return { version, build: String(r.headers['x-influxdb-build'] ?? '') };
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private path(p: string): string {
+    return this.base.pathname.replace(/\/$/, '') + p;
+  }
+
+  private post(path: string, headers: Record<string, string>, body: Buffer) {
+    return this.request('POST', path, headers, body);
+  }
+
+  private request(method: string, path: string, headers: Record<string, string>, body?: Buffer): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+    const lib = this.base.protocol === 'https:' ? https : http;
+    return new Promise((resolve, reject) => {
+      const req = lib.request(
+        { protocol: this.base.protocol, hostname: this.base.hostname, port: this.base.port, path, method, headers, agent: this.agent, timeout: this.settings.timeoutMs },
+        (res) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (c: Buffer) => {
+            size += c.length;
+            if (size <= MAX_ERROR_BODY) chunks.push(c);
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+          res.on('error', reject);
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error(`no answer within ${this.settings.timeoutMs} ms`)));
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+}
+
+/** What an answer of /api/v3/write_lp means for the lines that were sent. */
+export function classify(status: number, headers: http.IncomingHttpHeaders, body: string): WriteOutcome {
+  if (status >= 200 && status < 300) return { kind: 'written' };
+  const text = body.trim();
+  if (status === 413) return { kind: 'too-large', reason: text || 'request too large (413)' };
+  if (status === 429 || status >= 500) {
+    return { kind: 'retry', reason: `the server answered ${status}${text ? `: ${text.slice(0, 300)}` : ''}`, retryAfterMs: retryAfterMs(headers['retry-after']) };
+  }
+  let json: { error?: unknown; data?: unknown; message?: unknown } | undefined;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  if ((status === 400 || status === 422) && json && json.data !== undefined) {
+    const items = Array.isArray(json.data) ? json.data : [json.data];
+    const rejected = items
+      .filter((d): d is { line_number: number; error_message: string } => typeof d?.line_number === 'number')
+      .map((d) => ({ lineNumber: d.line_number, message: String(d.error_message) }));
+    if (rejected.length > 0) return { kind: 'partial', rejected };
+  }
+  const reason = typeof json?.error === 'string' ? json.error : typeof json?.message === 'string' ? json.message : text || `status ${status}`;
+  const hint = status === 401 ? ' (check the token)' : status === 403 ? ' (the token may not write to this database)' : status === 404 ? ' (is the URL an InfluxDB 3 server?)' : '';
+  return { kind: 'refused', status, reason: `${reason}${hint}` };
+}
+
+/** Retry-After in milliseconds: seconds, or an HTTP date. */
+export function retryAfterMs(value: string | string[] | undefined): number | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (!v) return undefined;
+  if (/^\d+$/.test(v.trim())) return Number(v.trim()) * 1000;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}

@@ -1,0 +1,257 @@
+// The writer's disk spool (store and forward): batches that cannot be written now are appended to
+// segment files, each record checked by CRC-32, and handed back oldest first until the server has
+// taken them. Segments are deleted when every record in them has been written; a restart replays
+// what is left. A record a crash or power loss cut short or damaged is found on open, skipped and
+// reported, and the intact records around it are kept. Replay is at least once: records of a
+// segment already written before a restart are sent again, which InfluxDB 3 stores as the same
+// points (a point with the same table, tags and time replaces the earlier one).
+
+import fs from 'fs';
+import path from 'path';
+import { crc32 } from './crc32';
+import type { Precision } from './timestamps';
+
+export interface SpoolRecord {
+  database: string;
+  precision: Precision;
+  lines: number;
+  payload: string;
+}
+
+export type SpoolFullPolicy = 'reject' | 'drop-oldest';
+
+export interface SpoolOptions {
+  maxBytes: number;
+  policy: SpoolFullPolicy;
+  /** A segment is closed and a new one started past this size. */
+  segmentBytes?: number;
+}
+
+export interface SpoolDamage {
+  file: string;
+  offset: number;
+  bytes: number;
+  reason: string;
+}
+
+export class SpoolFullError extends Error {
+  constructor(maxBytes: number) {
+    super(`the disk spool is full (${maxBytes} bytes) and set to reject new data: the readings were not accepted`);
+  }
+}
+
+interface Entry {
+  segment: Segment;
+  offset: number;
+  length: number;
+  lines: number;
+}
+
+interface Segment {
+  file: string;
+  bytes: number;
+  pending: number;
+}
+
+const MAGIC = 0x49585350; // "IXSP"
+const HEAD = 16;
+const MAX_PART = 256 * 1024 * 1024;
+const SEGMENT_BYTES = 8 * 1024 * 1024;
+
+export class WriteSpool {
+  private readonly entries: Entry[] = [];
+  private readonly segments: Segment[] = [];
+  private active?: { segment: Segment; fd: fs.promises.FileHandle };
+  private queue: Promise<unknown> = Promise.resolve();
+  private nextNumber = 1;
+  /** Lines dropped by the drop-oldest policy since the spool was opened. */
+  droppedLines = 0;
+  bytes = 0;
+
+  private constructor(
+    readonly dir: string,
+    private readonly options: SpoolOptions,
+  ) {}
+
+  /** Opens (creating) the spool directory and indexes what an earlier run left in it. */
+  static async open(dir: string, options: SpoolOptions): Promise<{ spool: WriteSpool; damage: SpoolDamage[] }> {
+    await fs.promises.mkdir(dir, { recursive: true });
+    const spool = new WriteSpool(dir, options);
+    const damage: SpoolDamage[] = [];
+    const names = (await fs.promises.readdir(dir)).filter((n) => /^\d{8}\.spool$/.test(n)).sort();
+    for (const name of names) {
+      const file = path.join(dir, name);
+      const data = await fs.promises.readFile(file);
+      const segment: Segment = { file, bytes: data.length, pending: 0 };
+      for (const found of scanRecords(data, damage, file)) {
+        spool.entries.push({ segment, ...found });
+        segment.pending++;
+      }
+      spool.nextNumber = Math.max(spool.nextNumber, Number(name.slice(0, 8)) + 1);
+      if (segment.pending === 0) await fs.promises.rm(file, { force: true });
+      else {
+        spool.segments.push(segment);
+        spool.bytes += data.length;
+      }
+    }
+    return { spool, damage };
+  }
+
+  get records(): number {
+    return this.entries.length;
+  }
+
+  get lines(): number {
+    let n = 0;
+    for (const e of this.entries) n += e.lines;
+    return n;
+  }
+
+  /** Appends a record; when the spool is full, refuses it or first drops the oldest segments. */
+  append(record: SpoolRecord): Promise<void> {
+    return this.serial(async () => {
+      const bytes = encodeRecord(record);
+      while (this.bytes + bytes.length > this.options.maxBytes) {
+        if (this.options.policy === 'reject' || !(await this.dropOldest())) throw new SpoolFullError(this.options.maxBytes);
+      }
+      const limit = this.options.segmentBytes ?? SEGMENT_BYTES;
+      if (this.active && this.active.segment.bytes > 0 && this.active.segment.bytes + bytes.length > limit) await this.closeActive();
+      if (!this.active) {
+        const file = path.join(this.dir, `${String(this.nextNumber++).padStart(8, '0')}.spool`);
+        const segment: Segment = { file, bytes: 0, pending: 0 };
+        this.active = { segment, fd: await fs.promises.open(file, 'a') };
+        this.segments.push(segment);
+      }
+      const { segment, fd } = this.active;
+      await fd.write(bytes);
+      this.entries.push({ segment, offset: segment.bytes, length: bytes.length, lines: record.lines });
+      segment.bytes += bytes.length;
+      segment.pending++;
+      this.bytes += bytes.length;
+    });
+  }
+
+  /** The index-th oldest record not yet written (0: the oldest), read back from disk. */
+  async read(index: number): Promise<SpoolRecord | undefined> {
+    const e = this.entries[index];
+    if (!e) return undefined;
+    const fh = await fs.promises.open(e.segment.file, 'r');
+    try {
+      const buf = Buffer.alloc(e.length);
+      await fh.read(buf, 0, e.length, e.offset);
+      return decodeRecord(buf);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** The oldest record was written: forget it, and delete its segment once all of it was. */
+  ack(): Promise<void> {
+    return this.serial(async () => {
+      const e = this.entries.shift();
+      if (!e) return;
+      e.segment.pending--;
+      if (e.segment.pending === 0 && this.active?.segment !== e.segment) await this.removeSegment(e.segment);
+    });
+  }
+
+  /** Flushes the active segment to disk and closes it. */
+  close(): Promise<void> {
+    return this.serial(() => this.closeActive());
+  }
+
+  private async closeActive(): Promise<void> {
+    if (!this.active) return;
+    const { segment, fd } = this.active;
+    this.active = undefined;
+    await fd.sync().catch(() => undefined);
+    await fd.close();
+    if (segment.pending === 0) await this.removeSegment(segment);
+  }
+
+  private async dropOldest(): Promise<boolean> {
+    const oldest = this.segments[0];
+    if (!oldest) return false;
+    if (this.active?.segment === oldest) await this.closeActive();
+    let dropped = 0;
+    while (this.entries[0]?.segment === oldest) dropped += this.entries.shift()!.lines;
+    this.droppedLines += dropped;
+    oldest.pending = 0;
+    await this.removeSegment(oldest);
+    return true;
+  }
+
+  private async removeSegment(segment: Segment): Promise<void> {
+    const i = this.segments.indexOf(segment);
+    if (i >= 0) this.segments.splice(i, 1);
+    this.bytes -= segment.bytes;
+    await fs.promises.rm(segment.file, { force: true });
+  }
+
+  private serial<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}
+
+export function encodeRecord(r: SpoolRecord): Buffer {
+  const header = Buffer.from(JSON.stringify({ database: r.database, precision: r.precision, lines: r.lines }), 'utf8');
+  const payload = Buffer.from(r.payload, 'utf8');
+  const head = Buffer.alloc(HEAD);
+  head.writeUInt32BE(MAGIC, 0);
+  head.writeUInt32BE(header.length, 4);
+  head.writeUInt32BE(payload.length, 8);
+  head.writeUInt32BE(crc32(payload, crc32(header)), 12);
+  return Buffer.concat([head, header, payload]);
+}
+
+function decodeRecord(buf: Buffer): SpoolRecord {
+  const h = buf.readUInt32BE(4);
+  const header = JSON.parse(buf.subarray(HEAD, HEAD + h).toString('utf8'));
+  return { database: header.database, precision: header.precision, lines: header.lines, payload: buf.subarray(HEAD + h).toString('utf8') };
+}
+
+/** The intact records of a segment; what is damaged or cut short is skipped and reported, and the
+ *  scan resumes at the next record marker. */
+function scanRecords(data: Buffer, damage: SpoolDamage[], file: string): { offset: number; length: number; lines: number }[] {
+  const found: { offset: number; length: number; lines: number }[] = [];
+  let bad: { from: number; reason: string } | undefined;
+  let at = 0;
+  while (at < data.length) {
+    const r = checkRecord(data, at);
+    if (typeof r !== 'string') {
+      if (bad) damage.push({ file, offset: bad.from, bytes: at - bad.from, reason: bad.reason });
+      bad = undefined;
+      found.push({ offset: at, length: r.length, lines: r.lines });
+      at += r.length;
+      continue;
+    }
+    bad ??= { from: at, reason: r };
+    const next = data.indexOf(MAGIC_BYTES, at + 1);
+    at = next < 0 ? data.length : next;
+  }
+  if (bad) damage.push({ file, offset: bad.from, bytes: data.length - bad.from, reason: bad.reason });
+  return found;
+}
+
+const MAGIC_BYTES = Buffer.from([0x49, 0x58, 0x53, 0x50]);
+
+function checkRecord(data: Buffer, at: number): { length: number; lines: number } | string {
+  if (data.length - at < HEAD) return 'cut short (a record header was not finished)';
+  if (data.readUInt32BE(at) !== MAGIC) return 'no record marker';
+  const h = data.readUInt32BE(at + 4);
+  const p = data.readUInt32BE(at + 8);
+  if (h > MAX_PART || p > MAX_PART) return 'impossible record lengths';
+  const length = HEAD + h + p;
+  if (at + length > data.length) return 'cut short (a record was not finished)';
+  const header = data.subarray(at + HEAD, at + HEAD + h);
+  if (crc32(data.subarray(at + HEAD + h, at + length), crc32(header)) !== data.readUInt32BE(at + 12)) return 'checksum mismatch';
+  try {
+    const meta = JSON.parse(header.toString('utf8'));
+    if (typeof meta.database !== 'string' || typeof meta.lines !== 'number') return 'unreadable record header';
+    return { length, lines: meta.lines };
+  } catch {
+    return 'unreadable record header';
+  }
+}
