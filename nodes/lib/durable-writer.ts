@@ -105,6 +105,8 @@ export class DurableWriter {
   private appending: Promise<unknown> = Promise.resolve();
   private appendsPending = 0;
   private readonly inFlightParts = new Set<Part>();
+  /** Lowered when the server answers 413, so coalescing never rebuilds a write it refused. */
+  private bytesLimit = Infinity;
   writtenLines = 0;
   rejectedLines = 0;
 
@@ -244,7 +246,7 @@ export class DurableWriter {
     for (;;) {
       const n = this.queue[0];
       if (!n || n.spoolSeq !== undefined || n.database !== first.database || n.precision !== first.precision) break;
-      if (lines + n.lines > this.options.maxBatchLines || bytes + n.bytes + 1 > this.options.maxBatchBytes) break;
+      if (lines + n.lines > this.options.maxBatchLines || bytes + n.bytes + 1 > Math.min(this.options.maxBatchBytes, this.bytesLimit)) break;
       this.queue.shift();
       this.queueBytes -= n.bytes;
       payloads.push(n.payload);
@@ -311,6 +313,7 @@ export class DurableWriter {
           this.handBack(part, `the server refused even this single line as too large: ${outcome.reason}`);
           return;
         }
+        this.bytesLimit = Math.min(this.bytesLimit, Math.max(1, Math.floor(part.bytes / 2)));
         const half = Math.ceil(lines.length / 2);
         const halves = [lines.slice(0, half), lines.slice(half)].map((ls) => {
           const payload = ls.join('\n');
@@ -383,10 +386,13 @@ export class DurableWriter {
     if (!this.stopping) this.pump();
   }
 
-  /** Loads spool records into the queue while memory allows. */
+  /** Loads spool records into the queue while memory allows. When nothing could be loaded (memory
+   *  is taken by writes in flight), the next finished write pumps again: pumping from here would
+   *  spin without ever yielding to I/O. */
   private async loadFromSpool(): Promise<void> {
     if (this.loadingSpool) return;
     this.loadingSpool = true;
+    let loaded = 0;
     try {
       await this.appending;
       while (!this.stopping && this.spool.records > this.spoolLoaded && this.queueBytes + this.inFlightBytes < this.options.maxQueueBytes / 2) {
@@ -396,13 +402,14 @@ export class DurableWriter {
         this.queue.push({ database: record.database, precision: record.precision, payload: record.payload, lines: record.lines, bytes, owners: [], attempts: 0, spoolSeq: this.spoolNextSeq++ });
         this.queueBytes += bytes;
         this.spoolLoaded++;
+        loaded++;
       }
     } catch (e) {
       this.events.warn(`could not read the disk spool: ${(e as Error).message}`);
     } finally {
       this.loadingSpool = false;
     }
-    this.pump();
+    if (loaded > 0 || this.inFlight === 0) this.schedule(0);
   }
 }
 
