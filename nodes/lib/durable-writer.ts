@@ -376,12 +376,15 @@ export class DurableWriter {
   }
 
   private async ackSpool(): Promise<void> {
+    const acks: Promise<void>[] = [];
     while (this.spoolWritten.has(this.spoolAckedSeq)) {
       this.spoolWritten.delete(this.spoolAckedSeq);
       this.spoolAckedSeq++;
+      // Both counts change together, synchronously: a concurrent load reads the right record.
       this.spoolLoaded--;
-      await this.spool.ack();
+      acks.push(this.spool.ack());
     }
+    await Promise.all(acks).catch((e) => this.events.warn(`could not delete a written spool file: ${(e as Error).message}`));
     this.events.changed();
     if (!this.stopping) this.pump();
   }

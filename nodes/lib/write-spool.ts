@@ -145,13 +145,14 @@ export class WriteSpool {
     }
   }
 
-  /** The oldest record was written: forget it, and delete its segment once all of it was. */
+  /** The oldest record was written: forget it at once (so indexes given to read() stay right),
+   *  and delete its segment once all of it was. */
   ack(): Promise<void> {
+    const e = this.entries.shift();
+    if (!e) return Promise.resolve();
+    e.segment.pending--;
     return this.serial(async () => {
-      const e = this.entries.shift();
-      if (!e) return;
-      e.segment.pending--;
-      if (e.segment.pending === 0 && this.active?.segment !== e.segment) await this.removeSegment(e.segment);
+      if (e.segment.pending === 0 && this.active?.segment !== e.segment && this.segments.includes(e.segment)) await this.removeSegment(e.segment);
     });
   }
 
