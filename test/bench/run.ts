@@ -2,12 +2,14 @@
 import { benchEncodeVsPoint } from './encode-vs-point';
 import { benchServerIngest } from './influxdb3-ingest';
 import { benchPipeline } from './node-red-pipeline';
+import { benchWriter } from './writer';
 
 async function main() {
   const only = process.argv[2];
   if (!only || only === 'encode') benchEncodeVsPoint();
   if (!only || only === 'pipeline') await benchPipeline();
   if (!only || only === 'ingest') await benchServerIngest();
+  if (!only || only === 'writer') await benchWriter();
 }
 
 main().then(
