@@ -4,7 +4,7 @@ import path from 'node:path';
 import { InfluxDB3Server, startInfluxDB3 } from '../support/influxdb3/server';
 import { NodeRedInstance, PACK_NAME, startNodeRed } from '../support/node-red-instance';
 
-const TYPES = ['telemetry-schema', 'telemetry-simulator', 'telemetry-validate', 'line-protocol', 'influxdb3-config', 'influxdb3-write'];
+const TYPES = ['telemetry-schema', 'telemetry-simulator', 'telemetry-validate', 'line-protocol', 'influxdb3-config', 'influxdb3-write', 'influxdb3-query'];
 const CONFIG_ONLY = ['telemetry-schema', 'influxdb3-config'];
 
 describe('end to end: a real Node-RED with the pack installed', function () {

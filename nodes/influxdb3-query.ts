@@ -1,0 +1,128 @@
+// influxdb3-query: SQL with $name parameters -> rows on a message, through the server config's
+// shared @influxdata/influxdb3-client (Arrow Flight). Parameters come from msg.params and are sent
+// as parameters, never pasted into the SQL. Rows go out as one array, one message each, or in
+// parts the core join node can put back together, for results too large for one message.
+
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
+import { TimeFormat, checkParams, shapeRow } from './lib/query-rows';
+import { CONFIG_VERSION, errorMessage, numberSetting, oneOf, withDefaults } from './lib/settings';
+import type { InfluxDB3ConfigNode } from './runtime/influxdb3-config-node';
+import { Done, Send, compactCount } from './runtime/node-support';
+
+interface QuerySettings {
+  name: string;
+  version: number;
+  server: string;
+  database: string;
+  query: string;
+  output: 'array' | 'rows' | 'parts';
+  partSize: number | string;
+  timeFormat: TimeFormat;
+  timeColumns: string;
+  timeout: number | string;
+}
+
+const DEFAULTS: QuerySettings = {
+  name: '',
+  version: CONFIG_VERSION,
+  server: '',
+  database: '',
+  query: '',
+  output: 'array',
+  partSize: 1000,
+  timeFormat: 'date',
+  timeColumns: 'time',
+  timeout: 60,
+};
+
+/** Most rows one array message may carry; larger results need output "parts". */
+const MAX_ARRAY_ROWS = 1_000_000;
+
+export = function (RED: NodeAPI) {
+  function InfluxDB3Query(this: Node, raw: NodeDef & Partial<QuerySettings>) {
+    RED.nodes.createNode(this, raw);
+    const node = this;
+    let setupError: string | undefined;
+    let config: InfluxDB3ConfigNode | undefined;
+    let c = DEFAULTS;
+    let partSize = 1000;
+    let timeoutMs = 60_000;
+    let timeColumns = new Set<string>();
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    let client: any;
+    try {
+      c = withDefaults(raw, DEFAULTS);
+      config = (RED.nodes.getNode(c.server) as InfluxDB3ConfigNode | null) ?? undefined;
+      if (!config) throw new Error('no InfluxDB 3 server selected: open this node and choose or add an influxdb3-config');
+      if (config.settingsError) throw new Error(`the InfluxDB 3 server settings are invalid: ${config.settingsError}`);
+      oneOf(c.output, ['array', 'rows', 'parts'] as const, 'Output');
+      oneOf(c.timeFormat, ['date', 'iso', 'ms'] as const, 'Timestamps as');
+      partSize = numberSetting(c.partSize, 'Rows per part', { min: 1, max: 100_000, integer: true });
+      timeoutMs = numberSetting(c.timeout, 'Timeout (s)', { min: 1, max: 3600 }) * 1000;
+      timeColumns = new Set(String(c.timeColumns).split(',').map((s) => s.trim()).filter(Boolean));
+      client = config.acquireClient();
+    } catch (e) {
+      setupError = `influxdb3-query: ${errorMessage(e)}`;
+      node.error(setupError);
+      node.status({ fill: 'red', shape: 'ring', text: 'invalid settings' });
+    }
+
+    node.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {
+      if (setupError || !config) return done(new Error(setupError));
+      run(msg, send).then(
+        () => done(),
+        (e) => {
+          node.status({ fill: 'red', shape: 'ring', text: 'query failed' });
+          done(new Error(`influxdb3-query: ${errorMessage(e)}`));
+        },
+      );
+    });
+
+    async function run(msg: NodeMessageInFlow, send: Send): Promise<void> {
+      const m = msg as NodeMessageInFlow & { query?: unknown; params?: unknown; database?: unknown };
+      const sql = typeof m.query === 'string' && m.query.trim() !== '' ? m.query : c.query;
+      if (!sql.trim()) throw new Error('no SQL: write it in this node or send it in msg.query');
+      const params = checkParams(sql, m.params);
+      const database = c.database.trim() || (typeof m.database === 'string' && m.database.trim()) || config!.database;
+      if (!database) throw new Error('no database: set one in this node, in msg.database or in the server config');
+      const started = Date.now();
+      node.status({ fill: 'blue', shape: 'dot', text: 'querying' });
+      const rows = client.query(sql, database, { type: 'sql', params, timeout: timeoutMs }) as AsyncGenerator<Record<string, unknown>>;
+      const partsId = RED.util.generateId();
+      let count = 0;
+      let chunk: Record<string, unknown>[] = [];
+      const all: Record<string, unknown>[] = [];
+      let index = 0;
+      const emitPart = (last: boolean) => {
+        const parts: Record<string, unknown> = { id: partsId, index: index++, type: 'array', len: partSize };
+        if (last) parts.count = index;
+        send({ ...msg, payload: chunk, parts } as NodeMessage);
+        chunk = [];
+      };
+      for await (const raw of rows) {
+        const row = shapeRow(raw, timeColumns, c.timeFormat);
+        count++;
+        if (c.output === 'rows') send({ ...msg, payload: row } as NodeMessage);
+        else if (c.output === 'parts') {
+          chunk.push(row);
+          if (chunk.length === partSize) emitPart(false);
+        } else {
+          if (count > MAX_ARRAY_ROWS) throw new Error(`more than ${MAX_ARRAY_ROWS.toLocaleString('en')} rows: set Output to "parts" (or narrow the query)`);
+          all.push(row);
+        }
+      }
+      if (c.output === 'array') send({ ...msg, payload: all } as NodeMessage);
+      // The last part carries the count the join node waits for (it may be empty when the rows
+      // filled the parts before it exactly).
+      if (c.output === 'parts') emitPart(true);
+      node.status({ fill: 'green', shape: 'dot', text: `${compactCount(count)} rows in ${Date.now() - started} ms` });
+    }
+
+    node.on('close', (done: () => void) => {
+      if (client) config?.releaseClient().then(done, done);
+      else done();
+    });
+  }
+
+  RED.nodes.registerType('influxdb3-query', InfluxDB3Query as never);
+};

@@ -1,0 +1,83 @@
+// influxdb3-query in the real Node-RED runtime against the project's InfluxDB 3 compatible server:
+// parameters, the three output shapes (parts put back together by the core join node), value
+// shaping, and errors with the server's message.
+import assert from 'node:assert/strict';
+import { catchNode, collect, getNode, helper, onTab } from '../support/flow-helper';
+import { InfluxDB3Server, startInfluxDB3 } from '../support/influxdb3/server';
+import configNode = require('../../nodes/influxdb3-config');
+import queryNode = require('../../nodes/influxdb3-query');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const joinNode = require('@node-red/nodes/core/sequence/17-split.js');
+
+describe('influxdb3-query node', function () {
+  this.timeout(30_000);
+  let server: InfluxDB3Server;
+  before(async () => {
+    server = await startInfluxDB3({ token: 'tok' });
+    const lines = Array.from({ length: 2500 }, (_, i) => `iot_sensors,device_id=D${i % 5} temperature=${20 + (i % 10)},big=${i === 0 ? '9007199254740993' : i}i ${1795342500000000000n + BigInt(i) * 1_000_000_000n}`);
+    const res = await fetch(`${server.url}/api/v3/write_lp?db=plant`, { method: 'POST', body: lines.join('\n'), headers: { authorization: 'Bearer tok' } });
+    assert.equal(res.status, 204);
+  });
+  after(() => server?.stop());
+  afterEach(() => helper.unload());
+
+  async function setup(props: object) {
+    await helper.load([configNode, queryNode, joinNode, catchNode], onTab([
+      { id: 'cfg', type: 'influxdb3-config', url: server.url, database: 'plant' },
+      { id: 'q', type: 'influxdb3-query', server: 'cfg', wires: [['out', 'join']], ...props },
+      { id: 'out', type: 'helper' },
+      { id: 'join', type: 'join', mode: 'auto', wires: [['joined']] },
+      { id: 'joined', type: 'helper' },
+      { id: 'catch', type: 'catch', scope: ['q'], uncaught: false, wires: [['caught']] },
+      { id: 'caught', type: 'helper' },
+    ]), { cfg: { token: 'tok' } });
+    return { q: getNode('q'), out: collect(getNode('out')), joined: collect(getNode('joined')), caught: collect(getNode('caught')) };
+  }
+  const until = async (ok: () => boolean) => {
+    for (let i = 0; i < 400 && !ok(); i++) await new Promise((r) => setTimeout(r, 25));
+    assert.ok(ok(), 'timed out');
+  };
+
+  it('binds msg.params and sends the rows as one array, with Date timestamps and 64-bit aggregates kept exact', async () => {
+    const t = await setup({ query: 'SELECT device_id, big, time FROM iot_sensors WHERE device_id = $d AND big < $max ORDER BY time LIMIT 3' });
+    t.q.receive({ params: { d: 'D0', max: 100 }, topic: 'kept' });
+    await until(() => t.out.length === 1);
+    const [m] = t.out;
+    assert.equal(m.topic, 'kept');
+    assert.deepEqual(m.payload.map((r: { big: unknown }) => r.big), [5, 10, 15]);
+    assert.ok(m.payload[0].time instanceof Date);
+    assert.equal(m.payload[0].time.toISOString(), '2026-11-22T10:15:05.000Z');
+    t.q.receive({ query: "SELECT count(*) AS n, sum(big) AS s FROM iot_sensors WHERE device_id = 'D0'" });
+    await until(() => t.out.length === 2);
+    // Aggregates are 64-bit integers the client gives as bigint: numbers when exact, else text.
+    assert.deepEqual(t.out[1].payload, [{ n: 500, s: String(9007199254740993n + BigInt((5 + 2495) * 499 / 2)) }]);
+  });
+
+  it('sends one message per row, or parts the join node puts back together', async () => {
+    let t = await setup({ query: "SELECT device_id FROM iot_sensors WHERE device_id = 'D1' ORDER BY time LIMIT 4", output: 'rows' });
+    t.q.receive({});
+    await until(() => t.out.length === 4);
+    assert.deepEqual(t.out[0].payload, { device_id: 'D1' });
+    await helper.unload();
+    t = await setup({ query: 'SELECT device_id, time FROM iot_sensors ORDER BY time', output: 'parts', partSize: 1000, timeFormat: 'iso' });
+    t.q.receive({});
+    await until(() => t.joined.length === 1);
+    assert.equal(t.out.length, 3, '1,000 + 1,000 + 500 rows');
+    assert.equal(t.joined[0].payload.length, 2500);
+    assert.equal(t.joined[0].payload[2499].time, '2026-11-22T10:56:39.000Z');
+  });
+
+  it('hands SQL errors, bad parameters and unknown databases to a Catch node with the reason', async () => {
+    const t = await setup({ query: 'SELECT * FROM nope' });
+    t.q.receive({});
+    t.q.receive({ query: 'SELECT * FROM iot_sensors WHERE device_id = $d', params: { d: ['x'] } });
+    t.q.receive({ query: 'SELECT * FROM iot_sensors WHERE big = $n', params: { n: 0 } });
+    t.q.receive({ query: 'SELECT 1 AS one', database: 'missing' });
+    await until(() => t.caught.length === 4);
+    const messages = t.caught.map((m) => m.error.message).join('\n');
+    assert.match(messages, /table 'public\.iox\.nope' not found/);
+    assert.match(messages, /msg\.params\.d must be a string, a number or a boolean, not an array/);
+    assert.match(messages, /does not send 0, false or empty parameters/);
+    assert.equal(t.caught.length, 4);
+  });
+});
