@@ -80,8 +80,8 @@ interface Part {
   bytes: number;
   owners: Owner[];
   attempts: number;
-  /** Set when the part is a spool record: it is acknowledged in the spool once written. */
-  spoolSeq?: number;
+  /** Set when the part holds spool records: they are acknowledged in the spool once written. */
+  spoolSeqs?: number[];
   /** Kept in the spool by stop() while its request was still running: its answer is ignored. */
   abandoned?: boolean;
 }
@@ -178,7 +178,7 @@ export class DurableWriter {
     for (const part of rest) {
       part.abandoned = true;
       // Spool records not written are still in the spool.
-      if (part.spoolSeq === undefined) this.toSpool(part);
+      if (part.spoolSeqs === undefined) this.toSpool(part);
     }
     await this.appending;
     await this.spool.close();
@@ -233,25 +233,27 @@ export class DurableWriter {
   }
 
   /** The head of the queue, coalesced with the batches behind it of the same database and
-   *  precision, up to the batch limits. Spool records go alone (each is acknowledged on its own). */
+   *  precision (spool records with spool records), up to the batch limits. */
   private next(): Part | undefined {
     const first = this.queue.shift();
     if (!first) return undefined;
     this.queueBytes -= first.bytes;
-    if (first.spoolSeq !== undefined) return first;
+    const fromSpool = first.spoolSeqs !== undefined;
+    const seqs = fromSpool ? [...first.spoolSeqs!] : undefined;
     const payloads = [first.payload];
     let { lines, bytes } = first;
     const owners = new Set(first.owners);
     let merged = false;
     for (;;) {
       const n = this.queue[0];
-      if (!n || n.spoolSeq !== undefined || n.database !== first.database || n.precision !== first.precision) break;
+      if (!n || (n.spoolSeqs !== undefined) !== fromSpool || n.database !== first.database || n.precision !== first.precision) break;
       if (lines + n.lines > this.options.maxBatchLines || bytes + n.bytes + 1 > Math.min(this.options.maxBatchBytes, this.bytesLimit)) break;
       this.queue.shift();
       this.queueBytes -= n.bytes;
       payloads.push(n.payload);
       lines += n.lines;
       bytes += n.bytes + 1;
+      if (seqs) seqs.push(...n.spoolSeqs!);
       for (const o of n.owners) {
         if (owners.has(o)) o.release(); // held once per part; the merged part holds it once
         else owners.add(o);
@@ -259,7 +261,7 @@ export class DurableWriter {
       merged = true;
     }
     if (!merged) return first;
-    return { ...first, payload: payloads.join('\n'), lines, bytes, owners: [...owners] };
+    return { ...first, payload: payloads.join('\n'), lines, bytes, owners: [...owners], spoolSeqs: seqs };
   }
 
   private async send(part: Part): Promise<void> {
@@ -294,7 +296,7 @@ export class DurableWriter {
         this.failures = 0;
         this.lastError = '';
         this.writtenLines += part.lines;
-        this.events.written({ database: part.database, lines: part.lines, bytes: part.bytes, durationMs, attempts: part.attempts, fromSpool: part.spoolSeq !== undefined });
+        this.events.written({ database: part.database, lines: part.lines, bytes: part.bytes, durationMs, attempts: part.attempts, fromSpool: part.spoolSeqs !== undefined });
         this.finished(part);
         return;
       case 'partial': {
@@ -303,7 +305,7 @@ export class DurableWriter {
         this.rejectedLines += refused.length;
         this.writtenLines += part.lines - refused.length;
         this.events.rejected({ database: part.database, lines: refused, reason: `InfluxDB 3 refused ${refused.length} of ${part.lines} line(s); the others were written` });
-        this.events.written({ database: part.database, lines: part.lines - refused.length, bytes: part.bytes, durationMs, attempts: part.attempts, fromSpool: part.spoolSeq !== undefined });
+        this.events.written({ database: part.database, lines: part.lines - refused.length, bytes: part.bytes, durationMs, attempts: part.attempts, fromSpool: part.spoolSeqs !== undefined });
         this.finished(part);
         return;
       }
@@ -318,10 +320,10 @@ export class DurableWriter {
         const halves = [lines.slice(0, half), lines.slice(half)].map((ls) => {
           const payload = ls.join('\n');
           for (const o of part.owners) o.hold();
-          return { ...part, payload, lines: ls.length, bytes: Buffer.byteLength(payload), attempts: 0, spoolSeq: undefined } as Part;
+          return { ...part, payload, lines: ls.length, bytes: Buffer.byteLength(payload), attempts: 0, spoolSeqs: undefined } as Part;
         });
         // The halves replace the part; a spooled part is acknowledged once both halves are written.
-        if (part.spoolSeq !== undefined) this.splitSpooled(part, halves);
+        if (part.spoolSeqs !== undefined) this.splitSpooled(part, halves);
         for (const o of part.owners) o.release();
         this.queue.unshift(...halves);
         for (const h of halves) this.queueBytes += h.bytes;
@@ -357,13 +359,15 @@ export class DurableWriter {
 
   private finished(part: Part, err?: Error): void {
     for (const o of part.owners) o.release(err);
-    if (part.spoolSeq !== undefined) this.spoolDone(part.spoolSeq);
+    if (part.spoolSeqs !== undefined) for (const seq of part.spoolSeqs) this.spoolDone(seq);
   }
 
   /** Halves of a split spool record: the record is done when both are. */
   private splitSpooled(part: Part, halves: Part[]): void {
-    const seq = part.spoolSeq!;
-    const whole = new Owner(() => this.spoolDone(seq));
+    const seqs = part.spoolSeqs!;
+    const whole = new Owner(() => {
+      for (const seq of seqs) this.spoolDone(seq);
+    });
     for (const h of halves) {
       whole.hold();
       h.owners = [...h.owners, whole];
@@ -402,7 +406,7 @@ export class DurableWriter {
         const record = await this.spool.read(this.spoolLoaded);
         if (!record) break;
         const bytes = Buffer.byteLength(record.payload);
-        this.queue.push({ database: record.database, precision: record.precision, payload: record.payload, lines: record.lines, bytes, owners: [], attempts: 0, spoolSeq: this.spoolNextSeq++ });
+        this.queue.push({ database: record.database, precision: record.precision, payload: record.payload, lines: record.lines, bytes, owners: [], attempts: 0, spoolSeqs: [this.spoolNextSeq++] });
         this.queueBytes += bytes;
         this.spoolLoaded++;
         loaded++;
