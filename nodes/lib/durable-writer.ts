@@ -4,8 +4,8 @@
 // write only after its WAL flush (about 1 s). Network errors, 429 and 5xx are retried with
 // exponential backoff and full jitter, honouring Retry-After; a 413 is split in halves; the lines a
 // partial write refused are handed back one by one; what can never succeed (401, 403, 404, other
-// 400s) is handed back whole. Past the memory limit, and for everything still waiting at close,
-// batches go to the disk spool, which is replayed in order. While the spool holds anything, new
+// 400s) is handed back whole. What cannot be written now (a retryable failure), what is past the
+// memory limit, and everything still waiting at close goes to the disk spool, replayed in order. While the spool holds anything, new
 // batches are appended behind it, so the database receives them in the order they came.
 
 import type { InfluxDB3Http, RejectedLine, WriteOutcome, WriteRequest } from './influxdb3-http';
@@ -339,7 +339,7 @@ export class DurableWriter {
         const backoff = Math.min(this.options.retryMaxMs, this.options.retryInitialMs * 2 ** Math.min(this.failures - 1, 20));
         const wait = outcome.retryAfterMs ?? Math.random() * backoff;
         this.resumeAt = Math.max(this.resumeAt, Date.now() + wait);
-        this.requeue(part);
+        this.spoolWaiting(part);
         return;
       }
     }
@@ -350,6 +350,19 @@ export class DurableWriter {
     this.rejectedLines += lines.length;
     this.events.rejected({ database: part.database, lines, reason });
     this.finished(part, err);
+  }
+
+  /** What cannot be written now goes to disk, the failed part first, then every waiting batch in
+   *  order (they are newer), so a crash during an outage loses at most what is being appended.
+   *  Spool records are on disk already: they wait in the queue. */
+  private spoolWaiting(failed: Part): void {
+    const waiting = this.queue.filter((p) => p.spoolSeqs === undefined);
+    const records = this.queue.filter((p) => p.spoolSeqs !== undefined);
+    this.queue.splice(0, this.queue.length, ...records);
+    this.queueBytes = records.reduce((n, p) => n + p.bytes, 0);
+    if (failed.spoolSeqs !== undefined) this.requeue(failed);
+    else this.toSpool(failed);
+    for (const p of waiting) this.toSpool(p);
   }
 
   private requeue(part: Part): void {
