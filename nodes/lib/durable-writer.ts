@@ -102,8 +102,6 @@ export class DurableWriter {
   private readonly spoolWritten = new Set<number>();
   private spoolAckedSeq = 0;
   private loadingSpool = false;
-  private appending: Promise<unknown> = Promise.resolve();
-  private appendsPending = 0;
   private readonly inFlightParts = new Set<Part>();
   /** Lowered when the server answers 413, so coalescing never rebuilds a write it refused. */
   private bytesLimit = Infinity;
@@ -151,7 +149,7 @@ export class DurableWriter {
     const bytes = Buffer.byteLength(payload);
     const part: Part = { database, precision, payload, lines, bytes, owners: owner ? [owner] : [], attempts: 0 };
     owner?.hold();
-    const behindSpool = this.appendsPending > 0 || this.spool.records > this.spoolLoaded || this.loadingSpool;
+    const behindSpool = this.spool.records > this.spoolLoaded || this.loadingSpool;
     if (behindSpool || this.queueBytes + this.inFlightBytes + bytes > this.options.maxQueueBytes) {
       this.toSpool(part);
       return;
@@ -180,33 +178,29 @@ export class DurableWriter {
       // Spool records not written are still in the spool.
       if (part.spoolSeqs === undefined) this.toSpool(part);
     }
-    await this.appending;
     await this.spool.close();
   }
 
+  /** Keeps a part in the spool, synchronously (see WriteSpool.appendSync): once this returns, a
+   *  crash cannot lose it. */
   private toSpool(part: Part): void {
     const record: SpoolRecord = { database: part.database, precision: part.precision, lines: part.lines, payload: part.payload };
     const dropped = this.spool.droppedLines;
-    this.appendsPending++;
-    this.appending = this.appending
-      .then(() => this.spool.append(record))
-      .finally(() => this.appendsPending--)
-      .then(
-        () => {
-          for (const o of part.owners) o.release();
-          if (this.spool.droppedLines > dropped) {
-            this.events.warn(`the disk spool was full: dropped its oldest ${this.spool.droppedLines - dropped} line(s) to keep the newest (${this.spool.droppedLines} dropped since start)`);
-          }
-          this.events.changed();
-          if (!this.stopping) this.pump();
-        },
-        (e) => {
-          const err = e instanceof SpoolFullError ? e : new Error(`could not keep ${part.lines} line(s) in the disk spool: ${(e as Error).message}`);
-          this.rejectedLines += part.lines;
-          for (const o of part.owners) o.release(err);
-          this.events.warn(err.message);
-        },
-      );
+    try {
+      this.spool.appendSync(record);
+    } catch (e) {
+      const err = e instanceof SpoolFullError ? e : new Error(`could not keep ${part.lines} line(s) in the disk spool: ${(e as Error).message}`);
+      this.rejectedLines += part.lines;
+      for (const o of part.owners) o.release(err);
+      this.events.warn(err.message);
+      return;
+    }
+    for (const o of part.owners) o.release();
+    if (this.spool.droppedLines > dropped) {
+      this.events.warn(`the disk spool was full: dropped its oldest ${this.spool.droppedLines - dropped} line(s) to keep the newest (${this.spool.droppedLines} dropped since start)`);
+    }
+    this.events.changed();
+    if (!this.stopping) this.schedule(0);
   }
 
   private pump(): void {
@@ -414,7 +408,6 @@ export class DurableWriter {
     this.loadingSpool = true;
     let loaded = 0;
     try {
-      await this.appending;
       while (!this.stopping && this.spool.records > this.spoolLoaded && this.queueBytes + this.inFlightBytes < this.options.maxQueueBytes / 2) {
         const record = await this.spool.read(this.spoolLoaded);
         if (!record) break;

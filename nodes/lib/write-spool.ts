@@ -61,7 +61,7 @@ const SEGMENT_BYTES = 8 * 1024 * 1024;
 export class WriteSpool {
   private readonly entries: Entry[] = [];
   private readonly segments: Segment[] = [];
-  private active?: { segment: Segment; fd: fs.promises.FileHandle };
+  private active?: { segment: Segment; fd: number };
   private queue: Promise<unknown> = Promise.resolve();
   private nextNumber = 1;
   /** Lines dropped by the drop-oldest policy since the spool was opened. */
@@ -107,28 +107,37 @@ export class WriteSpool {
     return n;
   }
 
-  /** Appends a record; when the spool is full, refuses it or first drops the oldest segments. */
+  /** Appends a record, synchronously: when this returns, the record is in the operating system's
+   *  hands, so killing Node-RED right after cannot lose it. When the spool is full, refuses it
+   *  (SpoolFullError) or first drops the oldest segments. */
+  appendSync(record: SpoolRecord): void {
+    const bytes = encodeRecord(record);
+    while (this.bytes + bytes.length > this.options.maxBytes) {
+      if (this.options.policy === 'reject' || !this.dropOldest()) throw new SpoolFullError(this.options.maxBytes);
+    }
+    const limit = this.options.segmentBytes ?? SEGMENT_BYTES;
+    if (this.active && this.active.segment.bytes > 0 && this.active.segment.bytes + bytes.length > limit) this.closeActive();
+    if (!this.active) {
+      const file = path.join(this.dir, `${String(this.nextNumber++).padStart(8, '0')}.spool`);
+      const segment: Segment = { file, bytes: 0, pending: 0 };
+      this.active = { segment, fd: fs.openSync(file, 'a') };
+      this.segments.push(segment);
+    }
+    const { segment, fd } = this.active;
+    fs.writeSync(fd, bytes);
+    this.entries.push({ segment, offset: segment.bytes, length: bytes.length, lines: record.lines });
+    segment.bytes += bytes.length;
+    segment.pending++;
+    this.bytes += bytes.length;
+  }
+
   append(record: SpoolRecord): Promise<void> {
-    return this.serial(async () => {
-      const bytes = encodeRecord(record);
-      while (this.bytes + bytes.length > this.options.maxBytes) {
-        if (this.options.policy === 'reject' || !(await this.dropOldest())) throw new SpoolFullError(this.options.maxBytes);
-      }
-      const limit = this.options.segmentBytes ?? SEGMENT_BYTES;
-      if (this.active && this.active.segment.bytes > 0 && this.active.segment.bytes + bytes.length > limit) await this.closeActive();
-      if (!this.active) {
-        const file = path.join(this.dir, `${String(this.nextNumber++).padStart(8, '0')}.spool`);
-        const segment: Segment = { file, bytes: 0, pending: 0 };
-        this.active = { segment, fd: await fs.promises.open(file, 'a') };
-        this.segments.push(segment);
-      }
-      const { segment, fd } = this.active;
-      await fd.write(bytes);
-      this.entries.push({ segment, offset: segment.bytes, length: bytes.length, lines: record.lines });
-      segment.bytes += bytes.length;
-      segment.pending++;
-      this.bytes += bytes.length;
-    });
+    try {
+      this.appendSync(record);
+      return Promise.resolve();
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** The index-th oldest record not yet written (0: the oldest), read back from disk. */
@@ -152,42 +161,48 @@ export class WriteSpool {
     if (!e) return Promise.resolve();
     e.segment.pending--;
     return this.serial(async () => {
-      if (e.segment.pending === 0 && this.active?.segment !== e.segment && this.segments.includes(e.segment)) await this.removeSegment(e.segment);
+      if (e.segment.pending === 0 && this.active?.segment !== e.segment && this.segments.includes(e.segment)) this.removeSegment(e.segment);
     });
   }
 
   /** Flushes the active segment to disk and closes it. */
   close(): Promise<void> {
-    return this.serial(() => this.closeActive());
+    return this.serial(async () => this.closeActive());
   }
 
-  private async closeActive(): Promise<void> {
+  private closeActive(): void {
     if (!this.active) return;
     const { segment, fd } = this.active;
     this.active = undefined;
-    await fd.sync().catch(() => undefined);
-    await fd.close();
-    if (segment.pending === 0) await this.removeSegment(segment);
+    try {
+      fs.fsyncSync(fd);
+    } catch {
+      // a file system without fsync: the data is still written
+    }
+    fs.closeSync(fd);
+    if (segment.pending === 0) this.removeSegment(segment);
   }
 
-  private async dropOldest(): Promise<boolean> {
+  private dropOldest(): boolean {
     const oldest = this.segments[0];
     if (!oldest) return false;
-    if (this.active?.segment === oldest) await this.closeActive();
+    if (this.active?.segment === oldest) this.closeActive();
     let dropped = 0;
     while (this.entries[0]?.segment === oldest) dropped += this.entries.shift()!.lines;
     this.droppedLines += dropped;
     oldest.pending = 0;
-    await this.removeSegment(oldest);
+    this.removeSegment(oldest);
     return true;
   }
 
-  private async removeSegment(segment: Segment): Promise<void> {
+  private removeSegment(segment: Segment): void {
     const i = this.segments.indexOf(segment);
-    if (i >= 0) this.segments.splice(i, 1);
+    if (i < 0) return;
+    this.segments.splice(i, 1);
     this.bytes -= segment.bytes;
-    await fs.promises.rm(segment.file, { force: true });
+    fs.rmSync(segment.file, { force: true });
   }
+
 
   private serial<T>(task: () => Promise<T>): Promise<T> {
     const run = this.queue.then(task);
