@@ -21,7 +21,7 @@ import {
 } from '@duckdb/node-api';
 import { DIALECT_SETUP, DialectError, quoteIdentifier, translateQuery } from './sql-dialect';
 import type { StoredTable, TableStore } from './table-store';
-import type { ColumnType } from './write-validation';
+import { ColumnType, IOX_TYPE } from './write-validation';
 
 export type ColumnKind = 'timestamp' | 'int64' | 'uint64' | 'float64' | 'utf8' | 'bool' | 'struct' | 'null';
 
@@ -57,15 +57,6 @@ export type QueryParams = Record<string, unknown>;
 
 const DUCK_TYPE: Record<ColumnType, DuckDBType> = { tag: VARCHAR, float: DOUBLE, integer: BIGINT, uinteger: UBIGINT, string: VARCHAR, boolean: BOOLEAN, timestamp: TIMESTAMP_NS };
 const COLUMN_KIND: Record<ColumnType, ColumnKind> = { tag: 'utf8', float: 'float64', integer: 'int64', uinteger: 'uint64', string: 'utf8', boolean: 'bool', timestamp: 'timestamp' };
-const IOX_TYPE: Record<ColumnType, string> = {
-  tag: 'iox::column_type::tag',
-  float: 'iox::column_type::field::float',
-  integer: 'iox::column_type::field::integer',
-  uinteger: 'iox::column_type::field::uinteger',
-  string: 'iox::column_type::field::string',
-  boolean: 'iox::column_type::field::boolean',
-  timestamp: 'iox::column_type::timestamp',
-};
 const CHUNK_ROWS = 2048;
 
 interface Loaded {

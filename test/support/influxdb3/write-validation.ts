@@ -86,7 +86,9 @@ export function applyWrite(catalog: Catalog, endpoint: Endpoint, params: WritePa
 
 export type ColumnType = 'tag' | 'float' | 'integer' | 'uinteger' | 'string' | 'boolean' | 'timestamp';
 
-const IOX_TYPE: Record<ColumnType, string> = {
+/** InfluxDB 3's name of each column type (core/schema/src/lib.rs): in schema errors and in the
+ *  `iox::column::type` metadata of query results. */
+export const IOX_TYPE: Record<ColumnType, string> = {
   tag: 'iox::column_type::tag',
   float: 'iox::column_type::field::float',
   integer: 'iox::column_type::field::integer',
