@@ -3,6 +3,7 @@ import { benchEncodeVsPoint } from './encode-vs-point';
 import { benchServerIngest } from './influxdb3-ingest';
 import { benchPipeline } from './node-red-pipeline';
 import { benchWriter } from './writer';
+import { benchWriterMemory } from './writer-memory';
 
 async function main() {
   const only = process.argv[2];
@@ -10,6 +11,7 @@ async function main() {
   if (!only || only === 'pipeline') await benchPipeline();
   if (!only || only === 'ingest') await benchServerIngest();
   if (!only || only === 'writer') await benchWriter();
+  if (!only || only === 'memory') await benchWriterMemory();
 }
 
 main().then(
