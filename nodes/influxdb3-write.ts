@@ -5,19 +5,19 @@
 // lines (each refused line on its own). See lib/durable-writer.ts for the rules.
 // Output 1: a summary per write. Output 2: refused lines and readings, with msg.error.
 
-import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
+import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import os from 'os';
 import path from 'path';
 import { compileSchema } from './lib/compiled-schema';
 import { DurableWriter, Owner, WRITER_DEFAULTS, contentLines } from './lib/durable-writer';
 import { LineBytesEncoder, createLineBytesEncoder } from './lib/line-encoder';
 import { LineWriter } from './lib/line-writer';
-import { PAYLOAD_DEFAULTS, decodePayload } from './lib/payload';
+import { PAYLOAD_DEFAULTS } from './lib/payload';
 import { CONFIG_VERSION, errorMessage, numberSetting, oneOf, withDefaults } from './lib/settings';
 import { PRECISIONS, Precision } from './lib/timestamps';
 import { SpoolFullPolicy, WriteSpool } from './lib/write-spool';
 import type { InfluxDB3ConfigNode } from './runtime/influxdb3-config-node';
-import { Done, Send, ThrottledStatus, compactCount, rejectionMessage, schemaFor } from './runtime/node-support';
+import { Done, Send, ThrottledStatus, compactCount, encodeReadings, schemaFor } from './runtime/node-support';
 
 interface WriteSettings {
   name: string;
@@ -152,17 +152,7 @@ export = function (RED: NodeAPI) {
         count = contentLines(payload).length;
         if (count === 0) return done();
       } else {
-        const decoded = decodePayload(msg.payload, PAYLOAD_DEFAULTS);
-        const rejections: NodeMessage[] = [];
-        const now = Date.now();
-        lines.reset();
-        const one = (reading: unknown, index?: number) => {
-          const error = encode!(lines, reading, now);
-          if (error) rejections.push(rejectionMessage(msg, reading, error, index));
-        };
-        if (decoded.kind === 'refused') rejections.push(rejectionMessage(msg, msg.payload, decoded.error));
-        else if (decoded.kind === 'one') one(decoded.reading);
-        else decoded.readings.forEach((r, i) => one(r, i));
+        const rejections = encodeReadings(msg, encode!, lines, PAYLOAD_DEFAULTS);
         if (rejections.length > 0) send([null, rejections]);
         if (lines.lineCount === 0) return done();
         payload = lines.toString();

@@ -10,10 +10,10 @@ import { compileSchema } from './lib/compiled-schema';
 import { Batch, BufferFullError, LineBatcher } from './lib/line-batcher';
 import { LineBytesEncoder, createLineBytesEncoder } from './lib/line-encoder';
 import { LineWriter } from './lib/line-writer';
-import { PAYLOAD_DEFAULTS, PayloadLimits, decodePayload } from './lib/payload';
+import { PAYLOAD_DEFAULTS, PayloadLimits } from './lib/payload';
 import { CONFIG_VERSION, errorMessage, numberSetting, withDefaults } from './lib/settings';
 import { Precision } from './lib/timestamps';
-import { Done, Send, ThrottledStatus, compactCount, rejectionMessage, schemaFor } from './runtime/node-support';
+import { Done, Send, ThrottledStatus, compactCount, encodeReadings, schemaFor } from './runtime/node-support';
 
 interface LineProtocolConfig {
   name: string;
@@ -146,18 +146,7 @@ export = function (RED: NodeAPI) {
           return done();
         }
 
-        const decoded = decodePayload(msg.payload, limits);
-        const rejections: NodeMessage[] = [];
-        const now = Date.now();
-        lines.reset();
-        const encodeOne = (reading: unknown, index?: number) => {
-          const error = encode!(lines, reading, now);
-          if (error) rejections.push(rejectionMessage(msg, reading, error, index));
-        };
-        if (decoded.kind === 'refused') rejections.push(rejectionMessage(msg, msg.payload, decoded.error));
-        else if (decoded.kind === 'one') encodeOne(decoded.reading);
-        else decoded.readings.forEach((r, i) => encodeOne(r, i));
-
+        const rejections = encodeReadings(msg, encode, lines, limits);
         if (rejections.length > 0) send([null, rejections]);
         if (lines.lineCount === 0) {
           if (flush) flushNow(send);

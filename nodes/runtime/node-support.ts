@@ -3,6 +3,9 @@
 // rejected-readings output, and a status that is not redrawn for every message.
 
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
+import type { LineBytesEncoder } from '../lib/line-encoder';
+import type { LineWriter } from '../lib/line-writer';
+import { PayloadLimits, decodePayload } from '../lib/payload';
 import type { ReadingError } from '../lib/reading-error';
 import { referenceSchema } from '../lib/reference-schema';
 import type { TelemetrySchema } from '../lib/schema';
@@ -33,6 +36,24 @@ export function rejectionMessage(msg: NodeMessageInFlow, reading: unknown, error
   out.payload = reading;
   out.error = index === undefined ? error.toJSON() : { ...error.toJSON(), index };
   return out;
+}
+
+/** Encodes a message's readings (one, an array, or JSON text of either) into `lines`, which it
+ *  resets first; returns a rejected-readings message for each reading that cannot be encoded.
+ *  line-protocol and influxdb3-write encode readings the same way through this. */
+export function encodeReadings(msg: NodeMessageInFlow, encode: LineBytesEncoder, lines: LineWriter, limits: PayloadLimits): NodeMessage[] {
+  const decoded = decodePayload(msg.payload, limits);
+  const rejections: NodeMessage[] = [];
+  const now = Date.now();
+  lines.reset();
+  const one = (reading: unknown, index?: number) => {
+    const error = encode(lines, reading, now);
+    if (error) rejections.push(rejectionMessage(msg, reading, error, index));
+  };
+  if (decoded.kind === 'refused') rejections.push(rejectionMessage(msg, msg.payload, decoded.error));
+  else if (decoded.kind === 'one') one(decoded.reading);
+  else decoded.readings.forEach((r, i) => one(r, i));
+  return rejections;
 }
 
 type Status = Parameters<Node['status']>[0];
