@@ -89,7 +89,6 @@ interface Part {
 export class DurableWriter {
   private readonly queue: Part[] = [];
   private queueBytes = 0;
-  private inFlight = 0;
   private inFlightBytes = 0;
   private failures = 0;
   private resumeAt = 0;
@@ -102,6 +101,7 @@ export class DurableWriter {
   private readonly spoolWritten = new Set<number>();
   private spoolAckedSeq = 0;
   private loadingSpool = false;
+  /** Parts whose write request is running. */
   private readonly inFlightParts = new Set<Part>();
   /** Lowered when the server answers 413, so coalescing never rebuilds a write it refused. */
   private bytesLimit = Infinity;
@@ -118,7 +118,7 @@ export class DurableWriter {
   get state(): WriterState {
     if (this.stopping) return 'stopped';
     if (this.failures > 0) return 'retrying';
-    return this.inFlight > 0 || this.queue.length > 0 ? 'writing' : 'idle';
+    return this.inFlightParts.size > 0 || this.queue.length > 0 ? 'writing' : 'idle';
   }
 
   get retryInMs(): number {
@@ -170,7 +170,7 @@ export class DurableWriter {
     this.stopping = true;
     if (this.timer) clearTimeout(this.timer);
     const deadline = Date.now() + timeoutMs;
-    while (this.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (this.inFlightParts.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     const rest = [...this.inFlightParts, ...this.queue.splice(0)];
     this.queueBytes = 0;
     for (const part of rest) {
@@ -178,7 +178,7 @@ export class DurableWriter {
       // Spool records not written are still in the spool.
       if (part.spoolSeqs === undefined) this.toSpool(part);
     }
-    await this.spool.close();
+    this.spool.close();
   }
 
   /** Keeps a part in the spool, synchronously (see WriteSpool.appendSync): once this returns, a
@@ -209,7 +209,7 @@ export class DurableWriter {
       this.schedule(this.resumeAt - Date.now());
       return;
     }
-    while (this.inFlight < this.options.maxInFlight) {
+    while (this.inFlightParts.size < this.options.maxInFlight) {
       const part = this.next();
       if (!part) break;
       void this.send(part);
@@ -259,7 +259,6 @@ export class DurableWriter {
   }
 
   private async send(part: Part): Promise<void> {
-    this.inFlight++;
     this.inFlightBytes += part.bytes;
     this.inFlightParts.add(part);
     part.attempts++;
@@ -271,7 +270,6 @@ export class DurableWriter {
     } catch (e) {
       outcome = { kind: 'retry', reason: (e as Error).message };
     }
-    this.inFlight--;
     this.inFlightBytes -= part.bytes;
     this.inFlightParts.delete(part);
     if (part.abandoned) return;
@@ -383,19 +381,21 @@ export class DurableWriter {
 
   private spoolDone(seq: number): void {
     this.spoolWritten.add(seq);
-    void this.ackSpool();
+    this.ackSpool();
   }
 
-  private async ackSpool(): Promise<void> {
-    const acks: Promise<void>[] = [];
+  private ackSpool(): void {
     while (this.spoolWritten.has(this.spoolAckedSeq)) {
       this.spoolWritten.delete(this.spoolAckedSeq);
       this.spoolAckedSeq++;
-      // Both counts change together, synchronously: a concurrent load reads the right record.
+      // Both counts change together: a load in progress reads the right record.
       this.spoolLoaded--;
-      acks.push(this.spool.ack());
+      try {
+        this.spool.ack();
+      } catch (e) {
+        this.events.warn(`could not delete a written spool file: ${(e as Error).message}`);
+      }
     }
-    await Promise.all(acks).catch((e) => this.events.warn(`could not delete a written spool file: ${(e as Error).message}`));
     this.events.changed();
     if (!this.stopping) this.pump();
   }
@@ -422,7 +422,7 @@ export class DurableWriter {
     } finally {
       this.loadingSpool = false;
     }
-    if (loaded > 0 || this.inFlight === 0) this.schedule(0);
+    if (loaded > 0 || this.inFlightParts.size === 0) this.schedule(0);
   }
 }
 

@@ -62,7 +62,6 @@ export class WriteSpool {
   private readonly entries: Entry[] = [];
   private readonly segments: Segment[] = [];
   private active?: { segment: Segment; fd: number };
-  private queue: Promise<unknown> = Promise.resolve();
   private nextNumber = 1;
   /** Lines dropped by the drop-oldest policy since the spool was opened. */
   droppedLines = 0;
@@ -131,15 +130,6 @@ export class WriteSpool {
     this.bytes += bytes.length;
   }
 
-  append(record: SpoolRecord): Promise<void> {
-    try {
-      this.appendSync(record);
-      return Promise.resolve();
-    } catch (e) {
-      return Promise.reject(e);
-    }
-  }
-
   /** The index-th oldest record not yet written (0: the oldest), read back from disk. */
   async read(index: number): Promise<SpoolRecord | undefined> {
     const e = this.entries[index];
@@ -156,18 +146,16 @@ export class WriteSpool {
 
   /** The oldest record was written: forget it at once (so indexes given to read() stay right),
    *  and delete its segment once all of it was. */
-  ack(): Promise<void> {
+  ack(): void {
     const e = this.entries.shift();
-    if (!e) return Promise.resolve();
+    if (!e) return;
     e.segment.pending--;
-    return this.serial(async () => {
-      if (e.segment.pending === 0 && this.active?.segment !== e.segment && this.segments.includes(e.segment)) this.removeSegment(e.segment);
-    });
+    if (e.segment.pending === 0 && this.active?.segment !== e.segment) this.removeSegment(e.segment);
   }
 
   /** Flushes the active segment to disk and closes it. */
-  close(): Promise<void> {
-    return this.serial(async () => this.closeActive());
+  close(): void {
+    this.closeActive();
   }
 
   private closeActive(): void {
@@ -203,12 +191,6 @@ export class WriteSpool {
     fs.rmSync(segment.file, { force: true });
   }
 
-
-  private serial<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(task);
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
 }
 
 export function encodeRecord(r: SpoolRecord): Buffer {

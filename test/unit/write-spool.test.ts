@@ -17,27 +17,27 @@ describe('write spool', () => {
 
   it('hands records back oldest first, also after a reopen, and deletes segments once written', async () => {
     let { spool } = await WriteSpool.open(dir, { maxBytes: 1 << 20, policy: 'reject', segmentBytes: 200 });
-    for (let i = 0; i < 10; i++) await spool.append(record(i));
+    for (let i = 0; i < 10; i++) spool.appendSync(record(i));
     assert.equal(spool.records, 10);
     assert.equal(spool.lines, 20);
     assert.ok(fs.readdirSync(dir).length > 1, 'several segments');
     assert.deepEqual(await spool.read(0), record(0));
-    await spool.ack();
-    await spool.ack();
-    await spool.close();
+    spool.ack();
+    spool.ack();
+    spool.close();
     ({ spool } = await WriteSpool.open(dir, { maxBytes: 1 << 20, policy: 'reject' }));
     assert.ok(spool.records >= 8 && spool.records <= 10, 'a reopen replays what was not written (at least once)');
     const first = (await spool.read(0))!;
     assert.ok([record(0), record(1), record(2)].some((r) => r.payload === first.payload));
-    while (spool.records > 0) await spool.ack();
-    await spool.close();
+    while (spool.records > 0) spool.ack();
+    spool.close();
     assert.deepEqual(fs.readdirSync(dir), [], 'every segment deleted once written');
   });
 
   it('keeps the intact records of a truncated and a corrupted file, and reports the damage', async () => {
     let { spool } = await WriteSpool.open(dir, { maxBytes: 1 << 20, policy: 'reject' });
-    for (let i = 0; i < 6; i++) await spool.append(record(i));
-    await spool.close();
+    for (let i = 0; i < 6; i++) spool.appendSync(record(i));
+    spool.close();
     const [file] = fs.readdirSync(dir).map((f) => path.join(dir, f));
     const data = fs.readFileSync(file);
     const size = data.length / 6;
@@ -49,26 +49,26 @@ describe('write spool', () => {
     for (let i = 0; i < spool.records; i++) payloads.push((await spool.read(i))!.payload);
     assert.deepEqual(payloads, [0, 1, 3, 4].map((i) => record(i).payload));
     assert.deepEqual(opened.damage.map((d) => d.reason), ['checksum mismatch', 'cut short (a record was not finished)']);
-    await spool.close();
+    spool.close();
   });
 
   it('refuses when full, or drops the oldest and counts them', async () => {
     const one = (await (async () => {
       const probe = path.join(dir, 'probe');
       const { spool } = await WriteSpool.open(probe, { maxBytes: 1 << 20, policy: 'reject' });
-      await spool.append(record(0));
+      spool.appendSync(record(0));
       const b = spool.bytes;
-      await spool.close();
+      spool.close();
       return b;
     })());
     let { spool } = await WriteSpool.open(path.join(dir, 'r'), { maxBytes: one * 3, policy: 'reject', segmentBytes: one });
-    for (let i = 0; i < 3; i++) await spool.append(record(i));
-    await assert.rejects(spool.append(record(3)), SpoolFullError);
-    await spool.close();
+    for (let i = 0; i < 3; i++) spool.appendSync(record(i));
+    assert.throws(() => spool.appendSync(record(3)), SpoolFullError);
+    spool.close();
     ({ spool } = await WriteSpool.open(path.join(dir, 'd'), { maxBytes: one * 3, policy: 'drop-oldest', segmentBytes: one }));
-    for (let i = 0; i < 5; i++) await spool.append(record(i));
+    for (let i = 0; i < 5; i++) spool.appendSync(record(i));
     assert.equal(spool.droppedLines, 4);
     assert.equal((await spool.read(0))!.payload, record(2).payload);
-    await spool.close();
+    spool.close();
   });
 });
