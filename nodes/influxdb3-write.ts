@@ -127,16 +127,17 @@ export = function (RED: NodeAPI) {
 
     node.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {
       if (setupError || !config) return done(new Error(setupError));
-      ready.then(
-        () => {
-          try {
-            handle(msg, send, done);
-          } catch (e) {
-            done(e as Error);
-          }
-        },
-        (e) => done(new Error(`influxdb3-write: the disk spool could not be opened: ${errorMessage(e)}`)),
-      );
+      const take = () => {
+        try {
+          handle(msg, send, done);
+        } catch (e) {
+          done(e as Error);
+        }
+      };
+      // Once the spool is open, take the message at once: waiting for a promise would leave every
+      // message of a delivery round unspooled until the round ends, open to a crash.
+      if (writer) return take();
+      ready.then(take, (e) => done(new Error(`influxdb3-write: the disk spool could not be opened: ${errorMessage(e)}`)));
     });
 
     function handle(msg: NodeMessageInFlow, send: Send, done: Done) {
