@@ -92,6 +92,26 @@ describe('InfluxDB 3 compatible server: hostile queries and a damaged data direc
     assert.equal(await res.text(), '[{"n":2}]', 'the table is intact and the server answers');
   });
 
+  it('creates a database through the configure API once, lists it, and keeps it across a restart', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'influxdb3-create-'));
+    try {
+      let s = await startInfluxDB3({ dataDir: dir });
+      const create = () => fetch(`${s.url}/api/v3/configure/database`, { method: 'POST', body: '{"db":"made"}', headers: { 'content-type': 'application/json' } });
+      assert.equal((await create()).status, 200);
+      assert.deepEqual([(await create()).status, await (await create()).text()], [409, 'attempted to create a resource that already exists']);
+      assert.equal((await fetch(`${s.url}/api/v3/configure/database`, { method: 'POST', body: '{"db":"x"}' })).status, 415);
+      await s.stop();
+      s = await startInfluxDB3({ dataDir: dir });
+      try {
+        assert.deepEqual(await (await fetch(`${s.url}/api/v3/configure/database?format=json`)).json(), [{ 'iox::database': 'made', deleted: false }]);
+      } finally {
+        await s.stop();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('replays its data directory after a restart, and ignores a record cut short by a crash', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'influxdb3-data-'));
     try {

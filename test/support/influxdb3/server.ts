@@ -16,7 +16,7 @@ import { answerQuery, readQueryRequest } from './query-protocol';
 import { QueryError, SqlEngine } from './sql-engine';
 import { KnownSeries } from './known-series';
 import { TableStore } from './table-store';
-import { WriteLog } from './write-log';
+import { LoggedWrite, WriteLog } from './write-log';
 import { DEFAULT_MAX_REQUEST_BYTES, Endpoint, Reply, WriteParams, authenticate, dbNameError, decodeBody, readWriteParams, v2Reply } from './write-protocol';
 import { Catalog, applyWrite } from './write-validation';
 
@@ -207,9 +207,9 @@ export async function startInfluxDB3(o: InfluxDB3Options = {}): Promise<InfluxDB
     if (store.has(db)) return { status: 409, body: 'attempted to create a resource that already exists' };
     const limit = catalog.admitDatabase(db);
     if (limit) return { status: 422, body: JSON.stringify({ error: limit }) };
-    catalog.databases.set(db, new Map());
-    store.createDatabase(db);
-    await log?.append({ endpoint: 'create', params: { db, precision: 'auto', acceptPartial: true, noSync: false }, body: '', nowNs: 0n });
+    const created: LoggedWrite = { endpoint: 'create', params: { db, precision: 'auto', acceptPartial: true, noSync: false }, body: '', nowNs: 0n };
+    apply(created.endpoint, created.params, created.body, created.nowNs);
+    await log?.append(created);
     return { status: 200, body: '' };
   }
 
