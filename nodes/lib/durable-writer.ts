@@ -5,12 +5,19 @@
 // exponential backoff and full jitter, honouring Retry-After; a 413 is split in halves; the lines a
 // partial write refused are handed back one by one; what can never succeed (401, 403, 404, other
 // 400s) is handed back whole. What cannot be written now (a retryable failure), what is past the
-// memory limit, and everything still waiting at close goes to the disk spool, replayed in order. While the spool holds anything, new
-// batches are appended behind it, so the database receives them in the order they came.
+// memory limit, and everything still waiting at close goes to the disk spool, replayed in order.
+// While the spool holds anything, new batches are appended behind it, so the database receives
+// them in the order they came. While the server fails, one write probes it at a time.
+//
+// Memory: a write's text is dropped once its (gzipped) body is made, the spool is replayed a
+// batch ahead of the free write slots, straight from disk into reused buffers, so an outage of any
+// length costs RSS no more than the same stream with the server up (npm run bench memory).
 
-import type { InfluxDB3Http, RejectedLine, WriteOutcome, WriteRequest } from './influxdb3-http';
+import { bodyText, InfluxDB3Http, RejectedLine, WriteBody, WriteOutcome, WriteRequest } from './influxdb3-http';
 import type { Precision } from './timestamps';
-import { SpoolFullError, SpoolRecord, WriteSpool } from './write-spool';
+import { Chunk, joinedLength, joinedText } from './joined-text';
+import { ScratchBuffers } from './scratch-buffers';
+import { SpoolFullError, SpoolInput, WriteSpool } from './write-spool';
 
 export interface WriterOptions {
   maxInFlight: number;
@@ -75,7 +82,14 @@ export type WriterState = 'idle' | 'writing' | 'retrying' | 'stopped';
 interface Part {
   database: string;
   precision: Precision;
-  payload: string;
+  /** The batches it is made of (see joined-text.ts), until it is first sent. */
+  chunks?: Chunk[];
+  /** The buffer a replay read its spool records into (the chunks are views of it): reused once
+   *  the body is made. */
+  loadBuffer?: Buffer;
+  /** Its body once first sent: kept for retries in place of the text, which is several times
+   *  larger and would otherwise live on the JS heap for as long as the server takes to answer. */
+  body?: WriteBody;
   lines: number;
   bytes: number;
   owners: Owner[];
@@ -103,6 +117,7 @@ export class DurableWriter {
   private loadingSpool = false;
   /** Parts whose write request is running. */
   private readonly inFlightParts = new Set<Part>();
+  private readonly loadBuffers: ScratchBuffers;
   /** Lowered when the server answers 413, so coalescing never rebuilds a write it refused. */
   private bytesLimit = Infinity;
   writtenLines = 0;
@@ -113,7 +128,9 @@ export class DurableWriter {
     private readonly spool: WriteSpool,
     private readonly options: WriterOptions,
     private readonly events: WriterEvents,
-  ) {}
+  ) {
+    this.loadBuffers = new ScratchBuffers(options.maxInFlight + 1, 2 * 1024 * 1024);
+  }
 
   get state(): WriterState {
     if (this.stopping) return 'stopped';
@@ -147,7 +164,7 @@ export class DurableWriter {
    *  back; with an error when they were refused whole or could not be kept at all. */
   accept(database: string, precision: Precision, payload: string, lines: number, owner?: Owner): void {
     const bytes = Buffer.byteLength(payload);
-    const part: Part = { database, precision, payload, lines, bytes, owners: owner ? [owner] : [], attempts: 0 };
+    const part: Part = { database, precision, chunks: [payload], lines, bytes, owners: owner ? [owner] : [], attempts: 0 };
     owner?.hold();
     const behindSpool = this.spool.records > this.spoolLoaded || this.loadingSpool;
     if (behindSpool || this.queueBytes + this.inFlightBytes + bytes > this.options.maxQueueBytes) {
@@ -184,7 +201,7 @@ export class DurableWriter {
   /** Keeps a part in the spool, synchronously (see WriteSpool.appendSync): once this returns, a
    *  crash cannot lose it. */
   private toSpool(part: Part): void {
-    const record: SpoolRecord = { database: part.database, precision: part.precision, lines: part.lines, payload: part.payload };
+    const record: SpoolInput = { database: part.database, precision: part.precision, lines: part.lines, payload: part.chunks ?? bodyText(part.body!) };
     const dropped = this.spool.droppedLines;
     try {
       this.spool.appendSync(record);
@@ -209,13 +226,19 @@ export class DurableWriter {
       this.schedule(this.resumeAt - Date.now());
       return;
     }
-    while (this.inFlightParts.size < this.options.maxInFlight) {
+    while (this.inFlightParts.size < this.slots()) {
       const part = this.next();
       if (!part) break;
       void this.send(part);
     }
     if (this.queue.length === 0 && this.spool.records > this.spoolLoaded) void this.loadFromSpool();
     this.events.changed();
+  }
+
+  /** Writes to run at once: while the server fails, one at a time, so an outage is probed by one
+   *  request instead of repeating every batch in memory. */
+  private slots(): number {
+    return this.failures > 0 ? 1 : this.options.maxInFlight;
   }
 
   private schedule(ms: number): void {
@@ -232,19 +255,20 @@ export class DurableWriter {
     const first = this.queue.shift();
     if (!first) return undefined;
     this.queueBytes -= first.bytes;
+    if (!first.chunks || first.loadBuffer) return first; // sent before, or a replay batch: made whole
     const fromSpool = first.spoolSeqs !== undefined;
     const seqs = fromSpool ? [...first.spoolSeqs!] : undefined;
-    const payloads = [first.payload];
+    const chunks = [...first.chunks];
     let { lines, bytes } = first;
     const owners = new Set(first.owners);
     let merged = false;
     for (;;) {
       const n = this.queue[0];
-      if (!n || (n.spoolSeqs !== undefined) !== fromSpool || n.database !== first.database || n.precision !== first.precision) break;
+      if (!n || !n.chunks || n.loadBuffer || (n.spoolSeqs !== undefined) !== fromSpool || n.database !== first.database || n.precision !== first.precision) break;
       if (lines + n.lines > this.options.maxBatchLines || bytes + n.bytes + 1 > Math.min(this.options.maxBatchBytes, this.bytesLimit)) break;
       this.queue.shift();
       this.queueBytes -= n.bytes;
-      payloads.push(n.payload);
+      chunks.push(...n.chunks);
       lines += n.lines;
       bytes += n.bytes + 1;
       if (seqs) seqs.push(...n.spoolSeqs!);
@@ -255,7 +279,7 @@ export class DurableWriter {
       merged = true;
     }
     if (!merged) return first;
-    return { ...first, payload: payloads.join('\n'), lines, bytes, owners: [...owners], spoolSeqs: seqs };
+    return { ...first, chunks, lines, bytes, owners: [...owners], spoolSeqs: seqs };
   }
 
   private async send(part: Part): Promise<void> {
@@ -263,9 +287,15 @@ export class DurableWriter {
     this.inFlightParts.add(part);
     part.attempts++;
     const started = Date.now();
-    const request: WriteRequest = { database: part.database, precision: part.precision, payload: part.payload, noSync: this.options.noSync };
     let outcome: WriteOutcome;
     try {
+      if (!part.body) {
+        part.body = await this.http.encode(part.chunks!, part.bytes);
+        part.chunks = undefined;
+        if (part.loadBuffer) this.loadBuffers.give(part.loadBuffer);
+        part.loadBuffer = undefined;
+      }
+      const request: WriteRequest = { database: part.database, precision: part.precision, body: part.body, noSync: this.options.noSync };
       outcome = await this.http.write(request);
     } catch (e) {
       outcome = { kind: 'retry', reason: (e as Error).message };
@@ -293,7 +323,7 @@ export class DurableWriter {
         return;
       case 'partial': {
         this.failures = 0;
-        const refused = linesAt(part.payload, outcome.rejected);
+        const refused = linesAt(partText(part), outcome.rejected);
         this.rejectedLines += refused.length;
         this.writtenLines += part.lines - refused.length;
         this.events.rejected({ database: part.database, lines: refused, reason: `InfluxDB 3 refused ${refused.length} of ${part.lines} line(s); the others were written` });
@@ -302,7 +332,7 @@ export class DurableWriter {
         return;
       }
       case 'too-large': {
-        const lines = contentLines(part.payload);
+        const lines = contentLines(partText(part));
         if (lines.length <= 1) {
           this.handBack(part, `the server refused even this single line as too large: ${outcome.reason}`);
           return;
@@ -312,7 +342,7 @@ export class DurableWriter {
         const halves = [lines.slice(0, half), lines.slice(half)].map((ls) => {
           const payload = ls.join('\n');
           for (const o of part.owners) o.hold();
-          return { ...part, payload, lines: ls.length, bytes: Buffer.byteLength(payload), attempts: 0, spoolSeqs: undefined } as Part;
+          return { ...part, chunks: [payload], body: undefined, lines: ls.length, bytes: Buffer.byteLength(payload), attempts: 0, spoolSeqs: undefined } as Part;
         });
         // The halves replace the part; a spooled part is acknowledged once both halves are written.
         if (part.spoolSeqs !== undefined) this.splitSpooled(part, halves);
@@ -338,7 +368,7 @@ export class DurableWriter {
   }
 
   private handBack(part: Part, reason: string, err?: Error): void {
-    const lines = contentLines(part.payload).map((line) => ({ line, message: reason }));
+    const lines = contentLines(partText(part)).map((line) => ({ line, message: reason }));
     this.rejectedLines += lines.length;
     this.events.rejected({ database: part.database, lines, reason });
     this.finished(part, err);
@@ -400,22 +430,28 @@ export class DurableWriter {
     if (!this.stopping) this.pump();
   }
 
-  /** Loads spool records into the queue while memory allows. When nothing could be loaded (memory
-   *  is taken by writes in flight), the next finished write pumps again: pumping from here would
-   *  spin without ever yielding to I/O. */
+  /** Loads spool records into the queue: enough to fill the free write slots (at least one batch),
+   *  no more, so a long replay holds only what is about to be sent. When nothing could be loaded
+   *  (memory is taken by writes in flight), the next finished write pumps again: pumping from here
+   *  would spin without ever yielding to I/O. */
   private async loadFromSpool(): Promise<void> {
     if (this.loadingSpool) return;
     this.loadingSpool = true;
     let loaded = 0;
+    const wantLines = Math.max(1, this.slots() - this.inFlightParts.size) * this.options.maxBatchLines;
+    let lines = 0;
     try {
-      while (!this.stopping && this.spool.records > this.spoolLoaded && this.queueBytes + this.inFlightBytes < this.options.maxQueueBytes / 2) {
-        const record = await this.spool.read(this.spoolLoaded);
-        if (!record) break;
-        const bytes = Buffer.byteLength(record.payload);
-        this.queue.push({ database: record.database, precision: record.precision, payload: record.payload, lines: record.lines, bytes, owners: [], attempts: 0, spoolSeqs: [this.spoolNextSeq++] });
+      while (!this.stopping && this.spool.records > this.spoolLoaded && lines < wantLines && this.queueBytes + this.inFlightBytes < this.options.maxQueueBytes / 2) {
+        const maxBytes = Math.min(this.options.maxBatchBytes, this.bytesLimit);
+        const batch = await this.spool.readBatch(this.spoolLoaded, this.options.maxBatchLines, maxBytes, (n) => this.loadBuffers.take(n));
+        if (!batch) break;
+        const bytes = joinedLength(batch.payloads);
+        const seqs = Array.from({ length: batch.records }, () => this.spoolNextSeq++);
+        this.queue.push({ database: batch.database, precision: batch.precision, chunks: batch.payloads, loadBuffer: batch.buffer, lines: batch.lines, bytes, owners: [], attempts: 0, spoolSeqs: seqs });
         this.queueBytes += bytes;
-        this.spoolLoaded++;
+        this.spoolLoaded += batch.records;
         loaded++;
+        lines += batch.lines;
       }
     } catch (e) {
       this.events.warn(`could not read the disk spool: ${(e as Error).message}`);
@@ -437,4 +473,9 @@ export function contentLines(payload: string): string[] {
 function linesAt(payload: string, rejected: RejectedLine[]): { line: string; message: string; lineNumber: number }[] {
   const lines = contentLines(payload);
   return rejected.map((r) => ({ line: lines[r.lineNumber - 1] ?? '', message: r.message, lineNumber: r.lineNumber }));
+}
+
+/** A part's lines as text, for the rare paths that need them (refused lines, a 413 split). */
+function partText(part: Part): string {
+  return part.chunks ? joinedText(part.chunks) : bodyText(part.body!);
 }

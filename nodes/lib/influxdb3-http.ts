@@ -8,6 +8,8 @@
 import http from 'http';
 import https from 'https';
 import zlib from 'zlib';
+import { Chunk, writeJoined } from './joined-text';
+import { ScratchBuffers } from './scratch-buffers';
 import type { Precision } from './timestamps';
 
 export interface ConnectionSettings {
@@ -27,7 +29,7 @@ export interface ConnectionSettings {
 export interface WriteRequest {
   database: string;
   precision: Precision;
-  payload: string;
+  body: WriteBody;
   noSync: boolean;
 }
 
@@ -35,6 +37,17 @@ export interface RejectedLine {
   /** 1-based among the payload's non-blank, non-comment lines. */
   lineNumber: number;
   message: string;
+}
+
+/** A write's body as it goes on the wire. */
+export interface WriteBody {
+  bytes: Buffer;
+  gzip: boolean;
+}
+
+/** The lines a body holds, as text. */
+export function bodyText(body: WriteBody): string {
+  return (body.gzip ? zlib.gunzipSync(body.bytes) : body.bytes).toString('utf8');
 }
 
 export type WriteOutcome =
@@ -50,6 +63,7 @@ const MAX_ERROR_BODY = 4 * 1024 * 1024;
 export class InfluxDB3Http {
   private readonly agent: http.Agent;
   private readonly base: URL;
+  private readonly scratch = new ScratchBuffers(4, 2 * 1024 * 1024);
 
   constructor(private readonly settings: ConnectionSettings) {
     this.base = new URL(settings.url);
@@ -58,16 +72,30 @@ export class InfluxDB3Http {
     this.agent = this.base.protocol === 'https:' ? new https.Agent({ ...options, ca: settings.ca || undefined, rejectUnauthorized: settings.rejectUnauthorized }) : new http.Agent(options);
   }
 
+  /** The body of a write of these batches of lines (`bytes`: their joined UTF-8 length), gzipped
+   *  past the threshold. The plain bytes are needed only until gzip is done with them. */
+  async encode(chunks: readonly Chunk[], bytes: number): Promise<WriteBody> {
+    if (bytes <= this.settings.gzipThreshold) {
+      const plain = Buffer.allocUnsafe(bytes);
+      writeJoined(plain, 0, chunks);
+      return { bytes: plain, gzip: false };
+    }
+    const scratch = this.scratch.take(bytes);
+    try {
+      const plain = scratch.subarray(0, writeJoined(scratch, 0, chunks));
+      return { bytes: await new Promise<Buffer>((resolve, reject) => zlib.gzip(plain, (e, out) => (e ? reject(e) : resolve(out)))), gzip: true };
+    } finally {
+      this.scratch.give(scratch);
+    }
+  }
+
   async write(req: WriteRequest): Promise<WriteOutcome> {
     const query = new URLSearchParams({ db: req.database, precision: PRECISION_NAME[req.precision], accept_partial: 'true' });
     if (req.noSync) query.set('no_sync', 'true');
-    let body: Buffer = Buffer.from(req.payload, 'utf8');
     const headers: Record<string, string> = { ...this.settings.headers, 'content-type': 'text/plain; charset=utf-8' };
     if (this.settings.token) headers.authorization = `Bearer ${this.settings.token}`;
-    if (body.length > this.settings.gzipThreshold) {
-      body = await new Promise<Buffer>((resolve, reject) => zlib.gzip(body, (e, out) => (e ? reject(e) : resolve(out))));
-      headers['content-encoding'] = 'gzip';
-    }
+    const body = req.body.bytes;
+    if (req.body.gzip) headers['content-encoding'] = 'gzip';
     headers['content-length'] = String(body.length);
     let response: { status: number; headers: http.IncomingHttpHeaders; body: string };
     try {

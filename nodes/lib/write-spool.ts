@@ -9,6 +9,8 @@
 import fs from 'fs';
 import path from 'path';
 import { crc32 } from './crc32';
+import { Chunk, joinedLength, writeJoined } from './joined-text';
+import { ScratchBuffers } from './scratch-buffers';
 import type { Precision } from './timestamps';
 
 export interface SpoolRecord {
@@ -17,6 +19,9 @@ export interface SpoolRecord {
   lines: number;
   payload: string;
 }
+
+/** What is appended: the payload as one text or as batches to be joined by newlines. */
+export type SpoolInput = Omit<SpoolRecord, 'payload'> & { payload: string | readonly Chunk[] };
 
 export type SpoolFullPolicy = 'reject' | 'drop-oldest';
 
@@ -40,11 +45,30 @@ export class SpoolFullError extends Error {
   }
 }
 
-interface Entry {
+interface Entry extends RecordPlace {
   segment: Segment;
+}
+
+/** Where a record is in its segment, and what its header says. */
+interface RecordPlace {
   offset: number;
   length: number;
+  /** Bytes before the payload. */
+  head: number;
+  database: string;
+  precision: Precision;
   lines: number;
+}
+
+/** Consecutive records of one database and precision, read into one buffer. */
+export interface SpoolBatch {
+  database: string;
+  precision: Precision;
+  lines: number;
+  records: number;
+  /** Each record's payload, a view into `buffer`. */
+  payloads: Buffer[];
+  buffer: Buffer;
 }
 
 interface Segment {
@@ -66,6 +90,7 @@ export class WriteSpool {
   /** Lines dropped by the drop-oldest policy since the spool was opened. */
   droppedLines = 0;
   bytes = 0;
+  private readonly scratch = new ScratchBuffers(2, 2 * 1024 * 1024);
 
   private constructor(
     readonly dir: string,
@@ -109,8 +134,16 @@ export class WriteSpool {
   /** Appends a record, synchronously: when this returns, the record is in the operating system's
    *  hands, so killing Node-RED right after cannot lose it. When the spool is full, refuses it
    *  (SpoolFullError) or first drops the oldest segments. */
-  appendSync(record: SpoolRecord): void {
-    const bytes = encodeRecord(record);
+  appendSync(record: SpoolInput): void {
+    const scratch = this.scratch.take(recordLength(record));
+    try {
+      this.appendBytes(encodeRecord(record, scratch), record);
+    } finally {
+      this.scratch.give(scratch);
+    }
+  }
+
+  private appendBytes(bytes: Buffer, record: SpoolInput): void {
     while (this.bytes + bytes.length > this.options.maxBytes) {
       if (this.options.policy === 'reject' || !this.dropOldest()) throw new SpoolFullError(this.options.maxBytes);
     }
@@ -124,7 +157,8 @@ export class WriteSpool {
     }
     const { segment, fd } = this.active;
     fs.writeSync(fd, bytes);
-    this.entries.push({ segment, offset: segment.bytes, length: bytes.length, lines: record.lines });
+    const head = HEAD + bytes.readUInt32BE(4);
+    this.entries.push({ segment, offset: segment.bytes, length: bytes.length, head, database: record.database, precision: record.precision, lines: record.lines });
     segment.bytes += bytes.length;
     segment.pending++;
     this.bytes += bytes.length;
@@ -132,16 +166,48 @@ export class WriteSpool {
 
   /** The index-th oldest record not yet written (0: the oldest), read back from disk. */
   async read(index: number): Promise<SpoolRecord | undefined> {
-    const e = this.entries[index];
-    if (!e) return undefined;
-    const fh = await fs.promises.open(e.segment.file, 'r');
-    try {
-      const buf = Buffer.alloc(e.length);
-      await fh.read(buf, 0, e.length, e.offset);
-      return decodeRecord(buf);
-    } finally {
-      await fh.close();
+    const batch = await this.readBatch(index, 0, 0, (n) => Buffer.allocUnsafe(n));
+    if (!batch) return undefined;
+    return { database: batch.database, precision: batch.precision, lines: batch.lines, payload: batch.payloads[0].toString('utf8') };
+  }
+
+  /** The records from the index-th oldest on that share its database and precision, as many as
+   *  fit maxLines and maxBytes (at least one), read into one buffer from `take`: a replay puts its
+   *  bytes straight into the write, and nothing on the JS heap. */
+  async readBatch(index: number, maxLines: number, maxBytes: number, take: (bytes: number) => Buffer): Promise<SpoolBatch | undefined> {
+    const first = this.entries[index];
+    if (!first) return undefined;
+    const picked = [first];
+    let lines = first.lines;
+    let bytes = first.length - first.head;
+    for (let e = this.entries[index + 1]; e && e.database === first.database && e.precision === first.precision; e = this.entries[index + picked.length]) {
+      if (lines + e.lines > maxLines || bytes + 1 + e.length - e.head > maxBytes) break;
+      picked.push(e);
+      lines += e.lines;
+      bytes += 1 + e.length - e.head;
     }
+    const buffer = take(picked.reduce((n, e) => n + e.length, 0));
+    const payloads: Buffer[] = [];
+    let at = 0;
+    // Records next to each other in one segment are read in one go.
+    for (let i = 0; i < picked.length; ) {
+      let j = i + 1;
+      while (j < picked.length && picked[j].segment === picked[i].segment && picked[j].offset === picked[j - 1].offset + picked[j - 1].length) j++;
+      const length = picked[j - 1].offset + picked[j - 1].length - picked[i].offset;
+      const fh = await fs.promises.open(picked[i].segment.file, 'r');
+      try {
+        const { bytesRead } = await fh.read(buffer, at, length, picked[i].offset);
+        if (bytesRead !== length) throw new Error(`${picked[i].segment.file} is shorter than when it was written`);
+      } finally {
+        await fh.close();
+      }
+      for (let k = i; k < j; k++) {
+        payloads.push(buffer.subarray(at + picked[k].head, at + picked[k].length));
+        at += picked[k].length;
+      }
+      i = j;
+    }
+    return { database: first.database, precision: first.precision, lines, records: picked.length, payloads, buffer };
   }
 
   /** The oldest record was written: forget it at once (so indexes given to read() stay right),
@@ -193,27 +259,33 @@ export class WriteSpool {
 
 }
 
-export function encodeRecord(r: SpoolRecord): Buffer {
-  const header = Buffer.from(JSON.stringify({ database: r.database, precision: r.precision, lines: r.lines }), 'utf8');
-  const payload = Buffer.from(r.payload, 'utf8');
-  const head = Buffer.alloc(HEAD);
-  head.writeUInt32BE(MAGIC, 0);
-  head.writeUInt32BE(header.length, 4);
-  head.writeUInt32BE(payload.length, 8);
-  head.writeUInt32BE(crc32(payload, crc32(header)), 12);
-  return Buffer.concat([head, header, payload]);
+const headerOf = (r: SpoolInput) => JSON.stringify({ database: r.database, precision: r.precision, lines: r.lines });
+const chunksOf = (r: SpoolInput) => (typeof r.payload === 'string' ? [r.payload] : r.payload);
+
+function recordLength(r: SpoolInput): number {
+  return HEAD + Buffer.byteLength(headerOf(r)) + joinedLength(chunksOf(r));
 }
 
-function decodeRecord(buf: Buffer): SpoolRecord {
-  const h = buf.readUInt32BE(4);
-  const header = JSON.parse(buf.subarray(HEAD, HEAD + h).toString('utf8'));
-  return { database: header.database, precision: header.precision, lines: header.lines, payload: buf.subarray(HEAD + h).toString('utf8') };
+/** The record's bytes, encoded straight into `into` (at least recordLength long). */
+function encodeRecord(r: SpoolInput, into: Buffer): Buffer {
+  const header = headerOf(r);
+  const chunks = chunksOf(r);
+  const h = Buffer.byteLength(header);
+  const p = joinedLength(chunks);
+  const out = into.subarray(0, HEAD + h + p);
+  out.writeUInt32BE(MAGIC, 0);
+  out.writeUInt32BE(h, 4);
+  out.writeUInt32BE(p, 8);
+  out.write(header, HEAD, 'utf8');
+  writeJoined(out, HEAD + h, chunks);
+  out.writeUInt32BE(crc32(out.subarray(HEAD + h), crc32(out.subarray(HEAD, HEAD + h))), 12);
+  return out;
 }
 
 /** The intact records of a segment; what is damaged or cut short is skipped and reported, and the
  *  scan resumes at the next record marker. */
-function scanRecords(data: Buffer, damage: SpoolDamage[], file: string): { offset: number; length: number; lines: number }[] {
-  const found: { offset: number; length: number; lines: number }[] = [];
+function scanRecords(data: Buffer, damage: SpoolDamage[], file: string): RecordPlace[] {
+  const found: RecordPlace[] = [];
   let bad: { from: number; reason: string } | undefined;
   let at = 0;
   while (at < data.length) {
@@ -221,7 +293,7 @@ function scanRecords(data: Buffer, damage: SpoolDamage[], file: string): { offse
     if (typeof r !== 'string') {
       if (bad) damage.push({ file, offset: bad.from, bytes: at - bad.from, reason: bad.reason });
       bad = undefined;
-      found.push({ offset: at, length: r.length, lines: r.lines });
+      found.push({ offset: at, ...r });
       at += r.length;
       continue;
     }
@@ -235,7 +307,7 @@ function scanRecords(data: Buffer, damage: SpoolDamage[], file: string): { offse
 
 const MAGIC_BYTES = Buffer.from([0x49, 0x58, 0x53, 0x50]);
 
-function checkRecord(data: Buffer, at: number): { length: number; lines: number } | string {
+function checkRecord(data: Buffer, at: number): Omit<RecordPlace, 'offset'> | string {
   if (data.length - at < HEAD) return 'cut short (a record header was not finished)';
   if (data.readUInt32BE(at) !== MAGIC) return 'no record marker';
   const h = data.readUInt32BE(at + 4);
@@ -247,8 +319,8 @@ function checkRecord(data: Buffer, at: number): { length: number; lines: number 
   if (crc32(data.subarray(at + HEAD + h, at + length), crc32(header)) !== data.readUInt32BE(at + 12)) return 'checksum mismatch';
   try {
     const meta = JSON.parse(header.toString('utf8'));
-    if (typeof meta.database !== 'string' || typeof meta.lines !== 'number') return 'unreadable record header';
-    return { length, lines: meta.lines };
+    if (typeof meta.database !== 'string' || typeof meta.lines !== 'number' || !['ns', 'us', 'ms', 's'].includes(meta.precision)) return 'unreadable record header';
+    return { length, head: HEAD + h, database: meta.database, precision: meta.precision, lines: meta.lines };
   } catch {
     return 'unreadable record header';
   }

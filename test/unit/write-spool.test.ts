@@ -34,6 +34,33 @@ describe('write spool', () => {
     assert.deepEqual(fs.readdirSync(dir), [], 'every segment deleted once written');
   });
 
+  it('reads consecutive records of one database and precision as one batch, within its limits, across segments and a reopen', async () => {
+    let { spool } = await WriteSpool.open(dir, { maxBytes: 1 << 20, policy: 'reject', segmentBytes: 150 });
+    const dbs = ['a', 'a', 'a', 'a', 'b', 'a', 'a'];
+    dbs.forEach((database, i) => spool.appendSync({ ...record(i), database, payload: i === 2 ? ['first chunk', 'second ü chunk'] : record(i).payload }));
+    assert.ok(fs.readdirSync(dir).length >= 3, 'the records span segments');
+    const take = (n: number) => Buffer.alloc(n + 5, 0xff);
+    const text = (b: { payloads: Buffer[] }) => b.payloads.map((p) => p.toString('utf8'));
+    let batch = (await spool.readBatch(0, 6, 1 << 20, take))!;
+    assert.deepEqual([batch.database, batch.records, batch.lines], ['a', 3, 6], 'stops at the line limit');
+    assert.deepEqual(text(batch), [record(0).payload, record(1).payload, 'first chunk\nsecond ü chunk']);
+    batch = (await spool.readBatch(2, 100, 1 << 20, take))!;
+    assert.deepEqual([batch.records, batch.lines], [2, 4], 'stops before another database');
+    batch = (await spool.readBatch(4, 100, 1 << 20, take))!;
+    assert.deepEqual([batch.database, batch.records, text(batch)], ['b', 1, [record(4).payload]]);
+    const one = Buffer.byteLength(record(5).payload);
+    batch = (await spool.readBatch(5, 100, one * 2, take))!;
+    assert.deepEqual([batch.records, text(batch)], [1, [record(5).payload]], 'stops at the byte limit (two records and a newline do not fit)');
+    batch = (await spool.readBatch(0, 0, 0, take))!;
+    assert.equal(batch.records, 1, 'at least one record whatever the limits');
+    assert.equal(await spool.readBatch(7, 100, 1 << 20, take), undefined);
+    spool.close();
+    ({ spool } = await WriteSpool.open(dir, { maxBytes: 1 << 20, policy: 'reject' }));
+    batch = (await spool.readBatch(0, 100, 1 << 20, take))!;
+    assert.deepEqual([batch.records, batch.precision], [4, 'ns'], 'the same batches after a reopen, from what the scan read');
+    spool.close();
+  });
+
   it('keeps the intact records of a truncated and a corrupted file, and reports the damage', async () => {
     let { spool } = await WriteSpool.open(dir, { maxBytes: 1 << 20, policy: 'reject' });
     for (let i = 0; i < 6; i++) spool.appendSync(record(i));
