@@ -6,7 +6,7 @@
 
 import type { NodeAPI, NodeDef } from 'node-red';
 import { CONFIG_DEFAULTS, ConfigSettings, connectionSettings } from './lib/connection-settings';
-import { InfluxDB3Http } from './lib/influxdb3-http';
+import { ConnectionSettings, InfluxDB3Http } from './lib/influxdb3-http';
 import { errorMessage, withDefaults } from './lib/settings';
 import type { InfluxDB3ConfigNode } from './runtime/influxdb3-config-node';
 
@@ -48,7 +48,7 @@ export = function (RED: NodeAPI) {
         // Loaded on first use: only the query node needs the client and its gRPC stack.
         // eslint-disable-next-line @typescript-eslint/no-var-requires
         const { InfluxDBClient } = require('@influxdata/influxdb3-client');
-        client = new InfluxDBClient({ host: s.url, token: s.token, database: node.database, queryTimeout: s.timeoutMs, headers: s.headers });
+        client = new InfluxDBClient({ host: s.url, token: s.token, database: node.database, queryTimeout: s.timeoutMs, headers: s.headers, grpcOptions: flightTlsOptions(s) });
       }
       clientUsers++;
       return client;
@@ -67,6 +67,18 @@ export = function (RED: NodeAPI) {
       if (c) c.close().then(done, done);
       else done();
     });
+  }
+
+  /** The client (2.1.0) opens its Flight channel with the system's CAs and no way to pass others:
+   *  with a custom CA or self-signed certificates allowed, it gets a channel made here instead,
+   *  through @grpc/grpc-js's channelOverride client option. */
+  function flightTlsOptions(s: ConnectionSettings): Record<string, unknown> | undefined {
+    const url = new URL(s.url);
+    if (url.protocol !== 'https:' || (!s.ca && s.rejectUnauthorized)) return undefined;
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const grpc = require('@grpc/grpc-js') as typeof import('@grpc/grpc-js');
+    const credentials = grpc.credentials.createSsl(s.ca ? Buffer.from(s.ca) : null, null, null, { rejectUnauthorized: s.rejectUnauthorized });
+    return { channelOverride: new grpc.Channel(`${url.hostname}:${url.port || 443}`, credentials, {}) };
   }
 
   RED.nodes.registerType('influxdb3-config', InfluxDB3Config as never, { credentials: { token: { type: 'password' } } });

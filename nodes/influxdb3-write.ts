@@ -101,6 +101,7 @@ export = function (RED: NodeAPI) {
               r.lines.map((l) => ({ topic: 'rejected', payload: l.line, database: r.database, error: { code: 'rejected_by_server', message: l.message, lineNumber: l.lineNumber } })),
             ]),
           warn: (m) => node.warn(`influxdb3-write: ${m}`),
+          info: (m) => node.log(`influxdb3-write: ${m}`),
           changed: showStatus,
         });
         writer.start();
@@ -117,7 +118,7 @@ export = function (RED: NodeAPI) {
         if (!w) return { fill: 'grey', shape: 'ring', text: 'opening spool' };
         const written = `${compactCount(w.writtenLines)} written`;
         if (w.state === 'retrying') {
-          return { fill: 'yellow', shape: 'ring', text: `retrying in ${Math.ceil(w.retryInMs / 1000)} s · ${compactCount(w.waitingLines)} waiting · ${compactCount(w.spooledLines)} spooled` };
+          return { fill: 'yellow', shape: 'ring', text: `retrying in ${Math.ceil(w.retryInMs / 1000)} s (${briefReason(w.error)}) · ${compactCount(w.waitingLines)} waiting · ${compactCount(w.spooledLines)} spooled` };
         }
         if (w.spooledLines > 0) return { fill: 'yellow', shape: 'dot', text: `spooling ${compactCount(w.spooledLines)} · ${written}` };
         if (w.error) return { fill: 'red', shape: 'ring', text: `error · ${written}` };
@@ -173,6 +174,12 @@ export = function (RED: NodeAPI) {
         finish();
       });
     });
+  }
+
+  /** Why writes fail, short enough for a status: the network or TLS error, or the HTTP status. */
+  function briefReason(reason: string): string {
+    const brief = reason.replace(/^cannot reach \S+?: /, '').replace(/^(the server answered \d+):[\s\S]*$/, '$1');
+    return brief.length > 60 ? `${brief.slice(0, 59)}…` : brief;
   }
 
   RED.nodes.registerType('influxdb3-write', InfluxDB3Write as never);

@@ -74,6 +74,8 @@ export interface WriterEvents {
   rejected(r: RejectedSummary): void;
   /** Something an operator should know (the spool dropped data, a spool file could not be written). */
   warn(message: string): void;
+  /** Worth a line in the log (the server is back). */
+  info?(message: string): void;
   changed(): void;
 }
 
@@ -315,6 +317,7 @@ export class DurableWriter {
   private settle(part: Part, outcome: WriteOutcome, durationMs: number): void {
     switch (outcome.kind) {
       case 'written':
+        if (this.failures > 0) this.events.info?.(`writing again after ${this.failures} failed attempt(s)`);
         this.failures = 0;
         this.lastError = '';
         this.writtenLines += part.lines;
@@ -356,6 +359,7 @@ export class DurableWriter {
         this.handBack(part, outcome.reason, new Error(`InfluxDB 3 refused ${part.lines} line(s) for database "${part.database}" (${outcome.status}): ${outcome.reason}`));
         return;
       case 'retry': {
+        if (this.failures === 0) this.events.warn(`cannot write to InfluxDB 3, retrying with backoff; the lines wait in the disk spool meanwhile: ${outcome.reason}`);
         this.failures++;
         this.lastError = outcome.reason;
         const backoff = Math.min(this.options.retryMaxMs, this.options.retryInitialMs * 2 ** Math.min(this.failures - 1, 20));

@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import http2 from 'node:http2';
+import tls from 'node:tls';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { DO_GET_PATH, FlightError, GRPC, decodeTicket, resultFrames, sendFrames, sendGrpcError } from './arrow-flight';
@@ -31,6 +32,8 @@ export interface InfluxDB3Options {
   walFlushMs?: number | 'manual';
   /** Keeps what was written in this directory and reads it back on start; in memory otherwise. */
   dataDir?: string;
+  /** Serves HTTPS (and gRPC over TLS, by ALPN) with this key and certificate. */
+  tls?: { key: string | Buffer; cert: string | Buffer };
 }
 
 export interface InfluxDB3Server {
@@ -107,12 +110,23 @@ export async function startInfluxDB3(o: InfluxDB3Options = {}): Promise<InfluxDB
     s.on('error', () => s.destroy());
   });
 
-  // One port: the HTTP/2 connection preface decides which server takes the connection.
+  // One port: the HTTP/2 connection preface (or over TLS, ALPN) decides which server takes the
+  // connection.
   const sockets = new Set<net.Socket>();
-  const front = net.createServer((socket) => {
+  const track = (socket: net.Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
+  };
+  const secure = o.tls
+    ? tls.createServer({ key: o.tls.key, cert: o.tls.cert, ALPNProtocols: ['h2', 'http/1.1'] }, (socket) => {
+        track(socket);
+        (socket.alpnProtocol === 'h2' ? grpc : web).emit('connection', socket);
+      })
+    : undefined;
+  secure?.on('tlsClientError', (_e, socket) => socket.destroy());
+  const plain = net.createServer((socket) => {
+    track(socket);
     let seen = Buffer.alloc(0);
     const onData = (chunk: Buffer) => {
       seen = Buffer.concat([seen, chunk]);
@@ -132,6 +146,7 @@ export async function startInfluxDB3(o: InfluxDB3Options = {}): Promise<InfluxDB
     };
     socket.on('data', onData);
   });
+  const front: net.Server = secure ?? plain;
 
   const send = (res: http.ServerResponse, reply: HttpReply) => {
     res.setHeader('cluster-uuid', clusterUuid);
@@ -341,7 +356,7 @@ export async function startInfluxDB3(o: InfluxDB3Options = {}): Promise<InfluxDB
   };
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${o.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     port,
     catalog,
     faults,
