@@ -48,7 +48,9 @@ export = function (RED: NodeAPI) {
         // Loaded on first use: only the query node needs the client and its gRPC stack.
         // eslint-disable-next-line @typescript-eslint/no-var-requires
         const { InfluxDBClient } = require('@influxdata/influxdb3-client');
-        client = new InfluxDBClient({ host: s.url, token: s.token, database: node.database, queryTimeout: s.timeoutMs, headers: s.headers, grpcOptions: flightTlsOptions(s) });
+        // The client refuses to start without a token; a server without authentication (InfluxDB 3
+        // started with --without-auth, npm start's test server) takes '', for which it sends none.
+        client = new InfluxDBClient({ host: s.url, token: s.token ?? '', database: node.database, queryTimeout: s.timeoutMs, headers: s.headers, grpcOptions: flightTlsOptions(s) });
       }
       clientUsers++;
       return client;
@@ -84,11 +86,19 @@ export = function (RED: NodeAPI) {
   RED.nodes.registerType('influxdb3-config', InfluxDB3Config as never, { credentials: { token: { type: 'password' } } });
 
   // Test connection: the dialog's settings, and the stored token of this config node when the
-  // token field was left unchanged (the editor never receives the token back).
+  // token field was left unchanged (the editor never receives the token back). A URL, CA or headers
+  // field that is ${NAME} is replaced as Node-RED does at deploy (the example flow's URL is
+  // ${INFLUXDB3_URL}): from the deployed node's flow and global environment, else the process's.
   RED.httpAdmin.post('/influxdb3-pipeline/test-connection', RED.auth.needsPermission('influxdb3-config.write'), (req, res) => {
-    const body = (req.body ?? {}) as Partial<ConfigSettings> & { id?: string; token?: string };
+    const body = { ...((req.body ?? {}) as Partial<ConfigSettings> & { id?: string; token?: string }) };
     let token = typeof body.token === 'string' && body.token !== '__PWRD__' ? body.token : undefined;
     if (token === undefined && typeof body.id === 'string') token = (RED.nodes.getCredentials(body.id) as Credentials | undefined)?.token;
+    const deployed = typeof body.id === 'string' ? RED.nodes.getNode(body.id) : null;
+    const withEnv = (v: unknown) => {
+      const name = typeof v === 'string' ? /^\$\{(\S+)\}$/.exec(v.trim())?.[1] : undefined;
+      return (name && RED.util.getSetting(deployed as never, name)) || v;
+    };
+    for (const key of ['url', 'ca', 'headers'] as const) if (body[key] !== undefined) body[key] = withEnv(body[key]) as string;
     let http: InfluxDB3Http | undefined;
     try {
       http = new InfluxDB3Http(connectionSettings(body, token, 1));

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { InfluxDB3Server, startInfluxDB3 } from '../support/influxdb3/server';
 import { NodeRedInstance, startNodeRed } from '../support/node-red-instance';
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
@@ -12,8 +13,10 @@ const SHOTS = process.env.EDITOR_SCREENSHOTS; // a folder to keep screenshots in
 describe('editor in a browser', function () {
   this.timeout(90_000);
   let nr: NodeRedInstance;
+  let influx: InfluxDB3Server;
   let browser: Browser;
   let page: Page;
+  const hadUrl = process.env.INFLUXDB3_URL;
 
   before(async function () {
     if (!CHROMIUM) {
@@ -22,6 +25,9 @@ describe('editor in a browser', function () {
       console.log(`      skipped: ${why}`);
       this.skip();
     }
+    // The example flow's server config reads ${INFLUXDB3_URL}, as under npm start.
+    influx = await startInfluxDB3();
+    process.env.INFLUXDB3_URL = influx.url;
     nr = await startNodeRed();
     await nr.deploy(JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'examples', 'front-half-pipeline.json'), 'utf8')));
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -39,6 +45,9 @@ describe('editor in a browser', function () {
   after(async () => {
     await browser?.close();
     await nr?.stop();
+    await influx?.stop();
+    if (hadUrl === undefined) delete process.env.INFLUXDB3_URL;
+    else process.env.INFLUXDB3_URL = hadUrl;
   });
 
   const shot = async (name: string) => {
@@ -88,6 +97,43 @@ describe('editor in a browser', function () {
     assert.equal(await page.inputValue('#node-input-batchSize'), '5000');
     assert.equal(await page.inputValue('#node-input-database'), 'iot-sensors');
     await shot('line-protocol');
+    await closeTray();
+  });
+
+  it('edits influxdb3-write, and its server config tests the connection from the dialog', async () => {
+    await edit('wr00000000000001');
+    await page.waitForSelector('#node-input-maxInFlight');
+    assert.equal(await page.inputValue('#node-input-maxInFlight'), '4');
+    assert.equal(await page.inputValue('#node-input-maxBatchLines'), '10000');
+    assert.equal(await page.inputValue('#node-input-spoolPolicy'), 'reject');
+    await shot('influxdb3-write');
+    await page.click('#node-input-btn-server-edit');
+    await page.waitForSelector('#node-config-input-url');
+    assert.equal(await page.inputValue('#node-config-input-url'), '${INFLUXDB3_URL}');
+    assert.equal(await page.getAttribute('#node-config-input-token', 'type'), 'password');
+    await page.click('#influxdb3-config-test');
+    await page.waitForFunction(() => /Connected|Not connected/.test(document.querySelector('#influxdb3-config-test-result')?.textContent ?? ''));
+    assert.match(await page.textContent('#influxdb3-config-test-result') ?? '', /^Connected: InfluxDB 3 .*3\.10\.1/);
+    await shot('influxdb3-config');
+    // A URL nothing answers on: the button says why, and the dialog stays usable.
+    await page.fill('#node-config-input-url', 'http://127.0.0.1:9');
+    await page.click('#influxdb3-config-test');
+    await page.waitForFunction(() => /Not connected/.test(document.querySelector('#influxdb3-config-test-result')?.textContent ?? ''));
+    assert.match(await page.textContent('#influxdb3-config-test-result') ?? '', /ECONNREFUSED/);
+    await page.click('#node-config-dialog-cancel');
+    await closeTray();
+  });
+
+  it('edits influxdb3-query with its SQL in a code editor', async () => {
+    await edit('query00000000001');
+    await page.waitForSelector('#node-input-query-editor .red-ui-editor-text-container, #node-input-query-editor .monaco-editor, #node-input-query-editor .ace_editor');
+    assert.match(await page.evaluate(() => (window as any).RED.nodes.node('query00000000001').query), /GROUP BY device_id/);
+    assert.equal(await page.inputValue('#node-input-output'), 'array');
+    assert.equal(await page.inputValue('#node-input-timeFormat'), 'iso');
+    assert.equal(await page.isVisible('#node-input-partSize'), false, 'part size only for parts');
+    await page.selectOption('#node-input-output', 'parts');
+    assert.equal(await page.isVisible('#node-input-partSize'), true);
+    await shot('influxdb3-query');
     await closeTray();
   });
 });

@@ -90,8 +90,20 @@ describe('end to end: a real Node-RED with the pack installed', function () {
       }
       assert.ok(rows > 0, 'readings of the example reached the database');
       assert.ok(seen.has('wr00000000000001'));
+      // And the example's query ("per device, last 5 minutes") reads them back through Flight.
+      const results: { payload: unknown }[] = [];
+      nr.RED.hooks.add('onReceive.exampleQuery', (ev: { destination: { id: string }; msg: { payload: unknown } }) => {
+        if (ev.destination.id === 'dbgquery00000001') results.push(ev.msg);
+      });
+      const asked = await nr.api('POST', '/inject/injquery00000001');
+      assert.equal(asked.status, 200);
+      for (let i = 0; i < 100 && results.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+      const perDevice = results[0]?.payload as { device_id: string; readings: number; last_seen: string }[] | undefined;
+      assert.ok(Array.isArray(perDevice) && perDevice.length > 0, `the example's query answered with rows: ${JSON.stringify(results[0])}`);
+      assert.ok(perDevice.every((r) => typeof r.device_id === 'string' && r.readings > 0 && !Number.isNaN(Date.parse(r.last_seen))));
     } finally {
       nr.RED.hooks.remove('onReceive.example');
+      nr.RED.hooks.remove('onReceive.exampleQuery');
     }
   });
 

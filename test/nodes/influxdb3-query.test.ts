@@ -80,4 +80,27 @@ describe('influxdb3-query node', function () {
     assert.match(messages, /does not send 0, false or empty parameters/);
     assert.equal(t.caught.length, 4);
   });
+
+  it('queries a server that needs no token (npm start\'s test server) with no token set', async () => {
+    const open = await startInfluxDB3();
+    try {
+      await fetch(`${open.url}/api/v3/write_lp?db=plant`, { method: 'POST', body: 'iot_sensors,device_id=D9 temperature=1 1795342500000000000' });
+      await helper.load([configNode, queryNode, catchNode], onTab([
+        { id: 'cfg', type: 'influxdb3-config', url: open.url, database: 'plant' },
+        { id: 'q', type: 'influxdb3-query', server: 'cfg', query: 'SELECT device_id FROM iot_sensors', wires: [['out']] },
+        { id: 'out', type: 'helper' },
+        { id: 'catch', type: 'catch', scope: ['q'], uncaught: false, wires: [['caught']] },
+        { id: 'caught', type: 'helper' },
+      ]));
+      const out = collect(getNode('out'));
+      const caught = collect(getNode('caught'));
+      getNode('q').receive({});
+      await until(() => out.length + caught.length === 1);
+      assert.deepEqual(caught.map((m) => m.error.message), []);
+      assert.deepEqual(out[0].payload, [{ device_id: 'D9' }]);
+    } finally {
+      await helper.unload();
+      await open.stop();
+    }
+  });
 });
