@@ -72,8 +72,10 @@ export = function (RED: NodeAPI) {
       run(msg, send).then(
         () => done(),
         (e) => {
-          node.status({ fill: 'red', shape: 'ring', text: 'query failed' });
-          done(new Error(`influxdb3-query: ${errorMessage(e)}`));
+          const timedOut = (e as { code?: unknown })?.code === 'DEADLINE_EXCEEDED' || /^Deadline exceeded/.test(errorMessage(e));
+          node.status({ fill: 'red', shape: 'ring', text: timedOut ? 'timed out' : 'query failed' });
+          const why = timedOut ? `no answer within ${timeoutMs / 1000} s (raise Timeout, or narrow the query): ${errorMessage(e)}` : errorMessage(e);
+          done(new Error(`influxdb3-query: ${why}`));
         },
       );
     });
@@ -115,7 +117,7 @@ export = function (RED: NodeAPI) {
       // The last part carries the count the join node waits for (it may be empty when the rows
       // filled the parts before it exactly).
       if (c.output === 'parts') emitPart(true);
-      node.status({ fill: 'green', shape: 'dot', text: `${compactCount(count)} rows in ${Date.now() - started} ms` });
+      node.status({ fill: 'green', shape: 'dot', text: `${compactCount(count)} row${count === 1 ? '' : 's'} in ${Date.now() - started} ms` });
     }
 
     node.on('close', (done: () => void) => {

@@ -103,4 +103,21 @@ describe('influxdb3-query node', function () {
       await open.stop();
     }
   });
+
+  it('gives up after its timeout with a message that says so, and the next query works', async () => {
+    const t = await setup({ query: "SELECT device_id FROM iot_sensors WHERE device_id = 'D2' LIMIT 1", timeout: 1 });
+    server.faults.delayResponses(2500);
+    const started = Date.now();
+    t.q.receive({});
+    try {
+      await until(() => t.caught.length === 1);
+    } finally {
+      server.faults.delayResponses(0);
+    }
+    assert.ok(Date.now() - started < 2500, 'gave up before the server answered');
+    assert.match(t.caught[0].error.message, /no answer within 1 s/);
+    t.q.receive({});
+    await until(() => t.out.length === 1);
+    assert.deepEqual(t.out[0].payload, [{ device_id: 'D2' }]);
+  });
 });

@@ -1,0 +1,91 @@
+// The token as a real Node-RED keeps it: deployed through the Admin API as the editor does, used
+// for writes and queries (and refused when wrong), then searched for in every file of the user
+// directory, every log line at trace level, every status, every message between nodes and what
+// the Admin API gives back to the editor. It may only live, encrypted, in flows_cred.json.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { InfluxDB3Server, startInfluxDB3 } from '../support/influxdb3/server';
+import { NodeRedInstance, startNodeRed } from '../support/node-red-instance';
+
+const TOKEN = 'apiv3_e2e-S3CRET-token-7f3a9c';
+const WRONG = 'apiv3_e2e-WRONG-token-51b2d0';
+
+/** Every file Node-RED wrote (the link to this pack in its node_modules is not followed). */
+function filesUnder(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : e.isFile() ? [path.join(dir, e.name)] : []));
+}
+
+describe('end to end: the token stays a secret in a real Node-RED', function () {
+  this.timeout(60_000);
+  let nr: NodeRedInstance;
+  let influx: InfluxDB3Server;
+  const logs: unknown[] = [];
+  const statuses: unknown[] = [];
+  const messages: unknown[] = [];
+
+  before(async () => {
+    influx = await startInfluxDB3({ token: TOKEN });
+    nr = await startNodeRed({
+      logging: {
+        console: { level: process.env.NODE_RED_LOG ?? 'warn' },
+        capture: { level: 'trace', audit: true, metrics: false, handler: () => (entry: unknown) => logs.push(entry) },
+      },
+    });
+    nr.RED.events.on('node-status', (e: unknown) => statuses.push(e));
+    nr.RED.hooks.add('onSend.secrecy', (events: { msg: unknown }[]) => {
+      for (const e of events) messages.push(JSON.parse(JSON.stringify(e.msg)));
+    });
+  });
+  after(async () => {
+    nr?.RED.hooks.remove('onSend.secrecy');
+    await nr?.stop();
+    await influx?.stop();
+  });
+
+  it('writes and queries with the token, and it appears nowhere but encrypted in flows_cred.json', async () => {
+    const tab = 'secrecytab000001';
+    const node = (o: object) => ({ z: tab, x: 100, y: 100, ...o });
+    await nr.deploy([
+      { id: tab, type: 'tab', label: 'secrecy' },
+      { id: 'cfgright00000001', type: 'influxdb3-config', url: influx.url, database: 'plant', credentials: { token: TOKEN } },
+      { id: 'cfgwrong00000001', type: 'influxdb3-config', url: influx.url, database: 'plant', credentials: { token: WRONG } },
+      node({ id: 'injwrite00000001', type: 'inject', props: [{ p: 'payload' }], payload: 'iot_sensors,device_id=S1 temperature=21.5 1795342500000000000', payloadType: 'str', wires: [['writeright000001', 'writewrong000001']] }),
+      node({ id: 'writeright000001', type: 'influxdb3-write', server: 'cfgright00000001', wires: [['sink000000000001'], ['sink000000000001']] }),
+      node({ id: 'writewrong000001', type: 'influxdb3-write', server: 'cfgwrong00000001', wires: [['sink000000000001'], ['sink000000000001']] }),
+      node({ id: 'injquery00000001', type: 'inject', props: [], wires: [['query00000000001']] }),
+      node({ id: 'query00000000001', type: 'influxdb3-query', server: 'cfgright00000001', query: 'SELECT device_id FROM iot_sensors', wires: [['sink000000000001']] }),
+      node({ id: 'sink000000000001', type: 'debug', active: true, tosidebar: true, complete: 'true' }),
+    ]);
+    assert.equal((await nr.api('POST', '/inject/injwrite00000001')).status, 200);
+    const until = async (ok: () => boolean, what: string) => {
+      for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(ok(), `timed out waiting for ${what}`);
+    };
+    const text = (x: unknown) => JSON.stringify(x);
+    await until(() => messages.some((m) => text(m).includes('"topic":"written"')) && messages.some((m) => text(m).includes('"topic":"rejected"')), 'one write written, one refused');
+    assert.equal((await nr.api('POST', '/inject/injquery00000001')).status, 200);
+    await until(() => messages.some((m) => text(m).includes('"device_id":"S1"')), 'the query rows');
+    const tested = await nr.api('POST', '/influxdb3-pipeline/test-connection', { id: 'cfgright00000001', url: influx.url, token: '__PWRD__' });
+    assert.equal(tested.json().ok, true, tested.body);
+
+    // What the editor gets back.
+    const flows = await nr.api('GET', '/flows');
+    const creds = await nr.api('GET', '/credentials/influxdb3-config/cfgright00000001');
+    assert.deepEqual(creds.json(), { has_token: true });
+    // Positive controls: each place searched really holds what this run produced.
+    await until(() => statuses.some((s) => /connected · 1 written/.test(text(s))) && statuses.some((s) => /"error · 0 written"/.test(text(s))), `both write statuses: ${text(statuses)}`);
+    await until(() => logs.some((l) => /refused 1 line\(s\).*\(401\)/.test(text(l))), 'the refused write in the log');
+    const files = filesUnder(nr.userDir);
+    assert.ok(files.some((f) => path.basename(f) === 'flows.json'), 'the flow file is searched');
+    const credFile = files.find((f) => path.basename(f) === 'flows_cred.json');
+    assert.ok(credFile && fs.readFileSync(credFile, 'utf8').includes('"$":'), 'credentials stored encrypted');
+
+    for (const secret of [TOKEN, WRONG]) {
+      for (const f of files) assert.ok(!fs.readFileSync(f).includes(secret), `${path.relative(nr.userDir, f)} holds the token`);
+      for (const [where, what] of [['logs', logs], ['statuses', statuses], ['messages', messages], ['GET /flows', flows.body], ['GET /credentials', creds.body], ['test connection', tested.body]] as const) {
+        assert.ok(!text(what).includes(secret), `${where} hold the token`);
+      }
+    }
+  });
+});
