@@ -237,6 +237,12 @@ export class DurableWriter {
     this.events.changed();
   }
 
+  /** The most bytes batches are coalesced to: InfluxDB's 10 MB, less after a 413, and never more
+   *  than a spool record may hold, so a write that fails can always be spooled. */
+  private batchBytesLimit(): number {
+    return Math.min(this.options.maxBatchBytes, this.bytesLimit, this.spool.maxRecordBytes);
+  }
+
   /** Writes to run at once: while the server fails, one at a time, so an outage is probed by one
    *  request instead of repeating every batch in memory. */
   private slots(): number {
@@ -267,7 +273,7 @@ export class DurableWriter {
     for (;;) {
       const n = this.queue[0];
       if (!n || !n.chunks || n.loadBuffer || (n.spoolSeqs !== undefined) !== fromSpool || n.database !== first.database || n.precision !== first.precision) break;
-      if (lines + n.lines > this.options.maxBatchLines || bytes + n.bytes + 1 > Math.min(this.options.maxBatchBytes, this.bytesLimit)) break;
+      if (lines + n.lines > this.options.maxBatchLines || bytes + n.bytes + 1 > this.batchBytesLimit()) break;
       this.queue.shift();
       this.queueBytes -= n.bytes;
       chunks.push(...n.chunks);
@@ -446,8 +452,7 @@ export class DurableWriter {
     let lines = 0;
     try {
       while (!this.stopping && this.spool.records > this.spoolLoaded && lines < wantLines && this.queueBytes + this.inFlightBytes < this.options.maxQueueBytes / 2) {
-        const maxBytes = Math.min(this.options.maxBatchBytes, this.bytesLimit);
-        const batch = await this.spool.readBatch(this.spoolLoaded, this.options.maxBatchLines, maxBytes, (n) => this.loadBuffers.take(n));
+        const batch = await this.spool.readBatch(this.spoolLoaded, this.options.maxBatchLines, this.batchBytesLimit(), (n) => this.loadBuffers.take(n));
         if (!batch) break;
         const bytes = joinedLength(batch.payloads);
         const seqs = Array.from({ length: batch.records }, () => this.spoolNextSeq++);

@@ -121,6 +121,11 @@ export class WriteSpool {
     return { spool, damage };
   }
 
+  /** The most a record may hold so that it always fits (a fourth of the spool's size). */
+  get maxRecordBytes(): number {
+    return Math.floor(this.options.maxBytes / 4);
+  }
+
   get records(): number {
     return this.entries.length;
   }
@@ -147,7 +152,8 @@ export class WriteSpool {
     while (this.bytes + bytes.length > this.options.maxBytes) {
       if (this.options.policy === 'reject' || !this.dropOldest()) throw new SpoolFullError(this.options.maxBytes);
     }
-    const limit = this.options.segmentBytes ?? SEGMENT_BYTES;
+    // Dropping the oldest drops a whole segment: an eighth of the spool at most.
+    const limit = this.options.segmentBytes ?? Math.max(64 * 1024, Math.min(SEGMENT_BYTES, Math.floor(this.options.maxBytes / 8)));
     if (this.active && this.active.segment.bytes > 0 && this.active.segment.bytes + bytes.length > limit) this.closeActive();
     if (!this.active) {
       const file = path.join(this.dir, `${String(this.nextNumber++).padStart(8, '0')}.spool`);

@@ -98,6 +98,58 @@ describe('influxdb3-write node', function () {
     assert.equal(t.caught.length, 0, 'refused lines are not errors for a Catch node');
   });
 
+  const statusText = (t: { statuses: unknown[] }) => (t.statuses as { text?: string }[]).map((x) => x.text ?? '');
+  const logged = (level: string) => (helper.log().args as { level: number; msg: unknown }[][]).flat().filter((e) => e?.level === ({ warn: 30, info: 40 } as Record<string, number>)[level]).map((e) => String(e.msg));
+  const lines = (tag: string, n: number, pad = 60) => Array.from({ length: n }, (_, i) => `iot_sensors,batch=${tag},pad=${'x'.repeat(pad)} seq=${i}i ${1795342500000000000n + BigInt(i)}`).join('\n');
+
+  it('shows connected, then retrying with the reason and what is spooled, then connected again; logs the outage and the recovery', async () => {
+    const t = await setup();
+    t.w.receive({ payload: lines('a', 1) });
+    await until(() => statusText(t).includes('connected · 1 written'), 'connected');
+    await server.faults.refuseConnections(true);
+    t.w.receive({ payload: lines('b', 3) });
+    await until(() => statusText(t).some((s) => /^retrying in \d+ s \(connect ECONNREFUSED [\d.:]+\) · 0 waiting · 3 spooled$/.test(s)), `retrying: ${statusText(t)}`);
+    assert.equal((t.statuses.find((x) => (x as { text?: string }).text?.startsWith('retrying')) as { fill: string }).fill, 'yellow');
+    await server.faults.refuseConnections(false);
+    await until(() => statusText(t).at(-1) === 'connected · 4 written', `connected again: ${statusText(t)}`);
+    assert.deepEqual(await query('SELECT count(*) AS n FROM iot_sensors'), [{ n: 4 }]);
+    assert.equal(t.completed.length, 2, 'each message completed once: the spooled one when it was on disk');
+    assert.equal(logged('warn').filter((m) => /cannot write to InfluxDB 3, retrying.*cannot reach 127\.0\.0\.1/.test(m)).length, 1, 'one warning for the outage, not one per attempt');
+    assert.ok(logged('info').some((m) => /writing again after \d+ failed attempt/.test(m)));
+  });
+
+  it('with a full spool set to refuse, refuses whole messages through done(err) and writes every one it took', async () => {
+    const t = await setup({ spoolMB: 1, spoolPolicy: 'reject' });
+    await server.faults.refuseConnections(true);
+    // 8 messages of 2,000 lines (about 200 KB each) into a 1 MB spool.
+    for (let m = 0; m < 8; m++) t.w.receive({ payload: lines(`m${m}`, 2000), _msgid: `m${m}` });
+    await until(() => t.completed.length + t.caught.length === 8, 'every message settled');
+    const refused = t.caught.map((c) => c._msgid).sort();
+    assert.ok(refused.length >= 2 && refused.length <= 4, `refused: ${refused}`);
+    assert.ok(t.caught.every((c) => /the disk spool is full \(1048576 bytes\) and set to reject new data/.test(c.error.message)));
+    await server.faults.refuseConnections(false);
+    const taken = 8 - refused.length;
+    await until(async () => (await query('SELECT count(*) AS n FROM iot_sensors'))[0]?.n === taken * 2000, 'the spool written');
+    const batches = (await query('SELECT DISTINCT batch FROM iot_sensors ORDER BY batch')).map((r: { batch: string }) => r.batch);
+    assert.deepEqual(batches, Array.from({ length: 8 }, (_, m) => `m${m}`).filter((id) => !refused.includes(id)), 'the refused messages are exactly the ones missing');
+  });
+
+  it('with a full spool set to drop the oldest, keeps the newest, and counts and logs what it dropped', async () => {
+    const t = await setup({ spoolMB: 1, spoolPolicy: 'drop-oldest' });
+    await server.faults.refuseConnections(true);
+    for (let m = 0; m < 8; m++) t.w.receive({ payload: lines(`m${m}`, 2000), _msgid: `m${m}` });
+    await until(() => t.completed.length === 8, 'every message taken');
+    assert.equal(t.caught.length, 0);
+    const drops = logged('warn').filter((m) => /dropped its oldest/.test(m));
+    assert.ok(drops.length > 0, 'the drop is logged');
+    const dropped = Number(/\((\d+) dropped since start\)/.exec(drops.at(-1)!)![1]);
+    await server.faults.refuseConnections(false);
+    await until(async () => (await query('SELECT count(*) AS n FROM iot_sensors'))[0]?.n === 16_000 - dropped, `16,000 - ${dropped} written`);
+    const batches = (await query('SELECT DISTINCT batch FROM iot_sensors ORDER BY batch')).map((r: { batch: string }) => r.batch);
+    assert.equal(batches.at(-1), 'm7', 'the newest kept');
+    assert.ok(!batches.includes('m0'), 'the oldest dropped');
+  });
+
   it('keeps the token out of the flow, status, messages and logs, and reports a wrong one to Catch', async () => {
     const t = await setup({}, `${TOKEN}-wrong`);
     t.w.receive({ payload: 'm v=1 1' });
@@ -105,6 +157,7 @@ describe('influxdb3-write node', function () {
     const everything = JSON.stringify({ flow: flow(), statuses: t.statuses, ok: t.ok, bad: t.bad, caught: t.caught, log: helper.log().args });
     assert.ok(!everything.includes(TOKEN), 'the token appears nowhere');
     assert.match(t.caught[0].error.message, /401/);
+    await until(() => (t.statuses as { fill?: string; text?: string }[]).some((x) => x.fill === 'red' && x.text === 'error · 0 written'), 'a red error status');
   });
 
   it('answers the editor\'s test connection with the version, never with the token', async () => {
