@@ -1,0 +1,56 @@
+// The pack's admin endpoint (Test connection) behind Node-RED's adminAuth, as Node-RED's own admin
+// endpoints are: refused without a login, refused for a read-only user, answered for a user who may
+// change config nodes.
+import assert from 'node:assert/strict';
+import { InfluxDB3Server, startInfluxDB3 } from '../support/influxdb3/server';
+import { NodeRedInstance, startNodeRed } from '../support/node-red-instance';
+
+describe('end to end: Test connection is protected like Node-RED\'s admin endpoints', function () {
+  this.timeout(60_000);
+  let nr: NodeRedInstance;
+  let influx: InfluxDB3Server;
+
+  before(async () => {
+    influx = await startInfluxDB3();
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const bcrypt = require('bcryptjs') as { hashSync(s: string, rounds: number): string };
+    const password = bcrypt.hashSync('pw', 4);
+    nr = await startNodeRed({
+      adminAuth: {
+        type: 'credentials',
+        users: [
+          { username: 'admin', password, permissions: '*' },
+          { username: 'viewer', password, permissions: 'read' },
+        ],
+      },
+    });
+  });
+  after(async () => {
+    await nr?.stop();
+    await influx?.stop();
+  });
+
+  const login = async (username: string) => {
+    const res = await fetch(`${nr.url}/auth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ client_id: 'node-red-editor', grant_type: 'password', scope: username === 'admin' ? '*' : 'read', username, password: 'pw' }),
+    });
+    assert.equal(res.status, 200, `login as ${username}`);
+    return ((await res.json()) as { access_token: string }).access_token;
+  };
+  const testConnection = (token?: string) =>
+    fetch(`${nr.url}/influxdb3-pipeline/test-connection`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify({ url: influx.url }),
+    });
+
+  it('answers 401 without a login, 401 for a read-only user, and the version for an admin', async () => {
+    assert.equal((await testConnection()).status, 401);
+    assert.equal((await testConnection(await login('viewer'))).status, 401);
+    const res = await testConnection(await login('admin'));
+    assert.equal(res.status, 200);
+    assert.deepEqual((await res.json()).ok, true);
+  });
+});
