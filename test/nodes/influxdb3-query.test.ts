@@ -120,4 +120,19 @@ describe('influxdb3-query node', function () {
     await until(() => t.out.length === 1);
     assert.deepEqual(t.out[0].payload, [{ device_id: 'D2' }]);
   });
+
+  it('shares one client among the nodes of a config, and closes it when the last of them is removed', async () => {
+    const queryNodes = [1, 2, 3].map((i) => ({ id: `q${i}`, type: 'influxdb3-query', server: 'cfg', query: 'SELECT count(*) AS n FROM iot_sensors', wires: [['out']] }));
+    const flow = (nodes: object[]) => onTab([{ id: 'cfg', type: 'influxdb3-config', url: server.url, database: 'plant' }, ...nodes, { id: 'out', type: 'helper' }]);
+    await helper.load([configNode, queryNode], flow(queryNodes), { cfg: { token: 'tok' } });
+    const out = collect(getNode('out'));
+    for (const i of [1, 2, 3]) getNode(`q${i}`).receive({});
+    await until(() => out.length === 3);
+    assert.equal(server.grpcSessions(), 1, 'one Flight connection for three nodes');
+    await helper.setFlows(flow(queryNodes.slice(0, 1)), 'nodes', { cfg: { token: 'tok' } });
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(server.grpcSessions(), 1, 'kept while a node uses it');
+    await helper.setFlows(flow([]), 'nodes', { cfg: { token: 'tok' } });
+    await until(() => server.grpcSessions() === 0);
+  });
 });

@@ -44,6 +44,8 @@ export interface InfluxDB3Server {
   flushWal(): void;
   /** Failure on purpose, to prove a writer's retries and spool. */
   faults: Faults;
+  /** Open gRPC (Arrow Flight) connections: how many query clients are connected. */
+  grpcSessions(): number;
   stop(): Promise<void>;
 }
 
@@ -360,6 +362,7 @@ export async function startInfluxDB3(o: InfluxDB3Options = {}): Promise<InfluxDB
     port,
     catalog,
     faults,
+    grpcSessions: () => sessions.size,
     flushWal() {
       const waiting = walWaiters;
       walWaiters = [];
