@@ -169,7 +169,9 @@ export class DurableWriter {
     const part: Part = { database, precision, chunks: [payload], lines, bytes, owners: owner ? [owner] : [], attempts: 0 };
     owner?.hold();
     const behindSpool = this.spool.records > this.spoolLoaded || this.loadingSpool;
-    if (behindSpool || this.queueBytes + this.inFlightBytes + bytes > this.options.maxQueueBytes) {
+    // While the server fails, what comes in goes to disk at once: waiting in memory for the next
+    // attempt (up to the longest backoff) it would be lost if Node-RED were killed meanwhile.
+    if (behindSpool || this.failures > 0 || this.queueBytes + this.inFlightBytes + bytes > this.options.maxQueueBytes) {
       this.toSpool(part);
       return;
     }
