@@ -113,7 +113,6 @@ export class DurableWriter {
   private lastError = '';
   /** Spool records loaded into the queue: their sequence numbers, and which were written. */
   private spoolNextSeq = 0;
-  private spoolLoaded = 0;
   private readonly spoolWritten = new Set<number>();
   private spoolAckedSeq = 0;
   private loadingSpool = false;
@@ -168,7 +167,7 @@ export class DurableWriter {
     const bytes = Buffer.byteLength(payload);
     const part: Part = { database, precision, chunks: [payload], lines, bytes, owners: owner ? [owner] : [], attempts: 0 };
     owner?.hold();
-    const behindSpool = this.spool.records > this.spoolLoaded || this.loadingSpool;
+    const behindSpool = this.spool.records > this.spool.loaded || this.loadingSpool;
     // While the server fails, what comes in goes to disk at once: waiting in memory for the next
     // attempt (up to the longest backoff) it would be lost if Node-RED were killed meanwhile.
     if (behindSpool || this.failures > 0 || this.queueBytes + this.inFlightBytes + bytes > this.options.maxQueueBytes) {
@@ -235,7 +234,7 @@ export class DurableWriter {
       if (!part) break;
       void this.send(part);
     }
-    if (this.queue.length === 0 && this.spool.records > this.spoolLoaded) void this.loadFromSpool();
+    if (this.queue.length === 0 && this.spool.records > this.spool.loaded) void this.loadFromSpool();
     this.events.changed();
   }
 
@@ -430,8 +429,6 @@ export class DurableWriter {
     while (this.spoolWritten.has(this.spoolAckedSeq)) {
       this.spoolWritten.delete(this.spoolAckedSeq);
       this.spoolAckedSeq++;
-      // Both counts change together: a load in progress reads the right record.
-      this.spoolLoaded--;
       try {
         this.spool.ack();
       } catch (e) {
@@ -453,14 +450,13 @@ export class DurableWriter {
     const wantLines = Math.max(1, this.slots() - this.inFlightParts.size) * this.options.maxBatchLines;
     let lines = 0;
     try {
-      while (!this.stopping && this.spool.records > this.spoolLoaded && lines < wantLines && this.queueBytes + this.inFlightBytes < this.options.maxQueueBytes / 2) {
-        const batch = await this.spool.readBatch(this.spoolLoaded, this.options.maxBatchLines, this.batchBytesLimit(), (n) => this.loadBuffers.take(n));
+      while (!this.stopping && this.spool.records > this.spool.loaded && lines < wantLines && this.queueBytes + this.inFlightBytes < this.options.maxQueueBytes / 2) {
+        const batch = await this.spool.loadNext(this.options.maxBatchLines, this.batchBytesLimit(), (n) => this.loadBuffers.take(n));
         if (!batch) break;
         const bytes = joinedLength(batch.payloads);
         const seqs = Array.from({ length: batch.records }, () => this.spoolNextSeq++);
         this.queue.push({ database: batch.database, precision: batch.precision, chunks: batch.payloads, loadBuffer: batch.buffer, lines: batch.lines, bytes, owners: [], attempts: 0, spoolSeqs: seqs });
         this.queueBytes += bytes;
-        this.spoolLoaded += batch.records;
         loaded++;
         lines += batch.lines;
       }

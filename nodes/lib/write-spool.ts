@@ -90,6 +90,7 @@ export class WriteSpool {
   /** Lines dropped by the drop-oldest policy since the spool was opened. */
   droppedLines = 0;
   bytes = 0;
+  private loadedCount = 0;
   private readonly scratch = new ScratchBuffers(2, 2 * 1024 * 1024);
 
   private constructor(
@@ -181,8 +182,33 @@ export class WriteSpool {
    *  fit maxLines and maxBytes (at least one), read into one buffer from `take`: a replay puts its
    *  bytes straight into the write, and nothing on the JS heap. */
   async readBatch(index: number, maxLines: number, maxBytes: number, take: (bytes: number) => Buffer): Promise<SpoolBatch | undefined> {
+    const picked = this.pick(index, maxLines, maxBytes);
+    return picked.length === 0 ? undefined : this.readPicked(picked, take);
+  }
+
+  /** Like readBatch, from the oldest record not loaded yet, which it marks loaded: loaded records
+   *  are being written, and a full spool dropping its oldest never drops them. ack() releases
+   *  them oldest first. */
+  async loadNext(maxLines: number, maxBytes: number, take: (bytes: number) => Buffer): Promise<SpoolBatch | undefined> {
+    const picked = this.pick(this.loadedCount, maxLines, maxBytes);
+    if (picked.length === 0) return undefined;
+    this.loadedCount += picked.length;
+    try {
+      return await this.readPicked(picked, take);
+    } catch (e) {
+      this.loadedCount -= picked.length;
+      throw e;
+    }
+  }
+
+  /** Records loaded by loadNext and not acknowledged yet (the oldest ones). */
+  get loaded(): number {
+    return this.loadedCount;
+  }
+
+  private pick(index: number, maxLines: number, maxBytes: number): Entry[] {
     const first = this.entries[index];
-    if (!first) return undefined;
+    if (!first) return [];
     const picked = [first];
     let lines = first.lines;
     let bytes = first.length - first.head;
@@ -192,6 +218,11 @@ export class WriteSpool {
       lines += e.lines;
       bytes += 1 + e.length - e.head;
     }
+    return picked;
+  }
+
+  private async readPicked(picked: Entry[], take: (bytes: number) => Buffer): Promise<SpoolBatch> {
+    const first = picked[0];
     const buffer = take(picked.reduce((n, e) => n + e.length, 0));
     const payloads: Buffer[] = [];
     let at = 0;
@@ -213,6 +244,7 @@ export class WriteSpool {
       }
       i = j;
     }
+    const lines = picked.reduce((n, e) => n + e.lines, 0);
     return { database: first.database, precision: first.precision, lines, records: picked.length, payloads, buffer };
   }
 
@@ -221,6 +253,7 @@ export class WriteSpool {
   ack(): void {
     const e = this.entries.shift();
     if (!e) return;
+    if (this.loadedCount > 0) this.loadedCount--;
     e.segment.pending--;
     if (e.segment.pending === 0 && this.active?.segment !== e.segment) this.removeSegment(e.segment);
   }
@@ -243,13 +276,17 @@ export class WriteSpool {
     if (segment.pending === 0) this.removeSegment(segment);
   }
 
+  /** Drops the oldest segment none of whose records is loaded (being written). */
   private dropOldest(): boolean {
-    const oldest = this.segments[0];
+    const lastLoaded = this.entries[this.loadedCount - 1]?.segment;
+    const oldest = lastLoaded ? this.segments[this.segments.indexOf(lastLoaded) + 1] : this.segments[0];
     if (!oldest) return false;
     if (this.active?.segment === oldest) this.closeActive();
-    let dropped = 0;
-    while (this.entries[0]?.segment === oldest) dropped += this.entries.shift()!.lines;
-    this.droppedLines += dropped;
+    const from = this.entries.findIndex((e) => e.segment === oldest);
+    let n = 0;
+    while (from >= 0 && this.entries[from + n]?.segment === oldest) n++;
+    const dropped = from < 0 ? [] : this.entries.splice(from, n);
+    this.droppedLines += dropped.reduce((sum, e) => sum + e.lines, 0);
     oldest.pending = 0;
     this.removeSegment(oldest);
     return true;

@@ -61,6 +61,26 @@ describe('write spool', () => {
     spool.close();
   });
 
+  it('never drops records loaded for writing when full, and acknowledges exactly those', async () => {
+    const { spool } = await WriteSpool.open(dir, { maxBytes: 400, policy: 'drop-oldest', segmentBytes: 100 });
+    spool.appendSync(record(0));
+    spool.appendSync(record(1));
+    const loaded = (await spool.loadNext(100, 1 << 20, (n) => Buffer.alloc(n)))!;
+    assert.deepEqual([loaded.records, spool.loaded], [2, 2]);
+    for (let i = 2; i < 12; i++) spool.appendSync(record(i));
+    assert.ok(spool.droppedLines > 0, 'the spool was full and dropped');
+    const left = [];
+    for (let i = 0; i < spool.records; i++) left.push((await spool.read(i))!.payload);
+    assert.deepEqual(left.slice(0, 2), [record(0).payload, record(1).payload], 'the loaded records are still there, first');
+    assert.equal(left.at(-1), record(11).payload, 'the newest is kept');
+    spool.ack();
+    spool.ack();
+    assert.equal(spool.loaded, 0);
+    assert.equal(spool.records, left.length - 2, 'the two acknowledged were the loaded ones');
+    assert.notEqual((await spool.read(0))!.payload, record(1).payload);
+    spool.close();
+  });
+
   it('keeps the intact records of a truncated and a corrupted file, and reports the damage', async () => {
     let { spool } = await WriteSpool.open(dir, { maxBytes: 1 << 20, policy: 'reject' });
     for (let i = 0; i < 6; i++) spool.appendSync(record(i));
