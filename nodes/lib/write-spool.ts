@@ -4,7 +4,8 @@
 // what is left. A record a crash or power loss cut short or damaged is found on open, skipped and
 // reported, and the intact records around it are kept. Replay is at least once: records of a
 // segment already written before a restart are sent again, which InfluxDB 3 stores as the same
-// points (a point with the same table, tags and time replaces the earlier one).
+// points (a point with the same table, tags and time replaces the earlier one). Records the writer
+// has loaded to write (loadNext) are acknowledged in order (ack) and never dropped to make room.
 
 import fs from 'fs';
 import path from 'path';
