@@ -118,7 +118,8 @@ export class DurableWriter {
   private loadingSpool = false;
   /** Parts whose write request is running. */
   private readonly inFlightParts = new Set<Part>();
-  private readonly loadBuffers: ScratchBuffers;
+  /** Spool records read for a replay, until their body is made. */
+  private readonly loadBuffers = new ScratchBuffers(4 * 1024 * 1024);
   /** Lowered when the server answers 413, so coalescing never rebuilds a write it refused. */
   private bytesLimit = Infinity;
   writtenLines = 0;
@@ -129,9 +130,7 @@ export class DurableWriter {
     private readonly spool: WriteSpool,
     private readonly options: WriterOptions,
     private readonly events: WriterEvents,
-  ) {
-    this.loadBuffers = new ScratchBuffers(options.maxInFlight + 1, 2 * 1024 * 1024);
-  }
+  ) {}
 
   get state(): WriterState {
     if (this.stopping) return 'stopped';

@@ -63,7 +63,7 @@ const MAX_ERROR_BODY = 4 * 1024 * 1024;
 export class InfluxDB3Http {
   private readonly agent: http.Agent;
   private readonly base: URL;
-  private readonly scratch = new ScratchBuffers(4, 2 * 1024 * 1024);
+  private readonly scratch = new ScratchBuffers(4 * 1024 * 1024);
 
   constructor(private readonly settings: ConnectionSettings) {
     this.base = new URL(settings.url);

@@ -4,29 +4,34 @@
 
 export class ScratchBuffers {
   private readonly free: Buffer[] = [];
+  private keptBytes = 0;
 
-  /** Keeps at most `keep` buffers of at most `maxBytes` each; larger requests get a one-off. */
-  constructor(
-    private readonly keep: number,
-    private readonly maxBytes: number,
-  ) {}
+  /** Keeps buffers given back up to `maxKeptBytes` in all; what does not fit is left to the
+   *  garbage collector. */
+  constructor(private readonly maxKeptBytes: number) {}
 
-  /** A buffer of at least `size` bytes; give it back when done with it. */
+  /** A buffer of at least `size` bytes (a power of two from 64 KB, so sizes near each other share
+   *  buffers); give it back when done with it. */
   take(size: number): Buffer {
     const i = this.free.findIndex((b) => b.length >= size);
-    if (i >= 0) return this.free.splice(i, 1)[0];
+    if (i >= 0) {
+      const [buf] = this.free.splice(i, 1);
+      this.keptBytes -= buf.length;
+      return buf;
+    }
     let n = 64 * 1024;
     while (n < size) n *= 2;
-    return Buffer.allocUnsafe(size > this.maxBytes ? size : n);
+    return Buffer.allocUnsafe(n);
   }
 
   give(buf: Buffer): void {
-    if (buf.length > this.maxBytes) return;
-    if (this.free.length < this.keep) this.free.push(buf);
-    else {
-      // keep the largest
-      const smallest = this.free.reduce((m, b, j) => (b.length < this.free[m].length ? j : m), 0);
-      if (this.free[smallest].length < buf.length) this.free[smallest] = buf;
+    // Room is made by letting smaller buffers go: the larger fits more requests.
+    this.free.sort((a, b) => a.length - b.length);
+    while (this.keptBytes + buf.length > this.maxKeptBytes && this.free.length > 0 && this.free[0].length < buf.length) {
+      this.keptBytes -= this.free.shift()!.length;
     }
+    if (this.keptBytes + buf.length > this.maxKeptBytes) return;
+    this.free.push(buf);
+    this.keptBytes += buf.length;
   }
 }

@@ -92,7 +92,7 @@ export class WriteSpool {
   droppedLines = 0;
   bytes = 0;
   private loadedCount = 0;
-  private readonly scratch = new ScratchBuffers(2, 2 * 1024 * 1024);
+  private readonly scratch = new ScratchBuffers(2 * 1024 * 1024);
 
   private constructor(
     readonly dir: string,
