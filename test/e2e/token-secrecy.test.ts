@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { eventually } from '../support/eventually';
 import { InfluxDB3Server, startInfluxDB3 } from '../support/influxdb3/server';
 import { NodeRedInstance, startNodeRed } from '../support/node-red-instance';
 
@@ -58,14 +59,10 @@ describe('end to end: the token stays a secret in a real Node-RED', function () 
       node({ id: 'sink000000000001', type: 'debug', active: true, tosidebar: true, complete: 'true' }),
     ]);
     assert.equal((await nr.api('POST', '/inject/injwrite00000001')).status, 200);
-    const until = async (ok: () => boolean, what: string) => {
-      for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 50));
-      assert.ok(ok(), `timed out waiting for ${what}`);
-    };
     const text = (x: unknown) => JSON.stringify(x);
-    await until(() => messages.some((m) => text(m).includes('"topic":"written"')) && messages.some((m) => text(m).includes('"topic":"rejected"')), 'one write written, one refused');
+    await eventually(() => messages.some((m) => text(m).includes('"topic":"written"')) && messages.some((m) => text(m).includes('"topic":"rejected"')), 'one write written, one refused');
     assert.equal((await nr.api('POST', '/inject/injquery00000001')).status, 200);
-    await until(() => messages.some((m) => text(m).includes('"device_id":"S1"')), 'the query rows');
+    await eventually(() => messages.some((m) => text(m).includes('"device_id":"S1"')), 'the query rows');
     const tested = await nr.api('POST', '/influxdb3-pipeline/test-connection', { id: 'cfgright00000001', url: influx.url, token: '__PWRD__' });
     assert.equal(tested.json().ok, true, tested.body);
 
@@ -74,8 +71,8 @@ describe('end to end: the token stays a secret in a real Node-RED', function () 
     const creds = await nr.api('GET', '/credentials/influxdb3-config/cfgright00000001');
     assert.deepEqual(creds.json(), { has_token: true });
     // Positive controls: each place searched really holds what this run produced.
-    await until(() => statuses.some((s) => /connected · 1 written/.test(text(s))) && statuses.some((s) => /"error · 0 written"/.test(text(s))), `both write statuses: ${text(statuses)}`);
-    await until(() => logs.some((l) => /refused 1 line\(s\).*\(401\)/.test(text(l))), 'the refused write in the log');
+    await eventually(() => statuses.some((s) => /connected · 1 written/.test(text(s))) && statuses.some((s) => /"error · 0 written"/.test(text(s))), `both write statuses: ${text(statuses)}`);
+    await eventually(() => logs.some((l) => /refused 1 line\(s\).*\(401\)/.test(text(l))), 'the refused write in the log');
     const files = filesUnder(nr.userDir);
     assert.ok(files.some((f) => path.basename(f) === 'flows.json'), 'the flow file is searched');
     const credFile = files.find((f) => path.basename(f) === 'flows_cred.json');

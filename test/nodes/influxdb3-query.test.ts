@@ -3,6 +3,7 @@
 // shaping, and errors with the server's message.
 import assert from 'node:assert/strict';
 import { catchNode, collect, getNode, helper, onTab } from '../support/flow-helper';
+import { eventually } from '../support/eventually';
 import { InfluxDB3Server, startInfluxDB3 } from '../support/influxdb3/server';
 import configNode = require('../../nodes/influxdb3-config');
 import queryNode = require('../../nodes/influxdb3-query');
@@ -33,22 +34,18 @@ describe('influxdb3-query node', function () {
     ]), { cfg: { token: 'tok' } });
     return { q: getNode('q'), out: collect(getNode('out')), joined: collect(getNode('joined')), caught: collect(getNode('caught')) };
   }
-  const until = async (ok: () => boolean) => {
-    for (let i = 0; i < 400 && !ok(); i++) await new Promise((r) => setTimeout(r, 25));
-    assert.ok(ok(), 'timed out');
-  };
 
   it('binds msg.params and sends the rows as one array, with Date timestamps and 64-bit aggregates kept exact', async () => {
     const t = await setup({ query: 'SELECT device_id, big, time FROM iot_sensors WHERE device_id = $d AND big < $max ORDER BY time LIMIT 3' });
     t.q.receive({ params: { d: 'D0', max: 100 }, topic: 'kept' });
-    await until(() => t.out.length === 1);
+    await eventually(() => t.out.length === 1);
     const [m] = t.out;
     assert.equal(m.topic, 'kept');
     assert.deepEqual(m.payload.map((r: { big: unknown }) => r.big), [5, 10, 15]);
     assert.ok(m.payload[0].time instanceof Date);
     assert.equal(m.payload[0].time.toISOString(), '2026-11-22T10:15:05.000Z');
     t.q.receive({ query: "SELECT count(*) AS n, sum(big) AS s FROM iot_sensors WHERE device_id = 'D0'" });
-    await until(() => t.out.length === 2);
+    await eventually(() => t.out.length === 2);
     // Aggregates are 64-bit integers the client gives as bigint: numbers when exact, else text.
     assert.deepEqual(t.out[1].payload, [{ n: 500, s: String(9007199254740993n + BigInt((5 + 2495) * 499 / 2)) }]);
   });
@@ -56,12 +53,12 @@ describe('influxdb3-query node', function () {
   it('sends one message per row, or parts the join node puts back together', async () => {
     let t = await setup({ query: "SELECT device_id FROM iot_sensors WHERE device_id = 'D1' ORDER BY time LIMIT 4", output: 'rows' });
     t.q.receive({});
-    await until(() => t.out.length === 4);
+    await eventually(() => t.out.length === 4);
     assert.deepEqual(t.out[0].payload, { device_id: 'D1' });
     await helper.unload();
     t = await setup({ query: 'SELECT device_id, time FROM iot_sensors ORDER BY time', output: 'parts', partSize: 1000, timeFormat: 'iso' });
     t.q.receive({});
-    await until(() => t.joined.length === 1);
+    await eventually(() => t.joined.length === 1);
     assert.equal(t.out.length, 3, '1,000 + 1,000 + 500 rows');
     assert.equal(t.joined[0].payload.length, 2500);
     assert.equal(t.joined[0].payload[2499].time, '2026-11-22T10:56:39.000Z');
@@ -73,7 +70,7 @@ describe('influxdb3-query node', function () {
     t.q.receive({ query: 'SELECT * FROM iot_sensors WHERE device_id = $d', params: { d: ['x'] } });
     t.q.receive({ query: 'SELECT * FROM iot_sensors WHERE big = $n', params: { n: 0 } });
     t.q.receive({ query: 'SELECT 1 AS one', database: 'missing' });
-    await until(() => t.caught.length === 4);
+    await eventually(() => t.caught.length === 4);
     const messages = t.caught.map((m) => m.error.message).join('\n');
     assert.match(messages, /table 'public\.iox\.nope' not found/);
     assert.match(messages, /msg\.params\.d must be a string, a number or a boolean, not an array/);
@@ -95,7 +92,7 @@ describe('influxdb3-query node', function () {
       const out = collect(getNode('out'));
       const caught = collect(getNode('caught'));
       getNode('q').receive({});
-      await until(() => out.length + caught.length === 1);
+      await eventually(() => out.length + caught.length === 1);
       assert.deepEqual(caught.map((m) => m.error.message), []);
       assert.deepEqual(out[0].payload, [{ device_id: 'D9' }]);
     } finally {
@@ -110,14 +107,14 @@ describe('influxdb3-query node', function () {
     const started = Date.now();
     t.q.receive({});
     try {
-      await until(() => t.caught.length === 1);
+      await eventually(() => t.caught.length === 1);
     } finally {
       server.faults.delayResponses(0);
     }
     assert.ok(Date.now() - started < 2500, 'gave up before the server answered');
     assert.match(t.caught[0].error.message, /no answer within 1 s/);
     t.q.receive({});
-    await until(() => t.out.length === 1);
+    await eventually(() => t.out.length === 1);
     assert.deepEqual(t.out[0].payload, [{ device_id: 'D2' }]);
   });
 
@@ -127,12 +124,12 @@ describe('influxdb3-query node', function () {
     await helper.load([configNode, queryNode], flow(queryNodes), { cfg: { token: 'tok' } });
     const out = collect(getNode('out'));
     for (const i of [1, 2, 3]) getNode(`q${i}`).receive({});
-    await until(() => out.length === 3);
+    await eventually(() => out.length === 3);
     assert.equal(server.grpcSessions(), 1, 'one Flight connection for three nodes');
     await helper.setFlows(flow(queryNodes.slice(0, 1)), 'nodes', { cfg: { token: 'tok' } });
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(server.grpcSessions(), 1, 'kept while a node uses it');
     await helper.setFlows(flow([]), 'nodes', { cfg: { token: 'tok' } });
-    await until(() => server.grpcSessions() === 0);
+    await eventually(() => server.grpcSessions() === 0);
   });
 });

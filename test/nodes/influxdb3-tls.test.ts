@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { catchNode, collect, getNode, helper, onTab } from '../support/flow-helper';
+import { eventually } from '../support/eventually';
 import { InfluxDB3Server, startInfluxDB3 } from '../support/influxdb3/server';
 import configNode = require('../../nodes/influxdb3-config');
 import queryNode = require('../../nodes/influxdb3-query');
@@ -52,10 +53,6 @@ describe('influxdb3-config over HTTPS', function () {
     w.status = (s: { text?: string }) => (statuses.push(s), original(s as never));
     return { w, q: getNode('q'), written: collect(getNode('written')), rows: collect(getNode('rows')), caught: collect(getNode('caught')), statuses };
   }
-  const until = async (ok: () => boolean, what: string) => {
-    for (let i = 0; i < 400 && !ok(); i++) await new Promise((r) => setTimeout(r, 25));
-    assert.ok(ok(), `timed out waiting for ${what}`);
-  };
   const testConnection = async (tls: object) => (await helper.request().post('/influxdb3-pipeline/test-connection').send({ url: server.url, token: TOKEN, ...tls })).body;
 
   for (const [name, tls] of [
@@ -65,9 +62,9 @@ describe('influxdb3-config over HTTPS', function () {
     it(`writes, queries through Flight and tests the connection with ${name}`, async () => {
       const t = await setup(tls);
       t.w.receive({ payload: LINE });
-      await until(() => t.written.length === 1, 'the write');
+      await eventually(() => t.written.length === 1, 'the write');
       t.q.receive({});
-      await until(() => t.rows.length + t.caught.length === 1, 'the query');
+      await eventually(() => t.rows.length + t.caught.length === 1, 'the query');
       assert.deepEqual(t.caught.map((m) => m.error.message), []);
       assert.deepEqual(t.rows[0].payload, [{ device_id: 'TEMP_001', temperature: 21.5 }]);
       const answer = await testConnection(tls);
@@ -78,11 +75,11 @@ describe('influxdb3-config over HTTPS', function () {
   it('refuses a certificate it cannot verify: says so everywhere and keeps the lines in the spool', async () => {
     const t = await setup({});
     t.w.receive({ payload: LINE });
-    await until(() => t.statuses.some((s) => /certificate/i.test(s.text ?? '')), 'a status naming the certificate');
-    await until(() => fs.readdirSync(path.join(userDir, 'influxdb3-pipeline')).some((d) => fs.readdirSync(path.join(userDir, 'influxdb3-pipeline', d)).length > 0), 'the spool file');
+    await eventually(() => t.statuses.some((s) => /certificate/i.test(s.text ?? '')), 'a status naming the certificate');
+    await eventually(() => fs.readdirSync(path.join(userDir, 'influxdb3-pipeline')).some((d) => fs.readdirSync(path.join(userDir, 'influxdb3-pipeline', d)).length > 0), 'the spool file');
     assert.equal(t.written.length, 0);
     t.q.receive({});
-    await until(() => t.caught.length === 1, 'the query error');
+    await eventually(() => t.caught.length === 1, 'the query error');
     assert.match(t.caught[0].error.message, /certificate/i);
     const answer = await testConnection({});
     assert.equal(answer.ok, false);

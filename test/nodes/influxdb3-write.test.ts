@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { catchNode, collect, completeNode, getNode, helper, onTab } from '../support/flow-helper';
+import { eventually } from '../support/eventually';
 import { InfluxDB3Server, startInfluxDB3 } from '../support/influxdb3/server';
 import configNode = require('../../nodes/influxdb3-config');
 import writeNode = require('../../nodes/influxdb3-write');
@@ -62,20 +63,13 @@ describe('influxdb3-write node', function () {
     const res = await fetch(`${server.url}/api/v3/query_sql?db=${db}&q=${encodeURIComponent(q)}`, { headers: { authorization: `Bearer ${TOKEN}` } });
     return res.status === 200 ? res.json() : [];
   };
-  const until = async (ok: () => boolean | Promise<boolean>, what: string) => {
-    for (let i = 0; i < 400; i++) {
-      if (await ok()) return;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    throw new Error(`timed out: ${what}`);
-  };
 
   it('writes readings and line protocol, says what it wrote, and completes each message once its lines are written', async () => {
     const t = await setup();
     t.w.receive({ payload: Array.from({ length: 50 }, (_, i) => reading(i)), _msgid: 'readings' });
     t.w.receive({ payload: 'iot_sensors,device_id=LP_1 temperature=21.5 1795342500000000000\niot_sensors,device_id=LP_2 temperature=22.5 1795342500000000000', _msgid: 'lp' });
     t.w.receive({ payload: 'other,device_id=X v=1i 1795342500', precision: 's', database: 'elsewhere', _msgid: 'other' });
-    await until(() => t.completed.length === 3, 'three messages completed');
+    await eventually(() => t.completed.length === 3, 'three messages completed');
     assert.deepEqual(await query('SELECT count(*) AS n FROM iot_sensors'), [{ n: 52 }]);
     assert.deepEqual(await query('SELECT v, time FROM other', 'elsewhere'), [{ v: 1, time: '2026-11-22T10:15:00' }], 'msg.database and msg.precision are used when the node names no database');
     const summaries = t.ok.map((m) => m.payload);
@@ -87,7 +81,7 @@ describe('influxdb3-write node', function () {
     const t = await setup();
     t.w.receive({ payload: 'iot_sensors,device_id=A temperature=21.5 1\niot_sensors,device_id=B temperature="hot" 2\niot_sensors,device_id=C temperature=22 3' });
     t.w.receive({ payload: [reading(1), { device_id: 'NOPE' }] });
-    await until(() => t.bad.length === 2 && t.completed.length === 2, 'refusals out');
+    await eventually(() => t.bad.length === 2 && t.completed.length === 2, 'refusals out');
     const server = t.bad.find((m) => m.topic === 'rejected')!;
     assert.equal(server.payload, 'iot_sensors,device_id=B temperature="hot" 2');
     assert.match(server.error.message, /invalid column type for column 'temperature'/);
@@ -105,13 +99,13 @@ describe('influxdb3-write node', function () {
   it('shows connected, then retrying with the reason and what is spooled, then connected again; logs the outage and the recovery', async () => {
     const t = await setup();
     t.w.receive({ payload: lines('a', 1) });
-    await until(() => statusText(t).includes('connected · 1 written'), 'connected');
+    await eventually(() => statusText(t).includes('connected · 1 written'), 'connected');
     await server.faults.refuseConnections(true);
     t.w.receive({ payload: lines('b', 3) });
-    await until(() => statusText(t).some((s) => /^retrying in \d+ s \(connect ECONNREFUSED [\d.:]+\) · 0 waiting · 3 spooled$/.test(s)), `retrying: ${statusText(t)}`);
+    await eventually(() => statusText(t).some((s) => /^retrying in \d+ s \(connect ECONNREFUSED [\d.:]+\) · 0 waiting · 3 spooled$/.test(s)), `retrying: ${statusText(t)}`);
     assert.equal((t.statuses.find((x) => (x as { text?: string }).text?.startsWith('retrying')) as { fill: string }).fill, 'yellow');
     await server.faults.refuseConnections(false);
-    await until(() => statusText(t).at(-1) === 'connected · 4 written', `connected again: ${statusText(t)}`);
+    await eventually(() => statusText(t).at(-1) === 'connected · 4 written', `connected again: ${statusText(t)}`);
     assert.deepEqual(await query('SELECT count(*) AS n FROM iot_sensors'), [{ n: 4 }]);
     assert.equal(t.completed.length, 2, 'each message completed once: the spooled one when it was on disk');
     assert.equal(logged('warn').filter((m) => /cannot write to InfluxDB 3, retrying.*cannot reach 127\.0\.0\.1/.test(m)).length, 1, 'one warning for the outage, not one per attempt');
@@ -124,20 +118,20 @@ describe('influxdb3-write node', function () {
   const fillSpool = async (t: Awaited<ReturnType<typeof setup>>) => {
     await server.faults.refuseConnections(true);
     t.w.receive({ payload: lines('m0', 2000), _msgid: 'm0' });
-    await until(() => statusText(t).some((x) => x.startsWith('retrying')), 'the first write failed');
+    await eventually(() => statusText(t).some((x) => x.startsWith('retrying')), 'the first write failed');
     for (let m = 1; m < 8; m++) t.w.receive({ payload: lines(`m${m}`, 2000), _msgid: `m${m}` });
   };
 
   it('with a full spool set to refuse, refuses whole messages through done(err) and writes every one it took', async () => {
     const t = await setup({ spoolMB: 1, spoolPolicy: 'reject' });
     await fillSpool(t);
-    await until(() => t.completed.length + t.caught.length === 8, 'every message settled');
+    await eventually(() => t.completed.length + t.caught.length === 8, 'every message settled');
     const refused = t.caught.map((c) => c._msgid).sort();
     assert.deepEqual(refused, ['m4', 'm5', 'm6', 'm7'], 'four fit in 1 MB; the newest are refused');
     assert.ok(t.caught.every((c) => /the disk spool is full \(1048576 bytes\) and set to reject new data/.test(c.error.message)));
     await server.faults.refuseConnections(false);
     const taken = 8 - refused.length;
-    await until(async () => (await query('SELECT count(*) AS n FROM iot_sensors'))[0]?.n === taken * 2000, 'the spool written');
+    await eventually(async () => (await query('SELECT count(*) AS n FROM iot_sensors'))[0]?.n === taken * 2000, 'the spool written');
     const batches = (await query('SELECT DISTINCT batch FROM iot_sensors ORDER BY batch')).map((r: { batch: string }) => r.batch);
     assert.deepEqual(batches, Array.from({ length: 8 }, (_, m) => `m${m}`).filter((id) => !refused.includes(id)), 'the refused messages are exactly the ones missing');
   });
@@ -145,13 +139,13 @@ describe('influxdb3-write node', function () {
   it('with a full spool set to drop the oldest, keeps the newest, and counts and logs what it dropped', async () => {
     const t = await setup({ spoolMB: 1, spoolPolicy: 'drop-oldest' });
     await fillSpool(t);
-    await until(() => t.completed.length === 8, 'every message taken');
+    await eventually(() => t.completed.length === 8, 'every message taken');
     assert.equal(t.caught.length, 0);
     const drops = logged('warn').filter((m) => /dropped its oldest/.test(m));
     assert.ok(drops.length > 0, 'the drop is logged');
     const dropped = Number(/\((\d+) dropped since start\)/.exec(drops.at(-1)!)![1]);
     await server.faults.refuseConnections(false);
-    await until(async () => (await query('SELECT count(*) AS n FROM iot_sensors'))[0]?.n === 16_000 - dropped, `16,000 - ${dropped} written`);
+    await eventually(async () => (await query('SELECT count(*) AS n FROM iot_sensors'))[0]?.n === 16_000 - dropped, `16,000 - ${dropped} written`);
     const batches = (await query('SELECT DISTINCT batch FROM iot_sensors ORDER BY batch')).map((r: { batch: string }) => r.batch);
     // m0 was being retried (loaded from the spool), so it is not dropped: the oldest after it are.
     assert.deepEqual(batches, ['m0', 'm5', 'm6', 'm7'], 'the one being written and the newest three kept, m1-m4 dropped');
@@ -161,11 +155,11 @@ describe('influxdb3-write node', function () {
   it('keeps the token out of the flow, status, messages and logs, and reports a wrong one to Catch', async () => {
     const t = await setup({}, `${TOKEN}-wrong`);
     t.w.receive({ payload: 'm v=1 1' });
-    await until(() => t.caught.length === 1 && t.bad.length === 1, 'refused');
+    await eventually(() => t.caught.length === 1 && t.bad.length === 1, 'refused');
     const everything = JSON.stringify({ flow: flow(), statuses: t.statuses, ok: t.ok, bad: t.bad, caught: t.caught, log: helper.log().args });
     assert.ok(!everything.includes(TOKEN), 'the token appears nowhere');
     assert.match(t.caught[0].error.message, /401/);
-    await until(() => (t.statuses as { fill?: string; text?: string }[]).some((x) => x.fill === 'red' && x.text === 'error · 0 written'), 'a red error status');
+    await eventually(() => (t.statuses as { fill?: string; text?: string }[]).some((x) => x.fill === 'red' && x.text === 'error · 0 written'), 'a red error status');
   });
 
   it('answers the editor\'s test connection with the version, never with the token', async () => {
