@@ -3,7 +3,6 @@
 // and the line-protocol encoder both run these plans, so a value is judged and typed the same way
 // wherever it goes.
 
-import { escapeMeasurement } from './lp-escape';
 import { ReadingError } from './reading-error';
 import { ColumnSpec, TelemetrySchema, ValueType, endsWithBackslash, isForbiddenKey, unwritableName } from './schema';
 import { describeType, quote } from './describe';
@@ -29,7 +28,6 @@ export interface CompiledDeviceType {
 
 export interface CompiledSchema {
   schema: TelemetrySchema;
-  measurementLp: string;
   deviceTypes: Map<string, CompiledDeviceType>;
   /** The plan for this reading's device type (inferred when unlisted and the schema allows it). */
   planFor(reading: Record<string, unknown>): CompiledDeviceType | ReadingError;
@@ -87,7 +85,6 @@ function build(schema: TelemetrySchema): CompiledSchema {
 
   return {
     schema,
-    measurementLp: escapeMeasurement(schema.measurement),
     deviceTypes,
     planFor(reading) {
       const dt = reading[dtKey];

@@ -4,7 +4,7 @@
 
 import { CompiledColumn, CompiledDeviceType, CompiledSchema, TAG_CACHE_SIZE, asReading, missingKey, noFields } from './compiled-schema';
 import { LineWriter } from './line-writer';
-import { escapeKeyOrTagValue, quoteStringField } from './lp-escape';
+import { escapeKeyOrTagValue, escapeMeasurement, quoteStringField } from './lp-escape';
 import { ReadingError } from './reading-error';
 import { FRACTION_DIGITS, Instant, Precision, canonicalIsoSeconds, formatAtPrecision, parseTimestamp } from './timestamps';
 
@@ -40,6 +40,7 @@ interface LinePlan {
 export function createLineBytesEncoder(compiled: CompiledSchema, precision: Precision = compiled.schema.precision): LineBytesEncoder {
   const tsKey = compiled.schema.timestampKey;
   const fractionDigits = FRACTION_DIGITS[precision];
+  const measurementLp = escapeMeasurement(compiled.schema.measurement);
   const plans = new WeakMap<CompiledDeviceType, LinePlan>();
   const linePlan = (plan: CompiledDeviceType): LinePlan => {
     let lp = plans.get(plan);
@@ -54,7 +55,7 @@ export function createLineBytesEncoder(compiled: CompiledSchema, precision: Prec
     if (plan instanceof ReadingError) return plan;
     const lp = linePlan(plan);
 
-    const series = seriesKey(compiled.measurementLp, plan, lp, r);
+    const series = seriesKey(measurementLp, plan, lp, r);
     if (series instanceof ReadingError) return series;
     w.bytesOf(series.bytes, series.ascii);
     let first = true;
