@@ -5,8 +5,8 @@
 // admin endpoint of the pack that pings the server with the settings in the dialog.
 
 import type { NodeAPI, NodeDef } from 'node-red';
-import { CONFIG_DEFAULTS, ConfigSettings, connectionSettings } from './lib/connection-settings';
-import { ConnectionSettings, InfluxDB3Http } from './lib/influxdb3-http';
+import { CONFIG_DEFAULTS, ConfigSettings, connectionSettings } from './lib/influxdb3/connection-settings';
+import { ConnectionSettings, InfluxDB3Http } from './lib/influxdb3/influxdb3-http';
 import { errorMessage, withDefaults } from './lib/settings';
 import type { InfluxDB3ConfigNode } from './runtime/influxdb3-config-node';
 

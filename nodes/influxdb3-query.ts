@@ -4,7 +4,7 @@
 // parts the core join node can put back together, for results too large for one message.
 
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
-import { TimeFormat, checkParams, shapeRow } from './lib/query-rows';
+import { TimeFormat, checkParams, shapeRow } from './lib/influxdb3/query-rows';
 import { CONFIG_VERSION, errorMessage, numberSetting, oneOf, withDefaults } from './lib/settings';
 import type { InfluxDB3ConfigNode } from './runtime/influxdb3-config-node';
 import { Done, Send, compactCount } from './runtime/node-support';

@@ -8,14 +8,14 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import os from 'os';
 import path from 'path';
-import { compileSchema } from './lib/compiled-schema';
-import { DurableWriter, Owner, WRITER_DEFAULTS, contentLines } from './lib/durable-writer';
-import { LineBytesEncoder, createLineBytesEncoder } from './lib/line-encoder';
-import { LineWriter } from './lib/line-writer';
-import { PAYLOAD_DEFAULTS } from './lib/payload';
+import { compileSchema } from './lib/schema/compiled-schema';
+import { DurableWriter, Owner, WRITER_DEFAULTS, contentLines } from './lib/influxdb3/durable-writer';
+import { LineBytesEncoder, createLineBytesEncoder } from './lib/line-protocol/line-encoder';
+import { LineWriter } from './lib/line-protocol/line-writer';
+import { PAYLOAD_DEFAULTS } from './lib/schema/payload';
 import { CONFIG_VERSION, errorMessage, numberSetting, oneOf, withDefaults } from './lib/settings';
 import { PRECISIONS, Precision } from './lib/timestamps';
-import { SpoolFullPolicy, WriteSpool } from './lib/write-spool';
+import { SpoolFullPolicy, WriteSpool } from './lib/influxdb3/write-spool';
 import type { InfluxDB3ConfigNode } from './runtime/influxdb3-config-node';
 import { Done, Send, ThrottledStatus, compactCount, encodeReadings, schemaFor } from './runtime/node-support';
 

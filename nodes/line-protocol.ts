@@ -5,12 +5,12 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import os from 'os';
 import path from 'path';
-import { saveHandover, takeHandover } from './lib/buffer-handover';
-import { compileSchema } from './lib/compiled-schema';
-import { Batch, BufferFullError, LineBatcher } from './lib/line-batcher';
-import { LineBytesEncoder, createLineBytesEncoder } from './lib/line-encoder';
-import { LineWriter } from './lib/line-writer';
-import { PAYLOAD_DEFAULTS, PayloadLimits } from './lib/payload';
+import { saveHandover, takeHandover } from './lib/line-protocol/buffer-handover';
+import { compileSchema } from './lib/schema/compiled-schema';
+import { Batch, BufferFullError, LineBatcher } from './lib/line-protocol/line-batcher';
+import { LineBytesEncoder, createLineBytesEncoder } from './lib/line-protocol/line-encoder';
+import { LineWriter } from './lib/line-protocol/line-writer';
+import { PAYLOAD_DEFAULTS, PayloadLimits } from './lib/schema/payload';
 import { CONFIG_VERSION, errorMessage, numberSetting, withDefaults } from './lib/settings';
 import { Precision } from './lib/timestamps';
 import { Done, Send, ThrottledStatus, compactCount, encodeReadings, schemaFor } from './runtime/node-support';

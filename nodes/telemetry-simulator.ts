@@ -3,9 +3,9 @@
 // Controlled by messages: start, stop, pause, resume, rate, fault, advance (manual clock).
 
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
-import { FleetSpec, checkFleetSpec, referenceFleet } from './lib/fleet-spec';
-import { Emission, FAULT_KINDS, FaultKind, FaultRule, FleetSimulator, SIMULATOR_DEFAULTS } from './lib/fleet-simulator';
-import { isPlainObject } from './lib/schema';
+import { FleetSpec, checkFleetSpec, referenceFleet } from './lib/simulator/fleet-spec';
+import { Emission, FAULT_KINDS, FaultKind, FaultRule, FleetSimulator, SIMULATOR_DEFAULTS } from './lib/simulator/fleet-simulator';
+import { isPlainObject } from './lib/schema/schema';
 import { CONFIG_VERSION, errorMessage, numberSetting, oneOf, withDefaults } from './lib/settings';
 import { parseTimestamp } from './lib/timestamps';
 import { Done, Send, ThrottledStatus, compactCount } from './runtime/node-support';

@@ -3,9 +3,9 @@
 // reading, untouched, with msg.error {code, message, field}. Every reading leaves exactly once.
 
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
-import { compileSchema } from './lib/compiled-schema';
-import { PAYLOAD_DEFAULTS, PayloadLimits, decodePayload } from './lib/payload';
-import { ReadingValidator, VALIDATOR_DEFAULTS, createReadingValidator } from './lib/reading-validator';
+import { compileSchema } from './lib/schema/compiled-schema';
+import { PAYLOAD_DEFAULTS, PayloadLimits, decodePayload } from './lib/schema/payload';
+import { ReadingValidator, VALIDATOR_DEFAULTS, createReadingValidator } from './lib/schema/reading-validator';
 import { CONFIG_VERSION, errorMessage, numberSetting, oneOf, withDefaults } from './lib/settings';
 import { Done, Send, ThrottledStatus, compactCount, rejectionMessage, schemaFor } from './runtime/node-support';
 

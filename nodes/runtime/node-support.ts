@@ -3,12 +3,12 @@
 // rejected-readings output, and a status that is not redrawn for every message.
 
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
-import type { LineBytesEncoder } from '../lib/line-encoder';
-import type { LineWriter } from '../lib/line-writer';
-import { PayloadLimits, decodePayload } from '../lib/payload';
-import type { ReadingError } from '../lib/reading-error';
-import { referenceSchema } from '../lib/reference-schema';
-import type { TelemetrySchema } from '../lib/schema';
+import type { LineBytesEncoder } from '../lib/line-protocol/line-encoder';
+import type { LineWriter } from '../lib/line-protocol/line-writer';
+import { PayloadLimits, decodePayload } from '../lib/schema/payload';
+import type { ReadingError } from '../lib/schema/reading-error';
+import { referenceSchema } from '../lib/schema/reference-schema';
+import type { TelemetrySchema } from '../lib/schema/schema';
 export { errorMessage } from '../lib/settings';
 
 export type Send = (msg: NodeMessage | Array<NodeMessage | NodeMessage[] | null>) => void;

@@ -1,10 +1,10 @@
 // Encoding 200,000 reference-fleet readings: our schema-compiled encoder against building the same
 // lines with Point from @influxdata/influxdb3-client, on the same data in the same run.
 import { Point } from '@influxdata/influxdb3-client';
-import { compileSchema } from '../../nodes/lib/compiled-schema';
-import { createLineBytesEncoder } from '../../nodes/lib/line-encoder';
-import { LineWriter } from '../../nodes/lib/line-writer';
-import { referenceSchema } from '../../nodes/lib/reference-schema';
+import { compileSchema } from '../../nodes/lib/schema/compiled-schema';
+import { createLineBytesEncoder } from '../../nodes/lib/line-protocol/line-encoder';
+import { LineWriter } from '../../nodes/lib/line-protocol/line-writer';
+import { referenceSchema } from '../../nodes/lib/schema/reference-schema';
 import { compareRates, fleetReadings, medianRate, mps } from './fleet-readings';
 
 export function benchEncodeVsPoint(): { ours: number; point: number; ratio: number } {

@@ -1,7 +1,7 @@
 // Reference-fleet readings for the benchmarks, made by the simulator so they look like the real
 // traffic (ISO timestamps, integral floats now and then, all three device types).
-import { FleetSimulator } from '../../nodes/lib/fleet-simulator';
-import { referenceFleet } from '../../nodes/lib/fleet-spec';
+import { FleetSimulator } from '../../nodes/lib/simulator/fleet-simulator';
+import { referenceFleet } from '../../nodes/lib/simulator/fleet-spec';
 
 export function fleetReadings(count: number, endMs = Date.now()): Record<string, unknown>[] {
   // 80 devices every 5 s: 16 readings a second of simulated time.

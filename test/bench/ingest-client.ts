@@ -2,10 +2,10 @@
 // lines, as the line-protocol node writes them, posted IN_FLIGHT at a time to the URL it is sent.
 import http from 'node:http';
 import { isMainThread, parentPort } from 'node:worker_threads';
-import { compileSchema } from '../../nodes/lib/compiled-schema';
-import { createLineBytesEncoder } from '../../nodes/lib/line-encoder';
-import { LineWriter } from '../../nodes/lib/line-writer';
-import { referenceSchema } from '../../nodes/lib/reference-schema';
+import { compileSchema } from '../../nodes/lib/schema/compiled-schema';
+import { createLineBytesEncoder } from '../../nodes/lib/line-protocol/line-encoder';
+import { LineWriter } from '../../nodes/lib/line-protocol/line-writer';
+import { referenceSchema } from '../../nodes/lib/schema/reference-schema';
 import { fleetReadings } from './fleet-readings';
 
 export const LINES = 400_000;

@@ -10,9 +10,9 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { DurableWriter, Owner, WRITER_DEFAULTS } from '../../nodes/lib/durable-writer';
-import { InfluxDB3Http } from '../../nodes/lib/influxdb3-http';
-import { WriteSpool } from '../../nodes/lib/write-spool';
+import { DurableWriter, Owner, WRITER_DEFAULTS } from '../../nodes/lib/influxdb3/durable-writer';
+import { InfluxDB3Http } from '../../nodes/lib/influxdb3/influxdb3-http';
+import { WriteSpool } from '../../nodes/lib/influxdb3/write-spool';
 
 const OUTAGE_MS = Number(process.env.OUTAGE_MS ?? 60_000);
 const LIMIT = 32 * 1024 * 1024;

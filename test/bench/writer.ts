@@ -11,9 +11,9 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { InfluxDBClient } from '@influxdata/influxdb3-client';
-import { DurableWriter, Owner, WRITER_DEFAULTS } from '../../nodes/lib/durable-writer';
-import { InfluxDB3Http } from '../../nodes/lib/influxdb3-http';
-import { WriteSpool } from '../../nodes/lib/write-spool';
+import { DurableWriter, Owner, WRITER_DEFAULTS } from '../../nodes/lib/influxdb3/durable-writer';
+import { InfluxDB3Http } from '../../nodes/lib/influxdb3/influxdb3-http';
+import { WriteSpool } from '../../nodes/lib/influxdb3/write-spool';
 import { setLogger } from '@influxdata/influxdb3-client';
 import { startInfluxDB3 } from '../support/influxdb3/server';
 

@@ -2,9 +2,9 @@
 // protocol on /write. Random readings with hostile strings are encoded by us, written, read back
 // and compared value by value and type by type.
 import assert from 'node:assert/strict';
-import { escapeMeasurement } from '../../nodes/lib/lp-escape';
-import { ReadingError } from '../../nodes/lib/reading-error';
-import { seededRandom } from '../../nodes/lib/seeded-random';
+import { escapeMeasurement } from '../../nodes/lib/line-protocol/lp-escape';
+import { ReadingError } from '../../nodes/lib/schema/reading-error';
+import { seededRandom } from '../../nodes/lib/simulator/seeded-random';
 import { hostileEncoder } from '../support/hostile-corpus';
 import { Influxdb1, findInfluxd, parseExactTimes, startInfluxdb1 } from '../support/influxdb1-server';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { compileSchema } from '../../nodes/lib/compiled-schema';
-import { createLineEncoder } from '../../nodes/lib/line-encoder';
-import { referenceSchema } from '../../nodes/lib/reference-schema';
+import { compileSchema } from '../../nodes/lib/schema/compiled-schema';
+import { createLineEncoder } from '../../nodes/lib/line-protocol/line-encoder';
+import { referenceSchema } from '../../nodes/lib/schema/reference-schema';
 import { Msg, catchNode, collect, completeNode, getNode, helper, onTab, until } from '../support/flow-helper';
 import { hostileCorpus } from '../support/hostile-corpus';
 import validateNode = require('../../nodes/telemetry-validate');

@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DurableWriter, Owner, WRITER_DEFAULTS } from '../../nodes/lib/durable-writer';
-import { InfluxDB3Http } from '../../nodes/lib/influxdb3-http';
-import { WriteSpool } from '../../nodes/lib/write-spool';
+import { DurableWriter, Owner, WRITER_DEFAULTS } from '../../nodes/lib/influxdb3/durable-writer';
+import { InfluxDB3Http } from '../../nodes/lib/influxdb3/influxdb3-http';
+import { WriteSpool } from '../../nodes/lib/influxdb3/write-spool';
 import { InfluxDB3Server, startInfluxDB3 } from '../support/influxdb3/server';
 
 const OUTAGE_MS = Number(process.env.OUTAGE_MS ?? 60_000);

@@ -1,10 +1,10 @@
 // A reproducible corpus of malformed and hostile payloads built around reference-fleet readings:
 // every payload says how many readings it carries, so a test can account for each one.
 
-import { compileSchema } from '../../nodes/lib/compiled-schema';
-import { LineEncoder, createLineEncoder } from '../../nodes/lib/line-encoder';
-import { SchemaRow, ValueType, schemaFromRows } from '../../nodes/lib/schema';
-import { seededRandom } from '../../nodes/lib/seeded-random';
+import { compileSchema } from '../../nodes/lib/schema/compiled-schema';
+import { LineEncoder, createLineEncoder } from '../../nodes/lib/line-protocol/line-encoder';
+import { SchemaRow, ValueType, schemaFromRows } from '../../nodes/lib/schema/schema';
+import { seededRandom } from '../../nodes/lib/simulator/seeded-random';
 
 export interface CorpusItem {
   payload: unknown;

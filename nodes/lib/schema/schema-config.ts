@@ -2,7 +2,7 @@
 
 import { referenceSchemaRows } from './reference-schema';
 import { SCHEMA_DEFAULTS, SchemaRow, TelemetrySchema, schemaFromJsonSchema, schemaFromRows } from './schema';
-import { CONFIG_VERSION, errorMessage, numberSetting, withDefaults } from './settings';
+import { CONFIG_VERSION, errorMessage, numberSetting, withDefaults } from '../settings';
 
 /** The config node's properties: the schema's settings as the editor stores them, and the rows. */
 export interface TelemetrySchemaConfig

@@ -2,11 +2,11 @@
 // suffix whatever the JSON looked like (`50` stays a float), integers with `i`, booleans as
 // true/false, strings quoted. A value the schema cannot type is refused, never guessed.
 
-import { CompiledColumn, CompiledDeviceType, CompiledSchema, TAG_CACHE_SIZE, asReading, missingKey, noFields } from './compiled-schema';
+import { CompiledColumn, CompiledDeviceType, CompiledSchema, TAG_CACHE_SIZE, asReading, missingKey, noFields } from '../schema/compiled-schema';
 import { LineWriter } from './line-writer';
 import { escapeKeyOrTagValue, escapeMeasurement, quoteStringField } from './lp-escape';
-import { ReadingError } from './reading-error';
-import { FRACTION_DIGITS, Instant, Precision, canonicalIsoSeconds, formatAtPrecision, parseTimestamp } from './timestamps';
+import { ReadingError } from '../schema/reading-error';
+import { FRACTION_DIGITS, Instant, Precision, canonicalIsoSeconds, formatAtPrecision, parseTimestamp } from '../timestamps';
 
 /** Writes one reading as one line into w, or refuses it (w is then as before). */
 export type LineBytesEncoder = (w: LineWriter, reading: unknown, nowMs: number) => ReadingError | undefined;

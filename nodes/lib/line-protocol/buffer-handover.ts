@@ -5,7 +5,7 @@
 
 import fs from 'fs';
 import path from 'path';
-import { PRECISIONS, Precision } from './timestamps';
+import { PRECISIONS, Precision } from '../timestamps';
 
 export interface HandedOver {
   lines: string[];

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { compileSchema } from '../../nodes/lib/compiled-schema';
-import { ReadingError } from '../../nodes/lib/reading-error';
-import { VALIDATOR_DEFAULTS, ValidatorSettings, createReadingValidator } from '../../nodes/lib/reading-validator';
-import { referenceSchema } from '../../nodes/lib/reference-schema';
-import { TelemetrySchema } from '../../nodes/lib/schema';
+import { compileSchema } from '../../../nodes/lib/schema/compiled-schema';
+import { ReadingError } from '../../../nodes/lib/schema/reading-error';
+import { VALIDATOR_DEFAULTS, ValidatorSettings, createReadingValidator } from '../../../nodes/lib/schema/reading-validator';
+import { referenceSchema } from '../../../nodes/lib/schema/reference-schema';
+import { TelemetrySchema } from '../../../nodes/lib/schema/schema';
 
 const NOW = Date.UTC(2026, 10, 22, 10, 20);
 const reading = () => ({

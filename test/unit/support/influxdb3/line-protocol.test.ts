@@ -2,10 +2,10 @@
 // the upstream parser's own expectations, and our encoder checked against them: every hostile
 // reading it writes reads back equal, backslashes included (which InfluxDB 1.x reads differently).
 import assert from 'node:assert/strict';
-import { ReadingError } from '../../nodes/lib/reading-error';
-import { seededRandom } from '../../nodes/lib/seeded-random';
-import { hostileEncoder } from '../support/hostile-corpus';
-import { parseLine, parseLines, parseSimpleLine } from '../support/influxdb3/line-protocol';
+import { ReadingError } from '../../../../nodes/lib/schema/reading-error';
+import { seededRandom } from '../../../../nodes/lib/simulator/seeded-random';
+import { hostileEncoder } from '../../../support/hostile-corpus';
+import { parseLine, parseLines, parseSimpleLine } from '../../../support/influxdb3/line-protocol';
 
 const errorOf = (lp: string) => parseLines(lp)[0].error;
 

@@ -1,12 +1,12 @@
 // Schema rules and write replies of the test server, against the verbatim examples in
 // shared/reference/influxdb3-wire.md A.7-A.9.
 import assert from 'node:assert/strict';
-import { parseLines } from '../support/influxdb3/line-protocol';
-import { seededRandom } from '../../nodes/lib/seeded-random';
-import { KnownSeries } from '../support/influxdb3/known-series';
-import { TableStore } from '../support/influxdb3/table-store';
-import type { Precision } from '../support/influxdb3/write-protocol';
-import { CORE_LIMITS, Catalog, applyWrite, displayLine, rustFloat, truncateBytes } from '../support/influxdb3/write-validation';
+import { parseLines } from '../../../support/influxdb3/line-protocol';
+import { seededRandom } from '../../../../nodes/lib/simulator/seeded-random';
+import { KnownSeries } from '../../../support/influxdb3/known-series';
+import { TableStore } from '../../../support/influxdb3/table-store';
+import type { Precision } from '../../../support/influxdb3/write-protocol';
+import { CORE_LIMITS, Catalog, applyWrite, displayLine, rustFloat, truncateBytes } from '../../../support/influxdb3/write-validation';
 
 const line = (lp: string) => {
   const [r] = parseLines(lp);

@@ -12,7 +12,7 @@ import path from 'path';
 import { crc32 } from './crc32';
 import { Chunk, joinedLength, writeJoined } from './joined-text';
 import { ScratchBuffers } from './scratch-buffers';
-import type { Precision } from './timestamps';
+import type { Precision } from '../timestamps';
 
 export interface SpoolRecord {
   database: string;

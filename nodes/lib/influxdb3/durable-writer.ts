@@ -14,7 +14,7 @@
 // length costs RSS no more than the same stream with the server up (npm run bench memory).
 
 import { bodyText, InfluxDB3Http, RejectedLine, WriteBody, WriteOutcome, WriteRequest } from './influxdb3-http';
-import type { Precision } from './timestamps';
+import type { Precision } from '../timestamps';
 import { Chunk, joinedLength, joinedText } from './joined-text';
 import { ScratchBuffers } from './scratch-buffers';
 import { SpoolFullError, SpoolInput, WriteSpool } from './write-spool';

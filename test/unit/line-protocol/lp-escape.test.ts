@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { escapeKeyOrTagValue, escapeMeasurement, quoteStringField } from '../../nodes/lib/lp-escape';
+import { escapeKeyOrTagValue, escapeMeasurement, quoteStringField } from '../../../nodes/lib/line-protocol/lp-escape';
 
 describe('line protocol escaping', () => {
   it('escapes comma, equals and space in keys and tag values', () => {

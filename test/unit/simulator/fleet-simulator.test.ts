@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { Emission, FaultRule, FleetSimulator, SimulatorOptions } from '../../nodes/lib/fleet-simulator';
-import { FleetSpecError, checkFleetSpec, referenceFleet } from '../../nodes/lib/fleet-spec';
+import { Emission, FaultRule, FleetSimulator, SimulatorOptions } from '../../../nodes/lib/simulator/fleet-simulator';
+import { FleetSpecError, checkFleetSpec, referenceFleet } from '../../../nodes/lib/simulator/fleet-spec';
 
 const START = Date.UTC(2026, 10, 22, 6, 0);
 const HOUR = 3_600_000;

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { compileSchema } from '../../nodes/lib/compiled-schema';
-import { createLineEncoder } from '../../nodes/lib/line-encoder';
-import { ReadingError } from '../../nodes/lib/reading-error';
-import { referenceSchema } from '../../nodes/lib/reference-schema';
-import { schemaFromRows } from '../../nodes/lib/schema';
+import { compileSchema } from '../../../nodes/lib/schema/compiled-schema';
+import { createLineEncoder } from '../../../nodes/lib/line-protocol/line-encoder';
+import { ReadingError } from '../../../nodes/lib/schema/reading-error';
+import { referenceSchema } from '../../../nodes/lib/schema/reference-schema';
+import { schemaFromRows } from '../../../nodes/lib/schema/schema';
 
 const encode = createLineEncoder(compileSchema(referenceSchema()));
 const base = {

@@ -7,7 +7,7 @@ import {
 } from './compiled-schema';
 import { ReadingError } from './reading-error';
 import { isForbiddenKey } from './schema';
-import { Instant, formatIso, isCanonicalIso, parseTimestamp } from './timestamps';
+import { Instant, formatIso, isCanonicalIso, parseTimestamp } from '../timestamps';
 
 export interface ValidatorSettings {
   /** A reading without a timestamp: stamped with its arrival time, or refused. */

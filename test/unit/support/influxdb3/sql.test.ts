@@ -1,9 +1,9 @@
 // The test server's SQL bridge and output formatting, without a server: what is rewritten, what is
 // left alone (strings, quoted names, comments), what is refused, and how values are printed.
 import assert from 'node:assert/strict';
-import { floatText, isoNanos } from '../support/influxdb3/query-formats';
-import { parseCliOptions } from '../support/influxdb3/cli';
-import { DialectError, maskLiterals, translateQuery } from '../support/influxdb3/sql-dialect';
+import { floatText, isoNanos } from '../../../support/influxdb3/query-formats';
+import { parseCliOptions } from '../../../support/influxdb3/cli';
+import { DialectError, maskLiterals, translateQuery } from '../../../support/influxdb3/sql-dialect';
 
 describe('InfluxDB 3 SQL on DuckDB (test server)', () => {
   const tables = ['iot_sensors', 'iot-sensors', 'Home'];

@@ -10,7 +10,7 @@ import https from 'https';
 import zlib from 'zlib';
 import { Chunk, writeJoined } from './joined-text';
 import { ScratchBuffers } from './scratch-buffers';
-import type { Precision } from './timestamps';
+import type { Precision } from '../timestamps';
 
 export interface ConnectionSettings {
   url: string;

@@ -2,7 +2,7 @@
 // generated. The default is the reference fleet of shared/reference/pipeline.md; a custom device
 // type is a small JSON definition checked here with errors that name the offending path.
 
-import { isPlainObject } from './schema';
+import { isPlainObject } from '../schema/schema';
 
 export type GeneratorSpec =
   | { gen: 'normal'; mean: number; sd: number; decimals?: number; daytime?: DaytimeSpec }

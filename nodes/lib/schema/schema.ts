@@ -2,7 +2,7 @@
 // type of every field. Written once in a telemetry-schema config node and used by every node, so a
 // field can never be written as integer by one node and as float by another.
 
-import { PRECISIONS, Precision } from './timestamps';
+import { PRECISIONS, Precision } from '../timestamps';
 
 export type ValueType = 'float' | 'integer' | 'boolean' | 'string';
 export const VALUE_TYPES: readonly ValueType[] = ['float', 'integer', 'boolean', 'string'];

@@ -5,7 +5,7 @@
 
 import { ReadingError } from './reading-error';
 import { ColumnSpec, TelemetrySchema, ValueType, endsWithBackslash, isForbiddenKey, unwritableName } from './schema';
-import { describeType, quote } from './describe';
+import { describeType, quote } from '../describe';
 
 export type Coercer = (v: unknown) => unknown;
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { BufferFullError, LineBatcher } from '../../nodes/lib/line-batcher';
+import { BufferFullError, LineBatcher } from '../../../nodes/lib/line-protocol/line-batcher';
 
 const lines = (n: number, prefix = 'm v=') => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
 

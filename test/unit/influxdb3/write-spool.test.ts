@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SpoolFullError, WriteSpool } from '../../nodes/lib/write-spool';
+import { SpoolFullError, WriteSpool } from '../../../nodes/lib/influxdb3/write-spool';
 
 const record = (i: number, lines = 2) => ({ database: 'db', precision: 'ns' as const, lines, payload: `m,i=${i} v=${i} ${i}\nm,i=${i} w=${i} ${i}` });
 

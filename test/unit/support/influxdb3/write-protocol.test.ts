@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
 import {
   MALFORMED_AUTH, UNAUTHENTICATED, WriteParams, authenticate, dbNameError, decodeBody, readWriteParams, toNanos,
-} from '../support/influxdb3/write-protocol';
+} from '../../../support/influxdb3/write-protocol';
 
 describe('InfluxDB 3 write endpoints: HTTP rules (test server)', () => {
   it('reads each endpoint\'s parameters with its own defaults', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { referenceSchema, referenceSchemaRows } from '../../nodes/lib/reference-schema';
-import { SchemaError, jsonSchemaFromSchema, rowsFromSchema, schemaFromJsonSchema, schemaFromRows } from '../../nodes/lib/schema';
-import { buildSchema } from '../../nodes/lib/schema-config';
+import { referenceSchema, referenceSchemaRows } from '../../../nodes/lib/schema/reference-schema';
+import { SchemaError, jsonSchemaFromSchema, rowsFromSchema, schemaFromJsonSchema, schemaFromRows } from '../../../nodes/lib/schema/schema';
+import { buildSchema } from '../../../nodes/lib/schema/schema-config';
 
 describe('telemetry schema', () => {
   it('describes the reference fleet', () => {

@@ -2,7 +2,7 @@
 // threshold, TLS choices and extra headers, with messages that say what to fix.
 
 import type { ConnectionSettings } from './influxdb3-http';
-import { CONFIG_VERSION, errorMessage, numberSetting, withDefaults } from './settings';
+import { CONFIG_VERSION, errorMessage, numberSetting, withDefaults } from '../settings';
 
 export interface ConfigSettings {
   name: string;
