@@ -1,6 +1,6 @@
 // influxdb3-write: durable writes to InfluxDB 3. Input: line protocol (a string, or the
-// line-protocol node's batch message) or readings (an object or an array), encoded like
-// line-protocol does. Once accepted, a reading reaches the database or comes back on output 2 with
+// telemetry-line-protocol node's batch message) or readings (an object or an array), encoded like
+// telemetry-line-protocol does. Once accepted, a reading reaches the database or comes back on output 2 with
 // a reason: across outages (retries, then the disk spool), restarts (the spool is replayed) and bad
 // lines (each refused line on its own). See lib/durable-writer.ts for the rules.
 // Output 1: a summary per write. Output 2: refused lines and readings, with msg.error.

@@ -40,7 +40,7 @@ export function rejectionMessage(msg: NodeMessageInFlow, reading: unknown, error
 
 /** Encodes a message's readings (one, an array, or JSON text of either) into `lines`, which it
  *  resets first; returns a rejected-readings message for each reading that cannot be encoded.
- *  line-protocol and influxdb3-write encode readings the same way through this. */
+ *  telemetry-line-protocol and influxdb3-write encode readings the same way through this. */
 export function encodeReadings(msg: NodeMessageInFlow, encode: LineBytesEncoder, lines: LineWriter, limits: PayloadLimits): NodeMessage[] {
   const decoded = decodePayload(msg.payload, limits);
   const rejections: NodeMessage[] = [];

@@ -27,7 +27,7 @@ export async function benchPipeline(): Promise<void> {
     await nr.deploy([
       tab,
       at({ id: 'val', type: 'telemetry-validate', wires: [['lp'], []] }),
-      at({ id: 'lp', type: 'line-protocol', batchSize: 5000, flushInterval: 0, wires: [['sink'], []] }),
+      at({ id: 'lp', type: 'telemetry-line-protocol', batchSize: 5000, flushInterval: 0, wires: [['sink'], []] }),
       at({ id: 'sink', type: 'bench-pass', wires: [] }),
       at({ id: 'p1', type: 'bench-pass', wires: [['p2']] }),
       at({ id: 'p2', type: 'bench-pass', wires: [['psink']] }),

@@ -91,12 +91,12 @@ describe('editor in a browser', function () {
     await closeTray();
   });
 
-  it('edits line-protocol', async () => {
+  it('edits telemetry-line-protocol', async () => {
     await edit('lp00000000000001');
     await page.waitForSelector('#node-input-batchSize');
     assert.equal(await page.inputValue('#node-input-batchSize'), '5000');
     assert.equal(await page.inputValue('#node-input-database'), 'iot-sensors');
-    await shot('line-protocol');
+    await shot('telemetry-line-protocol');
     await closeTray();
   });
 

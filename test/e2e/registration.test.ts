@@ -4,7 +4,7 @@ import path from 'node:path';
 import { InfluxDB3Server, startInfluxDB3 } from '../support/influxdb3/server';
 import { NodeRedInstance, PACK_NAME, startNodeRed } from '../support/node-red-instance';
 
-const TYPES = ['telemetry-schema', 'telemetry-simulator', 'telemetry-validate', 'line-protocol', 'influxdb3-config', 'influxdb3-write', 'influxdb3-query'];
+const TYPES = ['telemetry-schema', 'telemetry-simulator', 'telemetry-validate', 'telemetry-line-protocol', 'influxdb3-config', 'influxdb3-write', 'influxdb3-query'];
 const CONFIG_ONLY = ['telemetry-schema', 'influxdb3-config'];
 
 describe('end to end: a real Node-RED with the pack installed', function () {
@@ -30,6 +30,8 @@ describe('end to end: a real Node-RED with the pack installed', function () {
     assert.equal(res.status, 200);
     const sets = (res.json() as { module: string; types: string[]; enabled: boolean; err?: string }[]).filter((s) => s.module === PACK_NAME);
     assert.deepEqual(sets.flatMap((s) => s.types).sort(), [...TYPES].sort());
+    // Type names are global across every installed pack: each of ours carries the pack's prefix.
+    for (const type of sets.flatMap((s) => s.types)) assert.match(type, /^(telemetry|influxdb3)-/);
     for (const s of sets) {
       assert.equal(s.err, undefined, `${s.types}: ${s.err}`);
       assert.equal(s.enabled, true);
@@ -112,7 +114,7 @@ describe('end to end: a real Node-RED with the pack installed', function () {
       { id: 'tab1', type: 'tab', label: 'pipeline' },
       { id: 'sim', z: 'tab1', type: 'telemetry-simulator', clock: 'manual', autoStart: false, x: 100, y: 100, wires: [['val']] },
       { id: 'val', z: 'tab1', type: 'telemetry-validate', x: 300, y: 100, wires: [['lp'], []] },
-      { id: 'lp', z: 'tab1', type: 'line-protocol', batchSize: 5000, x: 500, y: 100, wires: [['sink'], []] },
+      { id: 'lp', z: 'tab1', type: 'telemetry-line-protocol', batchSize: 5000, x: 500, y: 100, wires: [['sink'], []] },
       { id: 'sink', z: 'tab1', type: 'function', func: 'return null;', x: 700, y: 100, wires: [] },
     ]);
     const batches: { payload: string; lineCount: number }[] = [];

@@ -55,7 +55,7 @@ describe('reliability: Node-RED stopped or killed mid-stream, then started again
 
   const writerNodes = () => [
     { id: 'cfg', type: 'influxdb3-config', url: server.url, database: 'plant' },
-    { id: 'lp', z: 'tab', type: 'line-protocol', batchSize: 400, flushInterval: 0.5, x: 550, y: 100, wires: [['w'], []] },
+    { id: 'lp', z: 'tab', type: 'telemetry-line-protocol', batchSize: 400, flushInterval: 0.5, x: 550, y: 100, wires: [['w'], []] },
     { id: 'w', z: 'tab', type: 'influxdb3-write', server: 'cfg', x: 700, y: 100, wires: [[], []] },
   ];
   const streaming = () => [

@@ -27,7 +27,7 @@ describe('reliability: a redeploy mid-stream during an outage loses nothing', fu
     { id: 'adv', z: 'tab', type: 'inject', props: [{ p: 'payload' }], payload: '{"command":"advance","ms":60000}', payloadType: 'json', x: 100, y: 100, wires: [['sim']] },
     { id: 'sim', z: 'tab', type: 'telemetry-simulator', clock: 'manual', autoStart: true, startTime, x: 250, y: 100, wires: [['val']] },
     { id: 'val', z: 'tab', type: 'telemetry-validate', x: 400, y: 100, wires: [['lp'], []] },
-    { id: 'lp', z: 'tab', type: 'line-protocol', batchSize: 400, flushInterval: 60, x: 550, y: 100, wires: [['w'], []] },
+    { id: 'lp', z: 'tab', type: 'telemetry-line-protocol', batchSize: 400, flushInterval: 60, x: 550, y: 100, wires: [['w'], []] },
     { id: 'w', z: 'tab', type: 'influxdb3-write', server: 'cfg', maxQueueMB: 1, x: 700, y: 100, wires: [[], []] },
   ];
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { compileSchema } from '../../nodes/lib/compiled-schema';
-import { createLineEncoder } from '../../nodes/lib/line-encoder';
-import { LineWriter } from '../../nodes/lib/line-writer';
-import { referenceSchema } from '../../nodes/lib/reference-schema';
-import { seededRandom } from '../../nodes/lib/seeded-random';
+import { compileSchema } from '../../nodes/lib/schema/compiled-schema';
+import { createLineEncoder } from '../../nodes/lib/line-protocol/line-encoder';
+import { LineWriter } from '../../nodes/lib/line-protocol/line-writer';
+import { referenceSchema } from '../../nodes/lib/schema/reference-schema';
+import { seededRandom } from '../../nodes/lib/simulator/seeded-random';
 import { Instant, formatAtPrecision, formatIso, parseTimestamp } from '../../nodes/lib/timestamps';
 
 const T = Date.UTC(2026, 10, 22, 10, 15, 0, 123); // 2026-11-22T10:15:00.123Z

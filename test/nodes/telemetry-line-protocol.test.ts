@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Msg, catchNode, collect, completeNode, getNode, helper, onTab, until } from '../support/flow-helper';
 import { hostileCorpus } from '../support/hostile-corpus';
-import lineProtocolNode = require('../../nodes/line-protocol');
+import lineProtocolNode = require('../../nodes/telemetry-line-protocol');
 import schemaNode = require('../../nodes/telemetry-schema');
 
 const nodes = [lineProtocolNode, schemaNode, catchNode, completeNode];
@@ -17,7 +17,7 @@ const readings = (n: number) => Array.from({ length: n }, () => reading());
 
 function flow(props: Record<string, unknown> = {}) {
   return onTab([
-    { id: 'lp', type: 'line-protocol', wires: [['batches'], ['bad']], flushInterval: 0, ...props },
+    { id: 'lp', type: 'telemetry-line-protocol', wires: [['batches'], ['bad']], flushInterval: 0, ...props },
     { id: 'batches', type: 'helper' },
     { id: 'bad', type: 'helper' },
     { id: 'complete', type: 'complete', scope: ['lp'], wires: [['completed']] },
@@ -41,7 +41,7 @@ async function setup(props: Record<string, unknown> = {}) {
 /** Lets queued message deliveries run (Node-RED delivers asynchronously). */
 const settle = () => new Promise((r) => setTimeout(r, 50));
 
-describe('line-protocol node', function () {
+describe('telemetry-line-protocol node', function () {
   // Each test gets its own user directory, so lines one test leaves buffered at stop are not
   // handed over to the next.
   let userDir: string;

@@ -1,4 +1,4 @@
-// line-protocol: readings -> InfluxDB line protocol, batched by line count, bytes and time.
+// telemetry-line-protocol: readings -> InfluxDB line protocol, batched by line count, bytes and time.
 // Output 1: one message per batch. Output 2: each reading that cannot be encoded, untouched,
 // with msg.error. An input's done() is called when its last line leaves in a batch.
 
@@ -121,7 +121,7 @@ export = function (RED: NodeAPI) {
         try {
           flushNow((m) => node.send(m));
         } catch (e) {
-          node.error(`line-protocol: flush failed: ${errorMessage(e)}`);
+          node.error(`telemetry-line-protocol: flush failed: ${errorMessage(e)}`);
         }
         showBuffer();
       }, intervalMs);
@@ -135,7 +135,7 @@ export = function (RED: NodeAPI) {
           stopTimer();
           const dropped = batcher.reset();
           for (const d of dropped) d();
-          if (dropped.length > 0) node.warn(`line-protocol: reset dropped the lines of ${dropped.length} message(s)`);
+          if (dropped.length > 0) node.warn(`telemetry-line-protocol: reset dropped the lines of ${dropped.length} message(s)`);
           showBuffer();
           return done();
         }
@@ -160,7 +160,7 @@ export = function (RED: NodeAPI) {
           if (!(e instanceof BufferFullError)) throw e;
           overflowed += lines.lineCount;
           showBuffer();
-          return done(new Error(`line-protocol: ${e.message}; ${lines.lineCount} reading(s) of this message were not buffered (${overflowed} so far). Flush sooner (batch size, interval) or raise the memory limit.`));
+          return done(new Error(`telemetry-line-protocol: ${e.message}; ${lines.lineCount} reading(s) of this message were not buffered (${overflowed} so far). Flush sooner (batch size, interval) or raise the memory limit.`));
         }
         emit(batches, send);
         if (flush) flushNow(send);
@@ -182,13 +182,13 @@ export = function (RED: NodeAPI) {
       const last = again.flush();
       if (last) batches.push(last);
       for (const b of batches) node.send([batchMessage(b, recovered.precision), null]);
-      node.log(`line-protocol: sent ${recovered.lines.length} line(s) kept from the last stop`);
+      node.log(`telemetry-line-protocol: sent ${recovered.lines.length} line(s) kept from the last stop`);
     };
     const onFlowsStarted = () => {
       try {
         sendRecovered();
       } catch (e) {
-        node.error(`line-protocol: could not send the lines kept from the last stop: ${errorMessage(e)}`);
+        node.error(`telemetry-line-protocol: could not send the lines kept from the last stop: ${errorMessage(e)}`);
       }
     };
     RED.events.once('flows:started', onFlowsStarted);
@@ -203,17 +203,17 @@ export = function (RED: NodeAPI) {
         if (b && removed) {
           // Deleted from the flow: nothing will start under this id again; send as a last batch.
           node.send([batchMessage(b), null]);
-          node.warn(`line-protocol: removed with ${b.lines} buffered line(s); sent them as a last batch`);
+          node.warn(`telemetry-line-protocol: removed with ${b.lines} buffered line(s); sent them as a last batch`);
         } else if (b) {
           const file = saveHandover(handoverDir, node.id, { payload: b.payload, precision });
-          node.log(`line-protocol: kept ${b.lines} buffered line(s) in ${file} until this node starts again`);
+          node.log(`telemetry-line-protocol: kept ${b.lines} buffered line(s) in ${file} until this node starts again`);
         }
         for (const d of b?.completed ?? []) d();
       } catch (e) {
-        node.error(`line-protocol: could not keep the buffered lines: ${errorMessage(e)}`);
+        node.error(`telemetry-line-protocol: could not keep the buffered lines: ${errorMessage(e)}`);
       }
       done();
     });
   }
-  RED.nodes.registerType('line-protocol', LineProtocolNode);
+  RED.nodes.registerType('telemetry-line-protocol', LineProtocolNode);
 };
