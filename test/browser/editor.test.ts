@@ -1,6 +1,6 @@
 // The editor as a person uses it: Debian's chromium, driven by playwright-core, opening the edit
 // dialogs of the example flow's nodes in a real Node-RED.
-import assert from 'node:assert/strict';
+import should from 'should';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -61,22 +61,22 @@ describe('editor in a browser', function () {
 
   it('shows the palette entries of the pack', async () => {
     for (const label of ['simulator', 'validate', 'line protocol']) {
-      assert.ok(await page.locator('.red-ui-palette-node', { hasText: label }).first().isVisible(), label);
+      should(await page.locator('.red-ui-palette-node', { hasText: label }).first().isVisible()).be.true(label);
     }
   });
 
   it('edits telemetry-validate, and a new telemetry-schema opens with the reference fleet as a table', async () => {
     await edit('val0000000000001');
     await page.waitForSelector('#node-input-maxFutureSec');
-    assert.equal(await page.inputValue('#node-input-maxFutureSec'), '300');
-    assert.equal(await page.inputValue('#node-input-missingTimestamp'), 'now');
+    should(await page.inputValue('#node-input-maxFutureSec')).equal('300');
+    should(await page.inputValue('#node-input-missingTimestamp')).equal('now');
     await shot('validate');
     await page.click('#node-input-btn-schema-add');
     await page.waitForSelector('#node-config-input-rows-list');
     const rows = page.locator('#node-config-input-rows-list > li');
     await page.waitForFunction(() => document.querySelectorAll('#node-config-input-rows-list > li').length > 0);
-    assert.equal(await rows.count(), 22, 'temperature 8 + motion 7 + door 7 rows');
-    assert.equal(await rows.first().locator('.schema-key').inputValue(), 'device_id');
+    should(await rows.count()).equal(22, 'temperature 8 + motion 7 + door 7 rows');
+    should(await rows.first().locator('.schema-key').inputValue()).equal('device_id');
     await shot('schema');
     await page.click('#node-config-dialog-cancel');
     await closeTray();
@@ -85,8 +85,8 @@ describe('editor in a browser', function () {
   it('edits telemetry-simulator with its faults listed', async () => {
     await edit('sim0000000000001');
     await page.waitForSelector('#node-input-faults-list');
-    assert.equal(await page.locator('#node-input-faults-list > li').count(), 4);
-    assert.equal(await page.inputValue('#node-input-intervalSec'), '5');
+    should(await page.locator('#node-input-faults-list > li').count()).equal(4);
+    should(await page.inputValue('#node-input-intervalSec')).equal('5');
     await shot('simulator');
     await closeTray();
   });
@@ -94,8 +94,8 @@ describe('editor in a browser', function () {
   it('edits telemetry-line-protocol', async () => {
     await edit('lp00000000000001');
     await page.waitForSelector('#node-input-batchSize');
-    assert.equal(await page.inputValue('#node-input-batchSize'), '5000');
-    assert.equal(await page.inputValue('#node-input-database'), 'iot-sensors');
+    should(await page.inputValue('#node-input-batchSize')).equal('5000');
+    should(await page.inputValue('#node-input-database')).equal('iot-sensors');
     await shot('telemetry-line-protocol');
     await closeTray();
   });
@@ -103,23 +103,23 @@ describe('editor in a browser', function () {
   it('edits influxdb3-write, and its server config tests the connection from the dialog', async () => {
     await edit('wr00000000000001');
     await page.waitForSelector('#node-input-maxInFlight');
-    assert.equal(await page.inputValue('#node-input-maxInFlight'), '4');
-    assert.equal(await page.inputValue('#node-input-maxBatchLines'), '10000');
-    assert.equal(await page.inputValue('#node-input-spoolPolicy'), 'reject');
+    should(await page.inputValue('#node-input-maxInFlight')).equal('4');
+    should(await page.inputValue('#node-input-maxBatchLines')).equal('10000');
+    should(await page.inputValue('#node-input-spoolPolicy')).equal('reject');
     await shot('influxdb3-write');
     await page.click('#node-input-btn-server-edit');
     await page.waitForSelector('#node-config-input-url');
-    assert.equal(await page.inputValue('#node-config-input-url'), '${INFLUXDB3_URL}');
-    assert.equal(await page.getAttribute('#node-config-input-token', 'type'), 'password');
+    should(await page.inputValue('#node-config-input-url')).equal('${INFLUXDB3_URL}');
+    should(await page.getAttribute('#node-config-input-token', 'type')).equal('password');
     await page.click('#influxdb3-config-test');
     await page.waitForFunction(() => /Connected|Not connected/.test(document.querySelector('#influxdb3-config-test-result')?.textContent ?? ''));
-    assert.match(await page.textContent('#influxdb3-config-test-result') ?? '', /^Connected: InfluxDB 3 .*3\.10\.1/);
+    should(await page.textContent('#influxdb3-config-test-result') ?? '').match(/^Connected: InfluxDB 3 .*3\.10\.1/);
     await shot('influxdb3-config');
     // A URL nothing answers on: the button says why, and the dialog stays usable.
     await page.fill('#node-config-input-url', 'http://127.0.0.1:9');
     await page.click('#influxdb3-config-test');
     await page.waitForFunction(() => /Not connected/.test(document.querySelector('#influxdb3-config-test-result')?.textContent ?? ''));
-    assert.match(await page.textContent('#influxdb3-config-test-result') ?? '', /ECONNREFUSED/);
+    should(await page.textContent('#influxdb3-config-test-result') ?? '').match(/ECONNREFUSED/);
     await page.click('#node-config-dialog-cancel');
     await closeTray();
   });
@@ -127,12 +127,12 @@ describe('editor in a browser', function () {
   it('edits influxdb3-query with its SQL in a code editor', async () => {
     await edit('query00000000001');
     await page.waitForSelector('#node-input-query-editor .red-ui-editor-text-container, #node-input-query-editor .monaco-editor, #node-input-query-editor .ace_editor');
-    assert.match(await page.evaluate(() => (window as any).RED.nodes.node('query00000000001').query), /GROUP BY device_id/);
-    assert.equal(await page.inputValue('#node-input-output'), 'array');
-    assert.equal(await page.inputValue('#node-input-timeFormat'), 'iso');
-    assert.equal(await page.isVisible('#node-input-partSize'), false, 'part size only for parts');
+    should(await page.evaluate(() => (window as any).RED.nodes.node('query00000000001').query)).match(/GROUP BY device_id/);
+    should(await page.inputValue('#node-input-output')).equal('array');
+    should(await page.inputValue('#node-input-timeFormat')).equal('iso');
+    should(await page.isVisible('#node-input-partSize')).equal(false, 'part size only for parts');
     await page.selectOption('#node-input-output', 'parts');
-    assert.equal(await page.isVisible('#node-input-partSize'), true);
+    should(await page.isVisible('#node-input-partSize')).equal(true);
     await shot('influxdb3-query');
     await closeTray();
   });

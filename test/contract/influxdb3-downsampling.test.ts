@@ -2,7 +2,7 @@
 // 5 minutes -> 1 hour, run unchanged through the official client, on data whose aggregates are
 // worked out by hand below. The hourly tier weights each 5-minute mean by its sample_count (the
 // original job averaged the averages; this data tells the two apart).
-import assert from 'node:assert/strict';
+import should from 'should';
 import { describeForEachTarget } from '../support/influxdb3/contract-target';
 import { silenceClientLog } from '../support/influxdb3/quiet-client';
 
@@ -49,13 +49,13 @@ describeForEachTarget('InfluxDB 3 contract: the reference downsampling SQL', (ta
     const fiveMin = target().db('iot-sensors-5min');
     const lines = rawLines();
     const res = await target().fetch(`/api/v3/write_lp?db=${raw}&precision=second`, { method: 'POST', body: lines.join('\n') });
-    assert.equal(res.status, 204, await res.text());
+    should(res.status).equal(204, await res.text());
 
     const window = { start: '2026-11-22T10:00:00Z', end: '2026-11-22T11:10:00Z' };
     const buckets: Record<string, unknown>[] = [];
     for await (const row of target().client(raw).query(RAW_TO_5MIN, undefined, { params: window })) buckets.push({ ...row });
-    assert.equal(buckets.length, 28, '14 buckets x 2 devices');
-    assert.deepEqual(buckets[0], {
+    should(buckets.length).equal(28, '14 buckets x 2 devices');
+    should(buckets[0]).eql({
       bucket: 1795341600000,
       device_id: 'T1',
       device_type: 'temperature',
@@ -69,10 +69,7 @@ describeForEachTarget('InfluxDB 3 contract: the reference downsampling SQL', (ta
       sample_count: 3n,
     });
     const t2 = buckets.filter((r) => r.device_id === 'T2');
-    assert.deepEqual(
-      t2.map((r) => [r.avg_temperature, r.sample_count]),
-      Array.from({ length: 14 }, (_, b) => [30 + b, BigInt((b % 3) + 1)]),
-    );
+    should(t2.map((r) => [r.avg_temperature, r.sample_count])).eql(Array.from({ length: 14 }, (_, b) => [30 + b, BigInt((b % 3) + 1)]));
 
     const tier = buckets
       .map((r) => {
@@ -82,15 +79,13 @@ describeForEachTarget('InfluxDB 3 contract: the reference downsampling SQL', (ta
       })
       .join('\n');
     const written = await target().fetch(`/api/v3/write_lp?db=${fiveMin}&precision=millisecond`, { method: 'POST', body: tier });
-    assert.equal(written.status, 204, await written.text());
+    should(written.status).equal(204, await written.text());
 
     const hours = JSON.parse(
       await (await target().fetch('/api/v3/query_sql', { method: 'POST', body: JSON.stringify({ db: fiveMin, q: FIVE_MIN_TO_HOUR, params: { start: '2026-11-22T10:00:00Z', end: '2026-11-22T12:00:00Z' } }) })).text(),
     );
     const round = (v: number) => Math.round(v * 1e9) / 1e9;
-    assert.deepEqual(
-      hours.map((h: Record<string, number | string>) => [h.bucket, h.device_id, round(h.avg_temperature as number), h.min_temperature, h.max_temperature, h.avg_humidity, h.sample_count]),
-      [
+    should(hours.map((h: Record<string, number | string>) => [h.bucket, h.device_id, round(h.avg_temperature as number), h.min_temperature, h.max_temperature, h.avg_humidity, h.sample_count])).eql([
         // T1: every bucket has 3 samples, so the hourly mean is the plain mean of 21..32 = 26.5.
         ['2026-11-22T10:00:00', 'T1', 26.5, 20, 33, 50, 36],
         // T2: buckets 0..11 hold 1,2,3,1,2,3,... samples of 30+b: (30*24 + 140) / 24. Averaging the
@@ -99,7 +94,6 @@ describeForEachTarget('InfluxDB 3 contract: the reference downsampling SQL', (ta
         ['2026-11-22T11:00:00', 'T1', 33.5, 32, 35, 50, 6],
         // Buckets 12 (1 sample of 42) and 13 (2 samples of 43): 128 / 3.
         ['2026-11-22T11:00:00', 'T2', round(128 / 3), 42, 43, 50, 3],
-      ],
-    );
+      ]);
   });
 });

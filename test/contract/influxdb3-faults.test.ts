@@ -1,6 +1,6 @@
 // The test server's failure switches and WAL acknowledgement, as a writer sees them.
-import assert from 'node:assert/strict';
-import { HttpError, InfluxDBClient } from '@influxdata/influxdb3-client';
+import should from 'should';
+import { InfluxDBClient } from '@influxdata/influxdb3-client';
 import { silenceClientLog } from '../support/influxdb3/quiet-client';
 import { InfluxDB3Server, startInfluxDB3 } from '../support/influxdb3/server';
 
@@ -25,11 +25,10 @@ describe('InfluxDB 3 compatible server: failing on purpose, acknowledging after 
     const client = new InfluxDBClient({ host: server.url, token: 't', database: 'f' });
     try {
       for (let i = 0; i < 2; i++) {
-        await assert.rejects(client.write('m v=1 1', undefined, undefined, { noSync: true }), (e: unknown) => {
-          assert.ok(e instanceof HttpError);
-          assert.equal(e.statusCode, 503);
-          assert.equal(e.headers?.['retry-after'], '7');
-          return true;
+        await should(client.write('m v=1 1', undefined, undefined, { noSync: true })).be.rejectedWith({
+          name: 'HttpError',
+          statusCode: 503,
+          headers: { 'retry-after': '7' },
         });
       }
       await client.write('m v=1 1', undefined, undefined, { noSync: true });
@@ -37,25 +36,25 @@ describe('InfluxDB 3 compatible server: failing on purpose, acknowledging after 
       await client.close();
     }
     server.faults.failNextWrites(1, 500);
-    assert.equal((await write('m v=2 2')).status, 500);
-    assert.equal((await write('m v=2 2')).status, 204);
+    should((await write('m v=2 2')).status).equal(500);
+    should((await write('m v=2 2')).status).equal(204);
   });
 
   it('drops the connection mid-request, and refuses connections until told otherwise', async () => {
     server.faults.dropNextRequests(1);
-    await assert.rejects(write('m v=3 3'));
-    assert.equal((await write('m v=3 3')).status, 204);
+    await should(write('m v=3 3')).be.rejected();
+    should((await write('m v=3 3')).status).equal(204);
     await server.faults.refuseConnections(true);
     // A kept-alive connection was closed by the switch: the first request may fail on it instead.
-    await assert.rejects(write('m v=4 4'));
-    await assert.rejects(write('m v=4 4'), (e: Error) => (e.cause as NodeJS.ErrnoException)?.code === 'ECONNREFUSED');
+    await should(write('m v=4 4')).be.rejected();
+    await should(write('m v=4 4')).be.rejectedWith({ cause: { code: 'ECONNREFUSED' } });
     await server.faults.refuseConnections(false);
-    assert.equal((await write('m v=4 4')).status, 204);
+    should((await write('m v=4 4')).status).equal(204);
   });
 
   it('delays responses', async () => {
     server.faults.delayResponses(30);
-    assert.equal((await write('m v=5 5')).status, 204);
+    should((await write('m v=5 5')).status).equal(204);
   });
 
   it('answers a write at the WAL flush, and a no_sync write at once', async () => {
@@ -64,9 +63,9 @@ describe('InfluxDB 3 compatible server: failing on purpose, acknowledging after 
       synced = true;
       return r.status;
     });
-    assert.equal((await write('m v=7 7')).status, 204, 'no_sync is answered before the flush');
-    assert.equal(synced, false, 'the synced write waits for the flush');
+    should((await write('m v=7 7')).status).equal(204, 'no_sync is answered before the flush');
+    should(synced).equal(false, 'the synced write waits for the flush');
     server.flushWal();
-    assert.equal(await sync, 204);
+    should(await sync).equal(204);
   });
 });

@@ -1,9 +1,8 @@
 // Writes, driven only through @influxdata/influxdb3-client and plain HTTP, read back through
 // Arrow Flight and /api/v3/query_sql: against the project's test server, and a real InfluxDB 3
 // when INFLUXDB3_URL is set.
-import assert from 'node:assert/strict';
+import should from 'should';
 import zlib from 'node:zlib';
-import { HttpError } from '@influxdata/influxdb3-client';
 import { describeForEachTarget } from '../support/influxdb3/contract-target';
 import { silenceClientLog } from '../support/influxdb3/quiet-client';
 
@@ -21,7 +20,7 @@ describeForEachTarget('InfluxDB 3 contract: writes', (target) => {
 
   const sqlJson = async (db: string, q: string) => {
     const res = await target().fetch('/api/v3/query_sql', { method: 'POST', body: JSON.stringify({ db, q }) });
-    assert.equal(res.status, 200, await res.clone().text());
+    should(res.status).equal(200, await res.clone().text());
     return res.text();
   };
   const post = (path: string, body: string | Blob, headers: Record<string, string> = {}) => target().fetch(path, { method: 'POST', body, headers });
@@ -47,7 +46,7 @@ describeForEachTarget('InfluxDB 3 contract: writes', (target) => {
     ];
     for (const [via, path, ts] of writes) {
       const res = await post(path, `precision_check,via=${via} v=1.5 ${ts}`);
-      assert.equal(res.status, 204, `${via}: ${await res.text()}`);
+      should(res.status).equal(204, `${via}: ${await res.text()}`);
     }
     const client = target().client(db);
     await client.write(`precision_check,via=client-v2 v=1.5 ${MS}`);
@@ -55,15 +54,15 @@ describeForEachTarget('InfluxDB 3 contract: writes', (target) => {
     const expectedNs = (via: string) => writes.find((w) => w[0] === via)?.[3] ?? MS;
 
     const rows = await flightRows(client, 'SELECT via, v, time FROM precision_check ORDER BY via');
-    assert.equal(rows.length, writes.length + 2);
+    should(rows.length).equal(writes.length + 2);
     for (const row of rows) {
       const ns = expectedNs(row.via as string);
-      assert.equal(row.v, 1.5);
+      should(row.v).equal(1.5);
       // The client turns Timestamp(ns) into epoch milliseconds with a fraction.
-      assert.ok(Math.abs((row.time as number) - Number(ns) / 1e6) < 1e-3, `${row.via}: ${row.time} vs ${ns}`);
+      should(Math.abs((row.time as number) - Number(ns) / 1e6) < 1e-3).be.true(`${row.via}: ${row.time} vs ${ns}`);
     }
     const json = JSON.parse(await sqlJson(db, "SELECT via, time FROM precision_check WHERE via IN ('v3-second', 'v3-millisecond', 'v3-nanosecond', 'v3-microsecond') ORDER BY via"));
-    assert.deepEqual(json, [
+    should(json).eql([
       { via: 'v3-microsecond', time: '2026-11-22T10:15:00.123004' },
       { via: 'v3-millisecond', time: '2026-11-22T10:15:00.123' },
       { via: 'v3-nanosecond', time: '2026-11-22T10:15:00.123004567' },
@@ -78,10 +77,10 @@ describeForEachTarget('InfluxDB 3 contract: writes', (target) => {
       'types,device\\ id=TEMP\\,002,zone=c f=1e3,i=0i,s="",yes=true 1795342500000000000',
     ];
     const res = await post(`/api/v3/write_lp?db=${db}`, lines.join('\n'));
-    assert.equal(res.status, 204, await res.text());
+    should(res.status).equal(204, await res.text());
 
     const rows = await flightRows(target().client(db), 'SELECT * FROM types ORDER BY "device id"');
-    assert.deepEqual(rows[0], {
+    should(rows[0]).eql({
       big: 9007199254740992, // Int64 with field metadata: the client parses it to a number (precision lost above 2^53)
       'device id': 'TEMP,001',
       f: -12.25,
@@ -93,93 +92,89 @@ describeForEachTarget('InfluxDB 3 contract: writes', (target) => {
       yes: true,
       zone: 'a=b',
     });
-    assert.deepEqual(rows[1], { big: null, 'device id': 'TEMP,002', f: 1000, i: 0, no: null, s: '', time: 1795342500000, u: null, yes: true, zone: 'c' });
+    should(rows[1]).eql({ big: null, 'device id': 'TEMP,002', f: 1000, i: 0, no: null, s: '', time: 1795342500000, u: null, yes: true, zone: 'c' });
 
     // query_sql keeps integers exact and leaves nulls out.
-    assert.equal(
-      await sqlJson(db, 'SELECT * FROM types ORDER BY "device id"'),
-      '[{"big":9007199254740993,"device id":"TEMP,001","f":-12.25,"i":-42,"no":false,"s":"say \\"hi\\" \\\\ ünï,=","time":"2026-11-22T10:15:00","u":18446744073709551615,"yes":true,"zone":"a=b"},' +
-        '{"device id":"TEMP,002","f":1000.0,"i":0,"s":"","time":"2026-11-22T10:15:00","yes":true,"zone":"c"}]',
-    );
+    should(await sqlJson(db, 'SELECT * FROM types ORDER BY "device id"')).equal('[{"big":9007199254740993,"device id":"TEMP,001","f":-12.25,"i":-42,"no":false,"s":"say \\"hi\\" \\\\ ünï,=","time":"2026-11-22T10:15:00","u":18446744073709551615,"yes":true,"zone":"a=b"},' +
+        '{"device id":"TEMP,002","f":1000.0,"i":0,"s":"","time":"2026-11-22T10:15:00","yes":true,"zone":"c"}]');
   });
 
   it('merges a point written again with the same table, tags and time, as InfluxDB 3 does', async () => {
     const db = target().db('contract_writes');
     for (const body of ['upsert,a=1,b=2 x=1,y=2 100', 'upsert,b=2,a=1 y=3,z="new" 100', 'upsert,a=1,b=2 x=5 101']) {
-      assert.equal((await post(`/api/v3/write_lp?db=${db}&precision=nanosecond`, body)).status, 204);
+      should((await post(`/api/v3/write_lp?db=${db}&precision=nanosecond`, body)).status).equal(204);
     }
-    assert.equal(await sqlJson(db, 'SELECT x, y, z, time FROM upsert ORDER BY time'), '[{"x":1.0,"y":3.0,"z":"new","time":"1970-01-01T00:00:00.000000100"},{"x":5.0,"time":"1970-01-01T00:00:00.000000101"}]');
+    should(await sqlJson(db, 'SELECT x, y, z, time FROM upsert ORDER BY time')).equal('[{"x":1.0,"y":3.0,"z":"new","time":"1970-01-01T00:00:00.000000100"},{"x":5.0,"time":"1970-01-01T00:00:00.000000101"}]');
   });
 
   it("refuses a field type conflict and a tag/field clash with InfluxDB 3's status and message", async () => {
     const db = target().db('contract_writes');
     const client = target().client(db);
     await client.write('conflict,d=1 humidity=12i 1');
-    await assert.rejects(client.write('conflict,d=1 humidity=12.5 2'), (e: unknown) => {
-      assert.ok(e instanceof HttpError);
-      assert.equal(e.statusCode, 400);
-      assert.match(String(e.body), /invalid column type for column 'humidity', expected iox::column_type::field::integer, got iox::column_type::field::float/);
-      return true;
+    await should(client.write('conflict,d=1 humidity=12.5 2')).be.rejectedWith({
+      name: 'HttpError',
+      statusCode: 400,
+      body: /invalid column type for column 'humidity', expected iox::column_type::field::integer, got iox::column_type::field::float/,
     });
     const res = await post(`/api/v3/write_lp?db=${db}`, 'conflict,d=1 d=1 3');
-    assert.equal(res.status, 400);
-    assert.match(await res.text(), /"error":"partial write of line protocol occurred"/);
-    assert.equal(await sqlJson(db, 'SELECT humidity FROM conflict'), '[{"humidity":12}]', 'nothing of the refused writes was stored');
+    should(res.status).equal(400);
+    should(await res.text()).match(/"error":"partial write of line protocol occurred"/);
+    should(await sqlJson(db, 'SELECT humidity FROM conflict')).equal('[{"humidity":12}]', 'nothing of the refused writes was stored');
   });
 
   it('stores the good lines of a partial write and reports the bad ones by line number', async () => {
     const db = target().db('contract_writes');
     let res = await post(`/api/v3/write_lp?db=${db}`, 'partial,host=b val=2 155\npartial,host=a val= 123\npartial,host=b val=5 199');
-    assert.equal(res.status, 400);
-    assert.equal(res.headers.get('content-type'), null, 'error bodies carry no content-type');
-    assert.equal(await res.text(), '{"error":"partial write of line protocol occurred","data":[{"error_message":"No fields were provided","line_number":2,"original_line":"partial,host=a val= "}]}');
-    assert.equal(await sqlJson(db, 'SELECT val FROM partial ORDER BY time'), '[{"val":2.0},{"val":5.0}]');
+    should(res.status).equal(400);
+    should(res.headers.get('content-type')).equal(null, 'error bodies carry no content-type');
+    should(await res.text()).equal('{"error":"partial write of line protocol occurred","data":[{"error_message":"No fields were provided","line_number":2,"original_line":"partial,host=a val= "}]}');
+    should(await sqlJson(db, 'SELECT val FROM partial ORDER BY time')).equal('[{"val":2.0},{"val":5.0}]');
 
     res = await post(`/api/v3/write_lp?db=${db}&accept_partial=false`, 'partial,host=a val= 123\npartial,host=b val=7 124');
-    assert.equal(await res.text(), '{"error":"line protocol parsing error","data":{"error_message":"No fields were provided","line_number":1,"original_line":"partial,host=a val= "}}');
+    should(await res.text()).equal('{"error":"line protocol parsing error","data":{"error_message":"No fields were provided","line_number":1,"original_line":"partial,host=a val= "}}');
     res = await post(`/api/v2/write?bucket=${db}`, 'partial,host=a val= 1\npartial,host=b val=8 125');
-    assert.deepEqual([res.status, await res.text()], [400, '{"code":"invalid","message":"write buffer error: line protocol parse failed: No fields were provided"}']);
-    assert.equal(await sqlJson(db, 'SELECT count(*) AS n FROM partial'), '[{"n":2}]', 'all-or-nothing writes that failed stored nothing');
+    should([res.status, await res.text()]).eql([400, '{"code":"invalid","message":"write buffer error: line protocol parse failed: No fields were provided"}']);
+    should(await sqlJson(db, 'SELECT count(*) AS n FROM partial')).equal('[{"n":2}]', 'all-or-nothing writes that failed stored nothing');
   });
 
   it('takes gzip, refuses a body over 10 MiB with 413 and a bad database name with 400', async () => {
     const db = target().db('contract_writes');
     let res = await post(`/api/v3/write_lp?db=${db}`, new Blob([zlib.gzipSync('gz,host=z val=1 1'), zlib.gzipSync('\ngz,host=y val=2 2')]), { 'content-encoding': 'gzip' });
-    assert.equal(res.status, 204, 'a body of two gzip members is read whole');
-    assert.equal(await sqlJson(db, 'SELECT host FROM gz ORDER BY host'), '[{"host":"y"},{"host":"z"}]');
+    should(res.status).equal(204, 'a body of two gzip members is read whole');
+    should(await sqlJson(db, 'SELECT host FROM gz ORDER BY host')).equal('[{"host":"y"},{"host":"z"}]');
     res = await post(`/api/v3/write_lp?db=${db}`, `cpu v=1 1\n${'#'.repeat(10 * 1024 * 1024)}`);
-    assert.deepEqual([res.status, await res.text()], [413, 'max request size (10485760 bytes) exceeded']);
+    should([res.status, await res.text()]).eql([413, 'max request size (10485760 bytes) exceeded']);
     res = await post('/api/v3/write_lp?db=_bad', 'cpu v=1');
-    assert.deepEqual([res.status, await res.text()], [400, '{"error":"db name did not start with a number or letter"}']);
+    should([res.status, await res.text()]).eql([400, '{"error":"db name did not start with a number or letter"}']);
   });
 
   it('requires the token on every endpoint, /write also as ?p=', async function () {
     if (!target().token) this.skip();
     let res = await fetch(`${target().url}/api/v3/write_lp?db=a`, { method: 'POST', body: 'm v=1' });
-    assert.deepEqual([res.status, await res.text()], [401, '{"error": "the request was not authenticated"}']);
+    should([res.status, await res.text()]).eql([401, '{"error": "the request was not authenticated"}']);
     res = await fetch(`${target().url}/api/v3/query_sql?db=a&q=SELECT%201`);
-    assert.equal(res.status, 401);
+    should(res.status).equal(401);
     res = await fetch(`${target().url}/nowhere`);
-    assert.equal(res.status, 401, 'authentication comes before routing');
+    should(res.status).equal(401, 'authentication comes before routing');
     const db = target().db('contract_writes');
     res = await fetch(`${target().url}/write?db=${db}&p=${encodeURIComponent(target().token)}`, { method: 'POST', body: 'auth v=1' });
-    assert.equal(res.status, 204);
+    should(res.status).equal(204);
     res = await target().fetch('/ping', { headers: { authorization: 'Token' } });
-    assert.equal(res.status, 400);
+    should(res.status).equal(400);
   });
 
   it('answers /health, /ping, preflight and unknown paths', async () => {
     let res = await target().fetch('/health');
-    assert.deepEqual([res.status, await res.text(), res.headers.get('content-type')], [200, 'OK', 'text/plain; charset=utf-8']);
+    should([res.status, await res.text(), res.headers.get('content-type')]).eql([200, 'OK', 'text/plain; charset=utf-8']);
     res = await target().fetch('/ping');
     const ping = await res.json();
-    assert.match(ping.product_name, /^InfluxDB 3 (Core|Enterprise)$/);
-    assert.match(res.headers.get('x-influxdb-build') ?? '', /^(Core|Enterprise)$/);
-    assert.equal(res.headers.get('x-influxdb-version'), ping.version);
+    should(ping.product_name).match(/^InfluxDB 3 (Core|Enterprise)$/);
+    should(res.headers.get('x-influxdb-build') ?? '').match(/^(Core|Enterprise)$/);
+    should(res.headers.get('x-influxdb-version')).equal(ping.version);
     res = await target().fetch('/anything', { method: 'OPTIONS' });
-    assert.deepEqual([res.status, res.headers.get('access-control-max-age')], [204, '86400']);
+    should([res.status, res.headers.get('access-control-max-age')]).eql([204, '86400']);
     res = await target().fetch('/nope');
-    assert.deepEqual([res.status, await res.text()], [404, 'Not found']);
-    assert.equal(await target().client('x').getServerVersion(), ping.version);
+    should([res.status, await res.text()]).eql([404, 'Not found']);
+    should(await target().client('x').getServerVersion()).equal(ping.version);
   });
 });

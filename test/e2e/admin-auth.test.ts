@@ -1,7 +1,7 @@
 // The pack's admin endpoint (Test connection) behind Node-RED's adminAuth, as Node-RED's own admin
 // endpoints are: refused without a login, refused for a read-only user, answered for a user who may
 // change config nodes.
-import assert from 'node:assert/strict';
+import should from 'should';
 import { InfluxDB3Server, startInfluxDB3 } from '../support/influxdb3/server';
 import { NodeRedInstance, startNodeRed } from '../support/node-red-instance';
 
@@ -36,7 +36,7 @@ describe('end to end: Test connection is protected like Node-RED\'s admin endpoi
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ client_id: 'node-red-editor', grant_type: 'password', scope: username === 'admin' ? '*' : 'read', username, password: 'pw' }),
     });
-    assert.equal(res.status, 200, `login as ${username}`);
+    should(res.status).equal(200, `login as ${username}`);
     return ((await res.json()) as { access_token: string }).access_token;
   };
   const testConnection = (token?: string) =>
@@ -47,10 +47,10 @@ describe('end to end: Test connection is protected like Node-RED\'s admin endpoi
     });
 
   it('answers 401 without a login, 401 for a read-only user, and the version for an admin', async () => {
-    assert.equal((await testConnection()).status, 401);
-    assert.equal((await testConnection(await login('viewer'))).status, 401);
+    should((await testConnection()).status).equal(401);
+    should((await testConnection(await login('viewer'))).status).equal(401);
     const res = await testConnection(await login('admin'));
-    assert.equal(res.status, 200);
-    assert.deepEqual((await res.json()).ok, true);
+    should(res.status).equal(200);
+    should((await res.json()).ok).eql(true);
   });
 });

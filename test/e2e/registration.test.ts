@@ -1,4 +1,4 @@
-import assert from 'node:assert/strict';
+import should from 'should';
 import fs from 'node:fs';
 import path from 'node:path';
 import { InfluxDB3Server, startInfluxDB3 } from '../support/influxdb3/server';
@@ -27,46 +27,46 @@ describe('end to end: a real Node-RED with the pack installed', function () {
 
   it('registers every node type of the pack without error', async () => {
     const res = await nr.api('GET', '/nodes');
-    assert.equal(res.status, 200);
+    should(res.status).equal(200);
     const sets = (res.json() as { module: string; types: string[]; enabled: boolean; err?: string }[]).filter((s) => s.module === PACK_NAME);
-    assert.deepEqual(sets.flatMap((s) => s.types).sort(), [...TYPES].sort());
+    should(sets.flatMap((s) => s.types).sort()).eql([...TYPES].sort());
     // Type names are global across every installed pack: each of ours carries the pack's prefix.
-    for (const type of sets.flatMap((s) => s.types)) assert.match(type, /^(telemetry|influxdb3)-/);
+    for (const type of sets.flatMap((s) => s.types)) should(type).match(/^(telemetry|influxdb3)-/);
     for (const s of sets) {
-      assert.equal(s.err, undefined, `${s.types}: ${s.err}`);
-      assert.equal(s.enabled, true);
+      should(s.err).equal(undefined, `${s.types}: ${s.err}`);
+      should(s.enabled).equal(true);
     }
   });
 
   it('serves an editor definition and help text for each node', async () => {
     const res = await nr.api('GET', '/nodes', undefined, 'text/html');
-    assert.equal(res.status, 200);
+    should(res.status).equal(200);
     for (const type of TYPES) {
-      assert.ok(res.body.includes(`RED.nodes.registerType('${type}'`), `${type} editor registration`);
-      assert.ok(res.body.includes(`data-template-name="${type}"`), `${type} editor template`);
-      assert.match(res.body, new RegExp(`data-help-name="${type}">\\s*<p>\\S`), `${type} help text`);
+      should(res.body.includes(`RED.nodes.registerType('${type}'`)).be.true(`${type} editor registration`);
+      should(res.body.includes(`data-template-name="${type}"`)).be.true(`${type} editor template`);
+      should(res.body).match(new RegExp(`data-help-name="${type}">\\s*<p>\\S`), `${type} help text`);
     }
     for (const type of TYPES.filter((t) => !CONFIG_ONLY.includes(t))) {
       const help = res.body.slice(res.body.indexOf(`data-help-name="${type}"`));
       const own = help.slice(0, help.indexOf('</script>'));
-      for (const h of ['Inputs', 'Outputs', 'Details']) assert.ok(own.includes(`<h3>${h}</h3>`), `${type} help has ${h}`);
+      for (const h of ['Inputs', 'Outputs', 'Details']) should(own.includes(`<h3>${h}</h3>`)).be.true(`${type} help has ${h}`);
     }
     const messages = await nr.api('GET', `/locales/${PACK_NAME}/telemetry-validate?lng=en-US`);
-    assert.equal(messages.json()['telemetry-validate'].label.schema, 'Schema');
+    should(messages.json()['telemetry-validate'].label.schema).equal('Schema');
   });
 
   it('serves the icons', async () => {
     for (const type of TYPES.filter((t) => !CONFIG_ONLY.includes(t))) {
       const res = await nr.api('GET', `/icons/${PACK_NAME}/${type}.svg`, undefined, '*/*');
-      assert.equal(res.status, 200, type);
-      assert.match(res.body, /^<svg/);
+      should(res.status).equal(200, type);
+      should(res.body).match(/^<svg/);
     }
   });
 
   it('deploys the example flow, whose readings reach the validator, the line-protocol node and InfluxDB 3', async () => {
     const flow = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'examples', 'front-half-pipeline.json'), 'utf8'));
     const types = new Set(flow.map((n: { type: string }) => n.type));
-    for (const t of TYPES.filter((x) => x !== 'telemetry-schema')) assert.ok(types.has(t), `the example uses ${t}`);
+    for (const t of TYPES.filter((x) => x !== 'telemetry-schema')) should(types.has(t)).be.true(`the example uses ${t}`);
     const seen = new Set<string>();
     nr.RED.hooks.add('onReceive.example', (ev: { destination: { id: string } }) => {
       seen.add(ev.destination.id);
@@ -83,26 +83,26 @@ describe('end to end: a real Node-RED with the pack installed', function () {
       });
       // The example's "flush" inject sends the buffered lines on to influxdb3-write at once.
       const flushed = await nr.api('POST', '/inject/injflush00000001');
-      assert.equal(flushed.status, 200);
+      should(flushed.status).equal(200);
       let rows = 0;
       for (let i = 0; i < 100 && rows === 0; i++) {
         await new Promise((r) => setTimeout(r, 100));
         const res = await fetch(`${influx.url}/api/v3/query_sql?db=iot-sensors&q=${encodeURIComponent('SELECT count(*) AS n FROM iot_sensors')}`);
         if (res.status === 200) rows = (await res.json())[0].n;
       }
-      assert.ok(rows > 0, 'readings of the example reached the database');
-      assert.ok(seen.has('wr00000000000001'));
+      should(rows > 0).be.true('readings of the example reached the database');
+      should(seen.has('wr00000000000001')).be.true();
       // And the example's query ("per device, last 5 minutes") reads them back through Flight.
       const results: { payload: unknown }[] = [];
       nr.RED.hooks.add('onReceive.exampleQuery', (ev: { destination: { id: string }; msg: { payload: unknown } }) => {
         if (ev.destination.id === 'dbgquery00000001') results.push(ev.msg);
       });
       const asked = await nr.api('POST', '/inject/injquery00000001');
-      assert.equal(asked.status, 200);
+      should(asked.status).equal(200);
       for (let i = 0; i < 100 && results.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
       const perDevice = results[0]?.payload as { device_id: string; readings: number; last_seen: string }[] | undefined;
-      assert.ok(Array.isArray(perDevice) && perDevice.length > 0, `the example's query answered with rows: ${JSON.stringify(results[0])}`);
-      assert.ok(perDevice.every((r) => typeof r.device_id === 'string' && r.readings > 0 && !Number.isNaN(Date.parse(r.last_seen))));
+      should(Array.isArray(perDevice) && perDevice.length > 0).be.true(`the example's query answered with rows: ${JSON.stringify(results[0])}`);
+      should(perDevice!.every((r) => typeof r.device_id === 'string' && r.readings > 0 && !Number.isNaN(Date.parse(r.last_seen)))).be.true();
     } finally {
       nr.RED.hooks.remove('onReceive.example');
       nr.RED.hooks.remove('onReceive.exampleQuery');
@@ -138,9 +138,9 @@ describe('end to end: a real Node-RED with the pack installed', function () {
       nr.RED.nodes.getNode('lp').receive({ flush: true });
       await waitFor(() => batches.length === 1);
       const lines = batches[0].payload.split('\n');
-      assert.equal(lines.length, 80 * 60, 'five minutes of the fleet, every reading once');
-      assert.equal(new Set(lines).size, lines.length);
-      assert.ok(lines.every((l) => /^iot_sensors,device_id=\w+,device_type=\w+,floor=\d,location=\w+ \S+ \d{19}$/.test(l)));
+      should(lines.length).equal(80 * 60, 'five minutes of the fleet, every reading once');
+      should(new Set(lines).size).equal(lines.length);
+      should(lines.every((l) => /^iot_sensors,device_id=\w+,device_type=\w+,floor=\d,location=\w+ \S+ \d{19}$/.test(l))).be.true();
     } finally {
       nr.RED.hooks.remove('onReceive.e2e');
     }

@@ -2,7 +2,7 @@
 // for writes and queries (and refused when wrong), then searched for in every file of the user
 // directory, every log line at trace level, every status, every message between nodes and what
 // the Admin API gives back to the editor. It may only live, encrypted, in flows_cred.json.
-import assert from 'node:assert/strict';
+import should from 'should';
 import fs from 'node:fs';
 import path from 'node:path';
 import { eventually } from '../support/eventually';
@@ -58,30 +58,30 @@ describe('end to end: the token stays a secret in a real Node-RED', function () 
       node({ id: 'query00000000001', type: 'influxdb3-query', server: 'cfgright00000001', query: 'SELECT device_id FROM iot_sensors', wires: [['sink000000000001']] }),
       node({ id: 'sink000000000001', type: 'debug', active: true, tosidebar: true, complete: 'true' }),
     ]);
-    assert.equal((await nr.api('POST', '/inject/injwrite00000001')).status, 200);
+    should((await nr.api('POST', '/inject/injwrite00000001')).status).equal(200);
     const text = (x: unknown) => JSON.stringify(x);
     await eventually(() => messages.some((m) => text(m).includes('"topic":"written"')) && messages.some((m) => text(m).includes('"topic":"rejected"')), 'one write written, one refused');
-    assert.equal((await nr.api('POST', '/inject/injquery00000001')).status, 200);
+    should((await nr.api('POST', '/inject/injquery00000001')).status).equal(200);
     await eventually(() => messages.some((m) => text(m).includes('"device_id":"S1"')), 'the query rows');
     const tested = await nr.api('POST', '/influxdb3-pipeline/test-connection', { id: 'cfgright00000001', url: influx.url, token: '__PWRD__' });
-    assert.equal(tested.json().ok, true, tested.body);
+    should(tested.json().ok).equal(true, tested.body);
 
     // What the editor gets back.
     const flows = await nr.api('GET', '/flows');
     const creds = await nr.api('GET', '/credentials/influxdb3-config/cfgright00000001');
-    assert.deepEqual(creds.json(), { has_token: true });
+    should(creds.json()).eql({ has_token: true });
     // Positive controls: each place searched really holds what this run produced.
     await eventually(() => statuses.some((s) => /connected · 1 written/.test(text(s))) && statuses.some((s) => /"error · 0 written"/.test(text(s))), `both write statuses: ${text(statuses)}`);
     await eventually(() => logs.some((l) => /refused 1 line\(s\).*\(401\)/.test(text(l))), 'the refused write in the log');
     const files = filesUnder(nr.userDir);
-    assert.ok(files.some((f) => path.basename(f) === 'flows.json'), 'the flow file is searched');
+    should(files.some((f) => path.basename(f) === 'flows.json')).be.true('the flow file is searched');
     const credFile = files.find((f) => path.basename(f) === 'flows_cred.json');
-    assert.ok(credFile && fs.readFileSync(credFile, 'utf8').includes('"$":'), 'credentials stored encrypted');
+    should(Boolean(credFile && fs.readFileSync(credFile, 'utf8').includes('"$":'))).be.true('credentials stored encrypted');
 
     for (const secret of [TOKEN, WRONG]) {
-      for (const f of files) assert.ok(!fs.readFileSync(f).includes(secret), `${path.relative(nr.userDir, f)} holds the token`);
+      for (const f of files) should(!fs.readFileSync(f).includes(secret)).be.true(`${path.relative(nr.userDir, f)} holds the token`);
       for (const [where, what] of [['logs', logs], ['statuses', statuses], ['messages', messages], ['GET /flows', flows.body], ['GET /credentials', creds.body], ['test connection', tested.body]] as const) {
-        assert.ok(!text(what).includes(secret), `${where} hold the token`);
+        should(!text(what).includes(secret)).be.true(`${where} hold the token`);
       }
     }
   });

@@ -1,7 +1,7 @@
 // Our line protocol, read by an independent parser: Debian's InfluxDB (1.x) speaks the same line
 // protocol on /write. Random readings with hostile strings are encoded by us, written, read back
 // and compared value by value and type by type.
-import assert from 'node:assert/strict';
+import should from 'should';
 import { escapeMeasurement } from '../../nodes/lib/line-protocol/lp-escape';
 import { ReadingError } from '../../nodes/lib/schema/reading-error';
 import { seededRandom } from '../../nodes/lib/simulator/seeded-random';
@@ -66,11 +66,11 @@ describe('line protocol against an independent parser (InfluxDB 1.x /write)', fu
       if (rng.next() < 0.5) r['back\\slash'] = rng.normal(0, 1e6);
       const line = encode(r, 0);
       if (line instanceof ReadingError) {
-        assert.ok(['invalid_characters'].includes(line.code), `${line.code}: ${line.message}`);
+        should(['invalid_characters'].includes(line.code)).be.true(`${line.code}: ${line.message}`);
         refused++;
         continue;
       }
-      assert.ok(!line.includes('\n'), 'one reading, one line');
+      should(!line.includes('\n')).be.true('one reading, one line');
       if (TAGS.some((t) => typeof r[t] === 'string' && DIALECTS_DIFFER.test(r[t] as string))) {
         dialectOnly++;
         continue;
@@ -79,36 +79,36 @@ describe('line protocol against an independent parser (InfluxDB 1.x /write)', fu
       written.set(time, r);
     }
     const res = await influx!.write('interop', lines.join('\n'));
-    assert.equal(res.status, 204, res.body);
+    should(res.status).equal(204, res.body);
 
     const fieldTypes = parseExactTimes(await influx!.query('interop', 'SHOW FIELD KEYS FROM "interop"')).results[0].series[0].values;
-    assert.deepEqual(Object.fromEntries(fieldTypes), Object.fromEntries(FIELDS));
+    should(Object.fromEntries(fieldTypes)).eql(Object.fromEntries(FIELDS));
 
     const series = parseExactTimes(await influx!.query('interop', 'SELECT * FROM "interop"')).results[0].series[0];
     const cols: string[] = series.columns;
-    assert.equal(series.values.length, written.size, 'every line was stored once');
+    should(series.values.length).equal(written.size, 'every line was stored once');
     let compared = 0;
     for (const row of series.values as unknown[][]) {
       const r = written.get(row[0] as string);
-      assert.ok(r, `time ${row[0]} was written`);
+      should.exist(r, `time ${row[0]} was written`);
       for (const key of [...TAGS, ...FIELDS.map(([k]) => k)]) {
         const got = row[cols.indexOf(key)];
-        const want: unknown = r[key] === undefined ? null : r[key];
-        assert.deepEqual(got, want, `${key} of ${row[0]}: ${JSON.stringify(got)} != ${JSON.stringify(want)}`);
+        const want: unknown = r![key] === undefined ? null : r![key];
+        should(got).eql(want, `${key} of ${row[0]}: ${JSON.stringify(got)} != ${JSON.stringify(want)}`);
         compared++;
       }
     }
     console.log(`      ${written.size} readings compared (${compared} values), ${refused} refused by the encoder (control characters, trailing backslash), ${dialectOnly} left out (backslash the 1.x dialect reads differently)`);
-    assert.ok(written.size > 2000 && refused > 50, 'the sample exercises both paths');
+    should(written.size > 2000 && refused > 50).be.true('the sample exercises both paths');
   });
 
   it('writes hostile measurement names that read back as they were', async () => {
     const names = ['m,comma', 'm space', 'm=equals', 'm"quote', "m'single", 'm\\back', 'ünï 日本'];
     const body = names.map((n, i) => `${escapeMeasurement(n)} v=${i} ${1_795_342_500_000_000_000n + BigInt(i)}`).join('\n');
     const res = await influx!.write('interop', body);
-    assert.equal(res.status, 204, res.body);
+    should(res.status).equal(204, res.body);
     const got = parseExactTimes(await influx!.query('interop', 'SHOW MEASUREMENTS')).results[0].series[0].values.flat();
-    for (const n of names) assert.ok(got.includes(n), `${n} in ${JSON.stringify(got)}`);
+    for (const n of names) should(got).containEql(n);
   });
 });
 

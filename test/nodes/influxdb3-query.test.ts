@@ -1,7 +1,7 @@
 // influxdb3-query in the real Node-RED runtime against the project's InfluxDB 3 compatible server:
 // parameters, the three output shapes (parts put back together by the core join node), value
 // shaping, and errors with the server's message.
-import assert from 'node:assert/strict';
+import should from 'should';
 import { catchNode, collect, getNode, helper, onTab } from '../support/flow-helper';
 import { eventually } from '../support/eventually';
 import { InfluxDB3Server, startInfluxDB3 } from '../support/influxdb3/server';
@@ -17,7 +17,7 @@ describe('influxdb3-query node', function () {
     server = await startInfluxDB3({ token: 'tok' });
     const lines = Array.from({ length: 2500 }, (_, i) => `iot_sensors,device_id=D${i % 5} temperature=${20 + (i % 10)},big=${i === 0 ? '9007199254740993' : i}i ${1795342500000000000n + BigInt(i) * 1_000_000_000n}`);
     const res = await fetch(`${server.url}/api/v3/write_lp?db=plant`, { method: 'POST', body: lines.join('\n'), headers: { authorization: 'Bearer tok' } });
-    assert.equal(res.status, 204);
+    should(res.status).equal(204);
   });
   after(() => server?.stop());
   afterEach(() => helper.unload());
@@ -40,28 +40,28 @@ describe('influxdb3-query node', function () {
     t.q.receive({ params: { d: 'D0', max: 100 }, topic: 'kept' });
     await eventually(() => t.out.length === 1);
     const [m] = t.out;
-    assert.equal(m.topic, 'kept');
-    assert.deepEqual(m.payload.map((r: { big: unknown }) => r.big), [5, 10, 15]);
-    assert.ok(m.payload[0].time instanceof Date);
-    assert.equal(m.payload[0].time.toISOString(), '2026-11-22T10:15:05.000Z');
+    should(m.topic).equal('kept');
+    should(m.payload.map((r: { big: unknown }) => r.big)).eql([5, 10, 15]);
+    should(m.payload[0].time instanceof Date).be.true();
+    should(m.payload[0].time.toISOString()).equal('2026-11-22T10:15:05.000Z');
     t.q.receive({ query: "SELECT count(*) AS n, sum(big) AS s FROM iot_sensors WHERE device_id = 'D0'" });
     await eventually(() => t.out.length === 2);
     // Aggregates are 64-bit integers the client gives as bigint: numbers when exact, else text.
-    assert.deepEqual(t.out[1].payload, [{ n: 500, s: String(9007199254740993n + BigInt((5 + 2495) * 499 / 2)) }]);
+    should(t.out[1].payload).eql([{ n: 500, s: String(9007199254740993n + BigInt((5 + 2495) * 499 / 2)) }]);
   });
 
   it('sends one message per row, or parts the join node puts back together', async () => {
     let t = await setup({ query: "SELECT device_id FROM iot_sensors WHERE device_id = 'D1' ORDER BY time LIMIT 4", output: 'rows' });
     t.q.receive({});
     await eventually(() => t.out.length === 4);
-    assert.deepEqual(t.out[0].payload, { device_id: 'D1' });
+    should(t.out[0].payload).eql({ device_id: 'D1' });
     await helper.unload();
     t = await setup({ query: 'SELECT device_id, time FROM iot_sensors ORDER BY time', output: 'parts', partSize: 1000, timeFormat: 'iso' });
     t.q.receive({});
     await eventually(() => t.joined.length === 1);
-    assert.equal(t.out.length, 3, '1,000 + 1,000 + 500 rows');
-    assert.equal(t.joined[0].payload.length, 2500);
-    assert.equal(t.joined[0].payload[2499].time, '2026-11-22T10:56:39.000Z');
+    should(t.out.length).equal(3, '1,000 + 1,000 + 500 rows');
+    should(t.joined[0].payload.length).equal(2500);
+    should(t.joined[0].payload[2499].time).equal('2026-11-22T10:56:39.000Z');
   });
 
   it('hands SQL errors, bad parameters and unknown databases to a Catch node with the reason', async () => {
@@ -72,10 +72,10 @@ describe('influxdb3-query node', function () {
     t.q.receive({ query: 'SELECT 1 AS one', database: 'missing' });
     await eventually(() => t.caught.length === 4);
     const messages = t.caught.map((m) => m.error.message).join('\n');
-    assert.match(messages, /table 'public\.iox\.nope' not found/);
-    assert.match(messages, /msg\.params\.d must be a string, a number or a boolean, not an array/);
-    assert.match(messages, /does not send 0, false or empty parameters/);
-    assert.equal(t.caught.length, 4);
+    should(messages).match(/table 'public\.iox\.nope' not found/);
+    should(messages).match(/msg\.params\.d must be a string, a number or a boolean, not an array/);
+    should(messages).match(/does not send 0, false or empty parameters/);
+    should(t.caught.length).equal(4);
   });
 
   it('queries a server that needs no token (npm start\'s test server) with no token set', async () => {
@@ -93,8 +93,8 @@ describe('influxdb3-query node', function () {
       const caught = collect(getNode('caught'));
       getNode('q').receive({});
       await eventually(() => out.length + caught.length === 1);
-      assert.deepEqual(caught.map((m) => m.error.message), []);
-      assert.deepEqual(out[0].payload, [{ device_id: 'D9' }]);
+      should(caught.map((m) => m.error.message)).eql([]);
+      should(out[0].payload).eql([{ device_id: 'D9' }]);
     } finally {
       await helper.unload();
       await open.stop();
@@ -111,11 +111,11 @@ describe('influxdb3-query node', function () {
     } finally {
       server.faults.delayResponses(0);
     }
-    assert.ok(Date.now() - started < 2500, 'gave up before the server answered');
-    assert.match(t.caught[0].error.message, /no answer within 1 s/);
+    should(Date.now() - started < 2500).be.true('gave up before the server answered');
+    should(t.caught[0].error.message).match(/no answer within 1 s/);
     t.q.receive({});
     await eventually(() => t.out.length === 1);
-    assert.deepEqual(t.out[0].payload, [{ device_id: 'D2' }]);
+    should(t.out[0].payload).eql([{ device_id: 'D2' }]);
   });
 
   it('shares one client among the nodes of a config, and closes it when the last of them is removed', async () => {
@@ -125,10 +125,10 @@ describe('influxdb3-query node', function () {
     const out = collect(getNode('out'));
     for (const i of [1, 2, 3]) getNode(`q${i}`).receive({});
     await eventually(() => out.length === 3);
-    assert.equal(server.grpcSessions(), 1, 'one Flight connection for three nodes');
+    should(server.grpcSessions()).equal(1, 'one Flight connection for three nodes');
     await helper.setFlows(flow(queryNodes.slice(0, 1)), 'nodes', { cfg: { token: 'tok' } });
     await new Promise((r) => setTimeout(r, 200));
-    assert.equal(server.grpcSessions(), 1, 'kept while a node uses it');
+    should(server.grpcSessions()).equal(1, 'kept while a node uses it');
     await helper.setFlows(flow([]), 'nodes', { cfg: { token: 'tok' } });
     await eventually(() => server.grpcSessions() === 0);
   });

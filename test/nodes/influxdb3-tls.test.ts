@@ -3,7 +3,7 @@
 // or by the explicit choice to allow self-signed certificates, and refused otherwise — with the
 // certificate problem said in the status, the Catch message and the test-connection answer, and
 // the lines kept in the spool.
-import assert from 'node:assert/strict';
+import should from 'should';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -65,10 +65,10 @@ describe('influxdb3-config over HTTPS', function () {
       await eventually(() => t.written.length === 1, 'the write');
       t.q.receive({});
       await eventually(() => t.rows.length + t.caught.length === 1, 'the query');
-      assert.deepEqual(t.caught.map((m) => m.error.message), []);
-      assert.deepEqual(t.rows[0].payload, [{ device_id: 'TEMP_001', temperature: 21.5 }]);
+      should(t.caught.map((m) => m.error.message)).eql([]);
+      should(t.rows[0].payload).eql([{ device_id: 'TEMP_001', temperature: 21.5 }]);
       const answer = await testConnection(tls);
-      assert.deepEqual([answer.ok, answer.version], [true, '3.10.1']);
+      should([answer.ok, answer.version]).eql([true, '3.10.1']);
     });
   }
 
@@ -77,12 +77,12 @@ describe('influxdb3-config over HTTPS', function () {
     t.w.receive({ payload: LINE });
     await eventually(() => t.statuses.some((s) => /certificate/i.test(s.text ?? '')), 'a status naming the certificate');
     await eventually(() => fs.readdirSync(path.join(userDir, 'influxdb3-pipeline')).some((d) => fs.readdirSync(path.join(userDir, 'influxdb3-pipeline', d)).length > 0), 'the spool file');
-    assert.equal(t.written.length, 0);
+    should(t.written.length).equal(0);
     t.q.receive({});
     await eventually(() => t.caught.length === 1, 'the query error');
-    assert.match(t.caught[0].error.message, /certificate/i);
+    should(t.caught[0].error.message).match(/certificate/i);
     const answer = await testConnection({});
-    assert.equal(answer.ok, false);
-    assert.match(answer.error, /certificate/i);
+    should(answer.ok).equal(false);
+    should(answer.error).match(/certificate/i);
   });
 });

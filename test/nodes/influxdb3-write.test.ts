@@ -1,7 +1,7 @@
 // influxdb3-write and influxdb3-config in the real Node-RED runtime, writing to the project's
 // InfluxDB 3 compatible server: readings and line protocol in, summaries and refusals out, done()
 // when the lines are safe, the token kept out of everything, and the editor's test-connection call.
-import assert from 'node:assert/strict';
+import should from 'should';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -70,11 +70,11 @@ describe('influxdb3-write node', function () {
     t.w.receive({ payload: 'iot_sensors,device_id=LP_1 temperature=21.5 1795342500000000000\niot_sensors,device_id=LP_2 temperature=22.5 1795342500000000000', _msgid: 'lp' });
     t.w.receive({ payload: 'other,device_id=X v=1i 1795342500', precision: 's', database: 'elsewhere', _msgid: 'other' });
     await eventually(() => t.completed.length === 3, 'three messages completed');
-    assert.deepEqual(await query('SELECT count(*) AS n FROM iot_sensors'), [{ n: 52 }]);
-    assert.deepEqual(await query('SELECT v, time FROM other', 'elsewhere'), [{ v: 1, time: '2026-11-22T10:15:00' }], 'msg.database and msg.precision are used when the node names no database');
+    should(await query('SELECT count(*) AS n FROM iot_sensors')).eql([{ n: 52 }]);
+    should(await query('SELECT v, time FROM other', 'elsewhere')).eql([{ v: 1, time: '2026-11-22T10:15:00' }], 'msg.database and msg.precision are used when the node names no database');
     const summaries = t.ok.map((m) => m.payload);
-    assert.equal(summaries.reduce((n, s) => n + s.lines, 0), 53);
-    assert.ok(summaries.every((s) => s.attempts === 1 && s.durationMs >= 0 && s.bytes > 0 && typeof s.database === 'string'));
+    should(summaries.reduce((n, s) => n + s.lines, 0)).equal(53);
+    should(summaries.every((s) => s.attempts === 1 && s.durationMs >= 0 && s.bytes > 0 && typeof s.database === 'string')).be.true();
   });
 
   it('hands back readings it cannot encode and lines the server refuses, one message each, with the reason', async () => {
@@ -83,13 +83,13 @@ describe('influxdb3-write node', function () {
     t.w.receive({ payload: [reading(1), { device_id: 'NOPE' }] });
     await eventually(() => t.bad.length === 2 && t.completed.length === 2, 'refusals out');
     const server = t.bad.find((m) => m.topic === 'rejected')!;
-    assert.equal(server.payload, 'iot_sensors,device_id=B temperature="hot" 2');
-    assert.match(server.error.message, /invalid column type for column 'temperature'/);
+    should(server.payload).equal('iot_sensors,device_id=B temperature="hot" 2');
+    should(server.error.message).match(/invalid column type for column 'temperature'/);
     const encoding = t.bad.find((m) => m.topic !== 'rejected')!;
-    assert.deepEqual(encoding.payload, { device_id: 'NOPE' });
-    assert.ok(encoding.error.code);
-    assert.deepEqual(await query('SELECT count(*) AS n FROM iot_sensors'), [{ n: 3 }]);
-    assert.equal(t.caught.length, 0, 'refused lines are not errors for a Catch node');
+    should(encoding.payload).eql({ device_id: 'NOPE' });
+    should(encoding.error.code).be.ok();
+    should(await query('SELECT count(*) AS n FROM iot_sensors')).eql([{ n: 3 }]);
+    should(t.caught.length).equal(0, 'refused lines are not errors for a Catch node');
   });
 
   const statusText = (t: { statuses: unknown[] }) => (t.statuses as { text?: string }[]).map((x) => x.text ?? '');
@@ -103,13 +103,13 @@ describe('influxdb3-write node', function () {
     await server.faults.refuseConnections(true);
     t.w.receive({ payload: lines('b', 3) });
     await eventually(() => statusText(t).some((s) => /^retrying in \d+ s \(connect ECONNREFUSED [\d.:]+\) · 0 waiting · 3 spooled$/.test(s)), `retrying: ${statusText(t)}`);
-    assert.equal((t.statuses.find((x) => (x as { text?: string }).text?.startsWith('retrying')) as { fill: string }).fill, 'yellow');
+    should((t.statuses.find((x) => (x as { text?: string }).text?.startsWith('retrying')) as { fill: string }).fill).equal('yellow');
     await server.faults.refuseConnections(false);
     await eventually(() => statusText(t).at(-1) === 'connected · 4 written', `connected again: ${statusText(t)}`);
-    assert.deepEqual(await query('SELECT count(*) AS n FROM iot_sensors'), [{ n: 4 }]);
-    assert.equal(t.completed.length, 2, 'each message completed once: the spooled one when it was on disk');
-    assert.equal(logged('warn').filter((m) => /cannot write to InfluxDB 3, retrying.*cannot reach 127\.0\.0\.1/.test(m)).length, 1, 'one warning for the outage, not one per attempt');
-    assert.ok(logged('info').some((m) => /writing again after \d+ failed attempt/.test(m)));
+    should(await query('SELECT count(*) AS n FROM iot_sensors')).eql([{ n: 4 }]);
+    should(t.completed.length).equal(2, 'each message completed once: the spooled one when it was on disk');
+    should(logged('warn').filter((m) => /cannot write to InfluxDB 3, retrying.*cannot reach 127\.0\.0\.1/.test(m)).length).equal(1, 'one warning for the outage, not one per attempt');
+    should(logged('info').some((m) => /writing again after \d+ failed attempt/.test(m))).be.true();
   });
 
   /** 8 messages of 2,000 lines (about 230 KB each) into a 1 MB spool, the server down. The first
@@ -127,29 +127,29 @@ describe('influxdb3-write node', function () {
     await fillSpool(t);
     await eventually(() => t.completed.length + t.caught.length === 8, 'every message settled');
     const refused = t.caught.map((c) => c._msgid).sort();
-    assert.deepEqual(refused, ['m4', 'm5', 'm6', 'm7'], 'four fit in 1 MB; the newest are refused');
-    assert.ok(t.caught.every((c) => /the disk spool is full \(1048576 bytes\) and set to reject new data/.test(c.error.message)));
+    should(refused).eql(['m4', 'm5', 'm6', 'm7'], 'four fit in 1 MB; the newest are refused');
+    should(t.caught.every((c) => /the disk spool is full \(1048576 bytes\) and set to reject new data/.test(c.error.message))).be.true();
     await server.faults.refuseConnections(false);
     const taken = 8 - refused.length;
     await eventually(async () => (await query('SELECT count(*) AS n FROM iot_sensors'))[0]?.n === taken * 2000, 'the spool written');
     const batches = (await query('SELECT DISTINCT batch FROM iot_sensors ORDER BY batch')).map((r: { batch: string }) => r.batch);
-    assert.deepEqual(batches, Array.from({ length: 8 }, (_, m) => `m${m}`).filter((id) => !refused.includes(id)), 'the refused messages are exactly the ones missing');
+    should(batches).eql(Array.from({ length: 8 }, (_, m) => `m${m}`).filter((id) => !refused.includes(id)), 'the refused messages are exactly the ones missing');
   });
 
   it('with a full spool set to drop the oldest, keeps the newest, and counts and logs what it dropped', async () => {
     const t = await setup({ spoolMB: 1, spoolPolicy: 'drop-oldest' });
     await fillSpool(t);
     await eventually(() => t.completed.length === 8, 'every message taken');
-    assert.equal(t.caught.length, 0);
+    should(t.caught.length).equal(0);
     const drops = logged('warn').filter((m) => /dropped its oldest/.test(m));
-    assert.ok(drops.length > 0, 'the drop is logged');
+    should(drops.length > 0).be.true('the drop is logged');
     const dropped = Number(/\((\d+) dropped since start\)/.exec(drops.at(-1)!)![1]);
     await server.faults.refuseConnections(false);
     await eventually(async () => (await query('SELECT count(*) AS n FROM iot_sensors'))[0]?.n === 16_000 - dropped, `16,000 - ${dropped} written`);
     const batches = (await query('SELECT DISTINCT batch FROM iot_sensors ORDER BY batch')).map((r: { batch: string }) => r.batch);
     // m0 was being retried (loaded from the spool), so it is not dropped: the oldest after it are.
-    assert.deepEqual(batches, ['m0', 'm5', 'm6', 'm7'], 'the one being written and the newest three kept, m1-m4 dropped');
-    assert.equal(dropped, 4 * 2000);
+    should(batches).eql(['m0', 'm5', 'm6', 'm7'], 'the one being written and the newest three kept, m1-m4 dropped');
+    should(dropped).equal(4 * 2000);
   });
 
   it('keeps the token out of the flow, status, messages and logs, and reports a wrong one to Catch', async () => {
@@ -157,21 +157,21 @@ describe('influxdb3-write node', function () {
     t.w.receive({ payload: 'm v=1 1' });
     await eventually(() => t.caught.length === 1 && t.bad.length === 1, 'refused');
     const everything = JSON.stringify({ flow: flow(), statuses: t.statuses, ok: t.ok, bad: t.bad, caught: t.caught, log: helper.log().args });
-    assert.ok(!everything.includes(TOKEN), 'the token appears nowhere');
-    assert.match(t.caught[0].error.message, /401/);
+    should(!everything.includes(TOKEN)).be.true('the token appears nowhere');
+    should(t.caught[0].error.message).match(/401/);
     await eventually(() => (t.statuses as { fill?: string; text?: string }[]).some((x) => x.fill === 'red' && x.text === 'error · 0 written'), 'a red error status');
   });
 
   it('answers the editor\'s test connection with the version, never with the token', async () => {
     await helper.load(nodes, flow(), { cfg: { token: TOKEN } });
     let res = await helper.request().post('/influxdb3-pipeline/test-connection').send({ url: server.url, id: 'cfg', token: '__PWRD__' });
-    assert.equal(res.body.ok, true, JSON.stringify(res.body));
-    assert.equal(res.body.version, '3.10.1');
+    should(res.body.ok).equal(true, JSON.stringify(res.body));
+    should(res.body.version).equal('3.10.1');
     res = await helper.request().post('/influxdb3-pipeline/test-connection').send({ url: server.url, token: 'not-it' });
-    assert.equal(res.body.ok, false);
-    assert.match(res.body.error, /refused the token/);
+    should(res.body.ok).equal(false);
+    should(res.body.error).match(/refused the token/);
     res = await helper.request().post('/influxdb3-pipeline/test-connection').send({ url: 'ftp://x' });
-    assert.match(res.body.error, /http:\/\/ or https:\/\//);
-    assert.ok(!JSON.stringify(res.body).includes(TOKEN));
+    should(res.body.error).match(/http:\/\/ or https:\/\//);
+    should(!JSON.stringify(res.body).includes(TOKEN)).be.true();
   });
 });

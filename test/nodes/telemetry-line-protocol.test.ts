@@ -1,4 +1,4 @@
-import assert from 'node:assert/strict';
+import should from 'should';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -60,18 +60,18 @@ describe('telemetry-line-protocol node', function () {
     lp.receive({ payload: readings(2), _id: 'A' });
     lp.receive({ payload: readings(2), _id: 'B' });
     await settle();
-    assert.equal(batches.length, 0);
-    assert.equal(completed.length, 0, 'nothing completes while its lines are buffered');
+    should(batches.length).equal(0);
+    should(completed.length).equal(0, 'nothing completes while its lines are buffered');
     lp.receive({ payload: readings(2), _id: 'C' });
     await until([getNode('completed')], () => completed.length === 2);
-    assert.equal(batches.length, 1);
-    assert.equal(batches[0].lineCount, 5);
-    assert.deepEqual(completed.map((m: Msg) => m._id), ['A', 'B']);
+    should(batches.length).equal(1);
+    should(batches[0].lineCount).equal(5);
+    should(completed.map((m: Msg) => m._id)).eql(['A', 'B']);
     lp.receive({ flush: true, _id: 'F' });
     await until([getNode('completed')], () => completed.length === 4);
-    assert.deepEqual(completed.map((m: Msg) => m._id).sort(), ['A', 'B', 'C', 'F']);
-    assert.equal(batches.length, 2);
-    assert.equal(batches[1].lineCount, 1);
+    should(completed.map((m: Msg) => m._id).sort()).eql(['A', 'B', 'C', 'F']);
+    should(batches.length).equal(2);
+    should(batches[1].lineCount).equal(1);
   });
 
   it('carries what the writer needs on every batch', async () => {
@@ -79,18 +79,18 @@ describe('telemetry-line-protocol node', function () {
     lp.receive({ payload: readings(3) });
     await until([getNode('batches')], () => batches.length === 1);
     const b = batches[0];
-    assert.equal(b.payload.split('\n').length, 3);
-    assert.equal(b.bytes, Buffer.byteLength(b.payload));
-    assert.equal(b.precision, 'ns');
-    assert.equal(b.database, 'iot-sensors');
-    assert.match(b.payload.split('\n')[0], /^iot_sensors,device_id=TEMP_\d+,device_type=temperature,floor=2,location=warehouse_a temperature=25\.5,humidity=50,battery_level=99\.9,signal_strength=-60i 1795342500123000000$/);
+    should(b.payload.split('\n').length).equal(3);
+    should(b.bytes).equal(Buffer.byteLength(b.payload));
+    should(b.precision).equal('ns');
+    should(b.database).equal('iot-sensors');
+    should(b.payload.split('\n')[0]).match(/^iot_sensors,device_id=TEMP_\d+,device_type=temperature,floor=2,location=warehouse_a temperature=25\.5,humidity=50,battery_level=99\.9,signal_strength=-60i 1795342500123000000$/);
   });
 
   it('flushes before a batch would pass the byte limit', async () => {
     const { lp, batches } = await setup({ batchSize: 0, batchBytes: 400 });
     lp.receive({ payload: readings(10) });
     await until([getNode('batches')], () => batches.length >= 3);
-    for (const b of batches) assert.ok(b.bytes <= 400, `batch of ${b.bytes} bytes`);
+    for (const b of batches) should(b.bytes <= 400).be.true(`batch of ${b.bytes} bytes`);
     lp.receive({ flush: true });
     await until([getNode('batches')], () => batches.reduce((a, b) => a + b.lineCount, 0) === 10);
   });
@@ -99,7 +99,7 @@ describe('telemetry-line-protocol node', function () {
     const { lp, batches, completed } = await setup({ batchSize: 1000, flushInterval: 0.05 });
     lp.receive({ payload: readings(3) });
     await until([getNode('batches')], () => batches.length === 1);
-    assert.equal(batches[0].lineCount, 3);
+    should(batches[0].lineCount).equal(3);
     await until([getNode('completed')], () => completed.length === 1);
   });
 
@@ -108,17 +108,17 @@ describe('telemetry-line-protocol node', function () {
       const first = await setup({ batchSize: 1000, flushInterval: 3600 });
       first.lp.receive({ payload: readings(7) });
       await settle();
-      assert.equal(first.batches.length, 0);
+      should(first.batches.length).equal(0);
       await helper.unload();
       const kept = fs.readdirSync(path.join(userDir, 'influxdb3-pipeline'));
-      assert.deepEqual(kept, ['line-protocol-lp.lp']);
+      should(kept).eql(['line-protocol-lp.lp']);
 
       const again = await setup({ batchSize: 1000, flushInterval: 3600 });
       await until([getNode('batches')], () => again.batches.length === 1);
-      assert.equal(again.batches[0].lineCount, 7);
-      assert.equal(again.batches[0].precision, 'ns');
-      assert.match(again.batches[0].payload, /^iot_sensors,device_id=TEMP_\d+/);
-      assert.deepEqual(fs.readdirSync(path.join(userDir, 'influxdb3-pipeline')), [], 'sent once, then gone');
+      should(again.batches[0].lineCount).equal(7);
+      should(again.batches[0].precision).equal('ns');
+      should(again.batches[0].payload).match(/^iot_sensors,device_id=TEMP_\d+/);
+      should(fs.readdirSync(path.join(userDir, 'influxdb3-pipeline'))).eql([], 'sent once, then gone');
     }
   });
 
@@ -129,16 +129,16 @@ describe('telemetry-line-protocol node', function () {
     await until([getNode('completed')], () => completed.length === 2);
     lp.receive({ flush: true });
     await settle();
-    assert.equal(batches.length, 0);
+    should(batches.length).equal(0);
   });
 
   it('refuses readings it cannot encode on output 2 and buffers the rest', async () => {
     const { lp, batches, bad, completed } = await setup({ batchSize: 2 });
     lp.receive({ payload: [reading(), reading({ location: 'a\nb' }), reading({ humidity: 'x' }), reading()] });
     await until([getNode('completed')], () => completed.length === 1);
-    assert.deepEqual(bad.map((m: Msg) => [m.error.code, m.error.index]), [['invalid_characters', 1], ['wrong_type', 2]]);
-    assert.equal(batches.length, 1);
-    assert.equal(batches[0].payload.split('\n').length, 2);
+    should(bad.map((m: Msg) => [m.error.code, m.error.index])).eql([['invalid_characters', 1], ['wrong_type', 2]]);
+    should(batches.length).equal(1);
+    should(batches[0].payload.split('\n').length).equal(2);
   });
 
   it('past the memory limit, reports the message through done(err) with a count, and keeps the buffer', async () => {
@@ -146,12 +146,12 @@ describe('telemetry-line-protocol node', function () {
     lp.receive({ payload: readings(10), _id: 'A' });
     lp.receive({ payload: readings(10), _id: 'B' });
     await until([getNode('caught')], () => caught.length === 1);
-    assert.equal(caught[0]._id, 'B');
-    assert.equal(caught[0].payload.length, 10, 'the Catch node gets the readings back');
-    assert.match(caught[0].error.message, /memory limit; 10 reading\(s\) of this message were not buffered \(10 so far\)/);
+    should(caught[0]._id).equal('B');
+    should(caught[0].payload.length).equal(10, 'the Catch node gets the readings back');
+    should(caught[0].error.message).match(/memory limit; 10 reading\(s\) of this message were not buffered \(10 so far\)/);
     lp.receive({ flush: true });
     await until([getNode('batches')], () => batches.length === 1);
-    assert.equal(batches[0].lineCount, 10, 'what was buffered before is intact');
+    should(batches[0].lineCount).equal(10, 'what was buffered before is intact');
   });
 
   it('refuses hostile and oversized payloads without losing the message', async () => {
@@ -161,8 +161,8 @@ describe('telemetry-line-protocol node', function () {
     lp.receive({ payload: 'x'.repeat(11 * 1024 * 1024) });
     lp.receive({ payload: JSON.parse('{"__proto__": {"x": 1}, "device_type": "temperature"}') });
     await until([getNode('completed')], () => completed.length === 4);
-    assert.equal(caught.length, 0);
-    assert.deepEqual(bad.map((m: Msg) => m.error.code), ['invalid_json', 'invalid_utf8', 'payload_too_large', 'missing_key']);
+    should(caught.length).equal(0);
+    should(bad.map((m: Msg) => m.error.code)).eql(['invalid_json', 'invalid_utf8', 'payload_too_large', 'missing_key']);
   });
 
   it('accounts for every reading of the 10,000-payload hostile corpus exactly once: a line or a rejection', async function () {
@@ -173,11 +173,11 @@ describe('telemetry-line-protocol node', function () {
     corpus.forEach((c) => lp.receive({ payload: c.payload }));
     lp.receive({ flush: true });
     await until([getNode('completed'), getNode('caught')], () => completed.length + caught.length === corpus.length + 1);
-    assert.equal(caught.length, 0, caught[0]?.error?.message);
+    should(caught.length).equal(0, caught[0]?.error?.message);
     const lines = batches.flatMap((b: Msg) => b.payload.split('\n'));
-    assert.equal(lines.length, batches.reduce((a: number, b: Msg) => a + b.lineCount, 0));
-    assert.equal(lines.length + bad.length, expected, 'each reading leaves once, as a line or a rejection');
-    assert.ok(lines.every((l: string) => /^iot_sensors,.+ -?\d+$/.test(l)), 'every line: measurement,tags fields timestamp');
-    assert.ok(bad.every((m: Msg) => typeof m.error.code === 'string' && m.error.message.length > 10));
+    should(lines.length).equal(batches.reduce((a: number, b: Msg) => a + b.lineCount, 0));
+    should(lines.length + bad.length).equal(expected, 'each reading leaves once, as a line or a rejection');
+    should(lines.every((l: string) => /^iot_sensors,.+ -?\d+$/.test(l))).be.true('every line: measurement,tags fields timestamp');
+    should(bad.every((m: Msg) => typeof m.error.code === 'string' && m.error.message.length > 10)).be.true();
   });
 });

@@ -1,4 +1,4 @@
-import assert from 'node:assert/strict';
+import should from 'should';
 import { Msg, catchNode, collect, getNode, helper, onTab, until } from '../support/flow-helper';
 import simulatorNode = require('../../nodes/telemetry-simulator');
 import validateNode = require('../../nodes/telemetry-validate');
@@ -24,9 +24,9 @@ describe('telemetry-simulator node', function () {
     const out = collect(getNode('out'));
     getNode('sim').receive({ payload: { command: 'advance', ms: 3_600_000 - 1 } });
     await until([getNode('out')], () => out.length === 57_600);
-    assert.equal(out[0].topic, 'iot/sensors/temperature/TEMP_001');
-    assert.equal(out[0].payload.timestamp, '2026-11-22T06:00:00.000Z');
-    assert.equal(out[57_599].payload.timestamp, '2026-11-22T06:59:59.937Z');
+    should(out[0].topic).equal('iot/sensors/temperature/TEMP_001');
+    should(out[0].payload.timestamp).equal('2026-11-22T06:00:00.000Z');
+    should(out[57_599].payload.timestamp).equal('2026-11-22T06:59:59.937Z');
   });
 
   it('gives the same readings for the same seed and start', async () => {
@@ -38,7 +38,7 @@ describe('telemetry-simulator node', function () {
       await helper.unload();
       return JSON.stringify(out.map((m: Msg) => [m.topic, m.payload]));
     };
-    assert.equal(await run(), await run());
+    should(await run()).equal(await run());
   });
 
   it('takes start, pause, resume, stop and rate commands; real-time readings flow', async () => {
@@ -54,7 +54,7 @@ describe('telemetry-simulator node', function () {
     await until([getNode('out')], () => out.length >= before + 160);
     sim.receive({ payload: 'stop' });
     const ts = out.map((m: Msg) => Date.parse(m.payload.timestamp));
-    assert.ok(ts.every((t, i) => i === 0 || t >= ts[i - 1]), 'in time order');
+    should(ts.every((t, i) => i === 0 || t >= ts[i - 1])).be.true('in time order');
   });
 
   it('injects a fault into one device on demand', async () => {
@@ -67,10 +67,10 @@ describe('telemetry-simulator node', function () {
     sim.receive({ payload: { command: 'advance', ms: 60_000 } });
     await until([getNode('out')], () => out.length >= 950);
     const t7 = out.filter((m: Msg) => m.payload.device_id === 'TEMP_007').map((m: Msg) => m.payload.timestamp);
-    assert.ok(t7.every((t: string) => Date.parse(t) >= Date.parse(START) + 30_000), `TEMP_007 silent for 30 s: ${t7[0]}`);
+    should(t7.every((t: string) => Date.parse(t) >= Date.parse(START) + 30_000)).be.true(`TEMP_007 silent for 30 s: ${t7[0]}`);
     const spiked = out.filter((m: Msg) => m.simulatedFaults?.includes('spike'));
-    assert.equal(spiked.length, 1);
-    assert.equal(spiked[0].payload.device_id, 'TEMP_008');
+    should(spiked.length).equal(1);
+    should(spiked[0].payload.device_id).equal('TEMP_008');
   });
 
   it('reports bad commands and bad settings through done(err) and status', async () => {
@@ -87,13 +87,13 @@ describe('telemetry-simulator node', function () {
     const messages = caught.map((m: Msg) => m.error.message as string);
     [/unknown command; send msg.payload "start"/, /fault kind must be one of spike, stuck/, /no device matches "NOPE_1"/,
       /intervalSec must be a number at least 0\.001/, /would make 504576000 readings at once; the limit is 2000000: advance in smaller steps/]
-      .forEach((re, i) => assert.match(messages[i], re));
+      .forEach((re, i) => should(messages[i]).match(re));
     await helper.unload();
     await helper.load([simulatorNode, catchNode], flow({ fleet: '{"deviceTypes": []}' }));
     const caught2 = collect(getNode('caught'));
     getNode('sim').receive({ payload: 'start' });
     await until([getNode('caught')], () => caught2.length === 1);
-    assert.match(caught2[0].error.message, /deviceTypes: must be a non-empty array/);
+    should(caught2[0].error.message).match(/deviceTypes: must be a non-empty array/);
   });
 
   it('feeds the validator with zero configuration: the reference fleet passes the reference schema', async () => {
@@ -107,6 +107,6 @@ describe('telemetry-simulator node', function () {
     const bad = collect(getNode('bad'));
     getNode('sim').receive({ payload: { command: 'advance', ms: 4999 } });
     await until([getNode('ok'), getNode('bad')], () => ok.length + bad.length === 80);
-    assert.equal(bad.length, 0, bad[0]?.error?.message);
+    should(bad.length).equal(0, bad[0]?.error?.message);
   });
 });

@@ -1,4 +1,4 @@
-import assert from 'node:assert/strict';
+import should from 'should';
 import { compileSchema } from '../../nodes/lib/schema/compiled-schema';
 import { createLineEncoder } from '../../nodes/lib/line-protocol/line-encoder';
 import { referenceSchema } from '../../nodes/lib/schema/reference-schema';
@@ -37,9 +37,9 @@ describe('telemetry-validate node', function () {
     const completed = collect(getNode('completed'));
     getNode('v').receive({ payload: reading(), topic: 'iot/sensors/temperature/TEMP_001' });
     await until([getNode('completed')], () => completed.length === 1);
-    assert.equal(ok.length, 1);
-    assert.equal(ok[0].topic, 'iot/sensors/temperature/TEMP_001');
-    assert.equal(ok[0].payload.temperature, 25.5);
+    should(ok.length).equal(1);
+    should(ok[0].topic).equal('iot/sensors/temperature/TEMP_001');
+    should(ok[0].payload.temperature).equal(25.5);
   });
 
   it('splits an array: valid ones stay an array on output 1, each rejected one leaves alone with its reason', async () => {
@@ -51,14 +51,14 @@ describe('telemetry-validate node', function () {
     const unknown = { ...reading(), device_type: 'laser' };
     getNode('v').receive({ payload: [reading(), wrong, reading(), unknown], topic: 't' });
     await until([getNode('completed')], () => completed.length === 1);
-    assert.equal(ok.length, 1);
-    assert.equal(ok[0].payload.length, 2);
-    assert.deepEqual(bad.map((m) => [m.error.code, m.error.field, m.error.index, m.topic]), [
+    should(ok.length).equal(1);
+    should(ok[0].payload.length).equal(2);
+    should(bad.map((m) => [m.error.code, m.error.field, m.error.index, m.topic])).eql([
       ['wrong_type', 'humidity', 1, 't'],
       ['unknown_device_type', 'device_type', 3, 't'],
     ]);
-    assert.deepEqual(bad[0].payload, wrong, 'the rejected reading is untouched');
-    assert.match(bad[0].error.message, /humidity.*must be a number.*"wet"/);
+    should(bad[0].payload).eql(wrong, 'the rejected reading is untouched');
+    should(bad[0].error.message).match(/humidity.*must be a number.*"wet"/);
   });
 
   it('parses JSON strings and Buffers, and refuses invalid UTF-8 and JSON whole', async () => {
@@ -72,10 +72,10 @@ describe('telemetry-validate node', function () {
     v.receive({ payload: invalid });
     v.receive({ payload: '{"device_id": "TEMP_001",' });
     await until([getNode('ok'), getNode('bad')], () => ok.length + bad.length === 4);
-    assert.equal(ok[0].payload.humidity, 50);
-    assert.ok(Array.isArray(ok[1].payload));
-    assert.deepEqual(bad.map((m) => m.error.code), ['invalid_utf8', 'invalid_json']);
-    assert.equal(bad[0].payload, invalid, 'the original Buffer goes out untouched');
+    should(ok[0].payload.humidity).equal(50);
+    should(Array.isArray(ok[1].payload)).be.true();
+    should(bad.map((m) => m.error.code)).eql(['invalid_utf8', 'invalid_json']);
+    should(bad[0].payload).equal(invalid, 'the original Buffer goes out untouched');
   });
 
   it('uses the selected telemetry-schema', async () => {
@@ -89,9 +89,9 @@ describe('telemetry-validate node', function () {
     const bad = collect(getNode('bad'));
     getNode('v').receive({ payload: [{ device_type: 'pressure', device_id: 'P1', hpa: '1013' }, { device_type: 'pressure', device_id: 'P1', hpa: 50 }, reading()] });
     await until([getNode('ok'), getNode('bad')], () => ok.length === 1 && bad.length === 2);
-    assert.equal(ok[0].payload[0].hpa, 1013);
-    assert.deepEqual(bad.map((m) => m.error.code), ['out_of_range', 'unknown_device_type']);
-    assert.match(bad[0].error.message, /50 hPa, outside the range 800\.\.1200 hPa/);
+    should(ok[0].payload[0].hpa).equal(1013);
+    should(bad.map((m) => m.error.code)).eql(['out_of_range', 'unknown_device_type']);
+    should(bad[0].error.message).match(/50 hPa, outside the range 800\.\.1200 hPa/);
   });
 
   it('reports an invalid schema through done(err) for every message', async () => {
@@ -100,7 +100,7 @@ describe('telemetry-validate node', function () {
     const caught = collect(getNode('caught'));
     getNode('v').receive({ payload: reading() });
     await until([getNode('caught')], () => caught.length === 1);
-    assert.match(caught[0].error.message, /telemetry-schema .* is invalid: row 1: min is greater than max/);
+    should(caught[0].error.message).match(/telemetry-schema .* is invalid: row 1: min is greater than max/);
   });
 
   it('works from a flow saved without any of its settings (documented defaults)', async () => {
@@ -122,26 +122,26 @@ describe('telemetry-validate node', function () {
     const v = getNode('v');
     corpus.forEach((c, i) => v.receive({ payload: c.payload, _corpus: i }));
     await until([getNode('completed'), getNode('caught')], () => completed.length + caught.length === corpus.length);
-    assert.equal(caught.length, 0, `no message may fail: ${caught[0]?.error?.message}`);
+    should(caught.length).equal(0, `no message may fail: ${caught[0]?.error?.message}`);
 
     const passed = ok.reduce((a, m) => a + (Array.isArray(m.payload) ? m.payload.length : 1), 0);
-    assert.equal(passed + bad.length, expected, 'each reading leaves exactly once');
-    assert.ok(bad.length > 0.3 * expected && passed > 0.1 * expected, `passed ${passed}, refused ${bad.length}`);
+    should(passed + bad.length).equal(expected, 'each reading leaves exactly once');
+    should(bad.length > 0.3 * expected && passed > 0.1 * expected).be.true(`passed ${passed}, refused ${bad.length}`);
 
     const codes = new Map<string, number>();
     for (const m of bad) {
-      assert.ok(typeof m.error.code === 'string' && m.error.message.length > 10, JSON.stringify(m.error));
+      should(typeof m.error.code === 'string' && m.error.message.length > 10).be.true(JSON.stringify(m.error));
       codes.set(m.error.code, (codes.get(m.error.code) ?? 0) + 1);
       const original = corpus[m._corpus as number].payload;
       const text = typeof original === 'string' || Buffer.isBuffer(original);
       // By value: Node-RED clones every message of a send() after the first.
-      if (m.error.index === undefined) assert.deepEqual(m.payload, original, 'a reading refused whole goes out as it came');
-      else if (text) assert.deepEqual(m.payload, JSON.parse(String(original))[m.error.index]);
-      else assert.deepEqual(m.payload, (original as unknown[])[m.error.index], 'the element of the input array, untouched');
+      if (m.error.index === undefined) should(m.payload).eql(original, 'a reading refused whole goes out as it came');
+      else if (text) should(m.payload).eql(JSON.parse(String(original))[m.error.index]);
+      else should(m.payload).eql((original as unknown[])[m.error.index], 'the element of the input array, untouched');
     }
     for (const code of ['invalid_json', 'invalid_utf8', 'payload_too_large', 'too_many_readings', 'too_deep', 'forbidden_key', 'too_many_keys',
       'invalid_characters', 'not_finite', 'wrong_type', 'nested_value', 'missing_key', 'unknown_key', 'invalid_timestamp', 'empty_tag', 'too_long', 'not_an_object']) {
-      assert.ok(codes.has(code), `the corpus exercises ${code}`);
+      should(codes.has(code)).be.true(`the corpus exercises ${code}`);
     }
 
     console.log(`      corpus: ${corpus.length} payloads, ${expected} readings: ${passed} passed, ${bad.length} refused under ${codes.size} codes`);
@@ -151,10 +151,10 @@ describe('telemetry-validate node', function () {
     for (const m of ok) {
       for (const r of Array.isArray(m.payload) ? m.payload : [m.payload]) {
         const line = encode(r, Date.now());
-        assert.equal(typeof line, 'string', `${JSON.stringify(r)} -> ${JSON.stringify(line)}`);
-        assert.ok(!(line as string).includes('\n'));
+        should(typeof line).equal('string', `${JSON.stringify(r)} -> ${JSON.stringify(line)}`);
+        should(!(line as string).includes('\n')).be.true();
       }
     }
-    assert.equal((Object.prototype as Msg).polluted, undefined, 'no prototype was polluted');
+    should((Object.prototype as Msg).polluted).equal(undefined, 'no prototype was polluted');
   });
 });

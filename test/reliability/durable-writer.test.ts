@@ -1,7 +1,7 @@
 // The durable writer against the project's InfluxDB 3 compatible server and its fault switches:
 // partial writes, 413 splitting, Retry-After, an outage with the disk spool, and a stop that keeps
 // what was not written. Every check reads the database back.
-import assert from 'node:assert/strict';
+import should from 'should';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -51,7 +51,7 @@ async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 20
 async function count(server: InfluxDB3Server, q = 'SELECT count(*) AS n, sum(seq) AS s FROM iot_sensors', db = 'rel'): Promise<{ n: number; s: number }> {
   const res = await fetch(`${server.url}/api/v3/query_sql?db=${db}&q=${encodeURIComponent(q)}`, { headers: { authorization: 'Bearer t' } });
   if (res.status === 404) return { n: 0, s: 0 };
-  assert.equal(res.status, 200, await res.clone().text());
+  should(res.status).equal(200, await res.clone().text());
   const [row] = await res.json();
   return row ?? { n: 0, s: 0 };
 }
@@ -81,13 +81,13 @@ describe('durable writer against the InfluxDB 3 compatible server', function () 
     const lines = Array.from({ length: 5000 }, (_, i) => line(i));
     lines[2500] = `iot_sensors,device_id=BAD temperature="hot",seq=2500i ${T0 + 2500000n}`;
     const err = await settle(h.writer, 5000, lines.join('\n'));
-    assert.equal(err, undefined, 'a partial write is not an error for done');
-    assert.equal((await count(server)).n, 4999);
-    assert.equal(h.rejected.length, 1);
-    assert.equal(h.rejected[0].lines.length, 1);
-    assert.equal(h.rejected[0].lines[0].line, lines[2500], 'the whole line, not the server\'s 20-byte excerpt');
-    assert.equal(h.rejected[0].lines[0].lineNumber, 2501);
-    assert.match(h.rejected[0].lines[0].message, /invalid column type for column 'temperature'/);
+    should(err).equal(undefined, 'a partial write is not an error for done');
+    should((await count(server)).n).equal(4999);
+    should(h.rejected.length).equal(1);
+    should(h.rejected[0].lines.length).equal(1);
+    should(h.rejected[0].lines[0].line).equal(lines[2500], 'the whole line, not the server\'s 20-byte excerpt');
+    should(h.rejected[0].lines[0].lineNumber).equal(2501);
+    should(h.rejected[0].lines[0].message).match(/invalid column type for column 'temperature'/);
   });
 
   it('splits a batch the server refuses as too large (413) until every part fits, and writes it all', async () => {
@@ -95,10 +95,10 @@ describe('durable writer against the InfluxDB 3 compatible server', function () 
     h = await open(server, dir);
     (h.http as unknown as { settings: { gzipThreshold: number } }).settings.gzipThreshold = 1e9; // no gzip: make the body really large
     const err = await settle(h.writer, 10_000, batch(0, 10_000));
-    assert.equal(err, undefined);
-    assert.deepEqual(await count(server), { n: 10_000, s: sumTo(10_000) });
-    assert.ok(h.written.length >= 16, `${h.written.length} writes after splitting`);
-    assert.equal(h.rejected.length, 0);
+    should(err).equal(undefined);
+    should(await count(server)).eql({ n: 10_000, s: sumTo(10_000) });
+    should(h.written.length >= 16).be.true(`${h.written.length} writes after splitting`);
+    should(h.rejected.length).equal(0);
   });
 
   it('keeps a batch that failed with 503 in the spool and writes it after the Retry-After the server sent', async () => {
@@ -106,11 +106,11 @@ describe('durable writer against the InfluxDB 3 compatible server', function () 
     h = await open(server, dir);
     server.faults.failNextWrites(2, 503, 1);
     const t0 = Date.now();
-    assert.equal(await settle(h.writer, 100, batch(0, 100)), undefined, 'done once it is safe in the spool');
+    should(await settle(h.writer, 100, batch(0, 100))).equal(undefined, 'done once it is safe in the spool');
     await until('written', () => h!.written.length > 0);
-    assert.ok(Date.now() - t0 >= 1900, `two Retry-After: 1 waits, took ${Date.now() - t0} ms`);
-    assert.equal(h.written[0].fromSpool, true);
-    assert.deepEqual(await count(server), { n: 100, s: sumTo(100) });
+    should(Date.now() - t0 >= 1900).be.true(`two Retry-After: 1 waits, took ${Date.now() - t0} ms`);
+    should(h.written[0].fromSpool).equal(true);
+    should(await count(server)).eql({ n: 100, s: sumTo(100) });
   });
 
   it('rides out an outage: spools past its memory limit and writes every line exactly once when the server is back', async () => {
@@ -132,15 +132,15 @@ describe('durable writer against the InfluxDB 3 compatible server', function () 
       sendSome(4);
       await new Promise((r) => setTimeout(r, 50));
     }
-    assert.ok(h.writer.spooledLines > 0, 'the outage filled memory and went to the spool');
-    assert.equal(h.writer.state, 'retrying');
+    should(h.writer.spooledLines > 0).be.true('the outage filled memory and went to the spool');
+    should(h.writer.state).equal('retrying');
     await server.faults.refuseConnections(false);
     sendSome(10);
     const errors = (await Promise.all(dones)).filter(Boolean);
-    assert.deepEqual(errors, []);
+    should(errors).eql([]);
     await until('everything is written', () => h!.writer.spooledLines === 0 && h!.writer.waitingLines === 0 && h!.writer.state !== 'retrying');
     await until('the database has every line', async () => (await count(server)).n === sent);
-    assert.deepEqual(await count(server), { n: sent, s: sumTo(sent) }, 'each line once, values intact');
+    should(await count(server)).eql({ n: sent, s: sumTo(sent) }, 'each line once, values intact');
   });
 
   it('keeps what it could not write in the spool on stop, and a new writer on the same spool writes it', async () => {
@@ -151,21 +151,21 @@ describe('durable writer against the InfluxDB 3 compatible server', function () 
     await new Promise((r) => setTimeout(r, 200));
     await first.writer.stop(100);
     first.http.close();
-    assert.deepEqual(await Promise.all(dones), [undefined, undefined], 'kept on disk counts as done');
+    should(await Promise.all(dones)).eql([undefined, undefined], 'kept on disk counts as done');
     await server.faults.refuseConnections(false);
     h = await open(server, dir);
     await until('the spool is replayed', async () => (await count(server)).n === 600);
-    assert.deepEqual(await count(server), { n: 600, s: sumTo(600) });
-    assert.ok(h.written.every((w) => w.fromSpool));
+    should(await count(server)).eql({ n: 600, s: sumTo(600) });
+    should(h.written.every((w) => w.fromSpool)).be.true();
   });
 
   it('hands back a batch the server can never take (401) whole, with an error for done', async () => {
     server = await startInfluxDB3({ token: 't' });
     h = await open(server, dir, {}, 'wrong-token');
     const err = await settle(h.writer, 3, batch(0, 3));
-    assert.match(String(err?.message), /refused 3 line\(s\) for database "rel" \(401\)/);
-    assert.equal(h.rejected[0].lines.length, 3);
-    assert.match(h.rejected[0].reason, /check the token/);
-    assert.ok(!JSON.stringify(h.rejected).includes('wrong-token'), 'the token is in no message');
+    should(String(err?.message)).match(/refused 3 line\(s\) for database "rel" \(401\)/);
+    should(h.rejected[0].lines.length).equal(3);
+    should(h.rejected[0].reason).match(/check the token/);
+    should(!JSON.stringify(h.rejected).includes('wrong-token')).be.true('the token is in no message');
   });
 });

@@ -2,7 +2,7 @@
 // again: the writer's spool replays. A stop loses nothing (line-protocol hands its buffer over, the
 // writer spools what it holds); a kill loses at most what was being appended at that instant, and
 // the test prints how many lines that was.
-import assert from 'node:assert/strict';
+import should from 'should';
 import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -94,8 +94,8 @@ describe('reliability: Node-RED stopped or killed mid-stream, then started again
     const second = await startChild(userDir, replayOnly());
     try {
       const given = before + (await new Promise<number>((r) => setTimeout(() => r(second.given()), 1500)));
-      assert.ok(before > 1000, `${before} lines reached the writer before the stop`);
-      assert.equal(await settleCount(given), given, 'every line given to the writer, in both runs, is in the database');
+      should(before > 1000).be.true(`${before} lines reached the writer before the stop`);
+      should(await settleCount(given)).equal(given, 'every line given to the writer, in both runs, is in the database');
     } finally {
       second.proc.kill('SIGTERM');
       await second.exited;
@@ -115,8 +115,8 @@ describe('reliability: Node-RED stopped or killed mid-stream, then started again
       const stored = await settleCount(given);
       const lost = given - stored;
       console.log(`      SIGKILL after ${given} lines reached the writer: ${stored} in the database after the restart, ${lost} lost (one batch is 400 lines)`);
-      assert.ok(given > 1000, `${given} lines reached the writer before the kill`);
-      assert.ok(lost >= 0 && lost <= 400, `${lost} lines lost: at most the batch being appended`);
+      should(given > 1000).be.true(`${given} lines reached the writer before the kill`);
+      should(lost >= 0 && lost <= 400).be.true(`${lost} lines lost: at most the batch being appended`);
     } finally {
       second.proc.kill('SIGTERM');
       await second.exited;

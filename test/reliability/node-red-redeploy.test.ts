@@ -2,7 +2,7 @@
 // influxdb3-write against the test server, which refuses connections; the flows are redeployed
 // mid-stream (every node stops and starts: line-protocol hands its buffer over, the writer spools),
 // then the server comes back. Every line the writer was given must be in the database.
-import assert from 'node:assert/strict';
+import should from 'should';
 import { InfluxDB3Server, startInfluxDB3 } from '../support/influxdb3/server';
 import { NodeRedInstance, startNodeRed } from '../support/node-red-instance';
 
@@ -43,7 +43,7 @@ describe('reliability: a redeploy mid-stream during an outage loses nothing', fu
     try {
       await nr.deploy(flow());
       const advance = async (times: number) => {
-        for (let i = 0; i < times; i++) assert.equal((await nr.api('POST', '/inject/adv')).status, 200);
+        for (let i = 0; i < times; i++) should((await nr.api('POST', '/inject/adv')).status).equal(200);
         await new Promise((r) => setTimeout(r, 300));
       };
       await advance(2);
@@ -52,13 +52,13 @@ describe('reliability: a redeploy mid-stream during an outage loses nothing', fu
       const beforeRedeploy = given;
       await nr.deploy(flow('2026-11-22T11:00:00Z'));
       await advance(2);
-      assert.ok(given > beforeRedeploy, 'line-protocol handed its buffer over to the new writer');
+      should(given > beforeRedeploy).be.true('line-protocol handed its buffer over to the new writer');
       await server.faults.refuseConnections(false);
       // The writer backs off up to 30 s between attempts while the server is away.
       for (let i = 0; i < 600 && (await count()) < given; i++) await new Promise((r) => setTimeout(r, 100));
       // 7 minutes of the fleet; line-protocol keeps its last partial batch (flush every 60 s).
-      assert.ok(given >= 80 * 12 * 6, `${given} lines given to the writer`);
-      assert.equal(await count(), given, 'every line given to the writer is in the database');
+      should(given >= 80 * 12 * 6).be.true(`${given} lines given to the writer`);
+      should(await count()).equal(given, 'every line given to the writer is in the database');
     } finally {
       nr.RED.hooks.remove('onReceive.redeploy');
     }

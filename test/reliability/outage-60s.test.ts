@@ -2,7 +2,7 @@
 // durable writer, the server refusing connections for 60 s in the middle. Afterwards every line is
 // in the database once, the values intact; memory stayed within its limit (the rest went to the
 // spool). Prints what it measured.
-import assert from 'node:assert/strict';
+import should from 'should';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -37,7 +37,7 @@ describe(`reliability: a ${OUTAGE_MS / 1000} s outage in a stream of ${RATE.toLo
     let peakSpool = 0;
     const writer = new DurableWriter(http, spool, { ...WRITER_DEFAULTS, maxQueueBytes: MEMORY_LIMIT, retryMaxMs: 5000 }, {
       written: () => undefined,
-      rejected: (r) => assert.fail(`refused: ${r.reason}`),
+      rejected: (r) => should.fail(r.reason, undefined, `refused: ${r.reason}`),
       warn: (m) => warnings.push(m),
       changed: () => undefined,
     });
@@ -68,9 +68,9 @@ describe(`reliability: a ${OUTAGE_MS / 1000} s outage in a stream of ${RATE.toLo
       clearInterval(rssProbe);
     }
     const errors = (await Promise.all(dones)).filter(Boolean);
-    assert.deepEqual(errors, []);
+    should(errors).eql([]);
     // One warning that the outage began; nothing about the spool dropping or failing.
-    assert.deepEqual(warnings.map((w) => w.replace(/:.*/s, '')), ['cannot write to InfluxDB 3, retrying with backoff; the lines wait in the disk spool meanwhile']);
+    should(warnings.map((w) => w.replace(/:.*/s, ''))).eql(['cannot write to InfluxDB 3, retrying with backoff; the lines wait in the disk spool meanwhile']);
     const count = async () => {
       const res = await fetch(`${server.url}/api/v3/query_sql?db=plant&q=${encodeURIComponent('SELECT count(*) AS n, sum(seq) AS s, min(seq) AS lo, max(seq) AS hi FROM iot_sensors')}`, { headers: { authorization: 'Bearer t' } });
       return (await res.json())[0] as { n: number; s: number; lo: number; hi: number };
@@ -84,9 +84,9 @@ describe(`reliability: a ${OUTAGE_MS / 1000} s outage in a stream of ${RATE.toLo
       `      ${sent.toLocaleString('en')} readings sent, ${got.n.toLocaleString('en')} in the database; peak writer memory ${(peakMemory / 1048576).toFixed(1)} MB (limit ${MEMORY_LIMIT / 1048576} MB), ` +
         `peak spool ${peakSpool.toLocaleString('en')} lines, process RSS ${(rssBefore / 1048576).toFixed(0)} -> peak ${(peakRss / 1048576).toFixed(0)} MB`,
     );
-    assert.deepEqual(got, { n: sent, s: (sent * (sent - 1)) / 2, lo: 0, hi: sent - 1 }, 'every reading once, values intact');
+    should(got).eql({ n: sent, s: (sent * (sent - 1)) / 2, lo: 0, hi: sent - 1 }, 'every reading once, values intact');
     // About 90 bytes a line: an outage longer than the memory holds must have used the spool.
-    if ((OUTAGE_MS / 1000) * RATE * 90 > MEMORY_LIMIT) assert.ok(peakSpool > 0, 'the outage outgrew memory and used the spool');
-    assert.ok(peakMemory <= MEMORY_LIMIT + 64 * 1024, 'the writer kept within its memory limit');
+    if ((OUTAGE_MS / 1000) * RATE * 90 > MEMORY_LIMIT) should(peakSpool > 0).be.true('the outage outgrew memory and used the spool');
+    should(peakMemory <= MEMORY_LIMIT + 64 * 1024).be.true('the writer kept within its memory limit');
   });
 });

@@ -1,4 +1,4 @@
-import assert from 'node:assert/strict';
+import should from 'should';
 import { compileSchema } from '../../nodes/lib/schema/compiled-schema';
 import { createLineEncoder } from '../../nodes/lib/line-protocol/line-encoder';
 import { LineWriter } from '../../nodes/lib/line-protocol/line-writer';
@@ -10,7 +10,7 @@ const T = Date.UTC(2026, 10, 22, 10, 15, 0, 123); // 2026-11-22T10:15:00.123Z
 
 function ok(v: unknown): Instant {
   const t = parseTimestamp(v);
-  assert.equal(typeof t, 'object', `expected an instant for ${String(v)}, got: ${String(t)}`);
+  should(typeof t).equal('object', `expected an instant for ${String(v)}, got: ${String(t)}`);
   return t as Instant;
 }
 
@@ -27,58 +27,58 @@ describe('timestamps', () => {
       ['2026-11-22', Date.UTC(2026, 10, 22), 0],
       ['2024-02-29T00:00:00Z', Date.UTC(2024, 1, 29), 0],
     ];
-    for (const [s, ms, nanos] of cases) assert.deepEqual(ok(s), { ms, nanos }, s);
+    for (const [s, ms, nanos] of cases) should(ok(s)).eql({ ms, nanos }, s);
   });
 
   it('gives the same instant on the cached fast path as on the full parse', () => {
     ok('2026-11-22T10:15:00.000Z'); // primes the cache with this second
-    assert.deepEqual(ok('2026-11-22T10:15:00.123Z'), { ms: T, nanos: 0 });
-    assert.deepEqual(ok('2026-11-22T10:15:00.1234567Z'), { ms: T, nanos: 456700 });
-    assert.deepEqual(ok('2026-11-22T10:15:00Z'), { ms: T - 123, nanos: 0 });
-    assert.equal(typeof parseTimestamp('2026-11-22T10:15:00.12x4Z'), 'string');
+    should(ok('2026-11-22T10:15:00.123Z')).eql({ ms: T, nanos: 0 });
+    should(ok('2026-11-22T10:15:00.1234567Z')).eql({ ms: T, nanos: 456700 });
+    should(ok('2026-11-22T10:15:00Z')).eql({ ms: T - 123, nanos: 0 });
+    should(typeof parseTimestamp('2026-11-22T10:15:00.12x4Z')).equal('string');
   });
 
   it('refuses impossible dates and times with a reason', () => {
     for (const s of ['2026-02-29T00:00:00Z', '2026-13-01T00:00:00Z', '2026-04-31', '2026-11-22T24:00:00Z',
       '2026-11-22T10:60:00Z', '2026-11-22T10:15:00+25:00', 'yesterday', '', '2026-11-22T10:15:00.1234567890Z', 'NaN']) {
       const r = parseTimestamp(s);
-      assert.equal(typeof r, 'string', s);
-      assert.match(r as string, /ISO 8601|month|day|time of day|offset|number/, s);
+      should(typeof r).equal('string', s);
+      should(r as string).match(/ISO 8601|month|day|time of day|offset|number/, s);
     }
   });
 
   it('tells epoch seconds, milliseconds, microseconds and nanoseconds apart by magnitude', () => {
     const s = 1_795_342_500; // 2026-11-22T10:15:00Z
-    assert.deepEqual(ok(s), { ms: s * 1000, nanos: 0 });
-    assert.deepEqual(ok(s + 0.5), { ms: s * 1000 + 500, nanos: 0 });
-    assert.deepEqual(ok(s * 1000 + 123), { ms: s * 1000 + 123, nanos: 0 });
-    assert.deepEqual(ok((s * 1000 + 123) * 1000 + 456), { ms: s * 1000 + 123, nanos: 456000 });
-    assert.deepEqual(ok(`${s * 1000 + 123}456789`), { ms: s * 1000 + 123, nanos: 456789 }, 'digit string stays exact');
-    assert.deepEqual(ok(BigInt(s * 1000 + 123) * 1_000_000n + 7n), { ms: s * 1000 + 123, nanos: 7 });
-    assert.deepEqual(ok(String(s)), { ms: s * 1000, nanos: 0 });
-    assert.deepEqual(ok(new Date(T)), { ms: T, nanos: 0 });
+    should(ok(s)).eql({ ms: s * 1000, nanos: 0 });
+    should(ok(s + 0.5)).eql({ ms: s * 1000 + 500, nanos: 0 });
+    should(ok(s * 1000 + 123)).eql({ ms: s * 1000 + 123, nanos: 0 });
+    should(ok((s * 1000 + 123) * 1000 + 456)).eql({ ms: s * 1000 + 123, nanos: 456000 });
+    should(ok(`${s * 1000 + 123}456789`)).eql({ ms: s * 1000 + 123, nanos: 456789 }, 'digit string stays exact');
+    should(ok(BigInt(s * 1000 + 123) * 1_000_000n + 7n)).eql({ ms: s * 1000 + 123, nanos: 7 });
+    should(ok(String(s))).eql({ ms: s * 1000, nanos: 0 });
+    should(ok(new Date(T))).eql({ ms: T, nanos: 0 });
   });
 
   it('refuses non-finite numbers, invalid Dates, other types and instants InfluxDB cannot store', () => {
     for (const v of [NaN, Infinity, new Date('x'), true, {}, [], null, '99999999999999999999', 10n ** 20n, '2263-01-01T00:00:00Z', '1677-01-01T00:00:00Z']) {
-      assert.equal(typeof parseTimestamp(v), 'string', String(v));
+      should(typeof parseTimestamp(v)).equal('string', String(v));
     }
   });
 
   it('formats at every precision, truncating towards the past', () => {
     const t: Instant = { ms: T, nanos: 456789 };
-    assert.equal(formatAtPrecision(t, 'ns'), `${T}456789`);
-    assert.equal(formatAtPrecision(t, 'us'), `${T}456`);
-    assert.equal(formatAtPrecision(t, 'ms'), `${T}`);
-    assert.equal(formatAtPrecision(t, 's'), `${Math.floor(T / 1000)}`);
-    assert.equal(formatAtPrecision({ ms: 0, nanos: 5 }, 'ns'), '5');
-    assert.equal(formatAtPrecision({ ms: -1, nanos: 999_999 }, 'ns'), '-1');
-    assert.equal(formatAtPrecision({ ms: -1500, nanos: 0 }, 's'), '-2');
+    should(formatAtPrecision(t, 'ns')).equal(`${T}456789`);
+    should(formatAtPrecision(t, 'us')).equal(`${T}456`);
+    should(formatAtPrecision(t, 'ms')).equal(`${T}`);
+    should(formatAtPrecision(t, 's')).equal(`${Math.floor(T / 1000)}`);
+    should(formatAtPrecision({ ms: 0, nanos: 5 }, 'ns')).equal('5');
+    should(formatAtPrecision({ ms: -1, nanos: 999_999 }, 'ns')).equal('-1');
+    should(formatAtPrecision({ ms: -1500, nanos: 0 }, 's')).equal('-2');
   });
 
   it('normalises to ISO 8601 UTC with milliseconds, or nanoseconds when needed', () => {
-    assert.equal(formatIso({ ms: T, nanos: 0 }), '2026-11-22T10:15:00.123Z');
-    assert.equal(formatIso({ ms: T, nanos: 45 }), '2026-11-22T10:15:00.123000045Z');
+    should(formatIso({ ms: T, nanos: 0 })).equal('2026-11-22T10:15:00.123Z');
+    should(formatIso({ ms: T, nanos: 45 })).equal('2026-11-22T10:15:00.123000045Z');
   });
 });
 
@@ -93,7 +93,7 @@ describe('timestamps as the encoder writes them', () => {
       const encode = createLineEncoder(compileSchema(referenceSchema()), p);
       for (const s of strings) {
         const line = encode({ device_type: 'door', device_id: 'D', location: 'x', floor: '1', door_open: true, open_count: 1, battery_level: 1, timestamp: s }, 0);
-        assert.equal(String(line).split(' ').pop(), formatAtPrecision(ok(s), p), `${s} at ${p}`);
+        should(String(line).split(' ').pop()).equal(formatAtPrecision(ok(s), p), `${s} at ${p}`);
       }
     }
   });
@@ -102,7 +102,7 @@ describe('timestamps as the encoder writes them', () => {
     const encode = createLineEncoder(compileSchema(referenceSchema()));
     for (const bad of ['2026-11-22T10:15:00.12a4Z', '2026-02-30T00:00:00Z', '2026-11-22T10:15:60Z', '2263-01-01T00:00:00Z']) {
       const out = encode({ device_type: 'door', device_id: 'D', location: 'x', floor: '1', door_open: true, open_count: 1, battery_level: 1, timestamp: bad }, 0);
-      assert.ok(typeof out !== 'string', bad);
+      should(typeof out !== 'string').be.true(bad);
     }
   });
 });
@@ -118,7 +118,7 @@ describe('LineWriter numbers', () => {
   it('writes the floats sensors send as short decimals', () => {
     const cases: [number, string][] = [[25.37, '25.37'], [-0.5, '-0.5'], [0.05, '0.05'], [-0.005, '-0.005'], [50, '50'], [0, '0'],
       [-0, '0'], [99.994, '99.994'], [1013.25, '1013.25'], [-61, '-61'], [0.0001, '0.0001'], [2147483647, '2147483647']];
-    for (const [v, s] of cases) assert.equal(written((w) => w.float(v)), s);
+    for (const [v, s] of cases) should(written((w) => w.float(v))).equal(s);
   });
 
   it('writes every double so that it reads back exactly, in a form line protocol accepts', () => {
@@ -130,14 +130,14 @@ describe('LineWriter numbers', () => {
     }
     for (const v of values) {
       const s = written((w) => w.float(v));
-      assert.ok(Number(s) === v, `${v} -> ${s}`); // === : -0 is written as 0, as String(-0) is
-      assert.match(s, /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/, `${v} -> ${s}`);
+      should(Number(s) === v).be.true(`${v} -> ${s}`); // === : -0 is written as 0, as String(-0) is
+      should(s).match(/^-?\d+(\.\d+)?([eE][+-]?\d+)?$/, `${v} -> ${s}`);
     }
   });
 
   it('writes integers of any size', () => {
     for (const v of [0, 7, -7, 10, 99, 100, -2147483647, 2147483648, 9007199254740991, -9007199254740991]) {
-      assert.equal(written((w) => w.int(v)), String(v));
+      should(written((w) => w.int(v))).equal(String(v));
     }
   });
 });

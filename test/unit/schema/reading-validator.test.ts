@@ -1,4 +1,4 @@
-import assert from 'node:assert/strict';
+import should from 'should';
 import { compileSchema } from '../../../nodes/lib/schema/compiled-schema';
 import { ReadingError } from '../../../nodes/lib/schema/reading-error';
 import { VALIDATOR_DEFAULTS, ValidatorSettings, createReadingValidator } from '../../../nodes/lib/schema/reading-validator';
@@ -19,29 +19,29 @@ const validate = validator();
 function refusal(r: unknown, v = validate): ReadingError {
   const before = JSON.stringify(r);
   const e = v(r, NOW);
-  assert.ok(e instanceof ReadingError, `expected a refusal for ${before}`);
-  assert.equal(JSON.stringify(r), before, 'a refused reading is left untouched');
-  assert.ok(e.message.length > 10);
-  return e;
+  should(e instanceof ReadingError).be.true(`expected a refusal for ${before}`);
+  should(JSON.stringify(r)).equal(before, 'a refused reading is left untouched');
+  should((e as ReadingError).message.length > 10).be.true();
+  return e as ReadingError;
 }
 
 describe('reading validator', () => {
   it('passes a valid reading unchanged', () => {
     const r = reading();
-    assert.equal(validate(r, NOW), undefined);
-    assert.deepEqual(r, reading());
+    should(validate(r, NOW)).equal(undefined);
+    should(r).eql(reading());
   });
 
   it('coerces to the declared types in place', () => {
     const r = { ...reading(), temperature: '25.50', signal_strength: '-61', floor: 2, humidity: 50 };
-    assert.equal(validate(r, NOW), undefined);
-    assert.equal(r.temperature, 25.5);
-    assert.equal(r.signal_strength, -61);
-    assert.equal(r.floor, '2');
+    should(validate(r, NOW)).equal(undefined);
+    should(r.temperature).equal(25.5);
+    should(r.signal_strength).equal(-61);
+    should(r.floor).equal('2');
     const door = { device_id: 'D', device_type: 'door', location: 'x', floor: '1', timestamp: NOW, door_open: 'TRUE', open_count: 1, battery_level: 3 };
-    assert.equal(validate(door, NOW), undefined);
-    assert.equal(door.door_open, true);
-    assert.equal(door.timestamp, new Date(NOW).toISOString(), 'epoch timestamps are normalised to ISO 8601 UTC');
+    should(validate(door, NOW)).equal(undefined);
+    should(door.door_open).equal(true);
+    should(door.timestamp).equal(new Date(NOW).toISOString(), 'epoch timestamps are normalised to ISO 8601 UTC');
   });
 
   it('refuses with a code, a message and the field', () => {
@@ -69,49 +69,49 @@ describe('reading validator', () => {
     ];
     for (const [r, code, field] of cases) {
       const e = refusal(r);
-      assert.equal(e.code, code, `${JSON.stringify(r)} -> ${e.message}`);
-      assert.equal(e.field, field, e.message);
+      should(e.code).equal(code, `${JSON.stringify(r)} -> ${e.message}`);
+      should(e.field).equal(field, e.message);
     }
-    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+    should(({} as Record<string, unknown>).polluted).equal(undefined);
   });
 
   it('says what to do in its messages', () => {
-    assert.match(refusal({ ...reading(), temperature: 200 }).message, /temperature.*200 degC.*-40\.\.125 degC/);
-    assert.match(refusal({ ...reading(), device_type: 'laser' }).message, /not in the schema \(known: temperature, motion, door\)/);
-    assert.match(refusal({ ...reading(), timestamp: '2026-11-22T12:20:00Z' }).message, /2 h ahead.*check the device's clock/);
+    should(refusal({ ...reading(), temperature: 200 }).message).match(/temperature.*200 degC.*-40\.\.125 degC/);
+    should(refusal({ ...reading(), device_type: 'laser' }).message).match(/not in the schema \(known: temperature, motion, door\)/);
+    should(refusal({ ...reading(), timestamp: '2026-11-22T12:20:00Z' }).message).match(/2 h ahead.*check the device's clock/);
   });
 
   it('stamps or refuses a missing timestamp, as set', () => {
     const r: Record<string, unknown> = reading();
     delete r.timestamp;
-    assert.equal(refusal({ ...r }, validator({ missingTimestamp: 'reject' })).code, 'missing_timestamp');
-    assert.equal(validate(r, NOW), undefined);
-    assert.equal(r.timestamp, new Date(NOW).toISOString());
+    should(refusal({ ...r }, validator({ missingTimestamp: 'reject' })).code).equal('missing_timestamp');
+    should(validate(r, NOW)).equal(undefined);
+    should(r.timestamp).equal(new Date(NOW).toISOString());
   });
 
   it('turns the time window off with 0', () => {
     const v = validator({ maxFutureMs: 0, maxPastMs: 0 });
-    assert.equal(v({ ...reading(), timestamp: '2100-01-01T00:00:00Z' }, NOW), undefined);
-    assert.equal(v({ ...reading(), timestamp: '1990-01-01T00:00:00Z' }, NOW), undefined);
+    should(v({ ...reading(), timestamp: '2100-01-01T00:00:00Z' }, NOW)).equal(undefined);
+    should(v({ ...reading(), timestamp: '1990-01-01T00:00:00Z' }, NOW)).equal(undefined);
   });
 
   it('limits the number of keys', () => {
     const r: Record<string, unknown> = reading();
     for (let i = 0; i < 200; i++) r[`k${i}`] = i;
-    assert.equal(refusal(r).code, 'too_many_keys');
+    should(refusal(r).code).equal('too_many_keys');
   });
 
   it('leaves undeclared keys alone when the schema ignores them', () => {
     const v = validator({}, { ...referenceSchema(), unknownKeys: 'ignore' });
     const r = { ...reading(), colour: 'red' };
-    assert.equal(v(r, NOW), undefined);
-    assert.equal(r.colour, 'red');
+    should(v(r, NOW)).equal(undefined);
+    should(r.colour).equal('red');
   });
 
   it('infers unknown device types when the schema allows it, and still refuses nested values', () => {
     const v = validator({}, { ...referenceSchema(), unknownDeviceTypes: 'infer' });
-    assert.equal(v({ device_type: 'pressure', device_id: 'P', pressure: 1, timestamp: NOW }, NOW), undefined);
-    assert.equal(refusal({ device_type: 'pressure', device_id: 'P', pressure: { a: 1 } }, v).code, 'nested_value');
-    assert.equal(refusal({ device_type: 'pressure', device_id: 'P' }, v).code, 'no_fields');
+    should(v({ device_type: 'pressure', device_id: 'P', pressure: 1, timestamp: NOW }, NOW)).equal(undefined);
+    should(refusal({ device_type: 'pressure', device_id: 'P', pressure: { a: 1 } }, v).code).equal('nested_value');
+    should(refusal({ device_type: 'pressure', device_id: 'P' }, v).code).equal('no_fields');
   });
 });

@@ -1,4 +1,4 @@
-import assert from 'node:assert/strict';
+import should from 'should';
 import { referenceSchema, referenceSchemaRows } from '../../../nodes/lib/schema/reference-schema';
 import { SchemaError, jsonSchemaFromSchema, rowsFromSchema, schemaFromJsonSchema, schemaFromRows } from '../../../nodes/lib/schema/schema';
 import { buildSchema } from '../../../nodes/lib/schema/schema-config';
@@ -6,20 +6,20 @@ import { buildSchema } from '../../../nodes/lib/schema/schema-config';
 describe('telemetry schema', () => {
   it('describes the reference fleet', () => {
     const s = referenceSchema();
-    assert.deepEqual(Object.keys(s.deviceTypes), ['temperature', 'motion', 'door']);
-    assert.equal(s.measurement, 'iot_sensors');
-    assert.equal(s.precision, 'ns');
+    should(Object.keys(s.deviceTypes)).eql(['temperature', 'motion', 'door']);
+    should(s.measurement).equal('iot_sensors');
+    should(s.precision).equal('ns');
     const t = s.deviceTypes.temperature.columns;
-    assert.equal(t.floor.kind, 'tag');
-    assert.equal(t.temperature.type, 'float');
-    assert.equal(t.signal_strength.type, 'integer');
-    assert.equal(s.deviceTypes.motion.columns.motion_detected.type, 'boolean');
+    should(t.floor.kind).equal('tag');
+    should(t.temperature.type).equal('float');
+    should(t.signal_strength.type).equal('integer');
+    should(s.deviceTypes.motion.columns.motion_detected.type).equal('boolean');
   });
 
   it('round-trips between table rows and JSON Schema', () => {
     const s = referenceSchema();
-    assert.deepEqual(schemaFromRows({}, rowsFromSchema(s)), s);
-    assert.deepEqual(schemaFromJsonSchema({}, JSON.parse(JSON.stringify(jsonSchemaFromSchema(s)))), s);
+    should(schemaFromRows({}, rowsFromSchema(s))).eql(s);
+    should(schemaFromJsonSchema({}, JSON.parse(JSON.stringify(jsonSchemaFromSchema(s))))).eql(s);
   });
 
   it('refuses bad definitions with the path of the problem', () => {
@@ -37,16 +37,16 @@ describe('telemetry schema', () => {
       [() => schemaFromJsonSchema({}, []), /must be an object/],
     ];
     for (const [f, re] of bad) {
-      assert.throws(f, (e: unknown) => e instanceof SchemaError && re.test(e.message), String(re));
+      should(f).throw(SchemaError, { message: re });
     }
   });
 
   it('builds from a config node that lacks properties (an older flow) with the documented defaults', () => {
-    assert.deepEqual(buildSchema({}), referenceSchema());
-    assert.deepEqual(buildSchema({ mode: 'table', maxTagLength: '' as never }), referenceSchema());
-    assert.throws(() => buildSchema({ mode: 'jsonschema', jsonSchema: '{' }), /not valid JSON/);
+    should(buildSchema({})).eql(referenceSchema());
+    should(buildSchema({ mode: 'table', maxTagLength: '' as never })).eql(referenceSchema());
+    should(() => buildSchema({ mode: 'jsonschema', jsonSchema: '{' })).throw(/not valid JSON/);
     const s = buildSchema({ mode: 'jsonschema', jsonSchema: JSON.stringify({ deviceTypes: { p: { properties: { v: { type: 'number' } } } } }), precision: 'ms' });
-    assert.equal(s.precision, 'ms');
-    assert.equal(s.deviceTypes.p.columns.v.type, 'float');
+    should(s.precision).equal('ms');
+    should(s.deviceTypes.p.columns.v.type).equal('float');
   });
 });

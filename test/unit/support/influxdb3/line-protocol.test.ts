@@ -1,7 +1,7 @@
 // The InfluxDB 3 line-protocol rules of the test server (test/support/influxdb3), checked against
 // the upstream parser's own expectations, and our encoder checked against them: every hostile
 // reading it writes reads back equal, backslashes included (which InfluxDB 1.x reads differently).
-import assert from 'node:assert/strict';
+import should from 'should';
 import { ReadingError } from '../../../../nodes/lib/schema/reading-error';
 import { seededRandom } from '../../../../nodes/lib/simulator/seeded-random';
 import { hostileEncoder } from '../../../support/hostile-corpus';
@@ -37,18 +37,18 @@ describe('InfluxDB 3 line protocol rules (test server)', () => {
       ['m v=.5', 'No fields were provided'],
       ['m v=-1u', 'Could not parse entire line. Found trailing content: `u`'],
     ];
-    for (const [lp, message] of cases) assert.equal(errorOf(lp), message, JSON.stringify(lp));
+    for (const [lp, message] of cases) should(errorOf(lp)).equal(message, JSON.stringify(lp));
   });
 
   it('numbers lines without blank and comment lines, and keeps good lines beside bad ones', () => {
     const r = parseLines('goodline,tag1=one,tag2=2 value=1 123\n\n# note\n  badline,\nanothergoodline,tag3=3 value=67 1234');
-    assert.deepEqual(r.map((x) => [x.lineNumber, x.error ?? 'ok']), [[1, 'ok'], [2, 'Expected tag key, got end of input'], [3, 'ok']]);
+    should(r.map((x) => [x.lineNumber, x.error ?? 'ok'])).eql([[1, 'ok'], [2, 'Expected tag key, got end of input'], [3, 'ok']]);
   });
 
   it('reads every value type, escapes, quoted newlines and timestamps', () => {
     const [r] = parseLines('m\\ x\\,y=1,t\\=k=a\\ b\\\\c\\d i=-5i,u=7u,f=1.5e3,g=-2,s="say \\"hi\\"\\\\ \\n new\nline",b=TRUE -42');
-    assert.equal(r.error, undefined);
-    assert.deepEqual(r.line, {
+    should(r.error).equal(undefined);
+    should(r.line).eql({
       measurement: 'm x,y=1',
       tags: [['t=k', 'a b\\c\\d']],
       fields: [
@@ -87,27 +87,27 @@ describe('our encoder, read by the InfluxDB 3 rules', () => {
       if (rng.next() < 0.5) r['a\\,b'] = rng.normal(0, 100);
       const line = encode(r, 0);
       if (line instanceof ReadingError) {
-        assert.equal(line.code, 'invalid_characters', line.message);
+        should(line.code).equal('invalid_characters', line.message);
         refused++;
         continue;
       }
       const [parsed, ...more] = parseLines(line);
-      assert.equal(more.length, 0, 'one reading, one line');
-      assert.equal(parsed.error, undefined, `${line}\n-> ${parsed.error}`);
+      should(more.length).equal(0, 'one reading, one line');
+      should(parsed.error).equal(undefined, `${line}\n-> ${parsed.error}`);
       const p = parsed.line!;
-      assert.equal(p.measurement, 'm e,a\\s=x');
-      assert.deepEqual(Object.fromEntries(p.tags), Object.fromEntries([...TAGS, 'device_type'].filter((t) => r[t] !== undefined).map((t) => [t, r[t]])));
+      should(p.measurement).equal('m e,a\\s=x');
+      should(Object.fromEntries(p.tags)).eql(Object.fromEntries([...TAGS, 'device_type'].filter((t) => r[t] !== undefined).map((t) => [t, r[t]])));
       const want: Record<string, unknown> = {};
       for (const [k, type] of FIELDS) {
         if (r[k] === undefined) continue;
         want[k] = type === 'integer' ? { type: 'i64', value: BigInt(r[k] as number) } : type === 'float' ? { type: 'f64', value: r[k] }
           : type === 'boolean' ? { type: 'bool', value: r[k] } : { type: 'string', value: r[k] };
       }
-      assert.deepEqual(Object.fromEntries(p.fields), want);
-      assert.equal(p.timestamp, BigInt(r.timestamp as string));
+      should(Object.fromEntries(p.fields)).eql(want);
+      should(p.timestamp).equal(BigInt(r.timestamp as string));
       compared++;
     }
-    assert.ok(compared > 2500 && refused > 200, `${compared} compared, ${refused} refused`);
+    should(compared > 2500 && refused > 200).be.true(`${compared} compared, ${refused} refused`);
     console.log(`      ${compared} readings read back equal under InfluxDB 3's rules, ${refused} refused by the encoder`);
   });
 
@@ -132,9 +132,9 @@ describe('our encoder, read by the InfluxDB 3 rules', () => {
       }
       fast++;
       const { series, ...rest } = quick;
-      assert.equal(series, line.slice(0, line.indexOf(' ')));
-      assert.deepEqual(rest, parseLine(line), JSON.stringify(line));
+      should(series).equal(line.slice(0, line.indexOf(' ')));
+      should(rest).eql(parseLine(line), JSON.stringify(line));
     }
-    assert.ok(fast > 2000 && slowOnly > 2000, `${fast} fast, ${slowOnly} left to the full parser`);
+    should(fast > 2000 && slowOnly > 2000).be.true(`${fast} fast, ${slowOnly} left to the full parser`);
   });
 });
