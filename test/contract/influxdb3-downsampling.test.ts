@@ -1,4 +1,4 @@
-// The reference pipeline's downsampling SQL (shared/reference/pipeline.md "Downsampling"): raw ->
+// The reference pipeline's downsampling SQL (docs/reference-pipeline.md "Downsampling"): raw ->
 // 5 minutes -> 1 hour, run unchanged through the official client, on data whose aggregates are
 // worked out by hand below. The hourly tier weights each 5-minute mean by its sample_count (the
 // original job averaged the averages; this data tells the two apart).

@@ -2,8 +2,9 @@
 // The writer does not use @influxdata/influxdb3-client's write(): version 2.1.0 writes through the
 // v2 endpoint, which is all or nothing (no accept_partial), and it cuts an error body to 1,000
 // characters when the server sends no JSON content type, which InfluxDB 3 does not, so the lines a
-// partial write refused could not be read from it (shared/reference/influxdb3-wire.md D.1, D.3).
-// Status handling follows influxdata/influxdb influxdb3_server/src/http.rs (wire doc A.7).
+// partial write refused could not be read from it (influxdata/influxdb3-js packages/client/src/impl/
+// WriteApiImpl.ts `_createWritePath`, errors.ts). Status handling follows influxdata/influxdb
+// influxdb3_server/src/http.rs.
 
 import http from 'http';
 import https from 'https';

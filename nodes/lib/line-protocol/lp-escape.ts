@@ -1,7 +1,6 @@
 // Escaping for InfluxDB line protocol, as InfluxDB 3's parser reads it
 // (influxdata/influxdb core/influxdb_line_protocol/src/lib.rs: `measurement`, `tag_key`,
-// `tag_value`, `field_key`, `escaped_value`, `field_string_value`; summarised in
-// shared/reference/influxdb3-wire.md B.2-B.4).
+// `tag_value`, `field_key`, `escaped_value`, `field_string_value`).
 //
 // - measurement: `,` and space are escaped; `=` is literal (its escape would be kept as `\=`).
 // - tag keys, tag values, field keys: `,`, `=` and space are escaped.

@@ -1,4 +1,4 @@
-// The schema of the reference fleet (shared/reference/pipeline.md): what every node uses when no
+// The schema of the reference fleet (docs/reference-pipeline.md): what every node uses when no
 // telemetry-schema is selected, so the simulator's readings flow through with zero configuration.
 
 import { SchemaRow, TelemetrySchema, ValueType, schemaFromRows } from './schema';

@@ -1,5 +1,5 @@
 // What the simulator simulates: device types, how many of each, and how each field's values are
-// generated. The default is the reference fleet of shared/reference/pipeline.md; a custom device
+// generated. The default is the reference fleet of docs/reference-pipeline.md; a custom device
 // type is a small JSON definition checked here with errors that name the offending path.
 
 import { isPlainObject } from '../schema/schema';

@@ -3,7 +3,7 @@
 // tags are plain Utf8), `iox::column::type` metadata on table columns, and gRPC errors with InfluxDB
 // 3's codes. Followed from influxdata/influxdb core/service_grpc_flight/src/{request.rs,lib.rs} and
 // the client's InfluxCommunity/influxdb3-js packages/client/src/impl/QueryApiImpl.ts (prepareTicket)
-// and test/TestServer.ts; shared/reference/influxdb3-wire.md C.2, C.3, D.4.
+// and test/TestServer.ts.
 
 import type http2 from 'node:http2';
 import {

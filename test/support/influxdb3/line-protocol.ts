@@ -2,7 +2,7 @@
 // server: what it accepts, how it unescapes, and its exact error texts. Followed from
 // influxdata/influxdb core/influxdb_line_protocol/src/lib.rs (split_lines, trim_leading, series,
 // maybe_tagset, tag_key, tag_value, field_set, field_value, escape_or_fallback, the Error enum and
-// the better_error_messages test), summarised in shared/reference/influxdb3-wire.md B.1-B.7.
+// the better_error_messages test).
 
 export type FieldValue =
   | { type: 'i64'; value: bigint }

@@ -1,7 +1,7 @@
 // The bodies of /api/v3/query_sql: json, jsonl, csv and pretty, as InfluxDB 3 writes them
 // (influxdata/influxdb influxdb3_server/src/http.rs record-batch serialisation via arrow_json,
-// arrow_csv and arrow's pretty printer; verbatim examples in influxdb3/tests/server/query.rs;
-// shared/reference/influxdb3-wire.md C.1): null values left out of JSON objects, timestamps as
+// arrow_csv and arrow's pretty printer; verbatim examples in influxdb3/tests/server/query.rs):
+// null values left out of JSON objects, timestamps as
 // ISO 8601 without a zone with 0, 3, 6 or 9 fraction digits, floats always with a fraction.
 
 import type { QueryColumn, QueryResult } from './sql-engine';

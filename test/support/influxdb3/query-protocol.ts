@@ -2,7 +2,7 @@
 // (POST), the output format from `format` or the Accept header, and the status and body of each
 // refusal. Followed from influxdata/influxdb influxdb3_server/src/http.rs (query_sql, extract_query,
 // QueryFormat::try_from_headers, IntoResponse for Error, datafusion_error_status_code) and
-// influxdb3_types/src/http.rs QueryRequest; shared/reference/influxdb3-wire.md C.1.
+// influxdb3_types/src/http.rs QueryRequest.
 
 import { CONTENT_TYPE, QueryFormat, formatResult } from './query-formats';
 import { QueryError, QueryParams, SqlEngine } from './sql-engine';

@@ -4,7 +4,7 @@
 // Core. HTTP/1.1 and gRPC (h2c) share one port as in Core, where a request is gRPC iff it is
 // HTTP/2 with an application/grpc content type (influxdata/influxdb influxdb3_server/src/lib.rs
 // is_grpc_request). Loopback only. Routing and headers follow influxdb3_server/src/http.rs
-// (route_request, perform_routing, health, ping); see shared/reference/influxdb3-wire.md §1, A, C, E.
+// (route_request, perform_routing, health, ping).
 
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';

@@ -1,7 +1,6 @@
 // InfluxDB 3's SQL (DataFusion) on DuckDB: the macros and rewrites that let the same query text run
 // unchanged, and plain refusals for what is not bridged — never a silently different answer.
-// The function list and each bridge are in shared/reference/influxdb3-wire.md G (verified against
-// DuckDB 1.5 there); InfluxDB 3's function semantics: influxdata/docs-v2
+// Each bridge was verified against DuckDB 1.5; InfluxDB 3's function semantics: influxdata/docs-v2
 // content/shared/sql-reference/functions/{time-and-date,selector,aggregate}.md.
 
 /** Session settings and macros, created TEMP so each connection has its own. */

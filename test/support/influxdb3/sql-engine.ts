@@ -1,8 +1,7 @@
 // The test server's SQL engine: DuckDB (in memory) loaded from the TableStore when a query needs a
 // table, with the InfluxDB 3 dialect bridged (sql-dialect.ts), and results in InfluxDB 3's types:
 // time as a nanosecond timestamp, integers as Int64, literals and decimals as Float64, and the
-// `iox::column::type` of each column that is a table column (influxdata/influxdb core/schema/src/lib.rs;
-// shared/reference/influxdb3-wire.md C.2, D.5, G).
+// `iox::column::type` of each column that is a table column (influxdata/influxdb core/schema/src/lib.rs).
 
 import {
   DuckDBConnection,

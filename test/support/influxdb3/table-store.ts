@@ -2,7 +2,7 @@
 // name, and InfluxDB 3's rule for a repeated point. A point with the same table, tag set and time as
 // an earlier one is merged into it, its non-null field values replacing the earlier ones
 // (influxdata/influxdb influxdb3_write/src/write_buffer/table_buffer.rs + iox_query's deduplication,
-// "last write wins per column"; shared/reference/influxdb3-wire.md A.10). This store is the truth;
+// "last write wins per column"). This store is the truth;
 // the SQL engine loads from it when a query needs a table (sql-engine.ts).
 
 import { FieldValue, ParsedLine, parseSimpleLine } from './line-protocol';

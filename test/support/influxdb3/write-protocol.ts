@@ -4,7 +4,7 @@
 // influxdb influxdb3_server/src/http.rs (write_lp_inner, read_body, authenticate_request,
 // validate_auth_header, ValidateDbNameError, IntoResponse for Error / V2WriteApiError / the
 // authentication errors), influxdb3_types/src/http.rs WriteParams and influxdb3_types/src/write.rs
-// Precision; summarised with citations in shared/reference/influxdb3-wire.md A.2-A.7.
+// Precision.
 
 import { isAscii } from 'node:buffer';
 import zlib from 'node:zlib';
@@ -67,7 +67,7 @@ export function readWriteParams(endpoint: Endpoint, query: string | null): Write
     const bucket = q.get('bucket');
     if (bucket === null || bucket === '') return v2Reply(400, 'missing bucket value');
     const p = q.get('precision') ?? 'ns';
-    // Wording inferred (iox_http v2 params), as is serde's for v3 booleans below: wire doc A.7.
+    // Wording inferred (iox_http v2 params), as is serde's for v3 booleans below; not a verbatim text of Core.
     if (!(p in PRECISION_NAMES)) return v2Reply(400, `invalid precision value: ${p}`);
     return { db: bucket, precision: PRECISION_NAMES[p], acceptPartial: false, noSync: false };
   }

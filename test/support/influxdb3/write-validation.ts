@@ -3,8 +3,7 @@
 // Core limits, and the exact replies of a write (partial or not, per endpoint). Followed from
 // influxdata/influxdb influxdb3_write/src/write_buffer/validator.rs, influxdb3_catalog (error.rs,
 // catalog.rs RESERVED_COLUMN_NAMES, v3/transaction.rs column_or_create) and
-// influxdb3_server/src/http.rs (IntoResponse for Error, V2WriteApiError); summarised with citations
-// in shared/reference/influxdb3-wire.md A.6-A.10.
+// influxdb3_server/src/http.rs (IntoResponse for Error, V2WriteApiError).
 
 import type { KnownSeries } from './known-series';
 import { FieldValue, ParsedLine, parseText, rawLines, trimmedLine } from './line-protocol';

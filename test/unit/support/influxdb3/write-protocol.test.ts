@@ -1,4 +1,5 @@
-// HTTP rules of the test server's write endpoints, against the texts in shared/reference/influxdb3-wire.md.
+// HTTP rules of the test server's write endpoints, against the texts of InfluxDB 3 Core's
+// influxdb3_server/src/http.rs (see write-protocol.ts for the functions each rule follows).
 import should from 'should';
 import zlib from 'node:zlib';
 import {

@@ -1,5 +1,5 @@
-// Schema rules and write replies of the test server, against the verbatim examples in
-// shared/reference/influxdb3-wire.md A.7-A.9.
+// Schema rules and write replies of the test server, against the verbatim replies of InfluxDB 3
+// Core (influxdata/influxdb influxdb3_server/src/http.rs and influxdb3_catalog error.rs).
 import should from 'should';
 import { parseLines } from '../../../support/influxdb3/line-protocol';
 import { seededRandom } from '../../../../nodes/lib/simulator/seeded-random';
