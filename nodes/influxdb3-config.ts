@@ -4,6 +4,7 @@
 // lets go (the pattern of Node-RED's mqtt-broker). The editor's "Test connection" button calls an
 // admin endpoint of the pack that pings the server with the settings in the dialog.
 
+import type { InfluxDBClient } from '@influxdata/influxdb3-client';
 import type { NodeAPI, NodeDef } from 'node-red';
 import { CONFIG_DEFAULTS, ConfigSettings, connectionSettings } from './lib/influxdb3/connection-settings';
 import { ConnectionSettings, InfluxDB3Http } from './lib/influxdb3/influxdb3-http';
@@ -27,8 +28,7 @@ export = function (RED: NodeAPI) {
     }
     let http: InfluxDB3Http | undefined;
     let httpUsers = 0;
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    let client: any;
+    let client: InfluxDBClient | undefined;
     let clientUsers = 0;
 
     node.connection = (maxSockets = 8) => connectionSettings(c, node.credentials?.token, maxSockets);
@@ -46,8 +46,8 @@ export = function (RED: NodeAPI) {
       if (!client) {
         const s = node.connection();
         // Loaded on first use: only the query node needs the client and its gRPC stack.
-        // eslint-disable-next-line @typescript-eslint/no-var-requires
-        const { InfluxDBClient } = require('@influxdata/influxdb3-client');
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { InfluxDBClient } = require('@influxdata/influxdb3-client') as typeof import('@influxdata/influxdb3-client');
         // The client refuses to start without a token; a server without authentication (InfluxDB 3
         // started with --without-auth, npm start's test server) takes '', for which it sends none.
         client = new InfluxDBClient({ host: s.url, token: s.token ?? '', database: node.database, queryTimeout: s.timeoutMs, headers: s.headers, grpcOptions: flightTlsOptions(s) });
@@ -77,7 +77,7 @@ export = function (RED: NodeAPI) {
   function flightTlsOptions(s: ConnectionSettings): Record<string, unknown> | undefined {
     const url = new URL(s.url);
     if (url.protocol !== 'https:' || (!s.ca && s.rejectUnauthorized)) return undefined;
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only for custom TLS
     const grpc = require('@grpc/grpc-js') as typeof import('@grpc/grpc-js');
     const credentials = grpc.credentials.createSsl(s.ca ? Buffer.from(s.ca) : null, null, null, { rejectUnauthorized: s.rejectUnauthorized });
     return { channelOverride: new grpc.Channel(`${url.hostname}:${url.port || 443}`, credentials, {}) };

@@ -3,7 +3,8 @@
 // as parameters, never pasted into the SQL. Rows go out as one array, one message each, or in
 // parts the core join node can put back together, for results too large for one message.
 
-import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
+import type { InfluxDBClient } from '@influxdata/influxdb3-client';
+import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { TimeFormat, checkParams, shapeRow } from './lib/influxdb3/query-rows';
 import { CONFIG_VERSION, errorMessage, numberSetting, oneOf, withDefaults } from './lib/settings';
 import type { InfluxDB3ConfigNode } from './runtime/influxdb3-config-node';
@@ -48,8 +49,7 @@ export = function (RED: NodeAPI) {
     let partSize = 1000;
     let timeoutMs = 60_000;
     let timeColumns = new Set<string>();
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    let client: any;
+    let client: InfluxDBClient | undefined;
     try {
       c = withDefaults(raw, DEFAULTS);
       config = (RED.nodes.getNode(c.server) as InfluxDB3ConfigNode | null) ?? undefined;
@@ -68,8 +68,8 @@ export = function (RED: NodeAPI) {
     }
 
     node.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {
-      if (setupError || !config) return done(new Error(setupError));
-      run(msg, send).then(
+      if (setupError || !config || !client) return done(new Error(setupError || 'influxdb3-query: not set up'));
+      run(msg, send, client, config).then(
         () => done(),
         (e) => {
           const timedOut = (e as { code?: unknown })?.code === 'DEADLINE_EXCEEDED' || /^Deadline exceeded/.test(errorMessage(e));
@@ -80,16 +80,16 @@ export = function (RED: NodeAPI) {
       );
     });
 
-    async function run(msg: NodeMessageInFlow, send: Send): Promise<void> {
+    async function run(msg: NodeMessageInFlow, send: Send, db: InfluxDBClient, server: InfluxDB3ConfigNode): Promise<void> {
       const m = msg as NodeMessageInFlow & { query?: unknown; params?: unknown; database?: unknown };
       const sql = typeof m.query === 'string' && m.query.trim() !== '' ? m.query : c.query;
       if (!sql.trim()) throw new Error('no SQL: write it in this node or send it in msg.query');
       const params = checkParams(sql, m.params);
-      const database = c.database.trim() || (typeof m.database === 'string' && m.database.trim()) || config!.database;
+      const database = c.database.trim() || (typeof m.database === 'string' && m.database.trim()) || server.database;
       if (!database) throw new Error('no database: set one in this node, in msg.database or in the server config');
       const started = Date.now();
       node.status({ fill: 'blue', shape: 'dot', text: 'querying' });
-      const rows = client.query(sql, database, { type: 'sql', params, timeout: timeoutMs }) as AsyncGenerator<Record<string, unknown>>;
+      const rows = db.query(sql, database, { type: 'sql', params, timeout: timeoutMs }) as AsyncGenerator<Record<string, unknown>>;
       const partsId = RED.util.generateId();
       let count = 0;
       let chunk: Record<string, unknown>[] = [];
@@ -98,13 +98,13 @@ export = function (RED: NodeAPI) {
       const emitPart = (last: boolean) => {
         const parts: Record<string, unknown> = { id: partsId, index: index++, type: 'array', len: partSize };
         if (last) parts.count = index;
-        send({ ...msg, payload: chunk, parts } as NodeMessage);
+        send({ ...msg, payload: chunk, parts });
         chunk = [];
       };
       for await (const raw of rows) {
         const row = shapeRow(raw, timeColumns, c.timeFormat);
         count++;
-        if (c.output === 'rows') send({ ...msg, payload: row } as NodeMessage);
+        if (c.output === 'rows') send({ ...msg, payload: row });
         else if (c.output === 'parts') {
           chunk.push(row);
           if (chunk.length === partSize) emitPart(false);
@@ -113,7 +113,7 @@ export = function (RED: NodeAPI) {
           all.push(row);
         }
       }
-      if (c.output === 'array') send({ ...msg, payload: all } as NodeMessage);
+      if (c.output === 'array') send({ ...msg, payload: all });
       // The last part carries the count the join node waits for (it may be empty when the rows
       // filled the parts before it exactly).
       if (c.output === 'parts') emitPart(true);
@@ -126,5 +126,5 @@ export = function (RED: NodeAPI) {
     });
   }
 
-  RED.nodes.registerType('influxdb3-query', InfluxDB3Query as never);
+  RED.nodes.registerType('influxdb3-query', InfluxDB3Query);
 };

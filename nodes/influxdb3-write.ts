@@ -182,5 +182,5 @@ export = function (RED: NodeAPI) {
     return brief.length > 60 ? `${brief.slice(0, 59)}…` : brief;
   }
 
-  RED.nodes.registerType('influxdb3-write', InfluxDB3Write as never);
+  RED.nodes.registerType('influxdb3-write', InfluxDB3Write);
 };

@@ -5,6 +5,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { FleetSpec, checkFleetSpec, referenceFleet } from './lib/simulator/fleet-spec';
 import { Emission, FAULT_KINDS, FaultKind, FaultRule, FleetSimulator, SIMULATOR_DEFAULTS } from './lib/simulator/fleet-simulator';
+import { describeType } from './lib/describe';
 import { isPlainObject } from './lib/schema/schema';
 import { CONFIG_VERSION, errorMessage, numberSetting, oneOf, withDefaults } from './lib/settings';
 import { parseTimestamp } from './lib/timestamps';
@@ -269,7 +270,8 @@ function readCommand(payload: unknown): Command {
 function checkFault(raw: Record<string, unknown> | FaultRule, needsRate: boolean): FaultRule {
   const f = raw as Record<string, unknown>;
   if (!FAULT_KINDS.includes(f.kind as FaultKind)) throw new Error(`fault kind must be one of ${FAULT_KINDS.join(', ')}, got "${String(f.kind)}"`);
-  const rule: FaultRule = { kind: f.kind as FaultKind, rate: 1, device: f.device === undefined ? '*' : String(f.device) };
+  if (f.device !== undefined && typeof f.device !== 'string') throw new Error(`fault device must be a device id or "*", not ${describeType(f.device)}`);
+  const rule: FaultRule = { kind: f.kind as FaultKind, rate: 1, device: f.device ?? '*' };
   if (needsRate) rule.rate = numberSetting(f.rate, `fault "${rule.kind}" rate`, { min: 0, max: 1 });
   if (f.durationSec !== undefined) rule.durationMs = numberSetting(f.durationSec, 'durationSec', { min: 0 }) * 1000;
   if (f.durationMs !== undefined) rule.durationMs = numberSetting(f.durationMs, 'durationMs', { min: 0 });

@@ -18,6 +18,16 @@ export interface LaunchOptions {
   settings?: Record<string, unknown>;
 }
 
+/** What this file uses of the node-red module, which ships no types of its own. */
+interface NodeRedModule {
+  init(server: http.Server, settings: Record<string, unknown>): void;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  httpAdmin: express.RequestHandler;
+  httpNode: express.RequestHandler;
+  events: { once(event: string, listener: () => void): void };
+}
+
 export interface LaunchedNodeRed {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   RED: any;
@@ -31,8 +41,8 @@ export async function launchNodeRed(o: LaunchOptions): Promise<LaunchedNodeRed> 
   const link = path.join(modules, PACK_NAME);
   if (!fs.existsSync(link)) fs.symlinkSync(PACK_ROOT, link, 'dir');
 
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const RED = require('node-red');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded after the user directory is ready
+  const RED = require('node-red') as NodeRedModule;
   const app = express();
   const server = http.createServer(app);
   RED.init(server, {

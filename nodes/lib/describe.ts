@@ -6,7 +6,7 @@ export function describeType(v: unknown): string {
   const t = typeof v;
   if (t === 'object') return 'an object';
   if (t === 'string') return `the string ${quote(v as string)}`;
-  if (t === 'number' || t === 'boolean' || t === 'bigint') return `${t} ${String(v)}`;
+  if (t === 'number' || t === 'boolean' || t === 'bigint') return `${t} ${(v as number | boolean | bigint).toString()}`;
   return t;
 }
 

@@ -1,4 +1,5 @@
 // What nodes get from an influxdb3-config node (the config's own file is the Node-RED module).
+import type { InfluxDBClient } from '@influxdata/influxdb3-client';
 import type { Node } from 'node-red';
 import type { ConnectionSettings, InfluxDB3Http } from '../lib/influxdb3/influxdb3-http';
 
@@ -8,7 +9,6 @@ export interface InfluxDB3ConfigNode extends Node {
   connection(maxSockets?: number): ConnectionSettings;
   acquireHttp(): InfluxDB3Http;
   releaseHttp(): void;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  acquireClient(): any;
+  acquireClient(): InfluxDBClient;
   releaseClient(): Promise<void>;
 }

@@ -40,7 +40,7 @@ async function startServer(port: number): Promise<ChildProcess> {
   const cli = path.join(__dirname, '..', 'support', 'influxdb3', 'cli.js');
   const child = spawn(process.execPath, [cli, '--port', String(port), '--wal-flush-ms', '1000'], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
-    child.stdout!.once('data', () => resolve());
+    child.stdout.once('data', () => resolve());
     child.once('exit', (code) => reject(new Error(`test server exited (${code})`)));
   });
   return child;
@@ -94,7 +94,7 @@ async function run(outageMs: number, withOutage: boolean): Promise<RunResult> {
 function runInChild(withOutage: boolean): Promise<RunResult> {
   const child = spawn(process.execPath, ['--expose-gc', __filename, withOutage ? 'outage' : 'baseline'], { stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
   let out = '';
-  child.stdout!.on('data', (d) => (out += d));
+  child.stdout.on('data', (d) => (out += d));
   return new Promise((resolve, reject) =>
     child.once('exit', (code) => {
       const last = out.trim().split('\n').pop() ?? '';

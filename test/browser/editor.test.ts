@@ -1,5 +1,6 @@
 // The editor as a person uses it: Debian's chromium, driven by playwright-core, opening the edit
 // dialogs of the example flow's nodes in a real Node-RED.
+/* eslint-disable @typescript-eslint/no-explicit-any -- the editor's RED global has no types */
 import should from 'should';
 import fs from 'node:fs';
 import path from 'node:path';

@@ -50,7 +50,7 @@ describe('influxdb3-config over HTTPS', function () {
     const w = getNode('w');
     const statuses: { text?: string }[] = [];
     const original = w.status.bind(w);
-    w.status = (s: { text?: string }) => (statuses.push(s), original(s as never));
+    w.status = (s: { text?: string }) => (statuses.push(s), original(s));
     return { w, q: getNode('q'), written: collect(getNode('written')), rows: collect(getNode('rows')), caught: collect(getNode('caught')), statuses };
   }
   const testConnection = async (tls: object) => (await helper.request().post('/influxdb3-pipeline/test-connection').send({ url: server.url, token: TOKEN, ...tls })).body;

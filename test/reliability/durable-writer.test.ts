@@ -63,7 +63,7 @@ describe('durable writer against the InfluxDB 3 compatible server', function () 
   let dir: string;
   let server: InfluxDB3Server;
   let h: Harness | undefined;
-  beforeEach(async () => {
+  beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'writer-'));
   });
   afterEach(async () => {

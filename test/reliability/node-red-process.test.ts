@@ -25,7 +25,7 @@ async function startChild(userDir: string, flows: object[]): Promise<Child> {
   let buffered = '';
   let ready: () => void;
   const isReady = new Promise<void>((r) => (ready = r));
-  proc.stdout!.on('data', (d: Buffer) => {
+  proc.stdout.on('data', (d: Buffer) => {
     buffered += d.toString();
     const lines = buffered.split('\n');
     buffered = lines.pop()!;
@@ -73,10 +73,8 @@ describe('reliability: Node-RED stopped or killed mid-stream, then started again
     return res.status === 200 ? ((await res.json())[0]?.n ?? 0) : 0;
   };
   const settleCount = async (want: number) => {
-    let n = 0;
     for (let i = 0; i < 300; i++) {
-      n = await count();
-      if (n >= want) break;
+      if ((await count()) >= want) break;
       await new Promise((r) => setTimeout(r, 100));
     }
     await new Promise((r) => setTimeout(r, 500));

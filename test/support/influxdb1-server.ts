@@ -83,6 +83,7 @@ export async function startInfluxdb1(binary: string): Promise<Influxdb1> {
 }
 
 /** JSON of a query result with nanosecond times kept exact (as strings). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- InfluxDB 1.x answers of any shape
 export function parseExactTimes(text: string): any {
   return JSON.parse(text.replace(/\[(-?\d{16,}),/g, '["$1",'));
 }

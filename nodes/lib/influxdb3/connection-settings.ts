@@ -42,9 +42,9 @@ export function connectionSettings(c: Partial<ConfigSettings>, token: string | u
   let headers: Record<string, string> = {};
   if (String(s.headers).trim() !== '') {
     try {
-      headers = JSON.parse(s.headers);
+      headers = JSON.parse(s.headers) as Record<string, string>;
     } catch (e) {
-      throw new Error(`extra headers must be a JSON object such as {"X-Site":"plant-1"}: ${errorMessage(e)}`);
+      throw new Error(`extra headers must be a JSON object such as {"X-Site":"plant-1"}: ${errorMessage(e)}`, { cause: e });
     }
     if (headers === null || typeof headers !== 'object' || Array.isArray(headers) || Object.values(headers).some((v) => typeof v !== 'string')) {
       throw new Error('extra headers must be a JSON object of strings, such as {"X-Site":"plant-1"}');

@@ -351,7 +351,7 @@ export class DurableWriter {
         const halves = [lines.slice(0, half), lines.slice(half)].map((ls) => {
           const payload = ls.join('\n');
           for (const o of part.owners) o.hold();
-          return { ...part, chunks: [payload], body: undefined, lines: ls.length, bytes: Buffer.byteLength(payload), attempts: 0, spoolSeqs: undefined } as Part;
+          return { ...part, chunks: [payload], body: undefined, lines: ls.length, bytes: Buffer.byteLength(payload), attempts: 0, spoolSeqs: undefined };
         });
         // The halves replace the part; a spooled part is acknowledged once both halves are written.
         if (part.spoolSeqs !== undefined) this.splitSpooled(part, halves);

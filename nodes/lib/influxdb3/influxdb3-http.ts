@@ -115,7 +115,8 @@ export class InfluxDB3Http {
     if (r.status !== 200) throw new Error(r.status === 401 ? 'the server refused the token (401)' : `the server answered ${r.status}: ${r.body.slice(0, 200)}`);
     let version = String(r.headers['x-influxdb-version'] ?? '');
     try {
-      version ||= JSON.parse(r.body).version ?? '';
+      const fromBody = (JSON.parse(r.body) as { version?: unknown } | null)?.version;
+      version ||= typeof fromBody === 'string' ? fromBody : '';
     } catch {
       // not JSON: keep the header's
     }
@@ -167,14 +168,14 @@ export function classify(status: number, headers: http.IncomingHttpHeaders, body
   }
   let json: { error?: unknown; data?: unknown; message?: unknown } | undefined;
   try {
-    json = JSON.parse(text);
+    json = JSON.parse(text) as typeof json;
   } catch {
     json = undefined;
   }
   if ((status === 400 || status === 422) && json && json.data !== undefined) {
-    const items = Array.isArray(json.data) ? json.data : [json.data];
+    const items: unknown[] = Array.isArray(json.data) ? json.data : [json.data];
     const rejected = items
-      .filter((d): d is { line_number: number; error_message: string } => typeof d?.line_number === 'number')
+      .filter((d): d is { line_number: number; error_message: unknown } => typeof (d as { line_number?: unknown } | null)?.line_number === 'number')
       .map((d) => ({ lineNumber: d.line_number, message: String(d.error_message) }));
     if (rejected.length > 0) return { kind: 'partial', rejected };
   }

@@ -12,7 +12,7 @@ import path from 'path';
 import { crc32 } from './crc32';
 import { Chunk, joinedLength, writeJoined } from './joined-text';
 import { ScratchBuffers } from './scratch-buffers';
-import type { Precision } from '../timestamps';
+import { PRECISIONS, Precision } from '../timestamps';
 
 export interface SpoolRecord {
   database: string;
@@ -362,9 +362,9 @@ function checkRecord(data: Buffer, at: number): Omit<RecordPlace, 'offset'> | st
   const header = data.subarray(at + HEAD, at + HEAD + h);
   if (crc32(data.subarray(at + HEAD + h, at + length), crc32(header)) !== data.readUInt32BE(at + 12)) return 'checksum mismatch';
   try {
-    const meta = JSON.parse(header.toString('utf8'));
-    if (typeof meta.database !== 'string' || typeof meta.lines !== 'number' || !['ns', 'us', 'ms', 's'].includes(meta.precision)) return 'unreadable record header';
-    return { length, head: HEAD + h, database: meta.database, precision: meta.precision, lines: meta.lines };
+    const meta = JSON.parse(header.toString('utf8')) as { database?: unknown; lines?: unknown; precision?: unknown } | null;
+    if (typeof meta?.database !== 'string' || typeof meta.lines !== 'number' || !PRECISIONS.includes(meta.precision as Precision)) return 'unreadable record header';
+    return { length, head: HEAD + h, database: meta.database, precision: meta.precision as Precision, lines: meta.lines };
   } catch {
     return 'unreadable record header';
   }

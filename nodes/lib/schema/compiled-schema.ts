@@ -55,7 +55,7 @@ function build(schema: TelemetrySchema): CompiledSchema {
   const known = [...deviceTypes.keys()].join(', ') || 'none';
 
   function infer(reading: Record<string, unknown>, deviceType: string): CompiledDeviceType | ReadingError {
-      const columns: Record<string, ColumnSpec> = Object.create(null);
+      const columns = Object.create(null) as Record<string, ColumnSpec>;
       let signature = deviceType;
       for (const key in reading) {
         if (key === schema.timestampKey) continue;

@@ -50,7 +50,7 @@ export function buildSchema(raw: Partial<TelemetrySchemaConfig>): TelemetrySchem
     try {
       doc = JSON.parse(c.jsonSchema);
     } catch (e) {
-      throw new Error(`the JSON Schema is not valid JSON: ${errorMessage(e)}`);
+      throw new Error(`the JSON Schema is not valid JSON: ${errorMessage(e)}`, { cause: e });
     }
     return schemaFromJsonSchema(settings, doc);
   }

@@ -83,12 +83,12 @@ type Settings = Omit<TelemetrySchema, 'deviceTypes'>;
 
 /** Builds a schema from the table rows of the editor, checking every row. */
 export function schemaFromRows(settings: Partial<Settings>, rows: SchemaRow[]): TelemetrySchema {
-  const deviceTypes: Record<string, DeviceTypeSpec> = Object.create(null);
+  const deviceTypes = Object.create(null) as Record<string, DeviceTypeSpec>;
   rows.forEach((row, i) => {
     const path = `row ${i + 1}`;
     const dt = checkName(row.deviceType, `${path} device type`);
     const key = checkName(row.key, `${path} key`);
-    const spec = (deviceTypes[dt] ??= { columns: Object.create(null) });
+    const spec = (deviceTypes[dt] ??= { columns: Object.create(null) as Record<string, ColumnSpec> });
     if (spec.columns[key]) throw new SchemaError(path, `key "${key}" is listed twice for device type "${dt}"`);
     spec.columns[key] = checkColumn(
       { kind: row.kind, type: row.kind === 'tag' ? 'string' : row.type, required: row.required !== false,
@@ -127,7 +127,7 @@ export function schemaFromJsonSchema(settings: Partial<Settings>, doc: unknown):
   if (!isPlainObject(doc) || !isPlainObject(doc.deviceTypes)) {
     throw new SchemaError('JSON Schema', 'must be an object {"deviceTypes": {"<device type>": {…}}}');
   }
-  const deviceTypes: Record<string, DeviceTypeSpec> = Object.create(null);
+  const deviceTypes = Object.create(null) as Record<string, DeviceTypeSpec>;
   for (const [dtRaw, s] of Object.entries(doc.deviceTypes)) {
     const dt = checkName(dtRaw, 'device type');
     const path = `deviceTypes.${dt}`;
@@ -139,7 +139,7 @@ export function schemaFromJsonSchema(settings: Partial<Settings>, doc: unknown):
     if (!Array.isArray(required) || !required.every((r) => typeof r === 'string')) {
       throw new SchemaError(`${path}.required`, 'must be an array of key names');
     }
-    const columns: Record<string, ColumnSpec> = Object.create(null);
+    const columns = Object.create(null) as Record<string, ColumnSpec>;
     for (const [keyRaw, p] of Object.entries(s.properties)) {
       const key = checkName(keyRaw, `${path}.properties key`);
       const ppath = `${path}.properties.${key}`;

@@ -38,7 +38,7 @@ export function describeForEachTarget(title: string, define: (target: () => Cont
       });
       return;
     }
-    define(useTarget(async () => ({ url: REAL_URL.replace(/\/$/, ''), token: process.env.INFLUXDB3_TOKEN ?? '' })));
+    define(useTarget(() => Promise.resolve({ url: REAL_URL.replace(/\/$/, ''), token: process.env.INFLUXDB3_TOKEN ?? '' })));
   });
 }
 

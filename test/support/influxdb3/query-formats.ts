@@ -59,7 +59,7 @@ function jsonValue(c: QueryColumn, row: number): string | undefined {
     case 'uint64':
       return String(v);
     case 'float64':
-      return Number.isFinite(v as number) ? floatText(v as number) : undefined;
+      return Number.isFinite(v) ? floatText(v as number) : undefined;
     case 'struct':
       return jsonObject(c.children!, row);
     default:

@@ -11,7 +11,7 @@ describe('InfluxDB 3 write endpoints: HTTP rules (test server)', () => {
     should(readWriteParams('v3', 'db=a')).eql({ db: 'a', precision: 'auto', acceptPartial: true, noSync: false });
     should(readWriteParams('v3', 'db=a&precision=ms&accept_partial=false&no_sync=true')).eql({ db: 'a', precision: 'millisecond', acceptPartial: false, noSync: true });
     should(readWriteParams('v2', 'bucket=b&org=x&precision=s')).eql({ db: 'b', precision: 'second', acceptPartial: false, noSync: false });
-    should(readWriteParams('v2', 'bucket=b')).eql({ db: 'b', precision: 'nanosecond', acceptPartial: false, noSync: false } as WriteParams);
+    should(readWriteParams('v2', 'bucket=b')).eql({ db: 'b', precision: 'nanosecond', acceptPartial: false, noSync: false });
     should((readWriteParams('v1', 'db=a&rp=autogen') as WriteParams).db).equal('a');
     should((readWriteParams('v1', 'db=a&rp=week') as WriteParams).db).equal('a/week');
     should((readWriteParams('v1', 'db=a&precision=u') as WriteParams).precision).equal('microsecond');
