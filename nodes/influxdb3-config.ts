@@ -11,6 +11,8 @@ import { ConnectionSettings, InfluxDB3Http } from './lib/influxdb3/influxdb3-htt
 import { errorMessage, withDefaults } from './lib/settings';
 import type { InfluxDB3ConfigNode } from './runtime/influxdb3-config-node';
 
+type ClientModule = typeof import('@influxdata/influxdb3-client');
+
 interface Credentials {
   token?: string;
 }
@@ -47,7 +49,7 @@ export = function (RED: NodeAPI) {
         const s = node.connection();
         // Loaded on first use: only the query node needs the client and its gRPC stack.
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const { InfluxDBClient } = require('@influxdata/influxdb3-client') as typeof import('@influxdata/influxdb3-client');
+        const { InfluxDBClient } = require('@influxdata/influxdb3-client') as ClientModule;
         // The client refuses to start without a token; a server without authentication (InfluxDB 3
         // started with --without-auth, npm start's test server) takes '', for which it sends none.
         client = new InfluxDBClient({ host: s.url, token: s.token ?? '', database: node.database, queryTimeout: s.timeoutMs, headers: s.headers, grpcOptions: flightTlsOptions(s) });

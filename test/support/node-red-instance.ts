@@ -8,14 +8,20 @@ import { PACK_NAME, launchNodeRed } from '../../scripts/launch-node-red';
 
 export { PACK_NAME };
 
+export interface ApiAnswer {
+  status: number;
+  body: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Admin API answers of any shape
+  json(): any;
+}
+
 export interface NodeRedInstance {
   url: string;
   userDir: string;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   RED: any;
   /** Admin API request; JSON in and out unless accept says otherwise. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  api(method: string, route: string, body?: unknown, accept?: string): Promise<{ status: number; body: string; json(): any }>;
+  api(method: string, route: string, body?: unknown, accept?: string): Promise<ApiAnswer>;
   deploy(flows: object[]): Promise<void>;
   stop(): Promise<void>;
 }
