@@ -18,7 +18,10 @@ interface Credentials {
 }
 
 export = function (RED: NodeAPI) {
-  function InfluxDB3Config(this: InfluxDB3ConfigNode & { credentials: Credentials }, raw: NodeDef & Partial<ConfigSettings>) {
+  function InfluxDB3Config(
+    this: InfluxDB3ConfigNode & { credentials: Credentials },
+    raw: NodeDef & Partial<ConfigSettings>,
+  ) {
     RED.nodes.createNode(this, raw);
     const node = this;
     const c = withDefaults(raw, CONFIG_DEFAULTS);
@@ -52,7 +55,14 @@ export = function (RED: NodeAPI) {
         const { InfluxDBClient } = require('@influxdata/influxdb3-client') as ClientModule;
         // The client refuses to start without a token; a server without authentication (InfluxDB 3
         // started with --without-auth, npm start's test server) takes '', for which it sends none.
-        client = new InfluxDBClient({ host: s.url, token: s.token ?? '', database: node.database, queryTimeout: s.timeoutMs, headers: s.headers, grpcOptions: flightTlsOptions(s) });
+        client = new InfluxDBClient({
+          host: s.url,
+          token: s.token ?? '',
+          database: node.database,
+          queryTimeout: s.timeoutMs,
+          headers: s.headers,
+          grpcOptions: flightTlsOptions(s),
+        });
       }
       clientUsers++;
       return client;
@@ -81,36 +91,49 @@ export = function (RED: NodeAPI) {
     if (url.protocol !== 'https:' || (!s.ca && s.rejectUnauthorized)) return undefined;
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only for custom TLS
     const grpc = require('@grpc/grpc-js') as typeof import('@grpc/grpc-js');
-    const credentials = grpc.credentials.createSsl(s.ca ? Buffer.from(s.ca) : null, null, null, { rejectUnauthorized: s.rejectUnauthorized });
+    const credentials = grpc.credentials.createSsl(s.ca ? Buffer.from(s.ca) : null, null, null, {
+      rejectUnauthorized: s.rejectUnauthorized,
+    });
     return { channelOverride: new grpc.Channel(`${url.hostname}:${url.port || 443}`, credentials, {}) };
   }
 
-  RED.nodes.registerType('influxdb3-config', InfluxDB3Config as never, { credentials: { token: { type: 'password' } } });
+  RED.nodes.registerType('influxdb3-config', InfluxDB3Config as never, {
+    credentials: { token: { type: 'password' } },
+  });
 
   // Test connection: the dialog's settings, and the stored token of this config node when the
   // token field was left unchanged (the editor never receives the token back). A URL, CA or headers
   // field that is ${NAME} is replaced as Node-RED does at deploy (the example flow's URL is
   // ${INFLUXDB3_URL}): from the deployed node's flow and global environment, else the process's.
-  RED.httpAdmin.post('/influxdb3-pipeline/test-connection', RED.auth.needsPermission('influxdb3-config.write'), (req, res) => {
-    const body = { ...((req.body ?? {}) as Partial<ConfigSettings> & { id?: string; token?: string }) };
-    let token = typeof body.token === 'string' && body.token !== '__PWRD__' ? body.token : undefined;
-    if (token === undefined && typeof body.id === 'string') token = (RED.nodes.getCredentials(body.id) as Credentials | undefined)?.token;
-    const deployed = typeof body.id === 'string' ? RED.nodes.getNode(body.id) : null;
-    const withEnv = (v: unknown) => {
-      const name = typeof v === 'string' ? /^\$\{(\S+)\}$/.exec(v.trim())?.[1] : undefined;
-      return (name && RED.util.getSetting(deployed as never, name)) || v;
-    };
-    for (const key of ['url', 'ca', 'headers'] as const) if (body[key] !== undefined) body[key] = withEnv(body[key]) as string;
-    let http: InfluxDB3Http | undefined;
-    try {
-      http = new InfluxDB3Http(connectionSettings(body, token, 1));
-    } catch (e) {
-      res.json({ ok: false, error: errorMessage(e) });
-      return;
-    }
-    http.ping().then(
-      (v) => res.json({ ok: true, version: v.version, build: v.build }),
-      (e) => res.json({ ok: false, error: errorMessage(e) }),
-    ).finally(() => http?.close());
-  });
+  RED.httpAdmin.post(
+    '/influxdb3-pipeline/test-connection',
+    RED.auth.needsPermission('influxdb3-config.write'),
+    (req, res) => {
+      const body = { ...((req.body ?? {}) as Partial<ConfigSettings> & { id?: string; token?: string }) };
+      let token = typeof body.token === 'string' && body.token !== '__PWRD__' ? body.token : undefined;
+      if (token === undefined && typeof body.id === 'string')
+        token = (RED.nodes.getCredentials(body.id) as Credentials | undefined)?.token;
+      const deployed = typeof body.id === 'string' ? RED.nodes.getNode(body.id) : null;
+      const withEnv = (v: unknown) => {
+        const name = typeof v === 'string' ? /^\$\{(\S+)\}$/.exec(v.trim())?.[1] : undefined;
+        return (name && RED.util.getSetting(deployed as never, name)) || v;
+      };
+      for (const key of ['url', 'ca', 'headers'] as const)
+        if (body[key] !== undefined) body[key] = withEnv(body[key]) as string;
+      let http: InfluxDB3Http | undefined;
+      try {
+        http = new InfluxDB3Http(connectionSettings(body, token, 1));
+      } catch (e) {
+        res.json({ ok: false, error: errorMessage(e) });
+        return;
+      }
+      http
+        .ping()
+        .then(
+          (v) => res.json({ ok: true, version: v.version, build: v.build }),
+          (e) => res.json({ ok: false, error: errorMessage(e) }),
+        )
+        .finally(() => http?.close());
+    },
+  );
 };

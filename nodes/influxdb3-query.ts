@@ -53,13 +53,19 @@ export = function (RED: NodeAPI) {
     try {
       c = withDefaults(raw, DEFAULTS);
       config = (RED.nodes.getNode(c.server) as InfluxDB3ConfigNode | null) ?? undefined;
-      if (!config) throw new Error('no InfluxDB 3 server selected: open this node and choose or add an influxdb3-config');
+      if (!config)
+        throw new Error('no InfluxDB 3 server selected: open this node and choose or add an influxdb3-config');
       if (config.settingsError) throw new Error(`the InfluxDB 3 server settings are invalid: ${config.settingsError}`);
       oneOf(c.output, ['array', 'rows', 'parts'] as const, 'Output');
       oneOf(c.timeFormat, ['date', 'iso', 'ms'] as const, 'Timestamps as');
       partSize = numberSetting(c.partSize, 'Rows per part', { min: 1, max: 100_000, integer: true });
       timeoutMs = numberSetting(c.timeout, 'Timeout (s)', { min: 1, max: 3600 }) * 1000;
-      timeColumns = new Set(String(c.timeColumns).split(',').map((s) => s.trim()).filter(Boolean));
+      timeColumns = new Set(
+        String(c.timeColumns)
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      );
       client = config.acquireClient();
     } catch (e) {
       setupError = `influxdb3-query: ${errorMessage(e)}`;
@@ -72,15 +78,23 @@ export = function (RED: NodeAPI) {
       run(msg, send, client, config).then(
         () => done(),
         (e) => {
-          const timedOut = (e as { code?: unknown })?.code === 'DEADLINE_EXCEEDED' || /^Deadline exceeded/.test(errorMessage(e));
+          const timedOut =
+            (e as { code?: unknown })?.code === 'DEADLINE_EXCEEDED' || /^Deadline exceeded/.test(errorMessage(e));
           node.status({ fill: 'red', shape: 'ring', text: timedOut ? 'timed out' : 'query failed' });
-          const why = timedOut ? `no answer within ${timeoutMs / 1000} s (raise Timeout, or narrow the query): ${errorMessage(e)}` : errorMessage(e);
+          const why = timedOut
+            ? `no answer within ${timeoutMs / 1000} s (raise Timeout, or narrow the query): ${errorMessage(e)}`
+            : errorMessage(e);
           done(new Error(`influxdb3-query: ${why}`));
         },
       );
     });
 
-    async function run(msg: NodeMessageInFlow, send: Send, db: InfluxDBClient, server: InfluxDB3ConfigNode): Promise<void> {
+    async function run(
+      msg: NodeMessageInFlow,
+      send: Send,
+      db: InfluxDBClient,
+      server: InfluxDB3ConfigNode,
+    ): Promise<void> {
       const m = msg as NodeMessageInFlow & { query?: unknown; params?: unknown; database?: unknown };
       const sql = typeof m.query === 'string' && m.query.trim() !== '' ? m.query : c.query;
       if (!sql.trim()) throw new Error('no SQL: write it in this node or send it in msg.query');
@@ -89,7 +103,9 @@ export = function (RED: NodeAPI) {
       if (!database) throw new Error('no database: set one in this node, in msg.database or in the server config');
       const started = Date.now();
       node.status({ fill: 'blue', shape: 'dot', text: 'querying' });
-      const rows = db.query(sql, database, { type: 'sql', params, timeout: timeoutMs }) as AsyncGenerator<Record<string, unknown>>;
+      const rows = db.query(sql, database, { type: 'sql', params, timeout: timeoutMs }) as AsyncGenerator<
+        Record<string, unknown>
+      >;
       const partsId = RED.util.generateId();
       let count = 0;
       let chunk: Record<string, unknown>[] = [];
@@ -109,7 +125,10 @@ export = function (RED: NodeAPI) {
           chunk.push(row);
           if (chunk.length === partSize) emitPart(false);
         } else {
-          if (count > MAX_ARRAY_ROWS) throw new Error(`more than ${MAX_ARRAY_ROWS.toLocaleString('en')} rows: set Output to "parts" (or narrow the query)`);
+          if (count > MAX_ARRAY_ROWS)
+            throw new Error(
+              `more than ${MAX_ARRAY_ROWS.toLocaleString('en')} rows: set Output to "parts" (or narrow the query)`,
+            );
           all.push(row);
         }
       }
@@ -117,7 +136,11 @@ export = function (RED: NodeAPI) {
       // The last part carries the count the join node waits for (it may be empty when the rows
       // filled the parts before it exactly).
       if (c.output === 'parts') emitPart(true);
-      node.status({ fill: 'green', shape: 'dot', text: `${compactCount(count)} row${count === 1 ? '' : 's'} in ${Date.now() - started} ms` });
+      node.status({
+        fill: 'green',
+        shape: 'dot',
+        text: `${compactCount(count)} row${count === 1 ? '' : 's'} in ${Date.now() - started} ms`,
+      });
     }
 
     node.on('close', (done: () => void) => {

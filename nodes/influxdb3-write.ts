@@ -73,7 +73,8 @@ export = function (RED: NodeAPI) {
     try {
       const c = withDefaults(raw, DEFAULTS);
       config = (RED.nodes.getNode(c.server) as InfluxDB3ConfigNode | null) ?? undefined;
-      if (!config) throw new Error('no InfluxDB 3 server selected: open this node and choose or add an influxdb3-config');
+      if (!config)
+        throw new Error('no InfluxDB 3 server selected: open this node and choose or add an influxdb3-config');
       if (config.settingsError) throw new Error(`the InfluxDB 3 server settings are invalid: ${config.settingsError}`);
       database = c.database.trim();
       const options = {
@@ -89,16 +90,28 @@ export = function (RED: NodeAPI) {
       schemaPrecision = compiled.schema.precision;
       encode = createLineBytesEncoder(compiled, schemaPrecision);
       const http = config.acquireHttp();
-      const dir = path.join(RED.settings.userDir || path.join(os.homedir(), '.node-red'), 'influxdb3-pipeline', `spool-${node.id.replace(/[^A-Za-z0-9_.-]/g, '_')}`);
+      const dir = path.join(
+        RED.settings.userDir || path.join(os.homedir(), '.node-red'),
+        'influxdb3-pipeline',
+        `spool-${node.id.replace(/[^A-Za-z0-9_.-]/g, '_')}`,
+      );
       ready = WriteSpool.open(dir, { maxBytes: spoolBytes, policy }).then(({ spool, damage }) => {
-        for (const d of damage) node.warn(`influxdb3-write: the spool file ${d.file} was damaged at byte ${d.offset} (${d.bytes} bytes, ${d.reason}); the intact records before and after it are replayed`);
+        for (const d of damage)
+          node.warn(
+            `influxdb3-write: the spool file ${d.file} was damaged at byte ${d.offset} (${d.bytes} bytes, ${d.reason}); the intact records before and after it are replayed`,
+          );
         if (spool.records > 0) node.log(`influxdb3-write: replaying ${spool.lines} spooled line(s) from ${dir}`);
         writer = new DurableWriter(http, spool, options, {
           written: (s) => node.send([{ topic: 'written', payload: s }, null]),
           rejected: (r) =>
             node.send([
               null,
-              r.lines.map((l) => ({ topic: 'rejected', payload: l.line, database: r.database, error: { code: 'rejected_by_server', message: l.message, lineNumber: l.lineNumber } })),
+              r.lines.map((l) => ({
+                topic: 'rejected',
+                payload: l.line,
+                database: r.database,
+                error: { code: 'rejected_by_server', message: l.message, lineNumber: l.lineNumber },
+              })),
             ]),
           warn: (m) => node.warn(`influxdb3-write: ${m}`),
           info: (m) => node.log(`influxdb3-write: ${m}`),
@@ -118,11 +131,20 @@ export = function (RED: NodeAPI) {
         if (!w) return { fill: 'grey', shape: 'ring', text: 'opening spool' };
         const written = `${compactCount(w.writtenLines)} written`;
         if (w.state === 'retrying') {
-          return { fill: 'yellow', shape: 'ring', text: `retrying in ${Math.ceil(w.retryInMs / 1000)} s (${briefReason(w.error)}) · ${compactCount(w.waitingLines)} waiting · ${compactCount(w.spooledLines)} spooled` };
+          return {
+            fill: 'yellow',
+            shape: 'ring',
+            text: `retrying in ${Math.ceil(w.retryInMs / 1000)} s (${briefReason(w.error)}) · ${compactCount(w.waitingLines)} waiting · ${compactCount(w.spooledLines)} spooled`,
+          };
         }
-        if (w.spooledLines > 0) return { fill: 'yellow', shape: 'dot', text: `spooling ${compactCount(w.spooledLines)} · ${written}` };
+        if (w.spooledLines > 0)
+          return { fill: 'yellow', shape: 'dot', text: `spooling ${compactCount(w.spooledLines)} · ${written}` };
         if (w.error) return { fill: 'red', shape: 'ring', text: `error · ${written}` };
-        return { fill: 'green', shape: 'dot', text: `connected · ${written}${w.rejectedLines ? ` · ${compactCount(w.rejectedLines)} refused` : ''}` };
+        return {
+          fill: 'green',
+          shape: 'dot',
+          text: `connected · ${written}${w.rejectedLines ? ` · ${compactCount(w.rejectedLines)} refused` : ''}`,
+        };
       });
     }
 
@@ -138,13 +160,18 @@ export = function (RED: NodeAPI) {
       // Once the spool is open, take the message at once: waiting for a promise would leave every
       // message of a delivery round unspooled until the round ends, open to a crash.
       if (writer) return take();
-      ready.then(take, (e) => done(new Error(`influxdb3-write: the disk spool could not be opened: ${errorMessage(e)}`)));
+      ready.then(take, (e) =>
+        done(new Error(`influxdb3-write: the disk spool could not be opened: ${errorMessage(e)}`)),
+      );
     });
 
     function handle(msg: NodeMessageInFlow, send: Send, done: Done) {
       const m = msg as NodeMessageInFlow & { database?: unknown; precision?: unknown };
       const db = database || (typeof m.database === 'string' && m.database.trim()) || config!.database;
-      if (!db) return done(new Error('influxdb3-write: no database: set one in this node, in msg.database or in the server config'));
+      if (!db)
+        return done(
+          new Error('influxdb3-write: no database: set one in this node, in msg.database or in the server config'),
+        );
       let payload: string;
       let precision: Precision;
       let count: number;
@@ -169,10 +196,12 @@ export = function (RED: NodeAPI) {
         config?.releaseHttp();
         done();
       };
-      ready.then(() => writer?.stop(CLOSE_WAIT_MS)).then(finish, (e) => {
-        node.error(`influxdb3-write: while stopping: ${errorMessage(e)}`);
-        finish();
-      });
+      ready
+        .then(() => writer?.stop(CLOSE_WAIT_MS))
+        .then(finish, (e) => {
+          node.error(`influxdb3-write: while stopping: ${errorMessage(e)}`);
+          finish();
+        });
     });
   }
 

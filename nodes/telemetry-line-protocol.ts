@@ -135,7 +135,8 @@ export = function (RED: NodeAPI) {
           stopTimer();
           const dropped = batcher.reset();
           for (const d of dropped) d();
-          if (dropped.length > 0) node.warn(`telemetry-line-protocol: reset dropped the lines of ${dropped.length} message(s)`);
+          if (dropped.length > 0)
+            node.warn(`telemetry-line-protocol: reset dropped the lines of ${dropped.length} message(s)`);
           showBuffer();
           return done();
         }
@@ -160,7 +161,11 @@ export = function (RED: NodeAPI) {
           if (!(e instanceof BufferFullError)) throw e;
           overflowed += lines.lineCount;
           showBuffer();
-          return done(new Error(`telemetry-line-protocol: ${e.message}; ${lines.lineCount} reading(s) of this message were not buffered (${overflowed} so far). Flush sooner (batch size, interval) or raise the memory limit.`));
+          return done(
+            new Error(
+              `telemetry-line-protocol: ${e.message}; ${lines.lineCount} reading(s) of this message were not buffered (${overflowed} so far). Flush sooner (batch size, interval) or raise the memory limit.`,
+            ),
+          );
         }
         emit(batches, send);
         if (flush) flushNow(send);
@@ -177,7 +182,11 @@ export = function (RED: NodeAPI) {
     const sendRecovered = () => {
       const recovered = takeHandover(handoverDir, node.id);
       if (!recovered || recovered.lines.length === 0) return;
-      const again = new LineBatcher<Done>({ maxLines: batcher?.limits.maxLines ?? 0, maxBytes: batcher?.limits.maxBytes ?? 0, maxBufferBytes: Infinity });
+      const again = new LineBatcher<Done>({
+        maxLines: batcher?.limits.maxLines ?? 0,
+        maxBytes: batcher?.limits.maxBytes ?? 0,
+        maxBufferBytes: Infinity,
+      });
       const batches = again.addLines(recovered.lines, () => undefined);
       const last = again.flush();
       if (last) batches.push(last);

@@ -7,7 +7,10 @@ import type { TelemetrySchema } from './lib/schema/schema';
 import { errorMessage } from './lib/settings';
 
 export = function (RED: NodeAPI) {
-  function TelemetrySchemaNode(this: Node & { schema?: TelemetrySchema; schemaError?: string }, config: NodeDef & Partial<TelemetrySchemaConfig>) {
+  function TelemetrySchemaNode(
+    this: Node & { schema?: TelemetrySchema; schemaError?: string },
+    config: NodeDef & Partial<TelemetrySchemaConfig>,
+  ) {
     RED.nodes.createNode(this, config);
     try {
       this.schema = buildSchema(config);

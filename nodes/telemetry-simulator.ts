@@ -4,7 +4,14 @@
 
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { FleetSpec, checkFleetSpec, referenceFleet } from './lib/simulator/fleet-spec';
-import { Emission, FAULT_KINDS, FaultKind, FaultRule, FleetSimulator, SIMULATOR_DEFAULTS } from './lib/simulator/fleet-simulator';
+import {
+  Emission,
+  FAULT_KINDS,
+  FaultKind,
+  FaultRule,
+  FleetSimulator,
+  SIMULATOR_DEFAULTS,
+} from './lib/simulator/fleet-simulator';
 import { describeType } from './lib/describe';
 import { isPlainObject } from './lib/schema/schema';
 import { CONFIG_VERSION, errorMessage, numberSetting, oneOf, withDefaults } from './lib/settings';
@@ -70,7 +77,10 @@ export = function (RED: NodeAPI) {
       speed = numberSetting(c.speed, 'Speed', { min: 0.001, max: 1e6 });
       oneOf(c.mode, ['spread', 'array'], 'Output');
       oneOf(c.clock, ['real', 'manual'], 'Clock');
-      utcOffsetMinutes = c.utcOffset.trim() === '' ? undefined : numberSetting(c.utcOffset, 'UTC offset (minutes)', { min: -840, max: 840 });
+      utcOffsetMinutes =
+        c.utcOffset.trim() === ''
+          ? undefined
+          : numberSetting(c.utcOffset, 'UTC offset (minutes)', { min: -840, max: 840 });
       faultRules = c.faults.map((f) => checkFault(f, true));
     } catch (e) {
       setupError = errorMessage(e);
@@ -209,7 +219,9 @@ export = function (RED: NodeAPI) {
             const ms = numberSetting(cmd.ms, 'ms', { min: 0 });
             const due = sim!.readingsDueBy(simAtAnchor + ms);
             if (due > MAX_READINGS_PER_ADVANCE) {
-              throw new Error(`advancing ${ms} ms would make ${due} readings at once; the limit is ${MAX_READINGS_PER_ADVANCE}: advance in smaller steps`);
+              throw new Error(
+                `advancing ${ms} ms would make ${due} readings at once; the limit is ${MAX_READINGS_PER_ADVANCE}: advance in smaller steps`,
+              );
             }
             simAtAnchor += ms;
             sendAll(sim!.advance(simAtAnchor));
@@ -262,15 +274,19 @@ const COMMANDS = ['start', 'stop', 'pause', 'resume', 'rate', 'fault', 'advance'
 function readCommand(payload: unknown): Command {
   const obj = typeof payload === 'string' ? { command: payload.trim().toLowerCase() } : payload;
   if (!isPlainObject(obj) || typeof obj.command !== 'string' || !COMMANDS.includes(obj.command)) {
-    throw new Error(`unknown command; send msg.payload "start", "stop", "pause" or "resume", or {"command": one of ${COMMANDS.join(', ')}, …}`);
+    throw new Error(
+      `unknown command; send msg.payload "start", "stop", "pause" or "resume", or {"command": one of ${COMMANDS.join(', ')}, …}`,
+    );
   }
   return obj as unknown as Command;
 }
 
 function checkFault(raw: Record<string, unknown> | FaultRule, needsRate: boolean): FaultRule {
   const f = raw as Record<string, unknown>;
-  if (!FAULT_KINDS.includes(f.kind as FaultKind)) throw new Error(`fault kind must be one of ${FAULT_KINDS.join(', ')}, got "${String(f.kind)}"`);
-  if (f.device !== undefined && typeof f.device !== 'string') throw new Error(`fault device must be a device id or "*", not ${describeType(f.device)}`);
+  if (!FAULT_KINDS.includes(f.kind as FaultKind))
+    throw new Error(`fault kind must be one of ${FAULT_KINDS.join(', ')}, got "${String(f.kind)}"`);
+  if (f.device !== undefined && typeof f.device !== 'string')
+    throw new Error(`fault device must be a device id or "*", not ${describeType(f.device)}`);
   const rule: FaultRule = { kind: f.kind as FaultKind, rate: 1, device: f.device ?? '*' };
   if (needsRate) rule.rate = numberSetting(f.rate, `fault "${rule.kind}" rate`, { min: 0, max: 1 });
   if (f.durationSec !== undefined) rule.durationMs = numberSetting(f.durationSec, 'durationSec', { min: 0 }) * 1000;

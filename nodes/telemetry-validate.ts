@@ -65,7 +65,11 @@ export = function (RED: NodeAPI) {
     let passed = 0;
     let refused = 0;
     const showCounts = () =>
-      status.set(() => ({ fill: refused > 0 ? 'yellow' : 'green', shape: 'dot', text: `✓${compactCount(passed)} ✗${compactCount(refused)}` }));
+      status.set(() => ({
+        fill: refused > 0 ? 'yellow' : 'green',
+        shape: 'dot',
+        text: `✓${compactCount(passed)} ✗${compactCount(refused)}`,
+      }));
 
     node.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {
       try {

@@ -17,7 +17,11 @@ async function main() {
   }
   const influx = process.env.INFLUXDB3_URL
     ? undefined
-    : await startInfluxDB3({ port: Number(process.env.INFLUXDB3_PORT ?? 8181), walFlushMs: 1000, dataDir: path.join(userDir, 'influxdb3') });
+    : await startInfluxDB3({
+        port: Number(process.env.INFLUXDB3_PORT ?? 8181),
+        walFlushMs: 1000,
+        dataDir: path.join(userDir, 'influxdb3'),
+      });
   if (influx) process.env.INFLUXDB3_URL = influx.url;
   const nr = await launchNodeRed({
     userDir,

@@ -8,13 +8,18 @@ export const CONFIG_VERSION = 1;
 export function withDefaults<T extends object>(config: Partial<T>, defaults: T): T {
   const out = { ...defaults } as Record<string, unknown>;
   for (const [k, v] of Object.entries(config)) {
-    if (v !== undefined && v !== null && !(v === '' && typeof (defaults as Record<string, unknown>)[k] === 'number')) out[k] = v;
+    if (v !== undefined && v !== null && !(v === '' && typeof (defaults as Record<string, unknown>)[k] === 'number'))
+      out[k] = v;
   }
   return out as T;
 }
 
 /** A number setting from the editor (which stores numbers as strings), checked. */
-export function numberSetting(value: unknown, what: string, opts: { min?: number; max?: number; integer?: boolean } = {}): number {
+export function numberSetting(
+  value: unknown,
+  what: string,
+  opts: { min?: number; max?: number; integer?: boolean } = {},
+): number {
   const n = typeof value === 'number' ? value : Number(String(value).trim());
   const ok =
     String(value).trim() !== '' &&
@@ -23,20 +28,25 @@ export function numberSetting(value: unknown, what: string, opts: { min?: number
     (opts.max === undefined || n <= opts.max) &&
     (!opts.integer || Number.isInteger(n));
   if (!ok) {
-    const range = [opts.min !== undefined ? `at least ${opts.min}` : '', opts.max !== undefined ? `at most ${opts.max}` : '']
+    const range = [
+      opts.min !== undefined ? `at least ${opts.min}` : '',
+      opts.max !== undefined ? `at most ${opts.max}` : '',
+    ]
       .filter(Boolean)
       .join(' and ');
-    throw new Error(`${what} must be ${opts.integer ? 'a whole number' : 'a number'}${range ? ` ${range}` : ''}, got "${String(value)}"`);
+    throw new Error(
+      `${what} must be ${opts.integer ? 'a whole number' : 'a number'}${range ? ` ${range}` : ''}, got "${String(value)}"`,
+    );
   }
   return n;
 }
 
 export function oneOf<T extends string>(value: unknown, allowed: readonly T[], what: string): T {
-  if (!allowed.includes(value as T)) throw new Error(`${what} must be one of ${allowed.join(', ')}, got "${String(value)}"`);
+  if (!allowed.includes(value as T))
+    throw new Error(`${what} must be one of ${allowed.join(', ')}, got "${String(value)}"`);
   return value as T;
 }
 
 export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
-

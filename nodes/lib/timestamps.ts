@@ -53,7 +53,6 @@ function rememberSecond(s: string, wholeMs: number): void {
 }
 const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
-
 /** Parses a timestamp value; returns the instant, or a sentence saying why it is not one. */
 export function parseTimestamp(value: unknown): Instant | string {
   switch (typeof value) {
@@ -119,7 +118,8 @@ function parseCanonicalIso(s: string, len: number): Instant | undefined {
     const frac = len > 20 ? fraction(s, 20, len - 1) : 0;
     if (frac >= 0) return { ms: cachedSecondMs + Math.floor(frac / 1e6), nanos: frac % 1e6 };
   }
-  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return undefined;
+  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58)
+    return undefined;
   const year = digits(s, 0, 4);
   const month = digits(s, 5, 7);
   const day = digits(s, 8, 10);
@@ -127,7 +127,8 @@ function parseCanonicalIso(s: string, len: number): Instant | undefined {
   const minute = digits(s, 14, 16);
   const second = digits(s, 17, 19);
   if ((year | month | day | hour | minute | second) < 0) return undefined;
-  if (month < 1 || month > 12 || day < 1 || day > DAYS_IN_MONTH[month - 1] || hour > 23 || minute > 59 || second > 59) return undefined;
+  if (month < 1 || month > 12 || day < 1 || day > DAYS_IN_MONTH[month - 1] || hour > 23 || minute > 59 || second > 59)
+    return undefined;
   if (month === 2 && day === 29 && !isLeapYear(year)) return undefined;
   let frac = 0;
   if (len > 20) {

@@ -31,7 +31,12 @@ export function schemaFor(RED: NodeAPI, configId: string | undefined): Telemetry
 
 /** A message for the rejected-readings output: the input's properties, the reading untouched,
  *  and error {code, message, field} (plus index when the reading came in an array). */
-export function rejectionMessage(msg: NodeMessageInFlow, reading: unknown, error: ReadingError, index?: number): NodeMessage {
+export function rejectionMessage(
+  msg: NodeMessageInFlow,
+  reading: unknown,
+  error: ReadingError,
+  index?: number,
+): NodeMessage {
   const out = Object.assign({}, msg) as NodeMessage & { error: object };
   out.payload = reading;
   out.error = index === undefined ? error.toJSON() : { ...error.toJSON(), index };
@@ -41,7 +46,12 @@ export function rejectionMessage(msg: NodeMessageInFlow, reading: unknown, error
 /** Encodes a message's readings (one, an array, or JSON text of either) into `lines`, which it
  *  resets first; returns a rejected-readings message for each reading that cannot be encoded.
  *  telemetry-line-protocol and influxdb3-write encode readings the same way through this. */
-export function encodeReadings(msg: NodeMessageInFlow, encode: LineBytesEncoder, lines: LineWriter, limits: PayloadLimits): NodeMessage[] {
+export function encodeReadings(
+  msg: NodeMessageInFlow,
+  encode: LineBytesEncoder,
+  lines: LineWriter,
+  limits: PayloadLimits,
+): NodeMessage[] {
   const decoded = decodePayload(msg.payload, limits);
   const rejections: NodeMessage[] = [];
   const now = Date.now();

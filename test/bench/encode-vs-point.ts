@@ -71,8 +71,12 @@ export function benchEncodeVsPoint(): { ours: number; point: number; ratio: numb
     withPoint();
   }
   const { a: oursRate, b: pointRate, ratio } = compareRates(readings.length, 9, ours, withPoint);
-  console.log(`machine: Point.toLineProtocol of a 2-tag, 3-field point ${mps(pointCalibration())} (~0.45 M/s on the machines this pack was first measured on)`);
-  console.log(`encode 200,000 reference-fleet readings: ours ${mps(oursRate)}, Point ${mps(pointRate)} -> ratio ${ratio.toFixed(2)}x (target >= 5x)`);
+  console.log(
+    `machine: Point.toLineProtocol of a 2-tag, 3-field point ${mps(pointCalibration())} (~0.45 M/s on the machines this pack was first measured on)`,
+  );
+  console.log(
+    `encode 200,000 reference-fleet readings: ours ${mps(oursRate)}, Point ${mps(pointRate)} -> ratio ${ratio.toFixed(2)}x (target >= 5x)`,
+  );
   return { ours: oursRate, point: pointRate, ratio };
 }
 
@@ -82,8 +86,13 @@ function pointCalibration(): number {
   const run = () => {
     let bytes = 0;
     for (let i = 0; i < n; i++) {
-      const p = Point.measurement('m').setTag('host', `h${i % 50}`).setTag('region', 'eu')
-        .setFloatField('a', i * 0.5).setFloatField('b', 1.25).setIntegerField('c', i).setTimestamp(String(1_700_000_000_000_000_000n + BigInt(i)));
+      const p = Point.measurement('m')
+        .setTag('host', `h${i % 50}`)
+        .setTag('region', 'eu')
+        .setFloatField('a', i * 0.5)
+        .setFloatField('b', 1.25)
+        .setIntegerField('c', i)
+        .setTimestamp(String(1_700_000_000_000_000_000n + BigInt(i)));
       bytes += (p.toLineProtocol() as string).length;
     }
     return bytes;

@@ -7,9 +7,18 @@ export function fleetReadings(count: number, endMs = Date.now()): Record<string,
   // 80 devices every 5 s: 16 readings a second of simulated time.
   const startMs = endMs - Math.ceil(count / 16) * 1000;
   const sim = new FleetSimulator(referenceFleet(), {
-    seed: 'bench', startMs, intervalMs: 5000, mode: 'spread', topicTemplate: 't', utcOffsetMinutes: 0, faults: [],
+    seed: 'bench',
+    startMs,
+    intervalMs: 5000,
+    mode: 'spread',
+    topicTemplate: 't',
+    utcOffsetMinutes: 0,
+    faults: [],
   });
-  return sim.advance(endMs).slice(0, count).map((e) => e.payload as Record<string, unknown>);
+  return sim
+    .advance(endMs)
+    .slice(0, count)
+    .map((e) => e.payload as Record<string, unknown>);
 }
 
 /** Runs fn repeatedly and returns the median rate in items per second. Each round starts from a
@@ -31,7 +40,12 @@ export const mps = (r: number) => `${(r / 1e6).toFixed(2)} M/s`;
 
 /** Measures two contenders in alternating rounds, so a slow spell of the machine hits both alike;
  *  returns each one's median rate and the median of the per-round ratios a/b. */
-export function compareRates(items: number, rounds: number, a: () => unknown, b: () => unknown): { a: number; b: number; ratio: number } {
+export function compareRates(
+  items: number,
+  rounds: number,
+  a: () => unknown,
+  b: () => unknown,
+): { a: number; b: number; ratio: number } {
   const ra: number[] = [];
   const rb: number[] = [];
   const ratios: number[] = [];

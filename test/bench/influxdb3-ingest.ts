@@ -18,15 +18,19 @@ async function floorServer(): Promise<{ url: string; stop(): Promise<void> }> {
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, stop: () => new Promise((r) => server.close(() => r())) };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    stop: () => new Promise((r) => server.close(() => r())),
+  };
 }
 
 export async function benchServerIngest(): Promise<{ server: number; floor: number }> {
   const client = new Worker(path.join(__dirname, 'ingest-client.js'));
-  const reply = () => new Promise<{ lines: number; rate: number }>((resolve, reject) => {
-    client.once('message', resolve);
-    client.once('error', reject);
-  });
+  const reply = () =>
+    new Promise<{ lines: number; rate: number }>((resolve, reject) => {
+      client.once('message', resolve);
+      client.once('error', reject);
+    });
   const { lines } = await reply();
   const post = async (url: string) => {
     const answer = reply();

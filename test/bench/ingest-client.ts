@@ -32,10 +32,14 @@ async function post(url: string, bodies: string[], lines: number): Promise<numbe
   const target = new URL(`${url}/api/v3/write_lp?db=bench&precision=nanosecond`);
   const one = (body: string) =>
     new Promise<void>((resolve, reject) => {
-      const req = http.request(target, { method: 'POST', agent, headers: { 'content-type': 'text/plain; charset=utf-8' } }, (res) => {
-        res.resume();
-        res.on('end', () => (res.statusCode === 204 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
-      });
+      const req = http.request(
+        target,
+        { method: 'POST', agent, headers: { 'content-type': 'text/plain; charset=utf-8' } },
+        (res) => {
+          res.resume();
+          res.on('end', () => (res.statusCode === 204 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
+        },
+      );
       req.on('error', reject);
       req.end(body);
     });

@@ -11,10 +11,14 @@ type Ev = { destination: { id: string }; msg: { lineCount?: number } };
 /** The baseline: a node that only passes each message on. */
 function passThroughNodeDir(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-pass-'));
-  fs.writeFileSync(path.join(dir, 'bench-pass.js'),
-    "module.exports = function (RED) { function P(c) { RED.nodes.createNode(this, c); this.on('input', (msg, send, done) => { send(msg); done(); }); } RED.nodes.registerType('bench-pass', P); };");
-  fs.writeFileSync(path.join(dir, 'bench-pass.html'),
-    "<script type=\"text/javascript\">RED.nodes.registerType('bench-pass', {category: 'function', defaults: {}, inputs: 1, outputs: 1});</script>");
+  fs.writeFileSync(
+    path.join(dir, 'bench-pass.js'),
+    "module.exports = function (RED) { function P(c) { RED.nodes.createNode(this, c); this.on('input', (msg, send, done) => { send(msg); done(); }); } RED.nodes.registerType('bench-pass', P); };",
+  );
+  fs.writeFileSync(
+    path.join(dir, 'bench-pass.html'),
+    "<script type=\"text/javascript\">RED.nodes.registerType('bench-pass', {category: 'function', defaults: {}, inputs: 1, outputs: 1});</script>",
+  );
   return dir;
 }
 
@@ -55,7 +59,9 @@ export async function benchPipeline(): Promise<void> {
 
     // Arrays of 500: 1,000,000 readings.
     const pool = fleetReadings(500 * 40);
-    const arrays = Array.from({ length: 2000 }, (_, i) => ({ payload: pool.slice((i % 40) * 500, (i % 40) * 500 + 500) }));
+    const arrays = Array.from({ length: 2000 }, (_, i) => ({
+      payload: pool.slice((i % 40) * 500, (i % 40) * 500 + 500),
+    }));
     await run('val', arrays.slice(0, 200), () => lines >= 100_000);
     const rates: number[] = [];
     for (let round = 0; round < 3; round++) {
@@ -64,7 +70,9 @@ export async function benchPipeline(): Promise<void> {
       rates.push(1_000_000 / s);
     }
     rates.sort((a, b) => a - b);
-    console.log(`validate -> line-protocol in Node-RED, arrays of 500: ${mps(rates[1])} readings/s (target >= 1.00 M/s)`);
+    console.log(
+      `validate -> line-protocol in Node-RED, arrays of 500: ${mps(rates[1])} readings/s (target >= 1.00 M/s)`,
+    );
 
     // One reading a message, against two pass-through nodes.
     const N = 100_000;
@@ -75,8 +83,16 @@ export async function benchPipeline(): Promise<void> {
     for (let round = 0; round < 3; round++) {
       lines = 0;
       passed = 0;
-      const ours = await run('val', singles.map((payload) => ({ payload })), () => lines >= N - (N % 5000));
-      const base = await run('p1', singles.map((payload) => ({ payload })), () => passed >= N);
+      const ours = await run(
+        'val',
+        singles.map((payload) => ({ payload })),
+        () => lines >= N - (N % 5000),
+      );
+      const base = await run(
+        'p1',
+        singles.map((payload) => ({ payload })),
+        () => passed >= N,
+      );
       oursRate = N / ours;
       baseRate = N / base;
       ratios.push(oursRate / baseRate);

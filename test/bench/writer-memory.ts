@@ -38,7 +38,9 @@ async function freePort(): Promise<number> {
 
 async function startServer(port: number): Promise<ChildProcess> {
   const cli = path.join(__dirname, '..', 'support', 'influxdb3', 'cli.js');
-  const child = spawn(process.execPath, [cli, '--port', String(port), '--wal-flush-ms', '1000'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [cli, '--port', String(port), '--wal-flush-ms', '1000'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   await new Promise<void>((resolve, reject) => {
     child.stdout.once('data', () => resolve());
     child.once('exit', (code) => reject(new Error(`test server exited (${code})`)));
@@ -46,7 +48,8 @@ async function startServer(port: number): Promise<ChildProcess> {
   return child;
 }
 
-const stopServer = (child: ChildProcess) => new Promise<void>((r) => (child.once('exit', () => r()), child.kill('SIGTERM')));
+const stopServer = (child: ChildProcess) =>
+  new Promise<void>((r) => (child.once('exit', () => r()), child.kill('SIGTERM')));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** One run, in this process: 5 s of stream, `outageMs` with the server stopped (or up, for the
@@ -55,12 +58,31 @@ async function run(outageMs: number, withOutage: boolean): Promise<RunResult> {
   const port = await freePort();
   let server = await startServer(port);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-memory-'));
-  const http = new InfluxDB3Http({ url: `http://127.0.0.1:${port}`, timeoutMs: 5000, gzipThreshold: 1000, headers: {}, rejectUnauthorized: true, maxSockets: 8 });
+  const http = new InfluxDB3Http({
+    url: `http://127.0.0.1:${port}`,
+    timeoutMs: 5000,
+    gzipThreshold: 1000,
+    headers: {},
+    rejectUnauthorized: true,
+    maxSockets: 8,
+  });
   const { spool } = await WriteSpool.open(dir, { maxBytes: 1 << 30, policy: 'reject' });
-  const writer = new DurableWriter(http, spool, { ...WRITER_DEFAULTS, maxQueueBytes: LIMIT, retryMaxMs: 5000 }, { written: () => undefined, rejected: () => undefined, warn: (m) => console.warn(m), changed: () => undefined });
+  const writer = new DurableWriter(
+    http,
+    spool,
+    { ...WRITER_DEFAULTS, maxQueueBytes: LIMIT, retryMaxMs: 5000 },
+    { written: () => undefined, rejected: () => undefined, warn: (m) => console.warn(m), changed: () => undefined },
+  );
   writer.start();
   (globalThis as { gc?: () => void }).gc?.();
-  const result: RunResult = { readings: 0, startRss: process.memoryUsage().rss, peakRss: 0, peakWriterBytes: 0, peakSpooledLines: 0, written: 0 };
+  const result: RunResult = {
+    readings: 0,
+    startRss: process.memoryUsage().rss,
+    peakRss: 0,
+    peakWriterBytes: 0,
+    peakSpooledLines: 0,
+    written: 0,
+  };
   const probe = setInterval(() => {
     result.peakRss = Math.max(result.peakRss, process.memoryUsage().rss);
     result.peakWriterBytes = Math.max(result.peakWriterBytes, writer.memoryBytes);
@@ -70,7 +92,9 @@ async function run(outageMs: number, withOutage: boolean): Promise<RunResult> {
     const lines: string[] = [];
     for (let k = 0; k < PER_TICK; k++, result.readings++) {
       const n = result.readings;
-      lines.push(`iot_sensors,device_id=TEMP_${String(n % 50).padStart(3, '0')},location=warehouse_a temperature=${(n % 1000) / 10},seq=${n}i ${T0 + BigInt(n) * 1_000_000n}`);
+      lines.push(
+        `iot_sensors,device_id=TEMP_${String(n % 50).padStart(3, '0')},location=warehouse_a temperature=${(n % 1000) / 10},seq=${n}i ${T0 + BigInt(n) * 1_000_000n}`,
+      );
     }
     writer.accept('bench', 'ns', lines.join('\n'), PER_TICK, new Owner(() => undefined));
   }, 100);
@@ -92,7 +116,10 @@ async function run(outageMs: number, withOutage: boolean): Promise<RunResult> {
 
 /** Runs one scenario in a fresh process, as the Node-RED process would be. */
 function runInChild(withOutage: boolean): Promise<RunResult> {
-  const child = spawn(process.execPath, ['--expose-gc', __filename, withOutage ? 'outage' : 'baseline'], { stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
+  const child = spawn(process.execPath, ['--expose-gc', __filename, withOutage ? 'outage' : 'baseline'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: process.env,
+  });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   return new Promise((resolve, reject) =>
@@ -109,7 +136,10 @@ export async function benchWriterMemory(): Promise<void> {
   const outage = await runInChild(true);
   const mb = (n: number) => `${(n / 1048576).toFixed(1)} MB`;
   const allowed = LIMIT + baseline.peakRss;
-  for (const [name, r] of [['no outage', baseline], ['outage', outage]] as const) {
+  for (const [name, r] of [
+    ['no outage', baseline],
+    ['outage', outage],
+  ] as const) {
     if (r.written !== r.readings) throw new Error(`${name}: ${r.written} of ${r.readings} readings written`);
   }
   console.log(

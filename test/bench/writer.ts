@@ -26,18 +26,37 @@ function bodies(lines: number, offset = 0): string[] {
     const ls: string[] = [];
     for (let i = start; i < start + BATCH; i++) {
       const n = i + offset;
-      ls.push(`iot_sensors,device_id=TEMP_${String(n % 50).padStart(3, '0')},device_type=temperature,floor=${(n % 3) + 1},location=warehouse_a temperature=${20 + (n % 100) / 10},humidity=${40 + (n % 40)},battery_level=${99 - (n % 50) / 100},signal_strength=-${40 + (n % 50)}i ${T0 + BigInt(n) * 1_000_000n}`);
+      ls.push(
+        `iot_sensors,device_id=TEMP_${String(n % 50).padStart(3, '0')},device_type=temperature,floor=${(n % 3) + 1},location=warehouse_a temperature=${20 + (n % 100) / 10},humidity=${40 + (n % 40)},battery_level=${99 - (n % 50) / 100},signal_strength=-${40 + (n % 50)}i ${T0 + BigInt(n) * 1_000_000n}`,
+      );
     }
     out.push(ls.join('\n'));
   }
   return out;
 }
 
-async function withWriter<T>(url: string, token: string | undefined, run: (w: DurableWriter) => Promise<T>): Promise<T> {
+async function withWriter<T>(
+  url: string,
+  token: string | undefined,
+  run: (w: DurableWriter) => Promise<T>,
+): Promise<T> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-writer-'));
-  const httpClient = new InfluxDB3Http({ url, token, timeoutMs: 30_000, gzipThreshold: 1000, headers: {}, rejectUnauthorized: true, maxSockets: 8 });
+  const httpClient = new InfluxDB3Http({
+    url,
+    token,
+    timeoutMs: 30_000,
+    gzipThreshold: 1000,
+    headers: {},
+    rejectUnauthorized: true,
+    maxSockets: 8,
+  });
   const { spool } = await WriteSpool.open(dir, { maxBytes: 1 << 30, policy: 'reject' });
-  const writer = new DurableWriter(httpClient, spool, WRITER_DEFAULTS, { written: () => undefined, rejected: () => undefined, warn: (m) => console.warn(m), changed: () => undefined });
+  const writer = new DurableWriter(httpClient, spool, WRITER_DEFAULTS, {
+    written: () => undefined,
+    rejected: () => undefined,
+    warn: (m) => console.warn(m),
+    changed: () => undefined,
+  });
   writer.start();
   try {
     return await run(writer);
@@ -52,7 +71,14 @@ async function withWriter<T>(url: string, token: string | undefined, run: (w: Du
 async function writerRate(url: string, token: string | undefined, data: string[]): Promise<number> {
   return withWriter(url, token, async (w) => {
     const t0 = process.hrtime.bigint();
-    await Promise.all(data.map((b) => new Promise<void>((resolve, reject) => w.accept('bench', 'ns', b, BATCH, new Owner((e) => (e ? reject(e) : resolve()))))));
+    await Promise.all(
+      data.map(
+        (b) =>
+          new Promise<void>((resolve, reject) =>
+            w.accept('bench', 'ns', b, BATCH, new Owner((e) => (e ? reject(e) : resolve()))),
+          ),
+      ),
+    );
     return (data.length * BATCH) / (Number(process.hrtime.bigint() - t0) / 1e9);
   });
 }
@@ -66,7 +92,10 @@ async function bareSink(): Promise<{ url: string; stop(): Promise<void> }> {
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, stop: () => new Promise((r) => server.close(() => r())) };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    stop: () => new Promise((r) => server.close(() => r())),
+  };
 }
 
 /** The ceiling: the same lines as 10,000-line bodies (what the writer coalesces to), gzipped off
@@ -85,10 +114,14 @@ async function plainRate(url: string, data: string[]): Promise<number> {
       while (next < joined.length) {
         const body = await gzip(joined[next++]);
         await new Promise<void>((resolve, reject) => {
-          const req = http.request(`${url}/api/v3/write_lp?db=bench&precision=nanosecond&accept_partial=true`, { method: 'POST', agent, headers: { 'content-encoding': 'gzip' } }, (res) => {
-            res.resume();
-            res.on('end', () => resolve());
-          });
+          const req = http.request(
+            `${url}/api/v3/write_lp?db=bench&precision=nanosecond&accept_partial=true`,
+            { method: 'POST', agent, headers: { 'content-encoding': 'gzip' } },
+            (res) => {
+              res.resume();
+              res.on('end', () => resolve());
+            },
+          );
           req.on('error', reject);
           req.end(body);
         });
@@ -115,7 +148,9 @@ export async function benchWriter(): Promise<void> {
   }
   await sink.stop();
   ratios.sort((a, b) => a - b);
-  console.log(`writer to a bare HTTP sink, 200,000 lines in 5,000-line batches: writer ${fmt(last.writer)}, baseline "plain http.request of the same lines, 4 in flight" ${fmt(last.plain)}; median ratio ${ratios[1].toFixed(2)} (target >= 0.80)`);
+  console.log(
+    `writer to a bare HTTP sink, 200,000 lines in 5,000-line batches: writer ${fmt(last.writer)}, baseline "plain http.request of the same lines, 4 in flight" ${fmt(last.plain)}; median ratio ${ratios[1].toFixed(2)} (target >= 0.80)`,
+  );
 
   const server = await startInfluxDB3({ walFlushMs: 1000 });
   try {

@@ -30,17 +30,30 @@ describe('editor in a browser', function () {
     influx = await startInfluxDB3();
     process.env.INFLUXDB3_URL = influx.url;
     nr = await startNodeRed();
-    await nr.deploy(JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'examples', 'front-half-pipeline.json'), 'utf8')));
+    await nr.deploy(
+      JSON.parse(
+        fs.readFileSync(path.join(__dirname, '..', '..', '..', 'examples', 'front-half-pipeline.json'), 'utf8'),
+      ),
+    );
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { chromium } = require('playwright-core') as typeof import('playwright-core');
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     await page.goto(nr.url);
-    await page.waitForFunction(() => (window as any).RED?.nodes?.node?.('val0000000000001'), undefined, { timeout: 60_000 });
+    await page.waitForFunction(() => (window as any).RED?.nodes?.node?.('val0000000000001'), undefined, {
+      timeout: 60_000,
+    });
   });
 
   after(async () => {
@@ -54,7 +67,8 @@ describe('editor in a browser', function () {
   const shot = async (name: string) => {
     if (SHOTS) await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
   };
-  const edit = (id: string) => page.evaluate((nodeId) => (window as any).RED.editor.edit((window as any).RED.nodes.node(nodeId)), id);
+  const edit = (id: string) =>
+    page.evaluate((nodeId) => (window as any).RED.editor.edit((window as any).RED.nodes.node(nodeId)), id);
   const closeTray = async () => {
     await page.click('#node-dialog-cancel');
     await page.waitForSelector('.red-ui-tray', { state: 'detached' });
@@ -113,22 +127,30 @@ describe('editor in a browser', function () {
     should(await page.inputValue('#node-config-input-url')).equal('${INFLUXDB3_URL}');
     should(await page.getAttribute('#node-config-input-token', 'type')).equal('password');
     await page.click('#influxdb3-config-test');
-    await page.waitForFunction(() => /Connected|Not connected/.test(document.querySelector('#influxdb3-config-test-result')?.textContent ?? ''));
-    should(await page.textContent('#influxdb3-config-test-result') ?? '').match(/^Connected: InfluxDB 3 .*3\.10\.1/);
+    await page.waitForFunction(() =>
+      /Connected|Not connected/.test(document.querySelector('#influxdb3-config-test-result')?.textContent ?? ''),
+    );
+    should((await page.textContent('#influxdb3-config-test-result')) ?? '').match(/^Connected: InfluxDB 3 .*3\.10\.1/);
     await shot('influxdb3-config');
     // A URL nothing answers on: the button says why, and the dialog stays usable.
     await page.fill('#node-config-input-url', 'http://127.0.0.1:9');
     await page.click('#influxdb3-config-test');
-    await page.waitForFunction(() => /Not connected/.test(document.querySelector('#influxdb3-config-test-result')?.textContent ?? ''));
-    should(await page.textContent('#influxdb3-config-test-result') ?? '').match(/ECONNREFUSED/);
+    await page.waitForFunction(() =>
+      /Not connected/.test(document.querySelector('#influxdb3-config-test-result')?.textContent ?? ''),
+    );
+    should((await page.textContent('#influxdb3-config-test-result')) ?? '').match(/ECONNREFUSED/);
     await page.click('#node-config-dialog-cancel');
     await closeTray();
   });
 
   it('edits influxdb3-query with its SQL in a code editor', async () => {
     await edit('query00000000001');
-    await page.waitForSelector('#node-input-query-editor .red-ui-editor-text-container, #node-input-query-editor .monaco-editor, #node-input-query-editor .ace_editor');
-    should(await page.evaluate(() => (window as any).RED.nodes.node('query00000000001').query)).match(/GROUP BY device_id/);
+    await page.waitForSelector(
+      '#node-input-query-editor .red-ui-editor-text-container, #node-input-query-editor .monaco-editor, #node-input-query-editor .ace_editor',
+    );
+    should(await page.evaluate(() => (window as any).RED.nodes.node('query00000000001').query)).match(
+      /GROUP BY device_id/,
+    );
     should(await page.inputValue('#node-input-output')).equal('array');
     should(await page.inputValue('#node-input-timeFormat')).equal('iso');
     should(await page.isVisible('#node-input-partSize')).equal(false, 'part size only for parts');

@@ -7,10 +7,14 @@ import { silenceClientLog } from '../support/influxdb3/quiet-client';
 describeForEachTarget('InfluxDB 3 contract: queries', (target) => {
   silenceClientLog();
   const db = () => target().db('contract_queries');
-  const sql = (q: string, extra: Record<string, unknown> = {}) => target().fetch('/api/v3/query_sql', { method: 'POST', body: JSON.stringify({ db: db(), q, ...extra }) });
+  const sql = (q: string, extra: Record<string, unknown> = {}) =>
+    target().fetch('/api/v3/query_sql', { method: 'POST', body: JSON.stringify({ db: db(), q, ...extra }) });
   const rows = async (q: string, params?: Record<string, string | number | boolean>) => {
     const out: Record<string, unknown>[] = [];
-    for await (const r of target().client(db()).query(q, undefined, params ? { params } : undefined)) out.push({ ...r });
+    for await (const r of target()
+      .client(db())
+      .query(q, undefined, params ? { params } : undefined))
+      out.push({ ...r });
     return out;
   };
 
@@ -28,27 +32,40 @@ describeForEachTarget('InfluxDB 3 contract: queries', (target) => {
   });
 
   it('answers query_sql in json, jsonl, csv and pretty, by format or Accept header', async () => {
-    const q = "SELECT device_id, humidity, temperature, time FROM env WHERE device_id = 'T2' OR temperature = 20 ORDER BY time";
+    const q =
+      "SELECT device_id, humidity, temperature, time FROM env WHERE device_id = 'T2' OR temperature = 20 ORDER BY time";
     let res = await sql(q);
     should(res.headers.get('content-type')).equal('application/json');
-    should(await res.text()).equal('[{"device_id":"T1","humidity":40.0,"temperature":20.0,"time":"2026-11-22T10:15:00"},{"device_id":"T2","temperature":30.0,"time":"2026-11-22T10:17:00"}]');
+    should(await res.text()).equal(
+      '[{"device_id":"T1","humidity":40.0,"temperature":20.0,"time":"2026-11-22T10:15:00"},{"device_id":"T2","temperature":30.0,"time":"2026-11-22T10:17:00"}]',
+    );
     res = await sql(q, { format: 'jsonl' });
     should(res.headers.get('content-type')).equal('application/jsonl');
-    should(await res.text()).equal('{"device_id":"T1","humidity":40.0,"temperature":20.0,"time":"2026-11-22T10:15:00"}\n{"device_id":"T2","temperature":30.0,"time":"2026-11-22T10:17:00"}\n');
+    should(await res.text()).equal(
+      '{"device_id":"T1","humidity":40.0,"temperature":20.0,"time":"2026-11-22T10:15:00"}\n{"device_id":"T2","temperature":30.0,"time":"2026-11-22T10:17:00"}\n',
+    );
     res = await sql(q, { format: 'csv' });
     should(res.headers.get('content-type')).equal('text/csv');
-    should(await res.text()).equal('device_id,humidity,temperature,time\nT1,40.0,20.0,2026-11-22T10:15:00\nT2,,30.0,2026-11-22T10:17:00\n');
-    res = await target().fetch(`/api/v3/query_sql?db=${db()}&q=${encodeURIComponent(q)}`, { headers: { accept: 'text/plain' } });
+    should(await res.text()).equal(
+      'device_id,humidity,temperature,time\nT1,40.0,20.0,2026-11-22T10:15:00\nT2,,30.0,2026-11-22T10:17:00\n',
+    );
+    res = await target().fetch(`/api/v3/query_sql?db=${db()}&q=${encodeURIComponent(q)}`, {
+      headers: { accept: 'text/plain' },
+    });
     should(res.headers.get('content-type')).equal('text/plain; charset=utf-8');
-    should(await res.text()).equal([
+    should(await res.text()).equal(
+      [
         '+-----------+----------+-------------+---------------------+',
         '| device_id | humidity | temperature | time                |',
         '+-----------+----------+-------------+---------------------+',
         '| T1        | 40.0     | 20.0        | 2026-11-22T10:15:00 |',
         '| T2        |          | 30.0        | 2026-11-22T10:17:00 |',
         '+-----------+----------+-------------+---------------------+',
-      ].join('\n'));
-    res = await target().fetch(`/api/v3/query_sql?db=${db()}&q=${encodeURIComponent('SELECT temperature FROM env WHERE temperature > 100')}`);
+      ].join('\n'),
+    );
+    res = await target().fetch(
+      `/api/v3/query_sql?db=${db()}&q=${encodeURIComponent('SELECT temperature FROM env WHERE temperature > 100')}`,
+    );
     should(await res.text()).equal('[]', 'no rows is an empty array');
   });
 
@@ -57,9 +74,14 @@ describeForEachTarget('InfluxDB 3 contract: queries', (target) => {
     const params = { device: 'T1', min: 22, from: '2026-11-22T10:16:00Z' };
     let res = await sql(q, { params });
     should(await res.text()).equal('[{"n":2}]');
-    res = await target().fetch(`/api/v3/query_sql?db=${db()}&q=${encodeURIComponent(q)}&params=${encodeURIComponent(JSON.stringify(params))}`);
+    res = await target().fetch(
+      `/api/v3/query_sql?db=${db()}&q=${encodeURIComponent(q)}&params=${encodeURIComponent(JSON.stringify(params))}`,
+    );
     should(await res.text()).equal('[{"n":2}]');
-    should(await rows(q, params)).eql([{ n: 2n }], 'count without field metadata is an Int64 the client gives as bigint');
+    should(await rows(q, params)).eql(
+      [{ n: 2n }],
+      'count without field metadata is an Int64 the client gives as bigint',
+    );
     res = await sql(q, { params: { device: 'T1', min: 22 } });
     should(res.status).equal(400);
     should(await res.text()).match(/No value found for placeholder with name \$from/);
@@ -71,7 +93,10 @@ describeForEachTarget('InfluxDB 3 contract: queries', (target) => {
     should(await res.text()).match(/table 'public\.iox\.nope' not found/);
     res = await sql('SELECT * FROM "ENV"');
     should(res.status).equal(400, 'a quoted name matches exactly (unquoted ones are lower-cased first)');
-    res = await target().fetch('/api/v3/query_sql', { method: 'POST', body: JSON.stringify({ db: 'no_such_db', q: 'SELECT 1' }) });
+    res = await target().fetch('/api/v3/query_sql', {
+      method: 'POST',
+      body: JSON.stringify({ db: 'no_such_db', q: 'SELECT 1' }),
+    });
     should(res.status).equal(404);
     should(await res.text()).equal('{"error":"query error: database not found: no_such_db"}');
     res = await target().fetch('/api/v3/query_sql');
@@ -94,9 +119,27 @@ describeForEachTarget('InfluxDB 3 contract: queries', (target) => {
   });
 
   it('runs the time functions of InfluxDB 3 SQL: date_bin with and without origin, now(), INTERVAL', async () => {
-    should(await (await sql("SELECT date_bin(INTERVAL '5 minutes', time) AS bucket, count(*) AS n FROM env GROUP BY bucket ORDER BY bucket")).text()).equal('[{"bucket":"2026-11-22T10:15:00","n":3},{"bucket":"2026-11-22T10:20:00","n":1}]');
-    should(await (await sql("SELECT date_bin(INTERVAL '5 minutes', time, '1970-01-01T00:02:00Z') AS bucket, count(*) AS n FROM env GROUP BY bucket ORDER BY bucket")).text()).equal('[{"bucket":"2026-11-22T10:12:00","n":2},{"bucket":"2026-11-22T10:17:00","n":2}]');
-    should(await (await sql("SELECT count(*) AS n FROM env WHERE time > now() - INTERVAL '100 years' AND time < now() + INTERVAL '1 day 2 hours'")).text()).equal('[{"n":4}]');
+    should(
+      await (
+        await sql(
+          "SELECT date_bin(INTERVAL '5 minutes', time) AS bucket, count(*) AS n FROM env GROUP BY bucket ORDER BY bucket",
+        )
+      ).text(),
+    ).equal('[{"bucket":"2026-11-22T10:15:00","n":3},{"bucket":"2026-11-22T10:20:00","n":1}]');
+    should(
+      await (
+        await sql(
+          "SELECT date_bin(INTERVAL '5 minutes', time, '1970-01-01T00:02:00Z') AS bucket, count(*) AS n FROM env GROUP BY bucket ORDER BY bucket",
+        )
+      ).text(),
+    ).equal('[{"bucket":"2026-11-22T10:12:00","n":2},{"bucket":"2026-11-22T10:17:00","n":2}]');
+    should(
+      await (
+        await sql(
+          "SELECT count(*) AS n FROM env WHERE time > now() - INTERVAL '100 years' AND time < now() + INTERVAL '1 day 2 hours'",
+        )
+      ).text(),
+    ).equal('[{"n":4}]');
     const [row] = await rows('SELECT now() AS t FROM env LIMIT 1');
     should(Math.abs((row.t as number) - Date.now()) < 60_000).be.true('now() is the server clock, as a timestamp');
   });
@@ -117,16 +160,23 @@ describeForEachTarget('InfluxDB 3 contract: queries', (target) => {
     // Sample standard deviation of 20, 22, 30, 24: sqrt(56 / 3).
     should(Math.abs(r.sd - Math.sqrt(56 / 3)) < 1e-9).be.true(String(r.sd));
     should(r.p50 >= 22 && r.p50 <= 24).be.true(`approximate median ${r.p50}`);
-    should(await (await sql('SELECT 7 / 2 AS q FROM env LIMIT 1')).text()).equal('[{"q":3}]', 'integer division, as DataFusion does it');
+    should(await (await sql('SELECT 7 / 2 AS q FROM env LIMIT 1')).text()).equal(
+      '[{"q":3}]',
+      'integer division, as DataFusion does it',
+    );
     const [sel] = await rows("SELECT selector_max(temperature, time) AS hottest FROM env WHERE floor = '1'");
     should((sel.hottest as { toJSON(): object }).toJSON()).eql({ time: 1795342800000, value: 24 });
   });
 
   it('refuses by name what the test server does not bridge, never a different answer', async function () {
     if (!target().local) this.skip();
-    let res = await sql("SELECT date_bin_gapfill(INTERVAL '5 minutes', time) AS b, locf(avg(temperature)) AS t FROM env GROUP BY 1");
+    let res = await sql(
+      "SELECT date_bin_gapfill(INTERVAL '5 minutes', time) AS b, locf(avg(temperature)) AS t FROM env GROUP BY 1",
+    );
     should(res.status).equal(405);
-    should(await res.text()).match(/date_bin_gapfill\(\) is an InfluxDB 3 function the project's test server does not bridge/);
+    should(await res.text()).match(
+      /date_bin_gapfill\(\) is an InfluxDB 3 function the project's test server does not bridge/,
+    );
     res = await sql('SELECT count(*) FROM env');
     should(res.status).equal(405);
     should(await res.text()).match(/has no alias/);

@@ -9,7 +9,10 @@ import { silenceClientLog } from '../support/influxdb3/quiet-client';
 const SECOND = 1795342500n;
 const INSTANT_MS = 1795342500123n;
 
-async function flightRows(client: { query(sql: string): AsyncGenerator<Record<string, unknown>> }, sql: string): Promise<Record<string, unknown>[]> {
+async function flightRows(
+  client: { query(sql: string): AsyncGenerator<Record<string, unknown>> },
+  sql: string,
+): Promise<Record<string, unknown>[]> {
   const rows: Record<string, unknown>[] = [];
   for await (const r of client.query(sql)) rows.push({ ...r });
   return rows;
@@ -23,7 +26,8 @@ describeForEachTarget('InfluxDB 3 contract: writes', (target) => {
     should(res.status).equal(200, await res.clone().text());
     return res.text();
   };
-  const post = (path: string, body: string | Blob, headers: Record<string, string> = {}) => target().fetch(path, { method: 'POST', body, headers });
+  const post = (path: string, body: string | Blob, headers: Record<string, string> = {}) =>
+    target().fetch(path, { method: 'POST', body, headers });
 
   it('stores a write of every endpoint and precision at the instant it names', async () => {
     const db = target().db('contract_writes');
@@ -61,7 +65,12 @@ describeForEachTarget('InfluxDB 3 contract: writes', (target) => {
       // The client turns Timestamp(ns) into epoch milliseconds with a fraction.
       should(Math.abs((row.time as number) - Number(ns) / 1e6) < 1e-3).be.true(`${row.via}: ${row.time} vs ${ns}`);
     }
-    const json = JSON.parse(await sqlJson(db, "SELECT via, time FROM precision_check WHERE via IN ('v3-second', 'v3-millisecond', 'v3-nanosecond', 'v3-microsecond') ORDER BY via"));
+    const json = JSON.parse(
+      await sqlJson(
+        db,
+        "SELECT via, time FROM precision_check WHERE via IN ('v3-second', 'v3-millisecond', 'v3-nanosecond', 'v3-microsecond') ORDER BY via",
+      ),
+    );
     should(json).eql([
       { via: 'v3-microsecond', time: '2026-11-22T10:15:00.123004' },
       { via: 'v3-millisecond', time: '2026-11-22T10:15:00.123' },
@@ -92,11 +101,24 @@ describeForEachTarget('InfluxDB 3 contract: writes', (target) => {
       yes: true,
       zone: 'a=b',
     });
-    should(rows[1]).eql({ big: null, 'device id': 'TEMP,002', f: 1000, i: 0, no: null, s: '', time: 1795342500000, u: null, yes: true, zone: 'c' });
+    should(rows[1]).eql({
+      big: null,
+      'device id': 'TEMP,002',
+      f: 1000,
+      i: 0,
+      no: null,
+      s: '',
+      time: 1795342500000,
+      u: null,
+      yes: true,
+      zone: 'c',
+    });
 
     // query_sql keeps integers exact and leaves nulls out.
-    should(await sqlJson(db, 'SELECT * FROM types ORDER BY "device id"')).equal('[{"big":9007199254740993,"device id":"TEMP,001","f":-12.25,"i":-42,"no":false,"s":"say \\"hi\\" \\\\ ünï,=","time":"2026-11-22T10:15:00","u":18446744073709551615,"yes":true,"zone":"a=b"},' +
-        '{"device id":"TEMP,002","f":1000.0,"i":0,"s":"","time":"2026-11-22T10:15:00","yes":true,"zone":"c"}]');
+    should(await sqlJson(db, 'SELECT * FROM types ORDER BY "device id"')).equal(
+      '[{"big":9007199254740993,"device id":"TEMP,001","f":-12.25,"i":-42,"no":false,"s":"say \\"hi\\" \\\\ ünï,=","time":"2026-11-22T10:15:00","u":18446744073709551615,"yes":true,"zone":"a=b"},' +
+        '{"device id":"TEMP,002","f":1000.0,"i":0,"s":"","time":"2026-11-22T10:15:00","yes":true,"zone":"c"}]',
+    );
   });
 
   it('merges a point written again with the same table, tags and time, as InfluxDB 3 does', async () => {
@@ -104,7 +126,9 @@ describeForEachTarget('InfluxDB 3 contract: writes', (target) => {
     for (const body of ['upsert,a=1,b=2 x=1,y=2 100', 'upsert,b=2,a=1 y=3,z="new" 100', 'upsert,a=1,b=2 x=5 101']) {
       should((await post(`/api/v3/write_lp?db=${db}&precision=nanosecond`, body)).status).equal(204);
     }
-    should(await sqlJson(db, 'SELECT x, y, z, time FROM upsert ORDER BY time')).equal('[{"x":1.0,"y":3.0,"z":"new","time":"1970-01-01T00:00:00.000000100"},{"x":5.0,"time":"1970-01-01T00:00:00.000000101"}]');
+    should(await sqlJson(db, 'SELECT x, y, z, time FROM upsert ORDER BY time')).equal(
+      '[{"x":1.0,"y":3.0,"z":"new","time":"1970-01-01T00:00:00.000000100"},{"x":5.0,"time":"1970-01-01T00:00:00.000000101"}]',
+    );
   });
 
   it("refuses a field type conflict and a tag/field clash with InfluxDB 3's status and message", async () => {
@@ -119,27 +143,50 @@ describeForEachTarget('InfluxDB 3 contract: writes', (target) => {
     const res = await post(`/api/v3/write_lp?db=${db}`, 'conflict,d=1 d=1 3');
     should(res.status).equal(400);
     should(await res.text()).match(/"error":"partial write of line protocol occurred"/);
-    should(await sqlJson(db, 'SELECT humidity FROM conflict')).equal('[{"humidity":12}]', 'nothing of the refused writes was stored');
+    should(await sqlJson(db, 'SELECT humidity FROM conflict')).equal(
+      '[{"humidity":12}]',
+      'nothing of the refused writes was stored',
+    );
   });
 
   it('stores the good lines of a partial write and reports the bad ones by line number', async () => {
     const db = target().db('contract_writes');
-    let res = await post(`/api/v3/write_lp?db=${db}`, 'partial,host=b val=2 155\npartial,host=a val= 123\npartial,host=b val=5 199');
+    let res = await post(
+      `/api/v3/write_lp?db=${db}`,
+      'partial,host=b val=2 155\npartial,host=a val= 123\npartial,host=b val=5 199',
+    );
     should(res.status).equal(400);
     should(res.headers.get('content-type')).equal(null, 'error bodies carry no content-type');
-    should(await res.text()).equal('{"error":"partial write of line protocol occurred","data":[{"error_message":"No fields were provided","line_number":2,"original_line":"partial,host=a val= "}]}');
+    should(await res.text()).equal(
+      '{"error":"partial write of line protocol occurred","data":[{"error_message":"No fields were provided","line_number":2,"original_line":"partial,host=a val= "}]}',
+    );
     should(await sqlJson(db, 'SELECT val FROM partial ORDER BY time')).equal('[{"val":2.0},{"val":5.0}]');
 
-    res = await post(`/api/v3/write_lp?db=${db}&accept_partial=false`, 'partial,host=a val= 123\npartial,host=b val=7 124');
-    should(await res.text()).equal('{"error":"line protocol parsing error","data":{"error_message":"No fields were provided","line_number":1,"original_line":"partial,host=a val= "}}');
+    res = await post(
+      `/api/v3/write_lp?db=${db}&accept_partial=false`,
+      'partial,host=a val= 123\npartial,host=b val=7 124',
+    );
+    should(await res.text()).equal(
+      '{"error":"line protocol parsing error","data":{"error_message":"No fields were provided","line_number":1,"original_line":"partial,host=a val= "}}',
+    );
     res = await post(`/api/v2/write?bucket=${db}`, 'partial,host=a val= 1\npartial,host=b val=8 125');
-    should([res.status, await res.text()]).eql([400, '{"code":"invalid","message":"write buffer error: line protocol parse failed: No fields were provided"}']);
-    should(await sqlJson(db, 'SELECT count(*) AS n FROM partial')).equal('[{"n":2}]', 'all-or-nothing writes that failed stored nothing');
+    should([res.status, await res.text()]).eql([
+      400,
+      '{"code":"invalid","message":"write buffer error: line protocol parse failed: No fields were provided"}',
+    ]);
+    should(await sqlJson(db, 'SELECT count(*) AS n FROM partial')).equal(
+      '[{"n":2}]',
+      'all-or-nothing writes that failed stored nothing',
+    );
   });
 
   it('takes gzip, refuses a body over 10 MiB with 413 and a bad database name with 400', async () => {
     const db = target().db('contract_writes');
-    let res = await post(`/api/v3/write_lp?db=${db}`, new Blob([zlib.gzipSync('gz,host=z val=1 1'), zlib.gzipSync('\ngz,host=y val=2 2')]), { 'content-encoding': 'gzip' });
+    let res = await post(
+      `/api/v3/write_lp?db=${db}`,
+      new Blob([zlib.gzipSync('gz,host=z val=1 1'), zlib.gzipSync('\ngz,host=y val=2 2')]),
+      { 'content-encoding': 'gzip' },
+    );
     should(res.status).equal(204, 'a body of two gzip members is read whole');
     should(await sqlJson(db, 'SELECT host FROM gz ORDER BY host')).equal('[{"host":"y"},{"host":"z"}]');
     res = await post(`/api/v3/write_lp?db=${db}`, `cpu v=1 1\n${'#'.repeat(10 * 1024 * 1024)}`);
@@ -157,7 +204,10 @@ describeForEachTarget('InfluxDB 3 contract: writes', (target) => {
     res = await fetch(`${target().url}/nowhere`);
     should(res.status).equal(401, 'authentication comes before routing');
     const db = target().db('contract_writes');
-    res = await fetch(`${target().url}/write?db=${db}&p=${encodeURIComponent(target().token)}`, { method: 'POST', body: 'auth v=1' });
+    res = await fetch(`${target().url}/write?db=${db}&p=${encodeURIComponent(target().token)}`, {
+      method: 'POST',
+      body: 'auth v=1',
+    });
     should(res.status).equal(204);
     res = await target().fetch('/ping', { headers: { authorization: 'Token' } });
     should(res.status).equal(400);
@@ -165,7 +215,11 @@ describeForEachTarget('InfluxDB 3 contract: writes', (target) => {
 
   it('answers /health, /ping, preflight and unknown paths', async () => {
     let res = await target().fetch('/health');
-    should([res.status, await res.text(), res.headers.get('content-type')]).eql([200, 'OK', 'text/plain; charset=utf-8']);
+    should([res.status, await res.text(), res.headers.get('content-type')]).eql([
+      200,
+      'OK',
+      'text/plain; charset=utf-8',
+    ]);
     res = await target().fetch('/ping');
     const ping = await res.json();
     should(ping.product_name).match(/^InfluxDB 3 (Core|Enterprise)$/);

@@ -5,7 +5,7 @@ import should from 'should';
 import { InfluxDB3Server, startInfluxDB3 } from '../support/influxdb3/server';
 import { NodeRedInstance, startNodeRed } from '../support/node-red-instance';
 
-describe('end to end: Test connection is protected like Node-RED\'s admin endpoints', function () {
+describe("end to end: Test connection is protected like Node-RED's admin endpoints", function () {
   this.timeout(60_000);
   let nr: NodeRedInstance;
   let influx: InfluxDB3Server;
@@ -34,7 +34,13 @@ describe('end to end: Test connection is protected like Node-RED\'s admin endpoi
     const res = await fetch(`${nr.url}/auth/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ client_id: 'node-red-editor', grant_type: 'password', scope: username === 'admin' ? '*' : 'read', username, password: 'pw' }),
+      body: JSON.stringify({
+        client_id: 'node-red-editor',
+        grant_type: 'password',
+        scope: username === 'admin' ? '*' : 'read',
+        username,
+        password: 'pw',
+      }),
     });
     should(res.status).equal(200, `login as ${username}`);
     return ((await res.json()) as { access_token: string }).access_token;

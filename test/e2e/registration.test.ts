@@ -4,7 +4,15 @@ import path from 'node:path';
 import { InfluxDB3Server, startInfluxDB3 } from '../support/influxdb3/server';
 import { NodeRedInstance, PACK_NAME, startNodeRed } from '../support/node-red-instance';
 
-const TYPES = ['telemetry-schema', 'telemetry-simulator', 'telemetry-validate', 'telemetry-line-protocol', 'influxdb3-config', 'influxdb3-write', 'influxdb3-query'];
+const TYPES = [
+  'telemetry-schema',
+  'telemetry-simulator',
+  'telemetry-validate',
+  'telemetry-line-protocol',
+  'influxdb3-config',
+  'influxdb3-write',
+  'influxdb3-query',
+];
 const CONFIG_ONLY = ['telemetry-schema', 'influxdb3-config'];
 
 describe('end to end: a real Node-RED with the pack installed', function () {
@@ -28,7 +36,9 @@ describe('end to end: a real Node-RED with the pack installed', function () {
   it('registers every node type of the pack without error', async () => {
     const res = await nr.api('GET', '/nodes');
     should(res.status).equal(200);
-    const sets = (res.json() as { module: string; types: string[]; enabled: boolean; err?: string }[]).filter((s) => s.module === PACK_NAME);
+    const sets = (res.json() as { module: string; types: string[]; enabled: boolean; err?: string }[]).filter(
+      (s) => s.module === PACK_NAME,
+    );
     should(sets.flatMap((s) => s.types).sort()).eql([...TYPES].sort());
     // Type names are global across every installed pack: each of ours carries the pack's prefix.
     for (const type of sets.flatMap((s) => s.types)) should(type).match(/^(telemetry|influxdb3)-/);
@@ -49,7 +59,8 @@ describe('end to end: a real Node-RED with the pack installed', function () {
     for (const type of TYPES.filter((t) => !CONFIG_ONLY.includes(t))) {
       const help = res.body.slice(res.body.indexOf(`data-help-name="${type}"`));
       const own = help.slice(0, help.indexOf('</script>'));
-      for (const h of ['Inputs', 'Outputs', 'Details']) should(own.includes(`<h3>${h}</h3>`)).be.true(`${type} help has ${h}`);
+      for (const h of ['Inputs', 'Outputs', 'Details'])
+        should(own.includes(`<h3>${h}</h3>`)).be.true(`${type} help has ${h}`);
     }
     const messages = await nr.api('GET', `/locales/${PACK_NAME}/telemetry-validate?lng=en-US`);
     should(messages.json()['telemetry-validate'].label.schema).equal('Schema');
@@ -64,9 +75,12 @@ describe('end to end: a real Node-RED with the pack installed', function () {
   });
 
   it('deploys the example flow, whose readings reach the validator, the line-protocol node and InfluxDB 3', async () => {
-    const flow = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'examples', 'front-half-pipeline.json'), 'utf8'));
+    const flow = JSON.parse(
+      fs.readFileSync(path.join(__dirname, '..', '..', '..', 'examples', 'front-half-pipeline.json'), 'utf8'),
+    );
     const types = new Set(flow.map((n: { type: string }) => n.type));
-    for (const t of TYPES.filter((x) => x !== 'telemetry-schema')) should(types.has(t)).be.true(`the example uses ${t}`);
+    for (const t of TYPES.filter((x) => x !== 'telemetry-schema'))
+      should(types.has(t)).be.true(`the example uses ${t}`);
     const seen = new Set<string>();
     nr.RED.hooks.add('onReceive.example', (ev: { destination: { id: string } }) => {
       seen.add(ev.destination.id);
@@ -87,7 +101,9 @@ describe('end to end: a real Node-RED with the pack installed', function () {
       let rows = 0;
       for (let i = 0; i < 100 && rows === 0; i++) {
         await new Promise((r) => setTimeout(r, 100));
-        const res = await fetch(`${influx.url}/api/v3/query_sql?db=iot-sensors&q=${encodeURIComponent('SELECT count(*) AS n FROM iot_sensors')}`);
+        const res = await fetch(
+          `${influx.url}/api/v3/query_sql?db=iot-sensors&q=${encodeURIComponent('SELECT count(*) AS n FROM iot_sensors')}`,
+        );
         if (res.status === 200) rows = (await res.json())[0].n;
       }
       should(rows > 0).be.true('readings of the example reached the database');
@@ -101,8 +117,14 @@ describe('end to end: a real Node-RED with the pack installed', function () {
       should(asked.status).equal(200);
       for (let i = 0; i < 100 && results.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
       const perDevice = results[0]?.payload as { device_id: string; readings: number; last_seen: string }[] | undefined;
-      should(Array.isArray(perDevice) && perDevice.length > 0).be.true(`the example's query answered with rows: ${JSON.stringify(results[0])}`);
-      should(perDevice!.every((r) => typeof r.device_id === 'string' && r.readings > 0 && !Number.isNaN(Date.parse(r.last_seen)))).be.true();
+      should(Array.isArray(perDevice) && perDevice.length > 0).be.true(
+        `the example's query answered with rows: ${JSON.stringify(results[0])}`,
+      );
+      should(
+        perDevice!.every(
+          (r) => typeof r.device_id === 'string' && r.readings > 0 && !Number.isNaN(Date.parse(r.last_seen)),
+        ),
+      ).be.true();
     } finally {
       nr.RED.hooks.remove('onReceive.example');
       nr.RED.hooks.remove('onReceive.exampleQuery');
@@ -112,17 +134,29 @@ describe('end to end: a real Node-RED with the pack installed', function () {
   it('runs simulator -> validate -> line protocol with zero configuration', async () => {
     await nr.deploy([
       { id: 'tab1', type: 'tab', label: 'pipeline' },
-      { id: 'sim', z: 'tab1', type: 'telemetry-simulator', clock: 'manual', autoStart: false, x: 100, y: 100, wires: [['val']] },
+      {
+        id: 'sim',
+        z: 'tab1',
+        type: 'telemetry-simulator',
+        clock: 'manual',
+        autoStart: false,
+        x: 100,
+        y: 100,
+        wires: [['val']],
+      },
       { id: 'val', z: 'tab1', type: 'telemetry-validate', x: 300, y: 100, wires: [['lp'], []] },
       { id: 'lp', z: 'tab1', type: 'telemetry-line-protocol', batchSize: 5000, x: 500, y: 100, wires: [['sink'], []] },
       { id: 'sink', z: 'tab1', type: 'function', func: 'return null;', x: 700, y: 100, wires: [] },
     ]);
     const batches: { payload: string; lineCount: number }[] = [];
     let readingsIntoLp = 0;
-    nr.RED.hooks.add('onReceive.e2e', (ev: { destination: { id: string }; msg: { payload: string; lineCount: number } }) => {
-      if (ev.destination.id === 'lp') readingsIntoLp++;
-      if (ev.destination.id === 'sink') batches.push(ev.msg);
-    });
+    nr.RED.hooks.add(
+      'onReceive.e2e',
+      (ev: { destination: { id: string }; msg: { payload: string; lineCount: number } }) => {
+        if (ev.destination.id === 'lp') readingsIntoLp++;
+        if (ev.destination.id === 'sink') batches.push(ev.msg);
+      },
+    );
     const waitFor = (cond: () => boolean) =>
       new Promise<void>((resolve) => {
         const check = setInterval(() => {
@@ -140,7 +174,9 @@ describe('end to end: a real Node-RED with the pack installed', function () {
       const lines = batches[0].payload.split('\n');
       should(lines.length).equal(80 * 60, 'five minutes of the fleet, every reading once');
       should(new Set(lines).size).equal(lines.length);
-      should(lines.every((l) => /^iot_sensors,device_id=\w+,device_type=\w+,floor=\d,location=\w+ \S+ \d{19}$/.test(l))).be.true();
+      should(
+        lines.every((l) => /^iot_sensors,device_id=\w+,device_type=\w+,floor=\d,location=\w+ \S+ \d{19}$/.test(l)),
+      ).be.true();
     } finally {
       nr.RED.hooks.remove('onReceive.e2e');
     }

@@ -14,7 +14,11 @@ const WRONG = 'apiv3_e2e-WRONG-token-51b2d0';
 
 /** Every file Node-RED wrote (the link to this pack in its node_modules is not followed). */
 function filesUnder(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : e.isFile() ? [path.join(dir, e.name)] : []));
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) =>
+      e.isDirectory() ? filesUnder(path.join(dir, e.name)) : e.isFile() ? [path.join(dir, e.name)] : [],
+    );
 }
 
 describe('end to end: the token stays a secret in a real Node-RED', function () {
@@ -49,21 +53,65 @@ describe('end to end: the token stays a secret in a real Node-RED', function () 
     const node = (o: object) => ({ z: tab, x: 100, y: 100, ...o });
     await nr.deploy([
       { id: tab, type: 'tab', label: 'secrecy' },
-      { id: 'cfgright00000001', type: 'influxdb3-config', url: influx.url, database: 'plant', credentials: { token: TOKEN } },
-      { id: 'cfgwrong00000001', type: 'influxdb3-config', url: influx.url, database: 'plant', credentials: { token: WRONG } },
-      node({ id: 'injwrite00000001', type: 'inject', props: [{ p: 'payload' }], payload: 'iot_sensors,device_id=S1 temperature=21.5 1795342500000000000', payloadType: 'str', wires: [['writeright000001', 'writewrong000001']] }),
-      node({ id: 'writeright000001', type: 'influxdb3-write', server: 'cfgright00000001', wires: [['sink000000000001'], ['sink000000000001']] }),
-      node({ id: 'writewrong000001', type: 'influxdb3-write', server: 'cfgwrong00000001', wires: [['sink000000000001'], ['sink000000000001']] }),
+      {
+        id: 'cfgright00000001',
+        type: 'influxdb3-config',
+        url: influx.url,
+        database: 'plant',
+        credentials: { token: TOKEN },
+      },
+      {
+        id: 'cfgwrong00000001',
+        type: 'influxdb3-config',
+        url: influx.url,
+        database: 'plant',
+        credentials: { token: WRONG },
+      },
+      node({
+        id: 'injwrite00000001',
+        type: 'inject',
+        props: [{ p: 'payload' }],
+        payload: 'iot_sensors,device_id=S1 temperature=21.5 1795342500000000000',
+        payloadType: 'str',
+        wires: [['writeright000001', 'writewrong000001']],
+      }),
+      node({
+        id: 'writeright000001',
+        type: 'influxdb3-write',
+        server: 'cfgright00000001',
+        wires: [['sink000000000001'], ['sink000000000001']],
+      }),
+      node({
+        id: 'writewrong000001',
+        type: 'influxdb3-write',
+        server: 'cfgwrong00000001',
+        wires: [['sink000000000001'], ['sink000000000001']],
+      }),
       node({ id: 'injquery00000001', type: 'inject', props: [], wires: [['query00000000001']] }),
-      node({ id: 'query00000000001', type: 'influxdb3-query', server: 'cfgright00000001', query: 'SELECT device_id FROM iot_sensors', wires: [['sink000000000001']] }),
+      node({
+        id: 'query00000000001',
+        type: 'influxdb3-query',
+        server: 'cfgright00000001',
+        query: 'SELECT device_id FROM iot_sensors',
+        wires: [['sink000000000001']],
+      }),
       node({ id: 'sink000000000001', type: 'debug', active: true, tosidebar: true, complete: 'true' }),
     ]);
     should((await nr.api('POST', '/inject/injwrite00000001')).status).equal(200);
     const text = (x: unknown) => JSON.stringify(x);
-    await eventually(() => messages.some((m) => text(m).includes('"topic":"written"')) && messages.some((m) => text(m).includes('"topic":"rejected"')), 'one write written, one refused');
+    await eventually(
+      () =>
+        messages.some((m) => text(m).includes('"topic":"written"')) &&
+        messages.some((m) => text(m).includes('"topic":"rejected"')),
+      'one write written, one refused',
+    );
     should((await nr.api('POST', '/inject/injquery00000001')).status).equal(200);
     await eventually(() => messages.some((m) => text(m).includes('"device_id":"S1"')), 'the query rows');
-    const tested = await nr.api('POST', '/influxdb3-pipeline/test-connection', { id: 'cfgright00000001', url: influx.url, token: '__PWRD__' });
+    const tested = await nr.api('POST', '/influxdb3-pipeline/test-connection', {
+      id: 'cfgright00000001',
+      url: influx.url,
+      token: '__PWRD__',
+    });
     should(tested.json().ok).equal(true, tested.body);
 
     // What the editor gets back.
@@ -71,16 +119,34 @@ describe('end to end: the token stays a secret in a real Node-RED', function () 
     const creds = await nr.api('GET', '/credentials/influxdb3-config/cfgright00000001');
     should(creds.json()).eql({ has_token: true });
     // Positive controls: each place searched really holds what this run produced.
-    await eventually(() => statuses.some((s) => /connected · 1 written/.test(text(s))) && statuses.some((s) => /"error · 0 written"/.test(text(s))), `both write statuses: ${text(statuses)}`);
-    await eventually(() => logs.some((l) => /refused 1 line\(s\).*\(401\)/.test(text(l))), 'the refused write in the log');
+    await eventually(
+      () =>
+        statuses.some((s) => /connected · 1 written/.test(text(s))) &&
+        statuses.some((s) => /"error · 0 written"/.test(text(s))),
+      `both write statuses: ${text(statuses)}`,
+    );
+    await eventually(
+      () => logs.some((l) => /refused 1 line\(s\).*\(401\)/.test(text(l))),
+      'the refused write in the log',
+    );
     const files = filesUnder(nr.userDir);
     should(files.some((f) => path.basename(f) === 'flows.json')).be.true('the flow file is searched');
     const credFile = files.find((f) => path.basename(f) === 'flows_cred.json');
-    should(Boolean(credFile && fs.readFileSync(credFile, 'utf8').includes('"$":'))).be.true('credentials stored encrypted');
+    should(Boolean(credFile && fs.readFileSync(credFile, 'utf8').includes('"$":'))).be.true(
+      'credentials stored encrypted',
+    );
 
     for (const secret of [TOKEN, WRONG]) {
-      for (const f of files) should(!fs.readFileSync(f).includes(secret)).be.true(`${path.relative(nr.userDir, f)} holds the token`);
-      for (const [where, what] of [['logs', logs], ['statuses', statuses], ['messages', messages], ['GET /flows', flows.body], ['GET /credentials', creds.body], ['test connection', tested.body]] as const) {
+      for (const f of files)
+        should(!fs.readFileSync(f).includes(secret)).be.true(`${path.relative(nr.userDir, f)} holds the token`);
+      for (const [where, what] of [
+        ['logs', logs],
+        ['statuses', statuses],
+        ['messages', messages],
+        ['GET /flows', flows.body],
+        ['GET /credentials', creds.body],
+        ['test connection', tested.body],
+      ] as const) {
         should(!text(what).includes(secret)).be.true(`${where} hold the token`);
       }
     }

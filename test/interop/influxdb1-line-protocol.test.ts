@@ -11,7 +11,11 @@ import { Influxdb1, findInfluxd, parseExactTimes, startInfluxdb1 } from '../supp
 // Keys with every character line protocol escapes; a backslash only where both dialects agree.
 const TAGS = ['id', 'loc ation', 'floor=x', 'zone,1', 'quo"te'];
 const FIELDS: [string, 'float' | 'integer' | 'boolean' | 'string'][] = [
-  ['temp erature', 'float'], ['count,i', 'integer'], ['ok=1', 'boolean'], ['note "x"', 'string'], ['back\\slash', 'float'],
+  ['temp erature', 'float'],
+  ['count,i', 'integer'],
+  ['ok=1', 'boolean'],
+  ['note "x"', 'string'],
+  ['back\\slash', 'float'],
 ];
 const ALPHABET = ['a', 'b', 'Z', '0', ' ', ',', '=', '"', "'", '#', 'é', '日', '😀', '-', '_', '.'];
 const CONTROLS = ['\n', '\r', '\t', '\u0000', '\u007f'];
@@ -81,7 +85,8 @@ describe('line protocol against an independent parser (InfluxDB 1.x /write)', fu
     const res = await influx!.write('interop', lines.join('\n'));
     should(res.status).equal(204, res.body);
 
-    const fieldTypes = parseExactTimes(await influx!.query('interop', 'SHOW FIELD KEYS FROM "interop"')).results[0].series[0].values;
+    const fieldTypes = parseExactTimes(await influx!.query('interop', 'SHOW FIELD KEYS FROM "interop"')).results[0]
+      .series[0].values;
     should(Object.fromEntries(fieldTypes)).eql(Object.fromEntries(FIELDS));
 
     const series = parseExactTimes(await influx!.query('interop', 'SELECT * FROM "interop"')).results[0].series[0];
@@ -98,13 +103,17 @@ describe('line protocol against an independent parser (InfluxDB 1.x /write)', fu
         compared++;
       }
     }
-    console.log(`      ${written.size} readings compared (${compared} values), ${refused} refused by the encoder (control characters, trailing backslash), ${dialectOnly} left out (backslash the 1.x dialect reads differently)`);
+    console.log(
+      `      ${written.size} readings compared (${compared} values), ${refused} refused by the encoder (control characters, trailing backslash), ${dialectOnly} left out (backslash the 1.x dialect reads differently)`,
+    );
     should(written.size > 2000 && refused > 50).be.true('the sample exercises both paths');
   });
 
   it('writes hostile measurement names that read back as they were', async () => {
     const names = ['m,comma', 'm space', 'm=equals', 'm"quote', "m'single", 'm\\back', 'ünï 日本'];
-    const body = names.map((n, i) => `${escapeMeasurement(n)} v=${i} ${1_795_342_500_000_000_000n + BigInt(i)}`).join('\n');
+    const body = names
+      .map((n, i) => `${escapeMeasurement(n)} v=${i} ${1_795_342_500_000_000_000n + BigInt(i)}`)
+      .join('\n');
     const res = await influx!.write('interop', body);
     should(res.status).equal(204, res.body);
     const got = parseExactTimes(await influx!.query('interop', 'SHOW MEASUREMENTS')).results[0].series[0].values.flat();

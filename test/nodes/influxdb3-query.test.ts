@@ -15,28 +15,47 @@ describe('influxdb3-query node', function () {
   let server: InfluxDB3Server;
   before(async () => {
     server = await startInfluxDB3({ token: 'tok' });
-    const lines = Array.from({ length: 2500 }, (_, i) => `iot_sensors,device_id=D${i % 5} temperature=${20 + (i % 10)},big=${i === 0 ? '9007199254740993' : i}i ${1795342500000000000n + BigInt(i) * 1_000_000_000n}`);
-    const res = await fetch(`${server.url}/api/v3/write_lp?db=plant`, { method: 'POST', body: lines.join('\n'), headers: { authorization: 'Bearer tok' } });
+    const lines = Array.from(
+      { length: 2500 },
+      (_, i) =>
+        `iot_sensors,device_id=D${i % 5} temperature=${20 + (i % 10)},big=${i === 0 ? '9007199254740993' : i}i ${1795342500000000000n + BigInt(i) * 1_000_000_000n}`,
+    );
+    const res = await fetch(`${server.url}/api/v3/write_lp?db=plant`, {
+      method: 'POST',
+      body: lines.join('\n'),
+      headers: { authorization: 'Bearer tok' },
+    });
     should(res.status).equal(204);
   });
   after(() => server?.stop());
   afterEach(() => helper.unload());
 
   async function setup(props: object) {
-    await helper.load([configNode, queryNode, joinNode, catchNode], onTab([
-      { id: 'cfg', type: 'influxdb3-config', url: server.url, database: 'plant' },
-      { id: 'q', type: 'influxdb3-query', server: 'cfg', wires: [['out', 'join']], ...props },
-      { id: 'out', type: 'helper' },
-      { id: 'join', type: 'join', mode: 'auto', wires: [['joined']] },
-      { id: 'joined', type: 'helper' },
-      { id: 'catch', type: 'catch', scope: ['q'], uncaught: false, wires: [['caught']] },
-      { id: 'caught', type: 'helper' },
-    ]), { cfg: { token: 'tok' } });
-    return { q: getNode('q'), out: collect(getNode('out')), joined: collect(getNode('joined')), caught: collect(getNode('caught')) };
+    await helper.load(
+      [configNode, queryNode, joinNode, catchNode],
+      onTab([
+        { id: 'cfg', type: 'influxdb3-config', url: server.url, database: 'plant' },
+        { id: 'q', type: 'influxdb3-query', server: 'cfg', wires: [['out', 'join']], ...props },
+        { id: 'out', type: 'helper' },
+        { id: 'join', type: 'join', mode: 'auto', wires: [['joined']] },
+        { id: 'joined', type: 'helper' },
+        { id: 'catch', type: 'catch', scope: ['q'], uncaught: false, wires: [['caught']] },
+        { id: 'caught', type: 'helper' },
+      ]),
+      { cfg: { token: 'tok' } },
+    );
+    return {
+      q: getNode('q'),
+      out: collect(getNode('out')),
+      joined: collect(getNode('joined')),
+      caught: collect(getNode('caught')),
+    };
   }
 
   it('binds msg.params and sends the rows as one array, with Date timestamps and 64-bit aggregates kept exact', async () => {
-    const t = await setup({ query: 'SELECT device_id, big, time FROM iot_sensors WHERE device_id = $d AND big < $max ORDER BY time LIMIT 3' });
+    const t = await setup({
+      query: 'SELECT device_id, big, time FROM iot_sensors WHERE device_id = $d AND big < $max ORDER BY time LIMIT 3',
+    });
     t.q.receive({ params: { d: 'D0', max: 100 }, topic: 'kept' });
     await eventually(() => t.out.length === 1);
     const [m] = t.out;
@@ -47,16 +66,24 @@ describe('influxdb3-query node', function () {
     t.q.receive({ query: "SELECT count(*) AS n, sum(big) AS s FROM iot_sensors WHERE device_id = 'D0'" });
     await eventually(() => t.out.length === 2);
     // Aggregates are 64-bit integers the client gives as bigint: numbers when exact, else text.
-    should(t.out[1].payload).eql([{ n: 500, s: String(9007199254740993n + BigInt((5 + 2495) * 499 / 2)) }]);
+    should(t.out[1].payload).eql([{ n: 500, s: String(9007199254740993n + BigInt(((5 + 2495) * 499) / 2)) }]);
   });
 
   it('sends one message per row, or parts the join node puts back together', async () => {
-    let t = await setup({ query: "SELECT device_id FROM iot_sensors WHERE device_id = 'D1' ORDER BY time LIMIT 4", output: 'rows' });
+    let t = await setup({
+      query: "SELECT device_id FROM iot_sensors WHERE device_id = 'D1' ORDER BY time LIMIT 4",
+      output: 'rows',
+    });
     t.q.receive({});
     await eventually(() => t.out.length === 4);
     should(t.out[0].payload).eql({ device_id: 'D1' });
     await helper.unload();
-    t = await setup({ query: 'SELECT device_id, time FROM iot_sensors ORDER BY time', output: 'parts', partSize: 1000, timeFormat: 'iso' });
+    t = await setup({
+      query: 'SELECT device_id, time FROM iot_sensors ORDER BY time',
+      output: 'parts',
+      partSize: 1000,
+      timeFormat: 'iso',
+    });
     t.q.receive({});
     await eventually(() => t.joined.length === 1);
     should(t.out.length).equal(3, '1,000 + 1,000 + 500 rows');
@@ -78,17 +105,29 @@ describe('influxdb3-query node', function () {
     should(t.caught.length).equal(4);
   });
 
-  it('queries a server that needs no token (npm start\'s test server) with no token set', async () => {
+  it("queries a server that needs no token (npm start's test server) with no token set", async () => {
     const open = await startInfluxDB3();
     try {
-      await fetch(`${open.url}/api/v3/write_lp?db=plant`, { method: 'POST', body: 'iot_sensors,device_id=D9 temperature=1 1795342500000000000' });
-      await helper.load([configNode, queryNode, catchNode], onTab([
-        { id: 'cfg', type: 'influxdb3-config', url: open.url, database: 'plant' },
-        { id: 'q', type: 'influxdb3-query', server: 'cfg', query: 'SELECT device_id FROM iot_sensors', wires: [['out']] },
-        { id: 'out', type: 'helper' },
-        { id: 'catch', type: 'catch', scope: ['q'], uncaught: false, wires: [['caught']] },
-        { id: 'caught', type: 'helper' },
-      ]));
+      await fetch(`${open.url}/api/v3/write_lp?db=plant`, {
+        method: 'POST',
+        body: 'iot_sensors,device_id=D9 temperature=1 1795342500000000000',
+      });
+      await helper.load(
+        [configNode, queryNode, catchNode],
+        onTab([
+          { id: 'cfg', type: 'influxdb3-config', url: open.url, database: 'plant' },
+          {
+            id: 'q',
+            type: 'influxdb3-query',
+            server: 'cfg',
+            query: 'SELECT device_id FROM iot_sensors',
+            wires: [['out']],
+          },
+          { id: 'out', type: 'helper' },
+          { id: 'catch', type: 'catch', scope: ['q'], uncaught: false, wires: [['caught']] },
+          { id: 'caught', type: 'helper' },
+        ]),
+      );
       const out = collect(getNode('out'));
       const caught = collect(getNode('caught'));
       getNode('q').receive({});
@@ -119,8 +158,19 @@ describe('influxdb3-query node', function () {
   });
 
   it('shares one client among the nodes of a config, and closes it when the last of them is removed', async () => {
-    const queryNodes = [1, 2, 3].map((i) => ({ id: `q${i}`, type: 'influxdb3-query', server: 'cfg', query: 'SELECT count(*) AS n FROM iot_sensors', wires: [['out']] }));
-    const flow = (nodes: object[]) => onTab([{ id: 'cfg', type: 'influxdb3-config', url: server.url, database: 'plant' }, ...nodes, { id: 'out', type: 'helper' }]);
+    const queryNodes = [1, 2, 3].map((i) => ({
+      id: `q${i}`,
+      type: 'influxdb3-query',
+      server: 'cfg',
+      query: 'SELECT count(*) AS n FROM iot_sensors',
+      wires: [['out']],
+    }));
+    const flow = (nodes: object[]) =>
+      onTab([
+        { id: 'cfg', type: 'influxdb3-config', url: server.url, database: 'plant' },
+        ...nodes,
+        { id: 'out', type: 'helper' },
+      ]);
     await helper.load([configNode, queryNode], flow(queryNodes), { cfg: { token: 'tok' } });
     const out = collect(getNode('out'));
     for (const i of [1, 2, 3]) getNode(`q${i}`).receive({});

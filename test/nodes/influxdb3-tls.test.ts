@@ -14,7 +14,8 @@ import configNode = require('../../nodes/influxdb3-config');
 import queryNode = require('../../nodes/influxdb3-query');
 import writeNode = require('../../nodes/influxdb3-write');
 
-const tlsFile = (name: string) => fs.readFileSync(path.join(__dirname, '..', '..', '..', 'test', 'support', 'tls', name), 'utf8');
+const tlsFile = (name: string) =>
+  fs.readFileSync(path.join(__dirname, '..', '..', '..', 'test', 'support', 'tls', name), 'utf8');
 const TOKEN = 'apiv3_tls-token';
 const LINE = 'iot_sensors,device_id=TEMP_001 temperature=21.5 1795342500000000000';
 
@@ -23,7 +24,10 @@ describe('influxdb3-config over HTTPS', function () {
   let server: InfluxDB3Server;
   let userDir: string;
   before(async () => {
-    server = await startInfluxDB3({ token: TOKEN, tls: { key: tlsFile('server-key.pem'), cert: tlsFile('server.pem') } });
+    server = await startInfluxDB3({
+      token: TOKEN,
+      tls: { key: tlsFile('server-key.pem'), cert: tlsFile('server.pem') },
+    });
   });
   after(() => server?.stop());
   beforeEach(() => {
@@ -37,23 +41,46 @@ describe('influxdb3-config over HTTPS', function () {
   });
 
   async function setup(tls: object) {
-    await helper.load([configNode, writeNode, queryNode, catchNode], onTab([
-      { id: 'cfg', type: 'influxdb3-config', url: server.url, database: 'plant', ...tls },
-      { id: 'w', type: 'influxdb3-write', server: 'cfg', wires: [['written'], ['refused']] },
-      { id: 'written', type: 'helper' },
-      { id: 'refused', type: 'helper' },
-      { id: 'q', type: 'influxdb3-query', server: 'cfg', query: 'SELECT device_id, temperature FROM iot_sensors', wires: [['rows']] },
-      { id: 'rows', type: 'helper' },
-      { id: 'catch', type: 'catch', scope: ['w', 'q'], uncaught: false, wires: [['caught']] },
-      { id: 'caught', type: 'helper' },
-    ]), { cfg: { token: TOKEN } });
+    await helper.load(
+      [configNode, writeNode, queryNode, catchNode],
+      onTab([
+        { id: 'cfg', type: 'influxdb3-config', url: server.url, database: 'plant', ...tls },
+        { id: 'w', type: 'influxdb3-write', server: 'cfg', wires: [['written'], ['refused']] },
+        { id: 'written', type: 'helper' },
+        { id: 'refused', type: 'helper' },
+        {
+          id: 'q',
+          type: 'influxdb3-query',
+          server: 'cfg',
+          query: 'SELECT device_id, temperature FROM iot_sensors',
+          wires: [['rows']],
+        },
+        { id: 'rows', type: 'helper' },
+        { id: 'catch', type: 'catch', scope: ['w', 'q'], uncaught: false, wires: [['caught']] },
+        { id: 'caught', type: 'helper' },
+      ]),
+      { cfg: { token: TOKEN } },
+    );
     const w = getNode('w');
     const statuses: { text?: string }[] = [];
     const original = w.status.bind(w);
     w.status = (s: { text?: string }) => (statuses.push(s), original(s));
-    return { w, q: getNode('q'), written: collect(getNode('written')), rows: collect(getNode('rows')), caught: collect(getNode('caught')), statuses };
+    return {
+      w,
+      q: getNode('q'),
+      written: collect(getNode('written')),
+      rows: collect(getNode('rows')),
+      caught: collect(getNode('caught')),
+      statuses,
+    };
   }
-  const testConnection = async (tls: object) => (await helper.request().post('/influxdb3-pipeline/test-connection').send({ url: server.url, token: TOKEN, ...tls })).body;
+  const testConnection = async (tls: object) =>
+    (
+      await helper
+        .request()
+        .post('/influxdb3-pipeline/test-connection')
+        .send({ url: server.url, token: TOKEN, ...tls })
+    ).body;
 
   for (const [name, tls] of [
     ['a custom CA', { ca: tlsFile('ca.pem') }],
@@ -75,8 +102,17 @@ describe('influxdb3-config over HTTPS', function () {
   it('refuses a certificate it cannot verify: says so everywhere and keeps the lines in the spool', async () => {
     const t = await setup({});
     t.w.receive({ payload: LINE });
-    await eventually(() => t.statuses.some((s) => /certificate/i.test(s.text ?? '')), 'a status naming the certificate');
-    await eventually(() => fs.readdirSync(path.join(userDir, 'influxdb3-pipeline')).some((d) => fs.readdirSync(path.join(userDir, 'influxdb3-pipeline', d)).length > 0), 'the spool file');
+    await eventually(
+      () => t.statuses.some((s) => /certificate/i.test(s.text ?? '')),
+      'a status naming the certificate',
+    );
+    await eventually(
+      () =>
+        fs
+          .readdirSync(path.join(userDir, 'influxdb3-pipeline'))
+          .some((d) => fs.readdirSync(path.join(userDir, 'influxdb3-pipeline', d)).length > 0),
+      'the spool file',
+    );
     should(t.written.length).equal(0);
     t.q.receive({});
     await eventually(() => t.caught.length === 1, 'the query error');

@@ -15,8 +15,16 @@ import schemaNode = require('../../nodes/telemetry-schema');
 const TOKEN = 'apiv3_s3cret-TOKEN-do-not-leak';
 const nodes = [configNode, writeNode, schemaNode, catchNode, completeNode];
 const reading = (i: number, over: object = {}) => ({
-  device_id: `TEMP_${String(i).padStart(3, '0')}`, device_type: 'temperature', location: 'warehouse_a', floor: '2',
-  timestamp: new Date(Date.UTC(2026, 10, 22, 10, 15, 0, i)).toISOString(), temperature: 20 + (i % 10), humidity: 50, battery_level: 99.9, signal_strength: -60, ...over,
+  device_id: `TEMP_${String(i).padStart(3, '0')}`,
+  device_type: 'temperature',
+  location: 'warehouse_a',
+  floor: '2',
+  timestamp: new Date(Date.UTC(2026, 10, 22, 10, 15, 0, i)).toISOString(),
+  temperature: 20 + (i % 10),
+  humidity: 50,
+  battery_level: 99.9,
+  signal_strength: -60,
+  ...over,
 });
 
 describe('influxdb3-write node', function () {
@@ -56,30 +64,56 @@ describe('influxdb3-write node', function () {
       statuses.push(s);
       return original(s as never);
     };
-    return { w, ok: collect(getNode('ok')), bad: collect(getNode('bad')), completed: collect(getNode('completed')), caught: collect(getNode('caught')), statuses };
+    return {
+      w,
+      ok: collect(getNode('ok')),
+      bad: collect(getNode('bad')),
+      completed: collect(getNode('completed')),
+      caught: collect(getNode('caught')),
+      statuses,
+    };
   }
 
   const query = async (q: string, db = 'plant') => {
-    const res = await fetch(`${server.url}/api/v3/query_sql?db=${db}&q=${encodeURIComponent(q)}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const res = await fetch(`${server.url}/api/v3/query_sql?db=${db}&q=${encodeURIComponent(q)}`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
     return res.status === 200 ? res.json() : [];
   };
 
   it('writes readings and line protocol, says what it wrote, and completes each message once its lines are written', async () => {
     const t = await setup();
     t.w.receive({ payload: Array.from({ length: 50 }, (_, i) => reading(i)), _msgid: 'readings' });
-    t.w.receive({ payload: 'iot_sensors,device_id=LP_1 temperature=21.5 1795342500000000000\niot_sensors,device_id=LP_2 temperature=22.5 1795342500000000000', _msgid: 'lp' });
-    t.w.receive({ payload: 'other,device_id=X v=1i 1795342500', precision: 's', database: 'elsewhere', _msgid: 'other' });
+    t.w.receive({
+      payload:
+        'iot_sensors,device_id=LP_1 temperature=21.5 1795342500000000000\niot_sensors,device_id=LP_2 temperature=22.5 1795342500000000000',
+      _msgid: 'lp',
+    });
+    t.w.receive({
+      payload: 'other,device_id=X v=1i 1795342500',
+      precision: 's',
+      database: 'elsewhere',
+      _msgid: 'other',
+    });
     await eventually(() => t.completed.length === 3, 'three messages completed');
     should(await query('SELECT count(*) AS n FROM iot_sensors')).eql([{ n: 52 }]);
-    should(await query('SELECT v, time FROM other', 'elsewhere')).eql([{ v: 1, time: '2026-11-22T10:15:00' }], 'msg.database and msg.precision are used when the node names no database');
+    should(await query('SELECT v, time FROM other', 'elsewhere')).eql(
+      [{ v: 1, time: '2026-11-22T10:15:00' }],
+      'msg.database and msg.precision are used when the node names no database',
+    );
     const summaries = t.ok.map((m) => m.payload);
     should(summaries.reduce((n, s) => n + s.lines, 0)).equal(53);
-    should(summaries.every((s) => s.attempts === 1 && s.durationMs >= 0 && s.bytes > 0 && typeof s.database === 'string')).be.true();
+    should(
+      summaries.every((s) => s.attempts === 1 && s.durationMs >= 0 && s.bytes > 0 && typeof s.database === 'string'),
+    ).be.true();
   });
 
   it('hands back readings it cannot encode and lines the server refuses, one message each, with the reason', async () => {
     const t = await setup();
-    t.w.receive({ payload: 'iot_sensors,device_id=A temperature=21.5 1\niot_sensors,device_id=B temperature="hot" 2\niot_sensors,device_id=C temperature=22 3' });
+    t.w.receive({
+      payload:
+        'iot_sensors,device_id=A temperature=21.5 1\niot_sensors,device_id=B temperature="hot" 2\niot_sensors,device_id=C temperature=22 3',
+    });
     t.w.receive({ payload: [reading(1), { device_id: 'NOPE' }] });
     await eventually(() => t.bad.length === 2 && t.completed.length === 2, 'refusals out');
     const server = t.bad.find((m) => m.topic === 'rejected')!;
@@ -93,8 +127,16 @@ describe('influxdb3-write node', function () {
   });
 
   const statusText = (t: { statuses: unknown[] }) => (t.statuses as { text?: string }[]).map((x) => x.text ?? '');
-  const logged = (level: string) => (helper.log().args as { level: number; msg: unknown }[][]).flat().filter((e) => e?.level === ({ warn: 30, info: 40 } as Record<string, number>)[level]).map((e) => String(e.msg));
-  const lines = (tag: string, n: number, pad = 60) => Array.from({ length: n }, (_, i) => `iot_sensors,batch=${tag},pad=${'x'.repeat(pad)} seq=${i}i ${1795342500000000000n + BigInt(i)}`).join('\n');
+  const logged = (level: string) =>
+    (helper.log().args as { level: number; msg: unknown }[][])
+      .flat()
+      .filter((e) => e?.level === ({ warn: 30, info: 40 } as Record<string, number>)[level])
+      .map((e) => String(e.msg));
+  const lines = (tag: string, n: number, pad = 60) =>
+    Array.from(
+      { length: n },
+      (_, i) => `iot_sensors,batch=${tag},pad=${'x'.repeat(pad)} seq=${i}i ${1795342500000000000n + BigInt(i)}`,
+    ).join('\n');
 
   it('shows connected, then retrying with the reason and what is spooled, then connected again; logs the outage and the recovery', async () => {
     const t = await setup();
@@ -102,13 +144,23 @@ describe('influxdb3-write node', function () {
     await eventually(() => statusText(t).includes('connected · 1 written'), 'connected');
     await server.faults.refuseConnections(true);
     t.w.receive({ payload: lines('b', 3) });
-    await eventually(() => statusText(t).some((s) => /^retrying in \d+ s \(connect ECONNREFUSED [\d.:]+\) · 0 waiting · 3 spooled$/.test(s)), `retrying: ${statusText(t)}`);
-    should((t.statuses.find((x) => (x as { text?: string }).text?.startsWith('retrying')) as { fill: string }).fill).equal('yellow');
+    await eventually(
+      () =>
+        statusText(t).some((s) =>
+          /^retrying in \d+ s \(connect ECONNREFUSED [\d.:]+\) · 0 waiting · 3 spooled$/.test(s),
+        ),
+      `retrying: ${statusText(t)}`,
+    );
+    should(
+      (t.statuses.find((x) => (x as { text?: string }).text?.startsWith('retrying')) as { fill: string }).fill,
+    ).equal('yellow');
     await server.faults.refuseConnections(false);
     await eventually(() => statusText(t).at(-1) === 'connected · 4 written', `connected again: ${statusText(t)}`);
     should(await query('SELECT count(*) AS n FROM iot_sensors')).eql([{ n: 4 }]);
     should(t.completed.length).equal(2, 'each message completed once: the spooled one when it was on disk');
-    should(logged('warn').filter((m) => /cannot write to InfluxDB 3, retrying.*cannot reach 127\.0\.0\.1/.test(m)).length).equal(1, 'one warning for the outage, not one per attempt');
+    should(
+      logged('warn').filter((m) => /cannot write to InfluxDB 3, retrying.*cannot reach 127\.0\.0\.1/.test(m)).length,
+    ).equal(1, 'one warning for the outage, not one per attempt');
     should(logged('info').some((m) => /writing again after \d+ failed attempt/.test(m))).be.true();
   });
 
@@ -128,12 +180,24 @@ describe('influxdb3-write node', function () {
     await eventually(() => t.completed.length + t.caught.length === 8, 'every message settled');
     const refused = t.caught.map((c) => c._msgid).sort();
     should(refused).eql(['m4', 'm5', 'm6', 'm7'], 'four fit in 1 MB; the newest are refused');
-    should(t.caught.every((c) => /the disk spool is full \(1048576 bytes\) and set to reject new data/.test(c.error.message))).be.true();
+    should(
+      t.caught.every((c) =>
+        /the disk spool is full \(1048576 bytes\) and set to reject new data/.test(c.error.message),
+      ),
+    ).be.true();
     await server.faults.refuseConnections(false);
     const taken = 8 - refused.length;
-    await eventually(async () => (await query('SELECT count(*) AS n FROM iot_sensors'))[0]?.n === taken * 2000, 'the spool written');
-    const batches = (await query('SELECT DISTINCT batch FROM iot_sensors ORDER BY batch')).map((r: { batch: string }) => r.batch);
-    should(batches).eql(Array.from({ length: 8 }, (_, m) => `m${m}`).filter((id) => !refused.includes(id)), 'the refused messages are exactly the ones missing');
+    await eventually(
+      async () => (await query('SELECT count(*) AS n FROM iot_sensors'))[0]?.n === taken * 2000,
+      'the spool written',
+    );
+    const batches = (await query('SELECT DISTINCT batch FROM iot_sensors ORDER BY batch')).map(
+      (r: { batch: string }) => r.batch,
+    );
+    should(batches).eql(
+      Array.from({ length: 8 }, (_, m) => `m${m}`).filter((id) => !refused.includes(id)),
+      'the refused messages are exactly the ones missing',
+    );
   });
 
   it('with a full spool set to drop the oldest, keeps the newest, and counts and logs what it dropped', async () => {
@@ -145,8 +209,13 @@ describe('influxdb3-write node', function () {
     should(drops.length > 0).be.true('the drop is logged');
     const dropped = Number(/\((\d+) dropped since start\)/.exec(drops.at(-1)!)![1]);
     await server.faults.refuseConnections(false);
-    await eventually(async () => (await query('SELECT count(*) AS n FROM iot_sensors'))[0]?.n === 16_000 - dropped, `16,000 - ${dropped} written`);
-    const batches = (await query('SELECT DISTINCT batch FROM iot_sensors ORDER BY batch')).map((r: { batch: string }) => r.batch);
+    await eventually(
+      async () => (await query('SELECT count(*) AS n FROM iot_sensors'))[0]?.n === 16_000 - dropped,
+      `16,000 - ${dropped} written`,
+    );
+    const batches = (await query('SELECT DISTINCT batch FROM iot_sensors ORDER BY batch')).map(
+      (r: { batch: string }) => r.batch,
+    );
     // m0 was being retried (loaded from the spool), so it is not dropped: the oldest after it are.
     should(batches).eql(['m0', 'm5', 'm6', 'm7'], 'the one being written and the newest three kept, m1-m4 dropped');
     should(dropped).equal(4 * 2000);
@@ -156,15 +225,31 @@ describe('influxdb3-write node', function () {
     const t = await setup({}, `${TOKEN}-wrong`);
     t.w.receive({ payload: 'm v=1 1' });
     await eventually(() => t.caught.length === 1 && t.bad.length === 1, 'refused');
-    const everything = JSON.stringify({ flow: flow(), statuses: t.statuses, ok: t.ok, bad: t.bad, caught: t.caught, log: helper.log().args });
+    const everything = JSON.stringify({
+      flow: flow(),
+      statuses: t.statuses,
+      ok: t.ok,
+      bad: t.bad,
+      caught: t.caught,
+      log: helper.log().args,
+    });
     should(!everything.includes(TOKEN)).be.true('the token appears nowhere');
     should(t.caught[0].error.message).match(/401/);
-    await eventually(() => (t.statuses as { fill?: string; text?: string }[]).some((x) => x.fill === 'red' && x.text === 'error · 0 written'), 'a red error status');
+    await eventually(
+      () =>
+        (t.statuses as { fill?: string; text?: string }[]).some(
+          (x) => x.fill === 'red' && x.text === 'error · 0 written',
+        ),
+      'a red error status',
+    );
   });
 
-  it('answers the editor\'s test connection with the version, never with the token', async () => {
+  it("answers the editor's test connection with the version, never with the token", async () => {
     await helper.load(nodes, flow(), { cfg: { token: TOKEN } });
-    let res = await helper.request().post('/influxdb3-pipeline/test-connection').send({ url: server.url, id: 'cfg', token: '__PWRD__' });
+    let res = await helper
+      .request()
+      .post('/influxdb3-pipeline/test-connection')
+      .send({ url: server.url, id: 'cfg', token: '__PWRD__' });
     should(res.body.ok).equal(true, JSON.stringify(res.body));
     should(res.body.version).equal('3.10.1');
     res = await helper.request().post('/influxdb3-pipeline/test-connection').send({ url: server.url, token: 'not-it' });

@@ -10,8 +10,16 @@ import schemaNode = require('../../nodes/telemetry-schema');
 const nodes = [lineProtocolNode, schemaNode, catchNode, completeNode];
 let seq = 0;
 const reading = (over: object = {}) => ({
-  device_id: `TEMP_${String(++seq).padStart(3, '0')}`, device_type: 'temperature', location: 'warehouse_a', floor: '2',
-  timestamp: '2026-11-22T10:15:00.123Z', temperature: 25.5, humidity: 50, battery_level: 99.9, signal_strength: -60, ...over,
+  device_id: `TEMP_${String(++seq).padStart(3, '0')}`,
+  device_type: 'temperature',
+  location: 'warehouse_a',
+  floor: '2',
+  timestamp: '2026-11-22T10:15:00.123Z',
+  temperature: 25.5,
+  humidity: 50,
+  battery_level: 99.9,
+  signal_strength: -60,
+  ...over,
 });
 const readings = (n: number) => Array.from({ length: n }, () => reading());
 
@@ -83,7 +91,9 @@ describe('telemetry-line-protocol node', function () {
     should(b.bytes).equal(Buffer.byteLength(b.payload));
     should(b.precision).equal('ns');
     should(b.database).equal('iot-sensors');
-    should(b.payload.split('\n')[0]).match(/^iot_sensors,device_id=TEMP_\d+,device_type=temperature,floor=2,location=warehouse_a temperature=25\.5,humidity=50,battery_level=99\.9,signal_strength=-60i 1795342500123000000$/);
+    should(b.payload.split('\n')[0]).match(
+      /^iot_sensors,device_id=TEMP_\d+,device_type=temperature,floor=2,location=warehouse_a temperature=25\.5,humidity=50,battery_level=99\.9,signal_strength=-60i 1795342500123000000$/,
+    );
   });
 
   it('flushes before a batch would pass the byte limit', async () => {
@@ -136,7 +146,10 @@ describe('telemetry-line-protocol node', function () {
     const { lp, batches, bad, completed } = await setup({ batchSize: 2 });
     lp.receive({ payload: [reading(), reading({ location: 'a\nb' }), reading({ humidity: 'x' }), reading()] });
     await until([getNode('completed')], () => completed.length === 1);
-    should(bad.map((m: Msg) => [m.error.code, m.error.index])).eql([['invalid_characters', 1], ['wrong_type', 2]]);
+    should(bad.map((m: Msg) => [m.error.code, m.error.index])).eql([
+      ['invalid_characters', 1],
+      ['wrong_type', 2],
+    ]);
     should(batches.length).equal(1);
     should(batches[0].payload.split('\n').length).equal(2);
   });
@@ -148,7 +161,9 @@ describe('telemetry-line-protocol node', function () {
     await until([getNode('caught')], () => caught.length === 1);
     should(caught[0]._id).equal('B');
     should(caught[0].payload.length).equal(10, 'the Catch node gets the readings back');
-    should(caught[0].error.message).match(/memory limit; 10 reading\(s\) of this message were not buffered \(10 so far\)/);
+    should(caught[0].error.message).match(
+      /memory limit; 10 reading\(s\) of this message were not buffered \(10 so far\)/,
+    );
     lp.receive({ flush: true });
     await until([getNode('batches')], () => batches.length === 1);
     should(batches[0].lineCount).equal(10, 'what was buffered before is intact');
@@ -172,12 +187,17 @@ describe('telemetry-line-protocol node', function () {
     const expected = corpus.reduce((a, c) => a + c.units, 0);
     corpus.forEach((c) => lp.receive({ payload: c.payload }));
     lp.receive({ flush: true });
-    await until([getNode('completed'), getNode('caught')], () => completed.length + caught.length === corpus.length + 1);
+    await until(
+      [getNode('completed'), getNode('caught')],
+      () => completed.length + caught.length === corpus.length + 1,
+    );
     should(caught.length).equal(0, caught[0]?.error?.message);
     const lines = batches.flatMap((b: Msg) => b.payload.split('\n'));
     should(lines.length).equal(batches.reduce((a: number, b: Msg) => a + b.lineCount, 0));
     should(lines.length + bad.length).equal(expected, 'each reading leaves once, as a line or a rejection');
-    should(lines.every((l: string) => /^iot_sensors,.+ -?\d+$/.test(l))).be.true('every line: measurement,tags fields timestamp');
+    should(lines.every((l: string) => /^iot_sensors,.+ -?\d+$/.test(l))).be.true(
+      'every line: measurement,tags fields timestamp',
+    );
     should(bad.every((m: Msg) => typeof m.error.code === 'string' && m.error.message.length > 10)).be.true();
   });
 });

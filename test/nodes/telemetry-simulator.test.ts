@@ -7,7 +7,17 @@ const START = '2026-11-22T06:00:00Z';
 
 function flow(props: Record<string, unknown> = {}) {
   return onTab([
-    { id: 'sim', type: 'telemetry-simulator', clock: 'manual', autoStart: false, startTime: START, seed: 's1', utcOffset: '0', wires: [['out']], ...props },
+    {
+      id: 'sim',
+      type: 'telemetry-simulator',
+      clock: 'manual',
+      autoStart: false,
+      startTime: START,
+      seed: 's1',
+      utcOffset: '0',
+      wires: [['out']],
+      ...props,
+    },
     { id: 'out', type: 'helper' },
     { id: 'catch', type: 'catch', scope: ['sim'], uncaught: false, wires: [['caught']] },
     { id: 'caught', type: 'helper' },
@@ -67,7 +77,9 @@ describe('telemetry-simulator node', function () {
     sim.receive({ payload: { command: 'advance', ms: 60_000 } });
     await until([getNode('out')], () => out.length >= 950);
     const t7 = out.filter((m: Msg) => m.payload.device_id === 'TEMP_007').map((m: Msg) => m.payload.timestamp);
-    should(t7.every((t: string) => Date.parse(t) >= Date.parse(START) + 30_000)).be.true(`TEMP_007 silent for 30 s: ${t7[0]}`);
+    should(t7.every((t: string) => Date.parse(t) >= Date.parse(START) + 30_000)).be.true(
+      `TEMP_007 silent for 30 s: ${t7[0]}`,
+    );
     const spiked = out.filter((m: Msg) => m.simulatedFaults?.includes('spike'));
     should(spiked.length).equal(1);
     should(spiked[0].payload.device_id).equal('TEMP_008');
@@ -85,9 +97,13 @@ describe('telemetry-simulator node', function () {
     sim.receive({ payload: { command: 'advance', ms: 365 * 86_400_000 } });
     await until([getNode('caught')], () => caught.length === 5);
     const messages = caught.map((m: Msg) => m.error.message as string);
-    [/unknown command; send msg.payload "start"/, /fault kind must be one of spike, stuck/, /no device matches "NOPE_1"/,
-      /intervalSec must be a number at least 0\.001/, /would make 504576000 readings at once; the limit is 2000000: advance in smaller steps/]
-      .forEach((re, i) => should(messages[i]).match(re));
+    [
+      /unknown command; send msg.payload "start"/,
+      /fault kind must be one of spike, stuck/,
+      /no device matches "NOPE_1"/,
+      /intervalSec must be a number at least 0\.001/,
+      /would make 504576000 readings at once; the limit is 2000000: advance in smaller steps/,
+    ].forEach((re, i) => should(messages[i]).match(re));
     await helper.unload();
     await helper.load([simulatorNode, catchNode], flow({ fleet: '{"deviceTypes": []}' }));
     const caught2 = collect(getNode('caught'));
@@ -97,12 +113,15 @@ describe('telemetry-simulator node', function () {
   });
 
   it('feeds the validator with zero configuration: the reference fleet passes the reference schema', async () => {
-    await helper.load([simulatorNode, validateNode, catchNode], onTab([
-      { id: 'sim', type: 'telemetry-simulator', clock: 'manual', autoStart: false, wires: [['v']] },
-      { id: 'v', type: 'telemetry-validate', wires: [['ok'], ['bad']] },
-      { id: 'ok', type: 'helper' },
-      { id: 'bad', type: 'helper' },
-    ]));
+    await helper.load(
+      [simulatorNode, validateNode, catchNode],
+      onTab([
+        { id: 'sim', type: 'telemetry-simulator', clock: 'manual', autoStart: false, wires: [['v']] },
+        { id: 'v', type: 'telemetry-validate', wires: [['ok'], ['bad']] },
+        { id: 'ok', type: 'helper' },
+        { id: 'bad', type: 'helper' },
+      ]),
+    );
     const ok = collect(getNode('ok'));
     const bad = collect(getNode('bad'));
     getNode('sim').receive({ payload: { command: 'advance', ms: 4999 } });

@@ -9,8 +9,15 @@ import schemaNode = require('../../nodes/telemetry-schema');
 
 const nodes = [validateNode, schemaNode, catchNode, completeNode];
 const reading = () => ({
-  device_id: 'TEMP_001', device_type: 'temperature', location: 'warehouse_a', floor: '2',
-  timestamp: new Date().toISOString(), temperature: 25.5, humidity: 50, battery_level: 99.9, signal_strength: -60,
+  device_id: 'TEMP_001',
+  device_type: 'temperature',
+  location: 'warehouse_a',
+  floor: '2',
+  timestamp: new Date().toISOString(),
+  temperature: 25.5,
+  humidity: 50,
+  battery_level: 99.9,
+  signal_strength: -60,
 });
 
 function flow(props: Record<string, unknown> = {}, extra: object[] = []) {
@@ -87,7 +94,13 @@ describe('telemetry-validate node', function () {
     await helper.load(nodes, flow({ schema: 's' }, [{ id: 's', type: 'telemetry-schema', rows }]));
     const ok = collect(getNode('ok'));
     const bad = collect(getNode('bad'));
-    getNode('v').receive({ payload: [{ device_type: 'pressure', device_id: 'P1', hpa: '1013' }, { device_type: 'pressure', device_id: 'P1', hpa: 50 }, reading()] });
+    getNode('v').receive({
+      payload: [
+        { device_type: 'pressure', device_id: 'P1', hpa: '1013' },
+        { device_type: 'pressure', device_id: 'P1', hpa: 50 },
+        reading(),
+      ],
+    });
     await until([getNode('ok'), getNode('bad')], () => ok.length === 1 && bad.length === 2);
     should(ok[0].payload[0].hpa).equal(1013);
     should(bad.map((m) => m.error.code)).eql(['out_of_range', 'unknown_device_type']);
@@ -104,7 +117,14 @@ describe('telemetry-validate node', function () {
   });
 
   it('works from a flow saved without any of its settings (documented defaults)', async () => {
-    await helper.load(nodes, onTab([{ id: 'v', type: 'telemetry-validate', wires: [['ok'], ['bad']] }, { id: 'ok', type: 'helper' }, { id: 'bad', type: 'helper' }]));
+    await helper.load(
+      nodes,
+      onTab([
+        { id: 'v', type: 'telemetry-validate', wires: [['ok'], ['bad']] },
+        { id: 'ok', type: 'helper' },
+        { id: 'bad', type: 'helper' },
+      ]),
+    );
     const ok = collect(getNode('ok'));
     getNode('v').receive({ payload: reading() });
     await until([getNode('ok')], () => ok.length === 1);
@@ -139,12 +159,31 @@ describe('telemetry-validate node', function () {
       else if (text) should(m.payload).eql(JSON.parse(String(original))[m.error.index]);
       else should(m.payload).eql((original as unknown[])[m.error.index], 'the element of the input array, untouched');
     }
-    for (const code of ['invalid_json', 'invalid_utf8', 'payload_too_large', 'too_many_readings', 'too_deep', 'forbidden_key', 'too_many_keys',
-      'invalid_characters', 'not_finite', 'wrong_type', 'nested_value', 'missing_key', 'unknown_key', 'invalid_timestamp', 'empty_tag', 'too_long', 'not_an_object']) {
+    for (const code of [
+      'invalid_json',
+      'invalid_utf8',
+      'payload_too_large',
+      'too_many_readings',
+      'too_deep',
+      'forbidden_key',
+      'too_many_keys',
+      'invalid_characters',
+      'not_finite',
+      'wrong_type',
+      'nested_value',
+      'missing_key',
+      'unknown_key',
+      'invalid_timestamp',
+      'empty_tag',
+      'too_long',
+      'not_an_object',
+    ]) {
       should(codes.has(code)).be.true(`the corpus exercises ${code}`);
     }
 
-    console.log(`      corpus: ${corpus.length} payloads, ${expected} readings: ${passed} passed, ${bad.length} refused under ${codes.size} codes`);
+    console.log(
+      `      corpus: ${corpus.length} payloads, ${expected} readings: ${passed} passed, ${bad.length} refused under ${codes.size} codes`,
+    );
 
     // Whatever passed can be written: validator and encoder agree, one line per reading.
     const encode = createLineEncoder(compileSchema(referenceSchema()));

@@ -5,13 +5,21 @@ import should from 'should';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DurableWriter, Owner, RejectedSummary, WRITER_DEFAULTS, WriterOptions, WrittenSummary } from '../../nodes/lib/influxdb3/durable-writer';
+import {
+  DurableWriter,
+  Owner,
+  RejectedSummary,
+  WRITER_DEFAULTS,
+  WriterOptions,
+  WrittenSummary,
+} from '../../nodes/lib/influxdb3/durable-writer';
 import { InfluxDB3Http } from '../../nodes/lib/influxdb3/influxdb3-http';
 import { WriteSpool } from '../../nodes/lib/influxdb3/write-spool';
 import { InfluxDB3Server, startInfluxDB3 } from '../support/influxdb3/server';
 
 const T0 = 1795342500000000000n;
-const line = (i: number, device = `D${i % 7}`) => `iot_sensors,device_id=${device} temperature=${(i % 100) / 4},seq=${i}i ${T0 + BigInt(i) * 1000n}`;
+const line = (i: number, device = `D${i % 7}`) =>
+  `iot_sensors,device_id=${device} temperature=${(i % 100) / 4},seq=${i}i ${T0 + BigInt(i) * 1000n}`;
 const batch = (from: number, n: number) => Array.from({ length: n }, (_, k) => line(from + k)).join('\n');
 
 interface Harness {
@@ -23,16 +31,34 @@ interface Harness {
   warnings: string[];
 }
 
-async function open(server: InfluxDB3Server, dir: string, options: Partial<WriterOptions> = {}, token = 't'): Promise<Harness> {
-  const http = new InfluxDB3Http({ url: server.url, token, timeoutMs: 2000, gzipThreshold: 1000, headers: {}, rejectUnauthorized: true, maxSockets: 8 });
+async function open(
+  server: InfluxDB3Server,
+  dir: string,
+  options: Partial<WriterOptions> = {},
+  token = 't',
+): Promise<Harness> {
+  const http = new InfluxDB3Http({
+    url: server.url,
+    token,
+    timeoutMs: 2000,
+    gzipThreshold: 1000,
+    headers: {},
+    rejectUnauthorized: true,
+    maxSockets: 8,
+  });
   const { spool } = await WriteSpool.open(dir, { maxBytes: 256 * 1024 * 1024, policy: 'reject' });
   const h = { http, spool, written: [], rejected: [], warnings: [] } as unknown as Harness;
-  h.writer = new DurableWriter(http, spool, { ...WRITER_DEFAULTS, retryInitialMs: 50, retryMaxMs: 400, ...options }, {
-    written: (s) => h.written.push(s),
-    rejected: (r) => h.rejected.push(r),
-    warn: (m) => h.warnings.push(m),
-    changed: () => undefined,
-  });
+  h.writer = new DurableWriter(
+    http,
+    spool,
+    { ...WRITER_DEFAULTS, retryInitialMs: 50, retryMaxMs: 400, ...options },
+    {
+      written: (s) => h.written.push(s),
+      rejected: (r) => h.rejected.push(r),
+      warn: (m) => h.warnings.push(m),
+      changed: () => undefined,
+    },
+  );
   h.writer.start();
   return h;
 }
@@ -48,8 +74,14 @@ async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 20
   }
 }
 
-async function count(server: InfluxDB3Server, q = 'SELECT count(*) AS n, sum(seq) AS s FROM iot_sensors', db = 'rel'): Promise<{ n: number; s: number }> {
-  const res = await fetch(`${server.url}/api/v3/query_sql?db=${db}&q=${encodeURIComponent(q)}`, { headers: { authorization: 'Bearer t' } });
+async function count(
+  server: InfluxDB3Server,
+  q = 'SELECT count(*) AS n, sum(seq) AS s FROM iot_sensors',
+  db = 'rel',
+): Promise<{ n: number; s: number }> {
+  const res = await fetch(`${server.url}/api/v3/query_sql?db=${db}&q=${encodeURIComponent(q)}`, {
+    headers: { authorization: 'Bearer t' },
+  });
   if (res.status === 404) return { n: 0, s: 0 };
   should(res.status).equal(200, await res.clone().text());
   const [row] = await res.json();
@@ -74,7 +106,7 @@ describe('durable writer against the InfluxDB 3 compatible server', function () 
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('writes 4,999 good lines of a batch and hands back the one bad line with the server\'s reason', async () => {
+  it("writes 4,999 good lines of a batch and hands back the one bad line with the server's reason", async () => {
     server = await startInfluxDB3({ token: 't' });
     h = await open(server, dir);
     await settle(h.writer, 1, line(0));
@@ -85,7 +117,7 @@ describe('durable writer against the InfluxDB 3 compatible server', function () 
     should((await count(server)).n).equal(4999);
     should(h.rejected.length).equal(1);
     should(h.rejected[0].lines.length).equal(1);
-    should(h.rejected[0].lines[0].line).equal(lines[2500], 'the whole line, not the server\'s 20-byte excerpt');
+    should(h.rejected[0].lines[0].line).equal(lines[2500], "the whole line, not the server's 20-byte excerpt");
     should(h.rejected[0].lines[0].lineNumber).equal(2501);
     should(h.rejected[0].lines[0].message).match(/invalid column type for column 'temperature'/);
   });
@@ -138,7 +170,10 @@ describe('durable writer against the InfluxDB 3 compatible server', function () 
     sendSome(10);
     const errors = (await Promise.all(dones)).filter(Boolean);
     should(errors).eql([]);
-    await until('everything is written', () => h!.writer.spooledLines === 0 && h!.writer.waitingLines === 0 && h!.writer.state !== 'retrying');
+    await until(
+      'everything is written',
+      () => h!.writer.spooledLines === 0 && h!.writer.waitingLines === 0 && h!.writer.state !== 'retrying',
+    );
     await until('the database has every line', async () => (await count(server)).n === sent);
     should(await count(server)).eql({ n: sent, s: sumTo(sent) }, 'each line once, values intact');
   });

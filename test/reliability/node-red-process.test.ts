@@ -36,7 +36,10 @@ async function startChild(userDir: string, flows: object[]): Promise<Child> {
     }
   });
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-  await Promise.race([isReady, exited.then(() => Promise.reject(new Error('Node-RED child exited before it was ready')))]);
+  await Promise.race([
+    isReady,
+    exited.then(() => Promise.reject(new Error('Node-RED child exited before it was ready'))),
+  ]);
   return { proc, given: () => given, exited };
 }
 
@@ -55,13 +58,45 @@ describe('reliability: Node-RED stopped or killed mid-stream, then started again
 
   const writerNodes = () => [
     { id: 'cfg', type: 'influxdb3-config', url: server.url, database: 'plant' },
-    { id: 'lp', z: 'tab', type: 'telemetry-line-protocol', batchSize: 400, flushInterval: 0.5, x: 550, y: 100, wires: [['w'], []] },
+    {
+      id: 'lp',
+      z: 'tab',
+      type: 'telemetry-line-protocol',
+      batchSize: 400,
+      flushInterval: 0.5,
+      x: 550,
+      y: 100,
+      wires: [['w'], []],
+    },
     { id: 'w', z: 'tab', type: 'influxdb3-write', server: 'cfg', x: 700, y: 100, wires: [[], []] },
   ];
   const streaming = () => [
     { id: 'tab', type: 'tab', label: 'stream' },
-    { id: 'tick', z: 'tab', type: 'inject', props: [{ p: 'payload' }], payload: '{"command":"advance","ms":5000}', payloadType: 'json', repeat: '0.1', once: true, onceDelay: 0.1, x: 100, y: 100, wires: [['sim']] },
-    { id: 'sim', z: 'tab', type: 'telemetry-simulator', clock: 'manual', autoStart: true, startTime: '2026-11-22T10:00:00Z', x: 250, y: 100, wires: [['val']] },
+    {
+      id: 'tick',
+      z: 'tab',
+      type: 'inject',
+      props: [{ p: 'payload' }],
+      payload: '{"command":"advance","ms":5000}',
+      payloadType: 'json',
+      repeat: '0.1',
+      once: true,
+      onceDelay: 0.1,
+      x: 100,
+      y: 100,
+      wires: [['sim']],
+    },
+    {
+      id: 'sim',
+      z: 'tab',
+      type: 'telemetry-simulator',
+      clock: 'manual',
+      autoStart: true,
+      startTime: '2026-11-22T10:00:00Z',
+      x: 250,
+      y: 100,
+      wires: [['val']],
+    },
     { id: 'val', z: 'tab', type: 'telemetry-validate', x: 400, y: 100, wires: [['lp'], []] },
     ...writerNodes(),
   ];
@@ -69,7 +104,9 @@ describe('reliability: Node-RED stopped or killed mid-stream, then started again
   // readings would hide a loss (InfluxDB 3 merges identical points).
   const replayOnly = () => [{ id: 'tab', type: 'tab', label: 'replay' }, ...writerNodes()];
   const count = async () => {
-    const res = await fetch(`${server.url}/api/v3/query_sql?db=plant&q=${encodeURIComponent('SELECT count(*) AS n FROM iot_sensors')}`);
+    const res = await fetch(
+      `${server.url}/api/v3/query_sql?db=plant&q=${encodeURIComponent('SELECT count(*) AS n FROM iot_sensors')}`,
+    );
     return res.status === 200 ? ((await res.json())[0]?.n ?? 0) : 0;
   };
   const settleCount = async (want: number) => {
@@ -112,7 +149,9 @@ describe('reliability: Node-RED stopped or killed mid-stream, then started again
     try {
       const stored = await settleCount(given);
       const lost = given - stored;
-      console.log(`      SIGKILL after ${given} lines reached the writer: ${stored} in the database after the restart, ${lost} lost (one batch is 400 lines)`);
+      console.log(
+        `      SIGKILL after ${given} lines reached the writer: ${stored} in the database after the restart, ${lost} lost (one batch is 400 lines)`,
+      );
       should(given > 1000).be.true(`${given} lines reached the writer before the kill`);
       should(lost >= 0 && lost <= 400).be.true(`${lost} lines lost: at most the batch being appended`);
     } finally {

@@ -24,10 +24,39 @@ describe('reliability: a redeploy mid-stream during an outage loses nothing', fu
   const flow = (startTime = '2026-11-22T10:00:00Z') => [
     { id: 'tab', type: 'tab', label: 'redeploy' },
     { id: 'cfg', type: 'influxdb3-config', url: server.url, database: 'plant', credentials: { token: 'tok' } },
-    { id: 'adv', z: 'tab', type: 'inject', props: [{ p: 'payload' }], payload: '{"command":"advance","ms":60000}', payloadType: 'json', x: 100, y: 100, wires: [['sim']] },
-    { id: 'sim', z: 'tab', type: 'telemetry-simulator', clock: 'manual', autoStart: true, startTime, x: 250, y: 100, wires: [['val']] },
+    {
+      id: 'adv',
+      z: 'tab',
+      type: 'inject',
+      props: [{ p: 'payload' }],
+      payload: '{"command":"advance","ms":60000}',
+      payloadType: 'json',
+      x: 100,
+      y: 100,
+      wires: [['sim']],
+    },
+    {
+      id: 'sim',
+      z: 'tab',
+      type: 'telemetry-simulator',
+      clock: 'manual',
+      autoStart: true,
+      startTime,
+      x: 250,
+      y: 100,
+      wires: [['val']],
+    },
     { id: 'val', z: 'tab', type: 'telemetry-validate', x: 400, y: 100, wires: [['lp'], []] },
-    { id: 'lp', z: 'tab', type: 'telemetry-line-protocol', batchSize: 400, flushInterval: 60, x: 550, y: 100, wires: [['w'], []] },
+    {
+      id: 'lp',
+      z: 'tab',
+      type: 'telemetry-line-protocol',
+      batchSize: 400,
+      flushInterval: 60,
+      x: 550,
+      y: 100,
+      wires: [['w'], []],
+    },
     { id: 'w', z: 'tab', type: 'influxdb3-write', server: 'cfg', maxQueueMB: 1, x: 700, y: 100, wires: [[], []] },
   ];
 
@@ -37,7 +66,10 @@ describe('reliability: a redeploy mid-stream during an outage loses nothing', fu
       if (ev.destination.id === 'w') given += ev.msg.lineCount ?? 0;
     });
     const count = async () => {
-      const res = await fetch(`${server.url}/api/v3/query_sql?db=plant&q=${encodeURIComponent('SELECT count(*) AS n FROM iot_sensors')}`, { headers: { authorization: 'Bearer tok' } });
+      const res = await fetch(
+        `${server.url}/api/v3/query_sql?db=plant&q=${encodeURIComponent('SELECT count(*) AS n FROM iot_sensors')}`,
+        { headers: { authorization: 'Bearer tok' } },
+      );
       return res.status === 200 ? (await res.json())[0].n : 0;
     };
     try {

@@ -30,26 +30,42 @@ describe(`reliability: a ${OUTAGE_MS / 1000} s outage in a stream of ${RATE.toLo
   it('writes every reading exactly once when the server is back', async () => {
     server = await startInfluxDB3({ token: 't', walFlushMs: 1000 });
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'outage-'));
-    const http = new InfluxDB3Http({ url: server.url, token: 't', timeoutMs: 5000, gzipThreshold: 1000, headers: {}, rejectUnauthorized: true, maxSockets: 8 });
+    const http = new InfluxDB3Http({
+      url: server.url,
+      token: 't',
+      timeoutMs: 5000,
+      gzipThreshold: 1000,
+      headers: {},
+      rejectUnauthorized: true,
+      maxSockets: 8,
+    });
     const { spool } = await WriteSpool.open(dir, { maxBytes: 1 << 30, policy: 'reject' });
     const warnings: string[] = [];
     let peakMemory = 0;
     let peakSpool = 0;
-    const writer = new DurableWriter(http, spool, { ...WRITER_DEFAULTS, maxQueueBytes: MEMORY_LIMIT, retryMaxMs: 5000 }, {
-      written: () => undefined,
-      rejected: (r) => should.fail(r.reason, undefined, `refused: ${r.reason}`),
-      warn: (m) => warnings.push(m),
-      changed: () => undefined,
-    });
+    const writer = new DurableWriter(
+      http,
+      spool,
+      { ...WRITER_DEFAULTS, maxQueueBytes: MEMORY_LIMIT, retryMaxMs: 5000 },
+      {
+        written: () => undefined,
+        rejected: (r) => should.fail(r.reason, undefined, `refused: ${r.reason}`),
+        warn: (m) => warnings.push(m),
+        changed: () => undefined,
+      },
+    );
     writer.start();
     let sent = 0;
     const dones: Promise<Error | undefined>[] = [];
-    const line = (i: number) => `iot_sensors,device_id=TEMP_${String(i % 50).padStart(3, '0')},location=warehouse_a temperature=${(i % 1000) / 10},seq=${i}i ${T0 + BigInt(i) * 1_000_000n}`;
+    const line = (i: number) =>
+      `iot_sensors,device_id=TEMP_${String(i % 50).padStart(3, '0')},location=warehouse_a temperature=${(i % 1000) / 10},seq=${i}i ${T0 + BigInt(i) * 1_000_000n}`;
     const tick = () => {
       const lines: string[] = [];
       for (let k = 0; k < PER_TICK; k++) lines.push(line(sent + k));
       sent += PER_TICK;
-      dones.push(new Promise((resolve) => writer.accept('plant', 'ns', lines.join('\n'), PER_TICK, new Owner(resolve))));
+      dones.push(
+        new Promise((resolve) => writer.accept('plant', 'ns', lines.join('\n'), PER_TICK, new Owner(resolve))),
+      );
       peakMemory = Math.max(peakMemory, writer.memoryBytes);
       peakSpool = Math.max(peakSpool, writer.spooledLines);
     };
@@ -70,9 +86,14 @@ describe(`reliability: a ${OUTAGE_MS / 1000} s outage in a stream of ${RATE.toLo
     const errors = (await Promise.all(dones)).filter(Boolean);
     should(errors).eql([]);
     // One warning that the outage began; nothing about the spool dropping or failing.
-    should(warnings.map((w) => w.replace(/:.*/s, ''))).eql(['cannot write to InfluxDB 3, retrying with backoff; the lines wait in the disk spool meanwhile']);
+    should(warnings.map((w) => w.replace(/:.*/s, ''))).eql([
+      'cannot write to InfluxDB 3, retrying with backoff; the lines wait in the disk spool meanwhile',
+    ]);
     const count = async () => {
-      const res = await fetch(`${server.url}/api/v3/query_sql?db=plant&q=${encodeURIComponent('SELECT count(*) AS n, sum(seq) AS s, min(seq) AS lo, max(seq) AS hi FROM iot_sensors')}`, { headers: { authorization: 'Bearer t' } });
+      const res = await fetch(
+        `${server.url}/api/v3/query_sql?db=plant&q=${encodeURIComponent('SELECT count(*) AS n, sum(seq) AS s, min(seq) AS lo, max(seq) AS hi FROM iot_sensors')}`,
+        { headers: { authorization: 'Bearer t' } },
+      );
       return (await res.json())[0] as { n: number; s: number; lo: number; hi: number };
     };
     const deadline = Date.now() + 90_000;
@@ -86,7 +107,8 @@ describe(`reliability: a ${OUTAGE_MS / 1000} s outage in a stream of ${RATE.toLo
     );
     should(got).eql({ n: sent, s: (sent * (sent - 1)) / 2, lo: 0, hi: sent - 1 }, 'every reading once, values intact');
     // About 90 bytes a line: an outage longer than the memory holds must have used the spool.
-    if ((OUTAGE_MS / 1000) * RATE * 90 > MEMORY_LIMIT) should(peakSpool > 0).be.true('the outage outgrew memory and used the spool');
+    if ((OUTAGE_MS / 1000) * RATE * 90 > MEMORY_LIMIT)
+      should(peakSpool > 0).be.true('the outage outgrew memory and used the spool');
     should(peakMemory <= MEMORY_LIMIT + 64 * 1024).be.true('the writer kept within its memory limit');
   });
 });

@@ -1,7 +1,11 @@
 // Waiting in tests for something asynchronous to become true: checked every 25 ms, failing after
 // a timeout with what was awaited.
 
-export async function eventually(ok: () => boolean | Promise<boolean>, what = 'the condition', timeoutMs = 10_000): Promise<void> {
+export async function eventually(
+  ok: () => boolean | Promise<boolean>,
+  what = 'the condition',
+  timeoutMs = 10_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await ok()) return;

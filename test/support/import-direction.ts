@@ -52,7 +52,11 @@ export function importViolations(libDir: string, mayImport = MAY_IMPORT): Import
       }
       const to = concernOf(libDir, target);
       if (to !== from && !mayImport[from].includes(to)) {
-        violations.push({ file: rel, imports: spec, reason: `${from || 'the shared root'} may not import from ${to || 'the shared root'}` });
+        violations.push({
+          file: rel,
+          imports: spec,
+          reason: `${from || 'the shared root'} may not import from ${to || 'the shared root'}`,
+        });
       }
     }
   }

@@ -35,16 +35,29 @@ export async function startInfluxdb1(binary: string): Promise<Influxdb1> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'influxd1-'));
   const [httpPort, rpcPort] = [await freePort(), await freePort()];
   const conf = path.join(dir, 'influxdb.conf');
-  fs.writeFileSync(conf, [
-    'reporting-disabled = true',
-    `bind-address = "127.0.0.1:${rpcPort}"`,
-    '[meta]', `  dir = "${dir}/meta"`,
-    '[data]', `  dir = "${dir}/data"`, `  wal-dir = "${dir}/wal"`, '  query-log-enabled = false',
-    '[http]', '  enabled = true', `  bind-address = "127.0.0.1:${httpPort}"`, '  log-enabled = false',
-    '[monitor]', '  store-enabled = false',
-    '[continuous_queries]', '  enabled = false',
-    '[subscriber]', '  enabled = false',
-  ].join('\n'));
+  fs.writeFileSync(
+    conf,
+    [
+      'reporting-disabled = true',
+      `bind-address = "127.0.0.1:${rpcPort}"`,
+      '[meta]',
+      `  dir = "${dir}/meta"`,
+      '[data]',
+      `  dir = "${dir}/data"`,
+      `  wal-dir = "${dir}/wal"`,
+      '  query-log-enabled = false',
+      '[http]',
+      '  enabled = true',
+      `  bind-address = "127.0.0.1:${httpPort}"`,
+      '  log-enabled = false',
+      '[monitor]',
+      '  store-enabled = false',
+      '[continuous_queries]',
+      '  enabled = false',
+      '[subscriber]',
+      '  enabled = false',
+    ].join('\n'),
+  );
   const proc: ChildProcess = spawn(binary, ['-config', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   proc.stderr?.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
@@ -64,14 +77,19 @@ export async function startInfluxdb1(binary: string): Promise<Influxdb1> {
     await new Promise((r) => setTimeout(r, 100));
   }
   const query = async (db: string, q: string) => {
-    const res = await fetch(`${url}/query?db=${encodeURIComponent(db)}&epoch=ns&q=${encodeURIComponent(q)}`, { method: 'POST' });
+    const res = await fetch(`${url}/query?db=${encodeURIComponent(db)}&epoch=ns&q=${encodeURIComponent(q)}`, {
+      method: 'POST',
+    });
     return res.text();
   };
   return {
     url,
     query,
     async write(db, body, precision = 'ns') {
-      const res = await fetch(`${url}/write?db=${encodeURIComponent(db)}&precision=${precision}`, { method: 'POST', body });
+      const res = await fetch(`${url}/write?db=${encodeURIComponent(db)}&precision=${precision}`, {
+        method: 'POST',
+        body,
+      });
       return { status: res.status, body: await res.text() };
     },
     async stop() {

@@ -11,7 +11,10 @@ async function main() {
   const [userDir, flows] = process.argv.slice(2);
   fs.mkdirSync(userDir, { recursive: true });
   fs.copyFileSync(flows, path.join(userDir, 'flows.json'));
-  const nr = await launchNodeRed({ userDir, settings: { credentialSecret: 'child-test', logging: { console: { level: 'warn' } } } });
+  const nr = await launchNodeRed({
+    userDir,
+    settings: { credentialSecret: 'child-test', logging: { console: { level: 'warn' } } },
+  });
   let given = 0;
   nr.RED.hooks.add('onReceive.child', (ev: { destination: { id: string }; msg: { lineCount?: number } }) => {
     if (ev.destination.id !== 'w') return;

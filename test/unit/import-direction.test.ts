@@ -24,7 +24,9 @@ describe('nodes/lib imports run from a later stage to an earlier one', () => {
       write('schema/schema.ts', "import type { NodeAPI } from 'node-red';\nexport type N = NodeAPI;\n");
       write('schema/payload.ts', "const s = require('../../runtime/node-support');\nexport const p = s;\n");
       write('dashboards/panel.ts', 'export const d = 1;\n');
-      const found = importViolations(lib).map((v) => `${v.file} -> ${v.imports}: ${v.reason}`).sort();
+      const found = importViolations(lib)
+        .map((v) => `${v.file} -> ${v.imports}: ${v.reason}`)
+        .sort();
       should(found).eql([
         'dashboards/panel.ts -> : folder "dashboards" is not in the import-direction table',
         'line-protocol/line-encoder.ts -> ../influxdb3/durable-writer: line-protocol may not import from influxdb3',

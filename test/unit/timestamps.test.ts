@@ -39,8 +39,18 @@ describe('timestamps', () => {
   });
 
   it('refuses impossible dates and times with a reason', () => {
-    for (const s of ['2026-02-29T00:00:00Z', '2026-13-01T00:00:00Z', '2026-04-31', '2026-11-22T24:00:00Z',
-      '2026-11-22T10:60:00Z', '2026-11-22T10:15:00+25:00', 'yesterday', '', '2026-11-22T10:15:00.1234567890Z', 'NaN']) {
+    for (const s of [
+      '2026-02-29T00:00:00Z',
+      '2026-13-01T00:00:00Z',
+      '2026-04-31',
+      '2026-11-22T24:00:00Z',
+      '2026-11-22T10:60:00Z',
+      '2026-11-22T10:15:00+25:00',
+      'yesterday',
+      '',
+      '2026-11-22T10:15:00.1234567890Z',
+      'NaN',
+    ]) {
       const r = parseTimestamp(s);
       should(typeof r).equal('string', s);
       should(r).match(/ISO 8601|month|day|time of day|offset|number/, s);
@@ -60,7 +70,19 @@ describe('timestamps', () => {
   });
 
   it('refuses non-finite numbers, invalid Dates, other types and instants InfluxDB cannot store', () => {
-    for (const v of [NaN, Infinity, new Date('x'), true, {}, [], null, '99999999999999999999', 10n ** 20n, '2263-01-01T00:00:00Z', '1677-01-01T00:00:00Z']) {
+    for (const v of [
+      NaN,
+      Infinity,
+      new Date('x'),
+      true,
+      {},
+      [],
+      null,
+      '99999999999999999999',
+      10n ** 20n,
+      '2263-01-01T00:00:00Z',
+      '1677-01-01T00:00:00Z',
+    ]) {
       should(typeof parseTimestamp(v)).equal('string', String(v));
     }
   });
@@ -84,15 +106,40 @@ describe('timestamps', () => {
 
 describe('timestamps as the encoder writes them', () => {
   it('writes canonical ISO strings exactly as parse + format would, at every precision', () => {
-    const strings = ['2026-11-22T10:15:00Z', '2026-11-22T10:15:00.1Z', '2026-11-22T10:15:00.123Z', '2026-11-22T10:15:00.123456Z',
-      '2026-11-22T10:15:00.123456789Z', '2026-11-22T10:15:01.5Z', '1970-01-01T00:00:01Z', '2262-04-11T23:47:16Z',
+    const strings = [
+      '2026-11-22T10:15:00Z',
+      '2026-11-22T10:15:00.1Z',
+      '2026-11-22T10:15:00.123Z',
+      '2026-11-22T10:15:00.123456Z',
+      '2026-11-22T10:15:00.123456789Z',
+      '2026-11-22T10:15:01.5Z',
+      '1970-01-01T00:00:01Z',
+      '2262-04-11T23:47:16Z',
       // not canonical, or outside the fast path: written through the general parser
-      '1970-01-01T00:00:00.000000001Z', '2026-11-22T11:15:00+01:00', '2026-11-22 10:15:00.5Z'];
-    for (let i = 0; i < 2000; i++) strings.push(new Date(Date.UTC(1970 + (i % 290), i % 12, 1 + (i % 28), i % 24, i % 60, i % 60, i % 1000)).toISOString());
+      '1970-01-01T00:00:00.000000001Z',
+      '2026-11-22T11:15:00+01:00',
+      '2026-11-22 10:15:00.5Z',
+    ];
+    for (let i = 0; i < 2000; i++)
+      strings.push(
+        new Date(Date.UTC(1970 + (i % 290), i % 12, 1 + (i % 28), i % 24, i % 60, i % 60, i % 1000)).toISOString(),
+      );
     for (const p of ['ns', 'us', 'ms', 's'] as const) {
       const encode = createLineEncoder(compileSchema(referenceSchema()), p);
       for (const s of strings) {
-        const line = encode({ device_type: 'door', device_id: 'D', location: 'x', floor: '1', door_open: true, open_count: 1, battery_level: 1, timestamp: s }, 0);
+        const line = encode(
+          {
+            device_type: 'door',
+            device_id: 'D',
+            location: 'x',
+            floor: '1',
+            door_open: true,
+            open_count: 1,
+            battery_level: 1,
+            timestamp: s,
+          },
+          0,
+        );
         should(String(line).split(' ').pop()).equal(formatAtPrecision(ok(s), p), `${s} at ${p}`);
       }
     }
@@ -100,8 +147,25 @@ describe('timestamps as the encoder writes them', () => {
 
   it('refuses what is not a timestamp on the fast path too', () => {
     const encode = createLineEncoder(compileSchema(referenceSchema()));
-    for (const bad of ['2026-11-22T10:15:00.12a4Z', '2026-02-30T00:00:00Z', '2026-11-22T10:15:60Z', '2263-01-01T00:00:00Z']) {
-      const out = encode({ device_type: 'door', device_id: 'D', location: 'x', floor: '1', door_open: true, open_count: 1, battery_level: 1, timestamp: bad }, 0);
+    for (const bad of [
+      '2026-11-22T10:15:00.12a4Z',
+      '2026-02-30T00:00:00Z',
+      '2026-11-22T10:15:60Z',
+      '2263-01-01T00:00:00Z',
+    ]) {
+      const out = encode(
+        {
+          device_type: 'door',
+          device_id: 'D',
+          location: 'x',
+          floor: '1',
+          door_open: true,
+          open_count: 1,
+          battery_level: 1,
+          timestamp: bad,
+        },
+        0,
+      );
       should(typeof out !== 'string').be.true(bad);
     }
   });
@@ -116,17 +180,42 @@ describe('LineWriter numbers', () => {
   };
 
   it('writes the floats sensors send as short decimals', () => {
-    const cases: [number, string][] = [[25.37, '25.37'], [-0.5, '-0.5'], [0.05, '0.05'], [-0.005, '-0.005'], [50, '50'], [0, '0'],
-      [-0, '0'], [99.994, '99.994'], [1013.25, '1013.25'], [-61, '-61'], [0.0001, '0.0001'], [2147483647, '2147483647']];
+    const cases: [number, string][] = [
+      [25.37, '25.37'],
+      [-0.5, '-0.5'],
+      [0.05, '0.05'],
+      [-0.005, '-0.005'],
+      [50, '50'],
+      [0, '0'],
+      [-0, '0'],
+      [99.994, '99.994'],
+      [1013.25, '1013.25'],
+      [-61, '-61'],
+      [0.0001, '0.0001'],
+      [2147483647, '2147483647'],
+    ];
     for (const [v, s] of cases) should(written((w) => w.float(v))).equal(s);
   });
 
   it('writes every double so that it reads back exactly, in a form line protocol accepts', () => {
     const rng = seededRandom('floats');
-    const specials = [1e21, 1e-7, 5e-324, 1.7976931348623157e308, 0.1 + 0.2, 2 ** 53, 2147483647.5, 1 / 3, 123456789.123];
+    const specials = [
+      1e21,
+      1e-7,
+      5e-324,
+      1.7976931348623157e308,
+      0.1 + 0.2,
+      2 ** 53,
+      2147483647.5,
+      1 / 3,
+      123456789.123,
+    ];
     const values = [...specials, ...specials.map((v) => -v)];
     for (let i = 0; i < 100_000; i++) {
-      values.push((rng.next() - 0.5) * 10 ** rng.int(-8, 12), Math.round(rng.normal(25, 20) * 10 ** rng.int(0, 5)) / 10 ** rng.int(0, 5));
+      values.push(
+        (rng.next() - 0.5) * 10 ** rng.int(-8, 12),
+        Math.round(rng.normal(25, 20) * 10 ** rng.int(0, 5)) / 10 ** rng.int(0, 5),
+      );
     }
     for (const v of values) {
       const s = written((w) => w.float(v));

@@ -29,7 +29,11 @@ export const CONFIG_DEFAULTS: ConfigSettings = {
 };
 
 /** The settings as a connection, checked; throws with what to fix. */
-export function connectionSettings(c: Partial<ConfigSettings>, token: string | undefined, maxSockets = 8): ConnectionSettings {
+export function connectionSettings(
+  c: Partial<ConfigSettings>,
+  token: string | undefined,
+  maxSockets = 8,
+): ConnectionSettings {
   const s = withDefaults(c, CONFIG_DEFAULTS);
   const url = String(s.url).trim();
   let parsed: URL;
@@ -38,18 +42,27 @@ export function connectionSettings(c: Partial<ConfigSettings>, token: string | u
   } catch {
     throw new Error(`the server URL "${url}" is not a URL: write it as http://host:8181 or https://host`);
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error(`the server URL must start with http:// or https://, not ${parsed.protocol}`);
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    throw new Error(`the server URL must start with http:// or https://, not ${parsed.protocol}`);
   let headers: Record<string, string> = {};
   if (String(s.headers).trim() !== '') {
     try {
       headers = JSON.parse(s.headers) as Record<string, string>;
     } catch (e) {
-      throw new Error(`extra headers must be a JSON object such as {"X-Site":"plant-1"}: ${errorMessage(e)}`, { cause: e });
+      throw new Error(`extra headers must be a JSON object such as {"X-Site":"plant-1"}: ${errorMessage(e)}`, {
+        cause: e,
+      });
     }
-    if (headers === null || typeof headers !== 'object' || Array.isArray(headers) || Object.values(headers).some((v) => typeof v !== 'string')) {
+    if (
+      headers === null ||
+      typeof headers !== 'object' ||
+      Array.isArray(headers) ||
+      Object.values(headers).some((v) => typeof v !== 'string')
+    ) {
       throw new Error('extra headers must be a JSON object of strings, such as {"X-Site":"plant-1"}');
     }
-    if (Object.keys(headers).some((k) => k.toLowerCase() === 'authorization')) throw new Error('put the token in the Token field, not in extra headers: headers are not kept secret');
+    if (Object.keys(headers).some((k) => k.toLowerCase() === 'authorization'))
+      throw new Error('put the token in the Token field, not in extra headers: headers are not kept secret');
   }
   return {
     url: url.replace(/\/$/, ''),
@@ -62,4 +75,3 @@ export function connectionSettings(c: Partial<ConfigSettings>, token: string | u
     maxSockets,
   };
 }
-

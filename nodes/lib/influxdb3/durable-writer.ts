@@ -164,7 +164,15 @@ export class DurableWriter {
    *  back; with an error when they were refused whole or could not be kept at all. */
   accept(database: string, precision: Precision, payload: string, lines: number, owner?: Owner): void {
     const bytes = Buffer.byteLength(payload);
-    const part: Part = { database, precision, chunks: [payload], lines, bytes, owners: owner ? [owner] : [], attempts: 0 };
+    const part: Part = {
+      database,
+      precision,
+      chunks: [payload],
+      lines,
+      bytes,
+      owners: owner ? [owner] : [],
+      attempts: 0,
+    };
     owner?.hold();
     const behindSpool = this.spool.records > this.spool.loaded || this.loadingSpool;
     // While the server fails, what comes in goes to disk at once: waiting in memory for the next
@@ -203,12 +211,20 @@ export class DurableWriter {
   /** Keeps a part in the spool, synchronously (see WriteSpool.appendSync): once this returns, a
    *  crash cannot lose it. */
   private toSpool(part: Part): void {
-    const record: SpoolInput = { database: part.database, precision: part.precision, lines: part.lines, payload: part.chunks ?? bodyText(part.body!) };
+    const record: SpoolInput = {
+      database: part.database,
+      precision: part.precision,
+      lines: part.lines,
+      payload: part.chunks ?? bodyText(part.body!),
+    };
     const dropped = this.spool.droppedLines;
     try {
       this.spool.appendSync(record);
     } catch (e) {
-      const err = e instanceof SpoolFullError ? e : new Error(`could not keep ${part.lines} line(s) in the disk spool: ${(e as Error).message}`);
+      const err =
+        e instanceof SpoolFullError
+          ? e
+          : new Error(`could not keep ${part.lines} line(s) in the disk spool: ${(e as Error).message}`);
       this.rejectedLines += part.lines;
       for (const o of part.owners) o.release(err);
       this.events.warn(err.message);
@@ -216,7 +232,9 @@ export class DurableWriter {
     }
     for (const o of part.owners) o.release();
     if (this.spool.droppedLines > dropped) {
-      this.events.warn(`the disk spool was full: dropped its oldest ${this.spool.droppedLines - dropped} line(s) to keep the newest (${this.spool.droppedLines} dropped since start)`);
+      this.events.warn(
+        `the disk spool was full: dropped its oldest ${this.spool.droppedLines - dropped} line(s) to keep the newest (${this.spool.droppedLines} dropped since start)`,
+      );
     }
     this.events.changed();
     if (!this.stopping) this.schedule(0);
@@ -272,7 +290,15 @@ export class DurableWriter {
     let merged = false;
     for (;;) {
       const n = this.queue[0];
-      if (!n || !n.chunks || n.loadBuffer || (n.spoolSeqs !== undefined) !== fromSpool || n.database !== first.database || n.precision !== first.precision) break;
+      if (
+        !n ||
+        !n.chunks ||
+        n.loadBuffer ||
+        (n.spoolSeqs !== undefined) !== fromSpool ||
+        n.database !== first.database ||
+        n.precision !== first.precision
+      )
+        break;
       if (lines + n.lines > this.options.maxBatchLines || bytes + n.bytes + 1 > this.batchBytesLimit()) break;
       this.queue.shift();
       this.queueBytes -= n.bytes;
@@ -281,7 +307,8 @@ export class DurableWriter {
       bytes += n.bytes + 1;
       if (seqs) seqs.push(...n.spoolSeqs!);
       for (const o of n.owners) {
-        if (owners.has(o)) o.release(); // held once per part; the merged part holds it once
+        if (owners.has(o))
+          o.release(); // held once per part; the merged part holds it once
         else owners.add(o);
       }
       merged = true;
@@ -303,7 +330,12 @@ export class DurableWriter {
         if (part.loadBuffer) this.loadBuffers.give(part.loadBuffer);
         part.loadBuffer = undefined;
       }
-      const request: WriteRequest = { database: part.database, precision: part.precision, body: part.body, noSync: this.options.noSync };
+      const request: WriteRequest = {
+        database: part.database,
+        precision: part.precision,
+        body: part.body,
+        noSync: this.options.noSync,
+      };
       outcome = await this.http.write(request);
     } catch (e) {
       outcome = { kind: 'retry', reason: (e as Error).message };
@@ -327,7 +359,14 @@ export class DurableWriter {
         this.failures = 0;
         this.lastError = '';
         this.writtenLines += part.lines;
-        this.events.written({ database: part.database, lines: part.lines, bytes: part.bytes, durationMs, attempts: part.attempts, fromSpool: part.spoolSeqs !== undefined });
+        this.events.written({
+          database: part.database,
+          lines: part.lines,
+          bytes: part.bytes,
+          durationMs,
+          attempts: part.attempts,
+          fromSpool: part.spoolSeqs !== undefined,
+        });
         this.finished(part);
         return;
       case 'partial': {
@@ -335,8 +374,19 @@ export class DurableWriter {
         const refused = linesAt(partText(part), outcome.rejected);
         this.rejectedLines += refused.length;
         this.writtenLines += part.lines - refused.length;
-        this.events.rejected({ database: part.database, lines: refused, reason: `InfluxDB 3 refused ${refused.length} of ${part.lines} line(s); the others were written` });
-        this.events.written({ database: part.database, lines: part.lines - refused.length, bytes: part.bytes, durationMs, attempts: part.attempts, fromSpool: part.spoolSeqs !== undefined });
+        this.events.rejected({
+          database: part.database,
+          lines: refused,
+          reason: `InfluxDB 3 refused ${refused.length} of ${part.lines} line(s); the others were written`,
+        });
+        this.events.written({
+          database: part.database,
+          lines: part.lines - refused.length,
+          bytes: part.bytes,
+          durationMs,
+          attempts: part.attempts,
+          fromSpool: part.spoolSeqs !== undefined,
+        });
         this.finished(part);
         return;
       }
@@ -351,7 +401,15 @@ export class DurableWriter {
         const halves = [lines.slice(0, half), lines.slice(half)].map((ls) => {
           const payload = ls.join('\n');
           for (const o of part.owners) o.hold();
-          return { ...part, chunks: [payload], body: undefined, lines: ls.length, bytes: Buffer.byteLength(payload), attempts: 0, spoolSeqs: undefined };
+          return {
+            ...part,
+            chunks: [payload],
+            body: undefined,
+            lines: ls.length,
+            bytes: Buffer.byteLength(payload),
+            attempts: 0,
+            spoolSeqs: undefined,
+          };
         });
         // The halves replace the part; a spooled part is acknowledged once both halves are written.
         if (part.spoolSeqs !== undefined) this.splitSpooled(part, halves);
@@ -362,13 +420,25 @@ export class DurableWriter {
       }
       case 'refused':
         this.lastError = outcome.reason;
-        this.handBack(part, outcome.reason, new Error(`InfluxDB 3 refused ${part.lines} line(s) for database "${part.database}" (${outcome.status}): ${outcome.reason}`));
+        this.handBack(
+          part,
+          outcome.reason,
+          new Error(
+            `InfluxDB 3 refused ${part.lines} line(s) for database "${part.database}" (${outcome.status}): ${outcome.reason}`,
+          ),
+        );
         return;
       case 'retry': {
-        if (this.failures === 0) this.events.warn(`cannot write to InfluxDB 3, retrying with backoff; the lines wait in the disk spool meanwhile: ${outcome.reason}`);
+        if (this.failures === 0)
+          this.events.warn(
+            `cannot write to InfluxDB 3, retrying with backoff; the lines wait in the disk spool meanwhile: ${outcome.reason}`,
+          );
         this.failures++;
         this.lastError = outcome.reason;
-        const backoff = Math.min(this.options.retryMaxMs, this.options.retryInitialMs * 2 ** Math.min(this.failures - 1, 20));
+        const backoff = Math.min(
+          this.options.retryMaxMs,
+          this.options.retryInitialMs * 2 ** Math.min(this.failures - 1, 20),
+        );
         const wait = outcome.retryAfterMs ?? Math.random() * backoff;
         this.resumeAt = Math.max(this.resumeAt, Date.now() + wait);
         this.spoolWaiting(part);
@@ -449,12 +519,29 @@ export class DurableWriter {
     const wantLines = Math.max(1, this.slots() - this.inFlightParts.size) * this.options.maxBatchLines;
     let lines = 0;
     try {
-      while (!this.stopping && this.spool.records > this.spool.loaded && lines < wantLines && this.queueBytes + this.inFlightBytes < this.options.maxQueueBytes / 2) {
-        const batch = await this.spool.loadNext(this.options.maxBatchLines, this.batchBytesLimit(), (n) => this.loadBuffers.take(n));
+      while (
+        !this.stopping &&
+        this.spool.records > this.spool.loaded &&
+        lines < wantLines &&
+        this.queueBytes + this.inFlightBytes < this.options.maxQueueBytes / 2
+      ) {
+        const batch = await this.spool.loadNext(this.options.maxBatchLines, this.batchBytesLimit(), (n) =>
+          this.loadBuffers.take(n),
+        );
         if (!batch) break;
         const bytes = joinedLength(batch.payloads);
         const seqs = Array.from({ length: batch.records }, () => this.spoolNextSeq++);
-        this.queue.push({ database: batch.database, precision: batch.precision, chunks: batch.payloads, loadBuffer: batch.buffer, lines: batch.lines, bytes, owners: [], attempts: 0, spoolSeqs: seqs });
+        this.queue.push({
+          database: batch.database,
+          precision: batch.precision,
+          chunks: batch.payloads,
+          loadBuffer: batch.buffer,
+          lines: batch.lines,
+          bytes,
+          owners: [],
+          attempts: 0,
+          spoolSeqs: seqs,
+        });
         this.queueBytes += bytes;
         loaded++;
         lines += batch.lines;

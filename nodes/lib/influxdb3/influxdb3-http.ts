@@ -58,7 +58,12 @@ export type WriteOutcome =
   | { kind: 'too-large'; reason: string }
   | { kind: 'refused'; status: number; reason: string };
 
-const PRECISION_NAME: Record<Precision, string> = { ns: 'nanosecond', us: 'microsecond', ms: 'millisecond', s: 'second' };
+const PRECISION_NAME: Record<Precision, string> = {
+  ns: 'nanosecond',
+  us: 'microsecond',
+  ms: 'millisecond',
+  s: 'second',
+};
 const MAX_ERROR_BODY = 4 * 1024 * 1024;
 
 export class InfluxDB3Http {
@@ -68,9 +73,13 @@ export class InfluxDB3Http {
 
   constructor(private readonly settings: ConnectionSettings) {
     this.base = new URL(settings.url);
-    if (this.base.protocol !== 'http:' && this.base.protocol !== 'https:') throw new Error(`the URL must start with http:// or https://, not ${this.base.protocol}`);
+    if (this.base.protocol !== 'http:' && this.base.protocol !== 'https:')
+      throw new Error(`the URL must start with http:// or https://, not ${this.base.protocol}`);
     const options = { keepAlive: true, maxSockets: settings.maxSockets };
-    this.agent = this.base.protocol === 'https:' ? new https.Agent({ ...options, ca: settings.ca || undefined, rejectUnauthorized: settings.rejectUnauthorized }) : new http.Agent(options);
+    this.agent =
+      this.base.protocol === 'https:'
+        ? new https.Agent({ ...options, ca: settings.ca || undefined, rejectUnauthorized: settings.rejectUnauthorized })
+        : new http.Agent(options);
   }
 
   /** The body of a write of these batches of lines (`bytes`: their joined UTF-8 length), gzipped
@@ -84,14 +93,23 @@ export class InfluxDB3Http {
     const scratch = this.scratch.take(bytes);
     try {
       const plain = scratch.subarray(0, writeJoined(scratch, 0, chunks));
-      return { bytes: await new Promise<Buffer>((resolve, reject) => zlib.gzip(plain, (e, out) => (e ? reject(e) : resolve(out)))), gzip: true };
+      return {
+        bytes: await new Promise<Buffer>((resolve, reject) =>
+          zlib.gzip(plain, (e, out) => (e ? reject(e) : resolve(out))),
+        ),
+        gzip: true,
+      };
     } finally {
       this.scratch.give(scratch);
     }
   }
 
   async write(req: WriteRequest): Promise<WriteOutcome> {
-    const query = new URLSearchParams({ db: req.database, precision: PRECISION_NAME[req.precision], accept_partial: 'true' });
+    const query = new URLSearchParams({
+      db: req.database,
+      precision: PRECISION_NAME[req.precision],
+      accept_partial: 'true',
+    });
     if (req.noSync) query.set('no_sync', 'true');
     const headers: Record<string, string> = { ...this.settings.headers, 'content-type': 'text/plain; charset=utf-8' };
     if (this.settings.token) headers.authorization = `Bearer ${this.settings.token}`;
@@ -112,7 +130,12 @@ export class InfluxDB3Http {
     const headers: Record<string, string> = { ...this.settings.headers };
     if (this.settings.token) headers.authorization = `Bearer ${this.settings.token}`;
     const r = await this.request('GET', this.path('/ping'), headers);
-    if (r.status !== 200) throw new Error(r.status === 401 ? 'the server refused the token (401)' : `the server answered ${r.status}: ${r.body.slice(0, 200)}`);
+    if (r.status !== 200)
+      throw new Error(
+        r.status === 401
+          ? 'the server refused the token (401)'
+          : `the server answered ${r.status}: ${r.body.slice(0, 200)}`,
+      );
     let version = String(r.headers['x-influxdb-version'] ?? '');
     try {
       const fromBody = (JSON.parse(r.body) as { version?: unknown } | null)?.version;
@@ -135,11 +158,25 @@ export class InfluxDB3Http {
     return this.request('POST', path, headers, body);
   }
 
-  private request(method: string, path: string, headers: Record<string, string>, body?: Buffer): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  private request(
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body?: Buffer,
+  ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
     const lib = this.base.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {
       const req = lib.request(
-        { protocol: this.base.protocol, hostname: this.base.hostname, port: this.base.port, path, method, headers, agent: this.agent, timeout: this.settings.timeoutMs },
+        {
+          protocol: this.base.protocol,
+          hostname: this.base.hostname,
+          port: this.base.port,
+          path,
+          method,
+          headers,
+          agent: this.agent,
+          timeout: this.settings.timeoutMs,
+        },
         (res) => {
           const chunks: Buffer[] = [];
           let size = 0;
@@ -147,7 +184,13 @@ export class InfluxDB3Http {
             size += c.length;
             if (size <= MAX_ERROR_BODY) chunks.push(c);
           });
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              headers: res.headers,
+              body: Buffer.concat(chunks).toString('utf8'),
+            }),
+          );
           res.on('error', reject);
         },
       );
@@ -164,7 +207,11 @@ export function classify(status: number, headers: http.IncomingHttpHeaders, body
   const text = body.trim();
   if (status === 413) return { kind: 'too-large', reason: text || 'request too large (413)' };
   if (status === 429 || status >= 500) {
-    return { kind: 'retry', reason: `the server answered ${status}${text ? `: ${text.slice(0, 300)}` : ''}`, retryAfterMs: retryAfterMs(headers['retry-after']) };
+    return {
+      kind: 'retry',
+      reason: `the server answered ${status}${text ? `: ${text.slice(0, 300)}` : ''}`,
+      retryAfterMs: retryAfterMs(headers['retry-after']),
+    };
   }
   let json: { error?: unknown; data?: unknown; message?: unknown } | undefined;
   try {
@@ -175,12 +222,27 @@ export function classify(status: number, headers: http.IncomingHttpHeaders, body
   if ((status === 400 || status === 422) && json && json.data !== undefined) {
     const items: unknown[] = Array.isArray(json.data) ? json.data : [json.data];
     const rejected = items
-      .filter((d): d is { line_number: number; error_message: unknown } => typeof (d as { line_number?: unknown } | null)?.line_number === 'number')
+      .filter(
+        (d): d is { line_number: number; error_message: unknown } =>
+          typeof (d as { line_number?: unknown } | null)?.line_number === 'number',
+      )
       .map((d) => ({ lineNumber: d.line_number, message: String(d.error_message) }));
     if (rejected.length > 0) return { kind: 'partial', rejected };
   }
-  const reason = typeof json?.error === 'string' ? json.error : typeof json?.message === 'string' ? json.message : text || `status ${status}`;
-  const hint = status === 401 ? ' (check the token)' : status === 403 ? ' (the token may not write to this database)' : status === 404 ? ' (is the URL an InfluxDB 3 server?)' : '';
+  const reason =
+    typeof json?.error === 'string'
+      ? json.error
+      : typeof json?.message === 'string'
+        ? json.message
+        : text || `status ${status}`;
+  const hint =
+    status === 401
+      ? ' (check the token)'
+      : status === 403
+        ? ' (the token may not write to this database)'
+        : status === 404
+          ? ' (is the URL an InfluxDB 3 server?)'
+          : '';
   return { kind: 'refused', status, reason: `${reason}${hint}` };
 }
 

@@ -11,9 +11,17 @@ export function shapeRow(row: Row, timeColumns: ReadonlySet<string>, time: TimeF
   const out: Row = {};
   for (const [k, v] of Object.entries(row)) {
     let value: unknown = v;
-    if (typeof v === 'bigint') value = v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString();
-    else if (v !== null && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function' && !(v instanceof Date)) value = (v as { toJSON(): unknown }).toJSON();
-    if (timeColumns.has(k) && typeof value === 'number') value = time === 'ms' ? value : time === 'iso' ? new Date(value).toISOString() : new Date(value);
+    if (typeof v === 'bigint')
+      value = v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString();
+    else if (
+      v !== null &&
+      typeof v === 'object' &&
+      typeof (v as { toJSON?: unknown }).toJSON === 'function' &&
+      !(v instanceof Date)
+    )
+      value = (v as { toJSON(): unknown }).toJSON();
+    if (timeColumns.has(k) && typeof value === 'number')
+      value = time === 'ms' ? value : time === 'iso' ? new Date(value).toISOString() : new Date(value);
     out[k] = value;
   }
   return out;
@@ -26,17 +34,25 @@ export type QueryParam = string | number | boolean;
 export function checkParams(sql: string, params: unknown): Record<string, QueryParam> {
   const used = new Set([...sql.matchAll(/\$(\w+)/g)].map((m) => m[1]));
   if (params === undefined || params === null) {
-    if (used.size > 0) throw new Error(`the query uses ${[...used].map((u) => `$${u}`).join(', ')}: give their values in msg.params, e.g. {"${[...used][0]}": "TEMP_001"}`);
+    if (used.size > 0)
+      throw new Error(
+        `the query uses ${[...used].map((u) => `$${u}`).join(', ')}: give their values in msg.params, e.g. {"${[...used][0]}": "TEMP_001"}`,
+      );
     return {};
   }
-  if (typeof params !== 'object' || Array.isArray(params)) throw new Error('msg.params must be an object of name: value, e.g. {"device": "TEMP_001"}');
+  if (typeof params !== 'object' || Array.isArray(params))
+    throw new Error('msg.params must be an object of name: value, e.g. {"device": "TEMP_001"}');
   const out: Record<string, QueryParam> = {};
   for (const [name, v] of Object.entries(params as Record<string, unknown>)) {
     if (!(typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)))) {
-      throw new Error(`msg.params.${name} must be a string, a number or a boolean, not ${v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v}`);
+      throw new Error(
+        `msg.params.${name} must be a string, a number or a boolean, not ${v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v}`,
+      );
     }
     if (used.has(name) && (v === 0 || v === false || v === '')) {
-      throw new Error(`msg.params.${name} is ${JSON.stringify(v)}: the InfluxDB 3 client (2.1.0) does not send 0, false or empty parameters; write that value into the SQL instead`);
+      throw new Error(
+        `msg.params.${name} is ${JSON.stringify(v)}: the InfluxDB 3 client (2.1.0) does not send 0, false or empty parameters; write that value into the SQL instead`,
+      );
     }
     out[name] = v;
   }

@@ -27,7 +27,11 @@ export class ScratchBuffers {
   give(buf: Buffer): void {
     // Room is made by letting smaller buffers go: the larger fits more requests.
     this.free.sort((a, b) => a.length - b.length);
-    while (this.keptBytes + buf.length > this.maxKeptBytes && this.free.length > 0 && this.free[0].length < buf.length) {
+    while (
+      this.keptBytes + buf.length > this.maxKeptBytes &&
+      this.free.length > 0 &&
+      this.free[0].length < buf.length
+    ) {
       this.keptBytes -= this.free.shift()!.length;
     }
     if (this.keptBytes + buf.length > this.maxKeptBytes) return;

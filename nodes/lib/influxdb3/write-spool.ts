@@ -155,8 +155,10 @@ export class WriteSpool {
       if (this.options.policy === 'reject' || !this.dropOldest()) throw new SpoolFullError(this.options.maxBytes);
     }
     // Dropping the oldest drops a whole segment: an eighth of the spool at most.
-    const limit = this.options.segmentBytes ?? Math.max(64 * 1024, Math.min(SEGMENT_BYTES, Math.floor(this.options.maxBytes / 8)));
-    if (this.active && this.active.segment.bytes > 0 && this.active.segment.bytes + bytes.length > limit) this.closeActive();
+    const limit =
+      this.options.segmentBytes ?? Math.max(64 * 1024, Math.min(SEGMENT_BYTES, Math.floor(this.options.maxBytes / 8)));
+    if (this.active && this.active.segment.bytes > 0 && this.active.segment.bytes + bytes.length > limit)
+      this.closeActive();
     if (!this.active) {
       const file = path.join(this.dir, `${String(this.nextNumber++).padStart(8, '0')}.spool`);
       const segment: Segment = { file, bytes: 0, pending: 0 };
@@ -166,7 +168,15 @@ export class WriteSpool {
     const { segment, fd } = this.active;
     fs.writeSync(fd, bytes);
     const head = HEAD + bytes.readUInt32BE(4);
-    this.entries.push({ segment, offset: segment.bytes, length: bytes.length, head, database: record.database, precision: record.precision, lines: record.lines });
+    this.entries.push({
+      segment,
+      offset: segment.bytes,
+      length: bytes.length,
+      head,
+      database: record.database,
+      precision: record.precision,
+      lines: record.lines,
+    });
     segment.bytes += bytes.length;
     segment.pending++;
     this.bytes += bytes.length;
@@ -176,13 +186,23 @@ export class WriteSpool {
   async read(index: number): Promise<SpoolRecord | undefined> {
     const batch = await this.readBatch(index, 0, 0, (n) => Buffer.allocUnsafe(n));
     if (!batch) return undefined;
-    return { database: batch.database, precision: batch.precision, lines: batch.lines, payload: batch.payloads[0].toString('utf8') };
+    return {
+      database: batch.database,
+      precision: batch.precision,
+      lines: batch.lines,
+      payload: batch.payloads[0].toString('utf8'),
+    };
   }
 
   /** The records from the index-th oldest on that share its database and precision, as many as
    *  fit maxLines and maxBytes (at least one), read into one buffer from `take`: a replay puts its
    *  bytes straight into the write, and nothing on the JS heap. */
-  async readBatch(index: number, maxLines: number, maxBytes: number, take: (bytes: number) => Buffer): Promise<SpoolBatch | undefined> {
+  async readBatch(
+    index: number,
+    maxLines: number,
+    maxBytes: number,
+    take: (bytes: number) => Buffer,
+  ): Promise<SpoolBatch | undefined> {
     const picked = this.pick(index, maxLines, maxBytes);
     return picked.length === 0 ? undefined : this.readPicked(picked, take);
   }
@@ -213,7 +233,11 @@ export class WriteSpool {
     const picked = [first];
     let lines = first.lines;
     let bytes = first.length - first.head;
-    for (let e = this.entries[index + 1]; e && e.database === first.database && e.precision === first.precision; e = this.entries[index + picked.length]) {
+    for (
+      let e = this.entries[index + 1];
+      e && e.database === first.database && e.precision === first.precision;
+      e = this.entries[index + picked.length]
+    ) {
       if (lines + e.lines > maxLines || bytes + 1 + e.length - e.head > maxBytes) break;
       picked.push(e);
       lines += e.lines;
@@ -228,9 +252,14 @@ export class WriteSpool {
     const payloads: Buffer[] = [];
     let at = 0;
     // Records next to each other in one segment are read in one go.
-    for (let i = 0; i < picked.length; ) {
+    for (let i = 0; i < picked.length;) {
       let j = i + 1;
-      while (j < picked.length && picked[j].segment === picked[i].segment && picked[j].offset === picked[j - 1].offset + picked[j - 1].length) j++;
+      while (
+        j < picked.length &&
+        picked[j].segment === picked[i].segment &&
+        picked[j].offset === picked[j - 1].offset + picked[j - 1].length
+      )
+        j++;
       const length = picked[j - 1].offset + picked[j - 1].length - picked[i].offset;
       const fh = await fs.promises.open(picked[i].segment.file, 'r');
       try {
@@ -300,7 +329,6 @@ export class WriteSpool {
     this.bytes -= segment.bytes;
     fs.rmSync(segment.file, { force: true });
   }
-
 }
 
 const headerOf = (r: SpoolInput) => JSON.stringify({ database: r.database, precision: r.precision, lines: r.lines });
@@ -360,11 +388,27 @@ function checkRecord(data: Buffer, at: number): Omit<RecordPlace, 'offset'> | st
   const length = HEAD + h + p;
   if (at + length > data.length) return 'cut short (a record was not finished)';
   const header = data.subarray(at + HEAD, at + HEAD + h);
-  if (crc32(data.subarray(at + HEAD + h, at + length), crc32(header)) !== data.readUInt32BE(at + 12)) return 'checksum mismatch';
+  if (crc32(data.subarray(at + HEAD + h, at + length), crc32(header)) !== data.readUInt32BE(at + 12))
+    return 'checksum mismatch';
   try {
-    const meta = JSON.parse(header.toString('utf8')) as { database?: unknown; lines?: unknown; precision?: unknown } | null;
-    if (typeof meta?.database !== 'string' || typeof meta.lines !== 'number' || !PRECISIONS.includes(meta.precision as Precision)) return 'unreadable record header';
-    return { length, head: HEAD + h, database: meta.database, precision: meta.precision as Precision, lines: meta.lines };
+    const meta = JSON.parse(header.toString('utf8')) as {
+      database?: unknown;
+      lines?: unknown;
+      precision?: unknown;
+    } | null;
+    if (
+      typeof meta?.database !== 'string' ||
+      typeof meta.lines !== 'number' ||
+      !PRECISIONS.includes(meta.precision as Precision)
+    )
+      return 'unreadable record header';
+    return {
+      length,
+      head: HEAD + h,
+      database: meta.database,
+      precision: meta.precision as Precision,
+      lines: meta.lines,
+    };
   } catch {
     return 'unreadable record header';
   }

@@ -2,11 +2,26 @@
 // suffix whatever the JSON looked like (`50` stays a float), integers with `i`, booleans as
 // true/false, strings quoted. A value the schema cannot type is refused, never guessed.
 
-import { CompiledColumn, CompiledDeviceType, CompiledSchema, TAG_CACHE_SIZE, asReading, missingKey, noFields } from '../schema/compiled-schema';
+import {
+  CompiledColumn,
+  CompiledDeviceType,
+  CompiledSchema,
+  TAG_CACHE_SIZE,
+  asReading,
+  missingKey,
+  noFields,
+} from '../schema/compiled-schema';
 import { LineWriter } from './line-writer';
 import { escapeKeyOrTagValue, escapeMeasurement, quoteStringField } from './lp-escape';
 import { ReadingError } from '../schema/reading-error';
-import { FRACTION_DIGITS, Instant, Precision, canonicalIsoSeconds, formatAtPrecision, parseTimestamp } from '../timestamps';
+import {
+  FRACTION_DIGITS,
+  Instant,
+  Precision,
+  canonicalIsoSeconds,
+  formatAtPrecision,
+  parseTimestamp,
+} from '../timestamps';
 
 /** Writes one reading as one line into w, or refuses it (w is then as before). */
 export type LineBytesEncoder = (w: LineWriter, reading: unknown, nowMs: number) => ReadingError | undefined;
@@ -37,7 +52,10 @@ interface LinePlan {
 
 /** A reading without a timestamp is stamped with nowMs, the moment it is encoded, not the later
  *  moment its batch is written. */
-export function createLineBytesEncoder(compiled: CompiledSchema, precision: Precision = compiled.schema.precision): LineBytesEncoder {
+export function createLineBytesEncoder(
+  compiled: CompiledSchema,
+  precision: Precision = compiled.schema.precision,
+): LineBytesEncoder {
   const tsKey = compiled.schema.timestampKey;
   const fractionDigits = FRACTION_DIGITS[precision];
   const measurementLp = escapeMeasurement(compiled.schema.measurement);
@@ -93,7 +111,10 @@ export function createLineBytesEncoder(compiled: CompiledSchema, precision: Prec
   };
 }
 
-export function createLineEncoder(compiled: CompiledSchema, precision: Precision = compiled.schema.precision): LineEncoder {
+export function createLineEncoder(
+  compiled: CompiledSchema,
+  precision: Precision = compiled.schema.precision,
+): LineEncoder {
   const encodeInto = createLineBytesEncoder(compiled, precision);
   const w = new LineWriter(1024);
   return (reading, nowMs) => {
@@ -108,7 +129,12 @@ function drop(w: LineWriter, error: ReadingError): ReadingError {
   return error;
 }
 
-function seriesKey(measurement: string, plan: CompiledDeviceType, lp: LinePlan, r: Record<string, unknown>): SeriesKey | ReadingError {
+function seriesKey(
+  measurement: string,
+  plan: CompiledDeviceType,
+  lp: LinePlan,
+  r: Record<string, unknown>,
+): SeriesKey | ReadingError {
   const tags = plan.tags;
   const first = tags.length > 0 ? r[tags[0].key] : undefined;
   const seen = lp.seriesKeys.get(first);

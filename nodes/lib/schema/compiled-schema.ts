@@ -55,32 +55,43 @@ function build(schema: TelemetrySchema): CompiledSchema {
   const known = [...deviceTypes.keys()].join(', ') || 'none';
 
   function infer(reading: Record<string, unknown>, deviceType: string): CompiledDeviceType | ReadingError {
-      const columns = Object.create(null) as Record<string, ColumnSpec>;
-      let signature = deviceType;
-      for (const key in reading) {
-        if (key === schema.timestampKey) continue;
-        if (isForbiddenKey(key)) return new ReadingError('forbidden_key', `the key '${key}' is not accepted in a reading`, key);
-        const problem = unwritableName(key);
-        if (problem) return new ReadingError('invalid_characters', `the key ${quote(key)} cannot be a column name in InfluxDB: it ${problem}`, key);
-        const v = reading[key];
-        if (v === null || v === undefined) continue;
-        let spec: ColumnSpec;
-        if (inferredTags.has(key)) spec = { kind: 'tag', type: 'string', required: false };
-        else if (typeof v === 'number' || typeof v === 'bigint') spec = { kind: 'field', type: 'float', required: false };
-        else if (typeof v === 'boolean') spec = { kind: 'field', type: 'boolean', required: false };
-        else if (typeof v === 'string') spec = { kind: 'field', type: 'string', required: false };
-        else return new ReadingError('nested_value', `'${key}' is ${describeType(v)}; only numbers, booleans and strings can be stored`, key);
-        columns[key] = spec;
-        signature += `\u0000${key}\u0000${spec.type}`;
-      }
-      // Readings of one unknown type mostly share their keys: reuse the plan.
-      let plan = inferredCache.get(signature);
-      if (!plan) {
-        plan = compileDeviceType(deviceType, columns, schema);
-        if (inferredCache.size > 1000) inferredCache.clear();
-        inferredCache.set(signature, plan);
-      }
-      return plan;
+    const columns = Object.create(null) as Record<string, ColumnSpec>;
+    let signature = deviceType;
+    for (const key in reading) {
+      if (key === schema.timestampKey) continue;
+      if (isForbiddenKey(key))
+        return new ReadingError('forbidden_key', `the key '${key}' is not accepted in a reading`, key);
+      const problem = unwritableName(key);
+      if (problem)
+        return new ReadingError(
+          'invalid_characters',
+          `the key ${quote(key)} cannot be a column name in InfluxDB: it ${problem}`,
+          key,
+        );
+      const v = reading[key];
+      if (v === null || v === undefined) continue;
+      let spec: ColumnSpec;
+      if (inferredTags.has(key)) spec = { kind: 'tag', type: 'string', required: false };
+      else if (typeof v === 'number' || typeof v === 'bigint') spec = { kind: 'field', type: 'float', required: false };
+      else if (typeof v === 'boolean') spec = { kind: 'field', type: 'boolean', required: false };
+      else if (typeof v === 'string') spec = { kind: 'field', type: 'string', required: false };
+      else
+        return new ReadingError(
+          'nested_value',
+          `'${key}' is ${describeType(v)}; only numbers, booleans and strings can be stored`,
+          key,
+        );
+      columns[key] = spec;
+      signature += `\u0000${key}\u0000${spec.type}`;
+    }
+    // Readings of one unknown type mostly share their keys: reuse the plan.
+    let plan = inferredCache.get(signature);
+    if (!plan) {
+      plan = compileDeviceType(deviceType, columns, schema);
+      if (inferredCache.size > 1000) inferredCache.clear();
+      inferredCache.set(signature, plan);
+    }
+    return plan;
   }
 
   return {
@@ -91,7 +102,12 @@ function build(schema: TelemetrySchema): CompiledSchema {
       if (typeof dt === 'string') {
         const plan = deviceTypes.get(dt);
         if (plan) return plan;
-        if (dt === '') return new ReadingError('missing_device_type', `'${dtKey}' is empty; it says which device type the reading belongs to`, dtKey);
+        if (dt === '')
+          return new ReadingError(
+            'missing_device_type',
+            `'${dtKey}' is empty; it says which device type the reading belongs to`,
+            dtKey,
+          );
         if (schema.unknownDeviceTypes === 'infer') return infer(reading, dt);
         return new ReadingError(
           'unknown_device_type',
@@ -100,15 +116,27 @@ function build(schema: TelemetrySchema): CompiledSchema {
         );
       }
       if (dt === undefined || dt === null) {
-        return new ReadingError('missing_device_type', `the reading has no '${dtKey}', which says which device type it belongs to`, dtKey);
+        return new ReadingError(
+          'missing_device_type',
+          `the reading has no '${dtKey}', which says which device type it belongs to`,
+          dtKey,
+        );
       }
       return new ReadingError('wrong_type', `'${dtKey}' must be a string, got ${describeType(dt)}`, dtKey);
     },
   };
 }
 
-function compileDeviceType(name: string, specs: Record<string, ColumnSpec>, schema: TelemetrySchema): CompiledDeviceType {
-  const columns: CompiledColumn[] = Object.entries(specs).map(([key, spec]) => ({ key, spec, coerce: coercerFor(key, spec, schema) }));
+function compileDeviceType(
+  name: string,
+  specs: Record<string, ColumnSpec>,
+  schema: TelemetrySchema,
+): CompiledDeviceType {
+  const columns: CompiledColumn[] = Object.entries(specs).map(([key, spec]) => ({
+    key,
+    spec,
+    coerce: coercerFor(key, spec, schema),
+  }));
   const tags = columns.filter((c) => c.spec.kind === 'tag').sort((a, b) => compareBytes(a.key, b.key));
   const fields = columns.filter((c) => c.spec.kind === 'field');
   return { name, tags, fields, declared: new Set(columns.map((c) => c.key)), validTagSets: new Map() };
@@ -132,7 +160,10 @@ export function knownValidTags(plan: CompiledDeviceType, r: Record<string, unkno
 
 export function rememberValidTags(plan: CompiledDeviceType, r: Record<string, unknown>): void {
   if (plan.validTagSets.size >= TAG_CACHE_SIZE) plan.validTagSets.clear();
-  plan.validTagSets.set(r[plan.tags[0].key], plan.tags.map((t) => r[t.key]));
+  plan.validTagSets.set(
+    r[plan.tags[0].key],
+    plan.tags.map((t) => r[t.key]),
+  );
 }
 
 /** The value as a reading (a plain object), or why it is not one. */
@@ -148,7 +179,10 @@ export function missingKey(key: string, plan: CompiledDeviceType): ReadingError 
 }
 
 export function noFields(plan: CompiledDeviceType): ReadingError {
-  return new ReadingError('no_fields', `the reading has no field values; device type '${plan.name}' needs at least one`);
+  return new ReadingError(
+    'no_fields',
+    `the reading has no field values; device type '${plan.name}' needs at least one`,
+  );
 }
 
 function compareBytes(a: string, b: string): number {
@@ -201,7 +235,9 @@ function valueCoercer(key: string, type: ValueType, maxLength: number): Coercer 
     case 'float':
       return (v) => {
         if (typeof v === 'number') {
-          return Number.isFinite(v) ? v : new ReadingError('not_finite', `field '${key}' is ${v}; only finite numbers can be stored`, key);
+          return Number.isFinite(v)
+            ? v
+            : new ReadingError('not_finite', `field '${key}' is ${v}; only finite numbers can be stored`, key);
         }
         if (typeof v === 'string' && v.length < 64 && NUMERIC_RE.test(v)) return Number(v);
         if (typeof v === 'bigint') return Number(v);
@@ -214,10 +250,16 @@ function valueCoercer(key: string, type: ValueType, maxLength: number): Coercer 
         else if (typeof v === 'string' && v.length < 64 && NUMERIC_RE.test(v)) n = Number(v);
         else if (typeof v === 'bigint') n = Number(v);
         else return wrong(v, 'a whole number');
-        if (!Number.isFinite(n)) return new ReadingError('not_finite', `field '${key}' is ${n}; only finite numbers can be stored`, key);
-        if (!Number.isInteger(n)) return new ReadingError('not_integer', `field '${key}' is ${n} but is declared integer`, key);
+        if (!Number.isFinite(n))
+          return new ReadingError('not_finite', `field '${key}' is ${n}; only finite numbers can be stored`, key);
+        if (!Number.isInteger(n))
+          return new ReadingError('not_integer', `field '${key}' is ${n} but is declared integer`, key);
         if (n > MAX_SAFE || n < -MAX_SAFE) {
-          return new ReadingError('out_of_range', `field '${key}' is beyond ±${MAX_SAFE}, where integers are no longer exact`, key);
+          return new ReadingError(
+            'out_of_range',
+            `field '${key}' is beyond ±${MAX_SAFE}, where integers are no longer exact`,
+            key,
+          );
         }
         return n;
       };
@@ -239,9 +281,18 @@ function valueCoercer(key: string, type: ValueType, maxLength: number): Coercer 
         else if (typeof v === 'number' && Number.isFinite(v)) s = String(v);
         else if (typeof v === 'boolean' || typeof v === 'bigint') s = String(v);
         else return wrong(v, 'a string');
-        if (s.length > maxLength) return new ReadingError('too_long', `field '${key}' is ${s.length} characters long; the limit is ${maxLength}`, key);
+        if (s.length > maxLength)
+          return new ReadingError(
+            'too_long',
+            `field '${key}' is ${s.length} characters long; the limit is ${maxLength}`,
+            key,
+          );
         if (STRING_SUSPECT.test(s) && (STRING_CONTROL.test(s) || !isWellFormed(s))) {
-          return new ReadingError('invalid_characters', `field '${key}' contains a line break, control character or broken Unicode: ${quote(s)}`, key);
+          return new ReadingError(
+            'invalid_characters',
+            `field '${key}' contains a line break, control character or broken Unicode: ${quote(s)}`,
+            key,
+          );
         }
         return s;
       };
@@ -252,16 +303,32 @@ function tagCoercer(key: string, maxLength: number): Coercer {
   return (v) => {
     let s: string;
     if (typeof v === 'string') s = v;
-    else if ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean' || typeof v === 'bigint') s = String(v);
-    else if (typeof v === 'object') return new ReadingError('nested_value', `tag '${key}' is ${describeType(v)}; it must be a string`, key);
+    else if ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean' || typeof v === 'bigint')
+      s = String(v);
+    else if (typeof v === 'object')
+      return new ReadingError('nested_value', `tag '${key}' is ${describeType(v)}; it must be a string`, key);
     else return new ReadingError('wrong_type', `tag '${key}' must be a string, got ${describeType(v)}`, key);
-    if (s.length === 0) return new ReadingError('empty_tag', `tag '${key}' is empty; InfluxDB cannot store an empty tag value`, key);
+    if (s.length === 0)
+      return new ReadingError('empty_tag', `tag '${key}' is empty; InfluxDB cannot store an empty tag value`, key);
     if (endsWithBackslash(s)) {
-      return new ReadingError('invalid_characters', `tag '${key}' ends with a backslash, which InfluxDB cannot store: ${quote(s)}`, key);
+      return new ReadingError(
+        'invalid_characters',
+        `tag '${key}' ends with a backslash, which InfluxDB cannot store: ${quote(s)}`,
+        key,
+      );
     }
-    if (s.length > maxLength) return new ReadingError('too_long', `tag '${key}' is ${s.length} characters long; the limit is ${maxLength}`, key);
+    if (s.length > maxLength)
+      return new ReadingError(
+        'too_long',
+        `tag '${key}' is ${s.length} characters long; the limit is ${maxLength}`,
+        key,
+      );
     if (TAG_SUSPECT.test(s) && (CONTROL.test(s) || !isWellFormed(s))) {
-      return new ReadingError('invalid_characters', `tag '${key}' contains a line break, control character or broken Unicode: ${quote(s)}`, key);
+      return new ReadingError(
+        'invalid_characters',
+        `tag '${key}' contains a line break, control character or broken Unicode: ${quote(s)}`,
+        key,
+      );
     }
     return s;
   };

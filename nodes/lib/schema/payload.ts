@@ -13,12 +13,14 @@ export interface PayloadLimits {
   maxDepth: number;
 }
 
-export const PAYLOAD_DEFAULTS: PayloadLimits = { maxPayloadBytes: 10 * 1024 * 1024, maxReadings: 100_000, maxDepth: 32 };
+export const PAYLOAD_DEFAULTS: PayloadLimits = {
+  maxPayloadBytes: 10 * 1024 * 1024,
+  maxReadings: 100_000,
+  maxDepth: 32,
+};
 
 export type DecodedPayload =
-  | { kind: 'one'; reading: unknown }
-  | { kind: 'many'; readings: unknown[] }
-  | { kind: 'refused'; error: ReadingError };
+  { kind: 'one'; reading: unknown } | { kind: 'many'; readings: unknown[] } | { kind: 'refused'; error: ReadingError };
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -50,7 +52,10 @@ export function decodePayload(payload: unknown, limits: PayloadLimits): DecodedP
   }
   if (Array.isArray(value)) {
     if (value.length > limits.maxReadings) {
-      return refused('too_many_readings', `the payload holds ${value.length} readings; the limit is ${limits.maxReadings} per message`);
+      return refused(
+        'too_many_readings',
+        `the payload holds ${value.length} readings; the limit is ${limits.maxReadings} per message`,
+      );
     }
     return { kind: 'many', readings: value };
   }

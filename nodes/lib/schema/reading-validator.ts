@@ -3,7 +3,14 @@
 // once every check has passed.
 
 import {
-  CompiledColumn, CompiledDeviceType, CompiledSchema, asReading, knownValidTags, missingKey, noFields, rememberValidTags,
+  CompiledColumn,
+  CompiledDeviceType,
+  CompiledSchema,
+  asReading,
+  knownValidTags,
+  missingKey,
+  noFields,
+  rememberValidTags,
 } from './compiled-schema';
 import { ReadingError } from './reading-error';
 import { isForbiddenKey } from './schema';
@@ -97,7 +104,8 @@ export function createReadingValidator(compiled: CompiledSchema, settings: Valid
           tsKey,
         );
       }
-      if (typeof tsRaw !== 'string' || !isCanonicalIso(tsRaw, instant)) (changes ??= []).push(tsKey, formatIso(instant));
+      if (typeof tsRaw !== 'string' || !isCanonicalIso(tsRaw, instant))
+        (changes ??= []).push(tsKey, formatIso(instant));
     }
 
     if (present !== keyCount && rejectUnknownKeys) {
@@ -123,7 +131,12 @@ interface ColumnCheck {
   changes: unknown[] | undefined;
 }
 
-function checkColumns(cols: CompiledColumn[], r: Record<string, unknown>, plan: CompiledDeviceType, st: ColumnCheck): ReadingError | undefined {
+function checkColumns(
+  cols: CompiledColumn[],
+  r: Record<string, unknown>,
+  plan: CompiledDeviceType,
+  st: ColumnCheck,
+): ReadingError | undefined {
   for (const col of cols) {
     const v = r[col.key];
     if (v === undefined || v === null) {

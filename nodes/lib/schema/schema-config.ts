@@ -5,8 +5,10 @@ import { SCHEMA_DEFAULTS, SchemaRow, TelemetrySchema, schemaFromJsonSchema, sche
 import { CONFIG_VERSION, errorMessage, numberSetting, withDefaults } from '../settings';
 
 /** The config node's properties: the schema's settings as the editor stores them, and the rows. */
-export interface TelemetrySchemaConfig
-  extends Pick<TelemetrySchema, 'measurement' | 'deviceTypeKey' | 'timestampKey' | 'precision' | 'unknownDeviceTypes' | 'unknownKeys'> {
+export interface TelemetrySchemaConfig extends Pick<
+  TelemetrySchema,
+  'measurement' | 'deviceTypeKey' | 'timestampKey' | 'precision' | 'unknownDeviceTypes' | 'unknownKeys'
+> {
   name: string;
   version: number;
   mode: 'table' | 'jsonschema';
@@ -41,7 +43,10 @@ export function buildSchema(raw: Partial<TelemetrySchemaConfig>): TelemetrySchem
     precision: c.precision,
     unknownDeviceTypes: c.unknownDeviceTypes,
     unknownKeys: c.unknownKeys,
-    inferredTags: c.inferredTags.split(',').map((s) => s.trim()).filter(Boolean),
+    inferredTags: c.inferredTags
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
     maxTagLength: numberSetting(c.maxTagLength, 'Max tag length', { min: 1, integer: true }),
     maxStringLength: numberSetting(c.maxStringLength, 'Max string length', { min: 1, integer: true }),
   };
@@ -56,4 +61,3 @@ export function buildSchema(raw: Partial<TelemetrySchemaConfig>): TelemetrySchem
   }
   return schemaFromRows(settings, c.rows ?? referenceSchemaRows());
 }
-

@@ -91,9 +91,15 @@ export function schemaFromRows(settings: Partial<Settings>, rows: SchemaRow[]): 
     const spec = (deviceTypes[dt] ??= { columns: Object.create(null) as Record<string, ColumnSpec> });
     if (spec.columns[key]) throw new SchemaError(path, `key "${key}" is listed twice for device type "${dt}"`);
     spec.columns[key] = checkColumn(
-      { kind: row.kind, type: row.kind === 'tag' ? 'string' : row.type, required: row.required !== false,
-        unit: row.unit, min: optionalNumber(row.min, `${path} min`), max: optionalNumber(row.max, `${path} max`),
-        maxLength: optionalNumber(row.maxLength, `${path} maxLength`) },
+      {
+        kind: row.kind,
+        type: row.kind === 'tag' ? 'string' : row.type,
+        required: row.required !== false,
+        unit: row.unit,
+        min: optionalNumber(row.min, `${path} min`),
+        max: optionalNumber(row.max, `${path} max`),
+        maxLength: optionalNumber(row.maxLength, `${path} maxLength`),
+      },
       path,
     );
   });
@@ -120,8 +126,23 @@ export function rowsFromSchema(schema: TelemetrySchema): SchemaRow[] {
 // explicit subset of draft 2020-12 plus "x-tag" and "x-unit". Any other keyword is refused, so a
 // schema never means something different here from what its author read.
 const OBJECT_KEYWORDS = new Set(['type', 'properties', 'required', 'title', 'description', '$comment']);
-const PROPERTY_KEYWORDS = new Set(['type', 'x-tag', 'x-unit', 'minimum', 'maximum', 'maxLength', 'title', 'description', '$comment']);
-const JSON_TYPES: Record<string, ValueType> = { number: 'float', integer: 'integer', boolean: 'boolean', string: 'string' };
+const PROPERTY_KEYWORDS = new Set([
+  'type',
+  'x-tag',
+  'x-unit',
+  'minimum',
+  'maximum',
+  'maxLength',
+  'title',
+  'description',
+  '$comment',
+]);
+const JSON_TYPES: Record<string, ValueType> = {
+  number: 'float',
+  integer: 'integer',
+  boolean: 'boolean',
+  string: 'string',
+};
 
 export function schemaFromJsonSchema(settings: Partial<Settings>, doc: unknown): TelemetrySchema {
   if (!isPlainObject(doc) || !isPlainObject(doc.deviceTypes)) {
@@ -150,10 +171,15 @@ export function schemaFromJsonSchema(settings: Partial<Settings>, doc: unknown):
       const isTag = p['x-tag'] === true;
       if (isTag && type !== 'string') throw new SchemaError(ppath, 'a tag ("x-tag": true) must have type "string"');
       columns[key] = checkColumn(
-        { kind: isTag ? 'tag' : 'field', type, required: required.includes(key),
+        {
+          kind: isTag ? 'tag' : 'field',
+          type,
+          required: required.includes(key),
           unit: typeof p['x-unit'] === 'string' ? p['x-unit'] : undefined,
-          min: optionalNumber(p.minimum, `${ppath}.minimum`), max: optionalNumber(p.maximum, `${ppath}.maximum`),
-          maxLength: optionalNumber(p.maxLength, `${ppath}.maxLength`) },
+          min: optionalNumber(p.minimum, `${ppath}.minimum`),
+          max: optionalNumber(p.maximum, `${ppath}.maximum`),
+          maxLength: optionalNumber(p.maxLength, `${ppath}.maxLength`),
+        },
         ppath,
       );
     }
@@ -204,12 +230,20 @@ function finishSchema(settings: Partial<Settings>, deviceTypes: Record<string, D
   if (s.unknownDeviceTypes !== 'reject' && s.unknownDeviceTypes !== 'infer') {
     throw new SchemaError('unknown device types', 'must be "reject" or "infer"');
   }
-  if (s.unknownKeys !== 'reject' && s.unknownKeys !== 'ignore') throw new SchemaError('unknown keys', 'must be "reject" or "ignore"');
+  if (s.unknownKeys !== 'reject' && s.unknownKeys !== 'ignore')
+    throw new SchemaError('unknown keys', 'must be "reject" or "ignore"');
   for (const [dt, spec] of Object.entries(deviceTypes)) {
     const ts = spec.columns[s.timestampKey];
-    if (ts) throw new SchemaError(`device type "${dt}"`, `"${s.timestampKey}" is the timestamp key and cannot also be a column`);
+    if (ts)
+      throw new SchemaError(
+        `device type "${dt}"`,
+        `"${s.timestampKey}" is the timestamp key and cannot also be a column`,
+      );
     if (!Object.values(spec.columns).some((c) => c.kind === 'field')) {
-      throw new SchemaError(`device type "${dt}"`, 'needs at least one field: a reading without fields cannot be written');
+      throw new SchemaError(
+        `device type "${dt}"`,
+        'needs at least one field: a reading without fields cannot be written',
+      );
     }
     const dtc = spec.columns[s.deviceTypeKey];
     if (dtc && dtc.kind !== 'tag') throw new SchemaError(`device type "${dt}"`, `"${s.deviceTypeKey}" must be a tag`);
@@ -220,7 +254,8 @@ function finishSchema(settings: Partial<Settings>, deviceTypes: Record<string, D
 function checkColumn(c: ColumnSpec, path: string): ColumnSpec {
   if (c.kind !== 'tag' && c.kind !== 'field') throw new SchemaError(path, 'kind must be "tag" or "field"');
   if (!VALUE_TYPES.includes(c.type)) throw new SchemaError(path, `type must be one of ${VALUE_TYPES.join(', ')}`);
-  if (c.min !== undefined && c.max !== undefined && c.min > c.max) throw new SchemaError(path, 'min is greater than max');
+  if (c.min !== undefined && c.max !== undefined && c.min > c.max)
+    throw new SchemaError(path, 'min is greater than max');
   if ((c.min !== undefined || c.max !== undefined) && c.type !== 'float' && c.type !== 'integer') {
     throw new SchemaError(path, 'min and max apply to float and integer fields only');
   }

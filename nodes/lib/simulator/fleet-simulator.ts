@@ -8,7 +8,16 @@ import { FleetSpec } from './fleet-spec';
 import { Random, seededRandom } from './seeded-random';
 import { ValueGenerator, createGenerator } from './value-generators';
 
-export const FAULT_KINDS = ['spike', 'stuck', 'dropout', 'out_of_range', 'integral_float', 'malformed', 'duplicate', 'late'] as const;
+export const FAULT_KINDS = [
+  'spike',
+  'stuck',
+  'dropout',
+  'out_of_range',
+  'integral_float',
+  'malformed',
+  'duplicate',
+  'late',
+] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface FaultRule {
@@ -99,7 +108,10 @@ export class FleetSimulator {
         const valueRng = seededRandom(`${options.seed}:values:${id}`);
         const fieldNames = Object.keys(dt.fields);
         this.devices.push({
-          id, type: dt.type, location, floor,
+          id,
+          type: dt.type,
+          location,
+          floor,
           topic: renderTopic(options.topicTemplate, { device_id: id, device_type: dt.type, location, floor }),
           fieldNames,
           gens: fieldNames.map((f) => createGenerator(dt.fields[f], valueRng)),
@@ -186,7 +198,12 @@ export class FleetSimulator {
           for (const d of this.devices) this.read(d, at, items);
           if (items.length > 0) {
             const faults = [...new Set(items.flatMap((e) => e.faults ?? []))];
-            out.push({ atMs: at, topic: arrayTopic(this.options.topicTemplate), payload: items.map((e) => e.payload), ...(faults.length ? { faults } : {}) });
+            out.push({
+              atMs: at,
+              topic: arrayTopic(this.options.topicTemplate),
+              payload: items.map((e) => e.payload),
+              ...(faults.length ? { faults } : {}),
+            });
           }
         }
       }
@@ -287,7 +304,8 @@ export class FleetSimulator {
         return payload;
       case 'integral_float':
         d.gens.forEach((g, i) => {
-          if (g.isFloat && typeof reading[d.fieldNames[i]] === 'number') reading[d.fieldNames[i]] = Math.round(reading[d.fieldNames[i]] as number);
+          if (g.isFloat && typeof reading[d.fieldNames[i]] === 'number')
+            reading[d.fieldNames[i]] = Math.round(reading[d.fieldNames[i]] as number);
         });
         return payload;
       case 'malformed':

@@ -97,7 +97,8 @@ const NUMBER_KEYS: Record<string, { required: string[]; optional: string[] }> = 
 
 /** Checks a fleet definition from the editor or a message and returns it in canonical form. */
 export function checkFleetSpec(raw: unknown): FleetSpec {
-  if (!isPlainObject(raw)) throw new FleetSpecError('fleet', 'must be an object with deviceTypes, locations and floors');
+  if (!isPlainObject(raw))
+    throw new FleetSpecError('fleet', 'must be an object with deviceTypes, locations and floors');
   const locations = stringList(raw.locations ?? ['default'], 'locations');
   const floors = stringList(raw.floors ?? ['1'], 'floors');
   if (!Array.isArray(raw.deviceTypes) || raw.deviceTypes.length === 0) {
@@ -107,7 +108,8 @@ export function checkFleetSpec(raw: unknown): FleetSpec {
   const deviceTypes = raw.deviceTypes.map((dt, i): DeviceTypeFleet => {
     const path = `deviceTypes[${i}]`;
     if (!isPlainObject(dt)) throw new FleetSpecError(path, 'must be an object');
-    if (typeof dt.type !== 'string' || dt.type === '') throw new FleetSpecError(`${path}.type`, 'must be a non-empty string');
+    if (typeof dt.type !== 'string' || dt.type === '')
+      throw new FleetSpecError(`${path}.type`, 'must be a non-empty string');
     const count = Number(dt.count);
     if (!Number.isInteger(count) || count < 0 || count > 100_000) {
       throw new FleetSpecError(`${path}.count`, 'must be a whole number from 0 to 100000');
@@ -131,15 +133,18 @@ function checkGenerator(g: unknown, path: string): GeneratorSpec {
   }
   const keys = NUMBER_KEYS[g.gen];
   for (const k of keys.required) {
-    if (typeof g[k] !== 'number' || !Number.isFinite(g[k])) throw new FleetSpecError(`${path}.${k}`, `is required for "${g.gen}" and must be a number`);
+    if (typeof g[k] !== 'number' || !Number.isFinite(g[k]))
+      throw new FleetSpecError(`${path}.${k}`, `is required for "${g.gen}" and must be a number`);
   }
   for (const k of keys.optional) {
-    if (g[k] !== undefined && (typeof g[k] !== 'number' || !Number.isFinite(g[k]))) throw new FleetSpecError(`${path}.${k}`, 'must be a number');
+    if (g[k] !== undefined && (typeof g[k] !== 'number' || !Number.isFinite(g[k])))
+      throw new FleetSpecError(`${path}.${k}`, 'must be a number');
   }
   if (g.gen === 'constant' && !['number', 'boolean', 'string'].includes(typeof g.value)) {
     throw new FleetSpecError(`${path}.value`, 'must be a number, boolean or string');
   }
-  if (g.gen === 'boolean' && ((g.p as number) < 0 || (g.p as number) > 1)) throw new FleetSpecError(`${path}.p`, 'must be between 0 and 1');
+  if (g.gen === 'boolean' && ((g.p as number) < 0 || (g.p as number) > 1))
+    throw new FleetSpecError(`${path}.p`, 'must be between 0 and 1');
   if ((g.gen === 'uniform' || g.gen === 'integer') && (g.min as number) > (g.max as number)) {
     throw new FleetSpecError(path, 'min must not be greater than max');
   }

@@ -14,7 +14,10 @@ export function seededRandom(seed: string): Random {
   let [a, b, c, d] = hash128(seed);
   let spare: number | undefined;
   const next = (): number => {
-    a >>>= 0; b >>>= 0; c >>>= 0; d >>>= 0;
+    a >>>= 0;
+    b >>>= 0;
+    c >>>= 0;
+    d >>>= 0;
     let t = (a + b) | 0;
     a = b ^ (b >>> 9);
     b = (c + (c << 3)) | 0;
@@ -48,7 +51,10 @@ export function seededRandom(seed: string): Random {
 
 /** cyrb128: a string hash with four 32-bit lanes. */
 function hash128(s: string): [number, number, number, number] {
-  let h1 = 1779033703, h2 = 3144134277, h3 = 1013904242, h4 = 2773480762;
+  let h1 = 1779033703,
+    h2 = 3144134277,
+    h3 = 1013904242,
+    h4 = 2773480762;
   for (let i = 0; i < s.length; i++) {
     const k = s.charCodeAt(i);
     h1 = h2 ^ Math.imul(h1 ^ k, 597399067);

@@ -18,7 +18,11 @@ export function createGenerator(spec: GeneratorSpec, rng: Random): ValueGenerato
     case 'normal':
       return floatGen(spec.sd, spec.decimals, (h) => rng.normal(spec.mean, spec.sd) + daytime(spec.daytime, h));
     case 'uniform':
-      return floatGen((spec.max - spec.min) / 4, spec.decimals, (h) => spec.min + rng.next() * (spec.max - spec.min) + daytime(spec.daytime, h));
+      return floatGen(
+        (spec.max - spec.min) / 4,
+        spec.decimals,
+        (h) => spec.min + rng.next() * (spec.max - spec.min) + daytime(spec.daytime, h),
+      );
     case 'boolean':
       return { next: () => rng.next() < spec.p, scale: 0, isFloat: false };
     case 'integer':
@@ -36,8 +40,10 @@ export function createGenerator(spec: GeneratorSpec, rng: Random): ValueGenerato
       let readings = 0;
       const sd = spec.sd ?? 0;
       // perHour is per hour of readings at the reference 5 s interval (720 readings).
-      return floatGen(Math.max(sd, Math.abs(spec.perHour)), spec.decimals, () =>
-        spec.start + (spec.perHour * readings++) / 720 + (sd > 0 ? rng.normal(0, sd) : 0),
+      return floatGen(
+        Math.max(sd, Math.abs(spec.perHour)),
+        spec.decimals,
+        () => spec.start + (spec.perHour * readings++) / 720 + (sd > 0 ? rng.normal(0, sd) : 0),
       );
     }
     case 'battery': {
@@ -48,7 +54,11 @@ export function createGenerator(spec: GeneratorSpec, rng: Random): ValueGenerato
       });
     }
     case 'constant':
-      return { next: () => spec.value, scale: 0, isFloat: typeof spec.value === 'number' && !Number.isInteger(spec.value) };
+      return {
+        next: () => spec.value,
+        scale: 0,
+        isFloat: typeof spec.value === 'number' && !Number.isInteger(spec.value),
+      };
   }
 }
 

@@ -31,7 +31,15 @@ import type { QueryColumn, QueryResult } from './sql-engine';
 export const DO_GET_PATH = '/arrow.flight.protocol.FlightService/DoGet';
 
 /** gRPC status codes used here (grpc/grpc doc/statuscodes.md). */
-export const GRPC = { OK: 0, INVALID_ARGUMENT: 3, NOT_FOUND: 5, PERMISSION_DENIED: 7, INTERNAL: 13, UNIMPLEMENTED: 12, UNAUTHENTICATED: 16 } as const;
+export const GRPC = {
+  OK: 0,
+  INVALID_ARGUMENT: 3,
+  NOT_FOUND: 5,
+  PERMISSION_DENIED: 7,
+  INTERNAL: 13,
+  UNIMPLEMENTED: 12,
+  UNAUTHENTICATED: 16,
+} as const;
 
 export interface FlightTicket {
   database: string;
@@ -70,7 +78,8 @@ export function decodeTicket(body: Buffer): FlightTicket {
   if (typeof database !== 'string') throw invalid('missing field `database`');
   if (typeof t.sql_query !== 'string') throw invalid('missing field `sql_query`');
   const queryType = t.query_type ?? 'sql';
-  if (queryType !== 'sql' && queryType !== 'influxql') throw invalid(`Unknown query type. Expected 'sql' or 'influxql', got ${JSON.stringify(queryType)}`);
+  if (queryType !== 'sql' && queryType !== 'influxql')
+    throw invalid(`Unknown query type. Expected 'sql' or 'influxql', got ${JSON.stringify(queryType)}`);
   const params = t.params ?? {};
   if (params === null || typeof params !== 'object' || Array.isArray(params)) throw invalid('params must be an object');
   return { database, sql: t.sql_query, queryType, params: params as Record<string, unknown> };
@@ -123,7 +132,12 @@ export function resultFrames(result: QueryResult): Buffer[] {
   for (let start = 0; start < result.rowCount; start += rowsPerBatch) {
     const end = Math.min(result.rowCount, start + rowsPerBatch);
     const sliced = children.map((d) => d.slice(start, end - start));
-    batches.push(new RecordBatch(schema, makeData({ type: new Struct(fields), length: end - start, nullCount: 0, children: sliced })));
+    batches.push(
+      new RecordBatch(
+        schema,
+        makeData({ type: new Struct(fields), length: end - start, nullCount: 0, children: sliced }),
+      ),
+    );
   }
   const ipc = tableToIPC(batches.length > 0 ? new Table(batches) : new Table(schema), 'stream');
   return ipcMessages(ipc).map(([h, b]) => flightDataFrame(h, b));
@@ -190,11 +204,29 @@ function columnData(c: QueryColumn, type: DataType): Data {
   switch (c.kind) {
     case 'timestamp':
     case 'int64':
-      return makeData({ type: type as Int64, length, nullCount, nullBitmap, data: BigInt64Array.from(c.values, (v) => (v as bigint | null) ?? 0n) });
+      return makeData({
+        type: type as Int64,
+        length,
+        nullCount,
+        nullBitmap,
+        data: BigInt64Array.from(c.values, (v) => (v as bigint | null) ?? 0n),
+      });
     case 'uint64':
-      return makeData({ type: type as Uint64, length, nullCount, nullBitmap, data: BigUint64Array.from(c.values, (v) => (v as bigint | null) ?? 0n) });
+      return makeData({
+        type: type as Uint64,
+        length,
+        nullCount,
+        nullBitmap,
+        data: BigUint64Array.from(c.values, (v) => (v as bigint | null) ?? 0n),
+      });
     case 'float64':
-      return makeData({ type: type as Float64, length, nullCount, nullBitmap, data: Float64Array.from(c.values, (v) => (v as number | null) ?? 0) });
+      return makeData({
+        type: type as Float64,
+        length,
+        nullCount,
+        nullBitmap,
+        data: Float64Array.from(c.values, (v) => (v as number | null) ?? 0),
+      });
     case 'bool': {
       const bits = new Uint8Array(Math.ceil(length / 8));
       c.values.forEach((v, i) => {
@@ -226,7 +258,11 @@ function columnData(c: QueryColumn, type: DataType): Data {
 export function grpcMessage(message: string): string {
   const cut = message.length > 2000 ? `${message.slice(0, 2000)}...` : message;
   let out = '';
-  for (const byte of Buffer.from(cut, 'utf8')) out += byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  for (const byte of Buffer.from(cut, 'utf8'))
+    out +=
+      byte >= 0x20 && byte <= 0x7e && byte !== 0x25
+        ? String.fromCharCode(byte)
+        : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
   return out;
 }
 
@@ -234,7 +270,15 @@ export function grpcMessage(message: string): string {
 export function sendGrpcError(stream: http2.ServerHttp2Stream, code: number, message: string): void {
   if (stream.destroyed || stream.closed) return;
   if (stream.headersSent) return void stream.close();
-  stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': String(code), 'grpc-message': grpcMessage(message) }, { endStream: true });
+  stream.respond(
+    {
+      ':status': 200,
+      'content-type': 'application/grpc',
+      'grpc-status': String(code),
+      'grpc-message': grpcMessage(message),
+    },
+    { endStream: true },
+  );
 }
 
 /** Streams the frames of a successful DoGet. */

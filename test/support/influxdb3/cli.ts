@@ -41,8 +41,14 @@ function wholeNumber(flag: string, v: string): number {
 async function main() {
   const options = parseCliOptions(process.argv.slice(2));
   const server = await startInfluxDB3(options);
-  console.log(`InfluxDB 3 compatible test server on ${server.url} (${options.token ? 'token required' : 'no token'}, WAL flush ${options.walFlushMs} ms, ${options.dataDir ? `data in ${options.dataDir}` : 'in memory'}). Ctrl-C stops it.`);
-  const stop = () => void server.stop().then(() => process.exit(0), () => process.exit(1));
+  console.log(
+    `InfluxDB 3 compatible test server on ${server.url} (${options.token ? 'token required' : 'no token'}, WAL flush ${options.walFlushMs} ms, ${options.dataDir ? `data in ${options.dataDir}` : 'in memory'}). Ctrl-C stops it.`,
+  );
+  const stop = () =>
+    void server.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 }

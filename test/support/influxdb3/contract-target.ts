@@ -26,19 +26,26 @@ let toldSkip = false;
 export function describeForEachTarget(title: string, define: (target: () => ContractTarget) => void): void {
   describe(`${title} (project test server)`, function () {
     this.timeout(30_000);
-    define(useTarget(() => startInfluxDB3({ token: 'contract-token' }).then((s) => ({ url: s.url, token: 'contract-token', local: s }))));
+    define(useTarget(() =>
+      startInfluxDB3({ token: 'contract-token' }).then((s) => ({ url: s.url, token: 'contract-token', local: s })),
+    ));
   });
   describe(`${title} (real InfluxDB 3)`, function () {
     this.timeout(60_000);
     if (!REAL_URL) {
       it('runs when INFLUXDB3_URL (and INFLUXDB3_TOKEN) name a real InfluxDB 3', function () {
-        if (!toldSkip) console.log('    (skipped: INFLUXDB3_URL is not set, so the contract tests ran against the project test server only)');
+        if (!toldSkip)
+          console.log(
+            '    (skipped: INFLUXDB3_URL is not set, so the contract tests ran against the project test server only)',
+          );
         toldSkip = true;
         this.skip();
       });
       return;
     }
-    define(useTarget(() => Promise.resolve({ url: REAL_URL.replace(/\/$/, ''), token: process.env.INFLUXDB3_TOKEN ?? '' })));
+    define(useTarget(() =>
+      Promise.resolve({ url: REAL_URL.replace(/\/$/, ''), token: process.env.INFLUXDB3_TOKEN ?? '' }),
+    ));
   });
 }
 
@@ -62,13 +69,17 @@ function useTarget(open: () => Promise<{ url: string; token: string; local?: Inf
         clients.push(c);
         return c;
       },
-      fetch: (path, init = {}) => fetch(t.url + path, { ...init, headers: { ...auth, ...(init.headers as Record<string, string> | undefined) } }),
+      fetch: (path, init = {}) =>
+        fetch(t.url + path, { ...init, headers: { ...auth, ...(init.headers as Record<string, string> | undefined) } }),
     };
   });
   after(async () => {
     for (const c of clients) await c.close();
     if (target && !target.local) {
-      for (const db of databases) await target.fetch(`/api/v3/configure/database?db=${encodeURIComponent(db)}`, { method: 'DELETE' }).catch(() => undefined);
+      for (const db of databases)
+        await target
+          .fetch(`/api/v3/configure/database?db=${encodeURIComponent(db)}`, { method: 'DELETE' })
+          .catch(() => undefined);
     }
     await target?.local?.stop();
   });

@@ -18,7 +18,13 @@ interface Layout {
 const MAX_SERIES_PER_DB = 100_000;
 const I64_MAX = '9223372036854775807';
 const I64_MIN_ABS = '9223372036854775808';
-const PRECISION_ZEROS: Record<Precision, number> = { auto: 0, nanosecond: 0, microsecond: 3, millisecond: 6, second: 9 };
+const PRECISION_ZEROS: Record<Precision, number> = {
+  auto: 0,
+  nanosecond: 0,
+  microsecond: 3,
+  millisecond: 6,
+  second: 9,
+};
 
 export class KnownSeries {
   private readonly layouts = new Map<string, Map<string, Layout>>();
@@ -70,7 +76,8 @@ function valueEnd(text: string, start: number, n: number, type: Layout['types'][
   let p = start;
   if (type === 'bool') {
     for (const word of BOOL_WORDS) {
-      if (p + word.length <= n && text.startsWith(word, p) && isDelimiter(text, p + word.length, n)) return p + word.length;
+      if (p + word.length <= n && text.startsWith(word, p) && isDelimiter(text, p + word.length, n))
+        return p + word.length;
     }
     return -1;
   }

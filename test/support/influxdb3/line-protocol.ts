@@ -77,7 +77,13 @@ export function parseText(text: string): ParsedLine | string {
  * answers exactly as parseLine does (a differential test holds it to that).
  */
 export function parseSimpleLine(text: string): ParsedLine | undefined {
-  if (text.length > STRING_LIMIT_BYTES / 4 || text.indexOf('\\') >= 0 || text.indexOf('"') >= 0 || text.indexOf('\t') >= 0) return undefined;
+  if (
+    text.length > STRING_LIMIT_BYTES / 4 ||
+    text.indexOf('\\') >= 0 ||
+    text.indexOf('"') >= 0 ||
+    text.indexOf('\t') >= 0
+  )
+    return undefined;
   const sp = text.indexOf(' ');
   if (sp <= 0) return undefined;
   const sp2 = text.indexOf(' ', sp + 1);
@@ -122,15 +128,29 @@ function fitsI64(digits: string): boolean {
   return (negative ? digits.slice(1) : digits) <= (negative ? '9223372036854775808' : '9223372036854775807');
 }
 const SIMPLE_FLOAT = /^-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?$/;
-const SIMPLE_BOOLS: Record<string, boolean> = { t: true, T: true, true: true, True: true, TRUE: true, f: false, F: false, false: false, False: false, FALSE: false };
+const SIMPLE_BOOLS: Record<string, boolean> = {
+  t: true,
+  T: true,
+  true: true,
+  True: true,
+  TRUE: true,
+  f: false,
+  F: false,
+  false: false,
+  False: false,
+  FALSE: false,
+};
 
 function simpleFieldValue(v: string): FieldValue | undefined {
   const last = v.charCodeAt(v.length - 1);
-  if (last === 0x69 /* i */) return SIMPLE_INT.test(v) && fitsI64(v.slice(0, -1)) ? { type: 'i64', value: BigInt(v.slice(0, -1)) } : undefined;
+  if (last === 0x69 /* i */)
+    return SIMPLE_INT.test(v) && fitsI64(v.slice(0, -1)) ? { type: 'i64', value: BigInt(v.slice(0, -1)) } : undefined;
   if (last === 0x75 /* u */) return SIMPLE_UINT.test(v) ? { type: 'u64', value: BigInt(v.slice(0, -1)) } : undefined;
   if (SIMPLE_FLOAT.test(v)) return { type: 'f64', value: Number(v) };
   const b = SIMPLE_BOOLS[v];
-  return b === undefined || !Object.prototype.hasOwnProperty.call(SIMPLE_BOOLS, v) ? undefined : { type: 'bool', value: b };
+  return b === undefined || !Object.prototype.hasOwnProperty.call(SIMPLE_BOOLS, v)
+    ? undefined
+    : { type: 'bool', value: b };
 }
 
 /** Splits on newlines that are not inside a quoted field value nor escaped (Go's scanLine). */
@@ -261,7 +281,8 @@ export function parseLine(text: string): ParsedLine {
       }
       const key = escaped(rest, (c) => !isBoundary(c) && c !== '=' && c !== '\\', '\\,= ');
       if (!key) throw new Failure(`Expected tag key, got ${gotText(rest)}`);
-      if (!key[1].startsWith('=')) throw new Failure(`Tag set malformed: could not find equals sign in ${gotText(afterComma)}`);
+      if (!key[1].startsWith('='))
+        throw new Failure(`Tag set malformed: could not find equals sign in ${gotText(afterComma)}`);
       const valueInput = key[1].slice(1);
       const value = escaped(valueInput, (c) => !isBoundary(c) && c !== ',' && c !== '\\', '\\,= ');
       if (!value) throw new Failure(`Expected tag value, got ${gotText(valueInput)}`);
@@ -332,8 +353,16 @@ const FLOAT_EXP = /^-?\d+[eE][-+]?\d+/;
 const FLOAT_DECIMAL = /^-?\d+\.\d+/;
 const FLOAT_INTEGRAL = /^-?\d+/;
 const BOOLS: [string, boolean][] = [
-  ['true', true], ['True', true], ['TRUE', true], ['t', true], ['T', true],
-  ['false', false], ['False', false], ['FALSE', false], ['f', false], ['F', false],
+  ['true', true],
+  ['True', true],
+  ['TRUE', true],
+  ['t', true],
+  ['T', true],
+  ['false', false],
+  ['False', false],
+  ['FALSE', false],
+  ['f', false],
+  ['F', false],
 ];
 
 function fieldValue(s: string): [FieldValue, string] | undefined {

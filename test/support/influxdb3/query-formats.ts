@@ -104,7 +104,8 @@ function csvCell(s: string): string {
 function csv(result: QueryResult): string {
   if (result.columns.length === 0) return '';
   let out = `${result.columns.map((c) => csvCell(c.name)).join(',')}\n`;
-  for (let row = 0; row < result.rowCount; row++) out += `${result.columns.map((c) => csvCell(textValue(c, row))).join(',')}\n`;
+  for (let row = 0; row < result.rowCount; row++)
+    out += `${result.columns.map((c) => csvCell(textValue(c, row))).join(',')}\n`;
   return out;
 }
 
@@ -114,7 +115,8 @@ function pretty(result: QueryResult): string {
   for (let row = 0; row < result.rowCount; row++) rows.push(result.columns.map((c) => textValue(c, row)));
   const widths = result.columns.map((_, i) => Math.max(...rows.map((r) => [...r[i]].length)));
   const rule = `+${widths.map((w) => '-'.repeat(w + 2)).join('+')}+`;
-  const line = (cells: string[]) => `|${cells.map((s, i) => ` ${s}${' '.repeat(widths[i] - [...s].length)} `).join('|')}|`;
+  const line = (cells: string[]) =>
+    `|${cells.map((s, i) => ` ${s}${' '.repeat(widths[i] - [...s].length)} `).join('|')}|`;
   const body = rows.slice(1).map(line);
   return [rule, line(rows[0]), rule, ...body, rule].join('\n');
 }

@@ -16,10 +16,22 @@ export interface QueryRequest {
 }
 
 const text = (status: number, body: string): Reply => ({ status, body, contentType: 'text/plain; charset=utf-8' });
-const FORMATS: Record<string, QueryFormat | 'parquet'> = { json: 'json', jsonl: 'jsonl', json_lines: 'jsonl', csv: 'csv', pretty: 'pretty', parquet: 'parquet' };
+const FORMATS: Record<string, QueryFormat | 'parquet'> = {
+  json: 'json',
+  jsonl: 'jsonl',
+  json_lines: 'jsonl',
+  csv: 'csv',
+  pretty: 'pretty',
+  parquet: 'parquet',
+};
 
 /** The request's parameters, or the reply refusing them. */
-export function readQueryRequest(method: string, query: string | null, body: string, accept: string | undefined): QueryRequest | Reply {
+export function readQueryRequest(
+  method: string,
+  query: string | null,
+  body: string,
+  accept: string | undefined,
+): QueryRequest | Reply {
   let raw: Record<string, unknown>;
   if (method === 'GET') {
     if (query === null) return text(400, "missing query parameters 'db' and 'q'");
@@ -38,29 +50,44 @@ export function readQueryRequest(method: string, query: string | null, body: str
     } catch (e) {
       return text(400, `serde json error: ${(e as Error).message}`);
     }
-    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return text(400, 'serde json error: invalid type: expected struct QueryRequest');
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+      return text(400, 'serde json error: invalid type: expected struct QueryRequest');
   }
   for (const field of ['db', 'q']) {
     if (raw[field] === undefined) return text(400, `serde error: missing field \`${field}\``);
-    if (typeof raw[field] !== 'string') return text(400, `serde error: invalid type for field \`${field}\`, expected a string`);
+    if (typeof raw[field] !== 'string')
+      return text(400, `serde error: invalid type for field \`${field}\`, expected a string`);
   }
   const params = raw.params ?? {};
-  if (params === null || typeof params !== 'object' || Array.isArray(params)) return text(400, 'serde error: invalid type for field `params`, expected a map');
+  if (params === null || typeof params !== 'object' || Array.isArray(params))
+    return text(400, 'serde error: invalid type for field `params`, expected a map');
   let format: QueryFormat | 'parquet' | undefined;
   if (raw.format !== undefined) {
     format = FORMATS[String(raw.format)];
-    if (!format) return text(400, `serde error: unknown variant \`${String(raw.format)}\`, expected one of \`parquet\`, \`csv\`, \`pretty\`, \`json\`, \`jsonl\``);
+    if (!format)
+      return text(
+        400,
+        `serde error: unknown variant \`${String(raw.format)}\`, expected one of \`parquet\`, \`csv\`, \`pretty\`, \`json\`, \`jsonl\``,
+      );
   } else {
     const fromAccept = formatForAccept(accept);
     if (typeof fromAccept !== 'string') return fromAccept;
     format = fromAccept;
   }
-  if (format === 'parquet') return text(405, "The parquet format is not bridged by the project's test server; use json, jsonl, csv or pretty");
+  if (format === 'parquet')
+    return text(405, "The parquet format is not bridged by the project's test server; use json, jsonl, csv or pretty");
   return { db: raw.db as string, q: raw.q as string, format, params: params as QueryParams };
 }
 
 function formatForAccept(accept: string | undefined): QueryFormat | 'parquet' | Reply {
-  if (accept === undefined || accept === '' || accept.includes('*/*') || accept.includes('text/html') || accept.startsWith('application/json')) return 'json';
+  if (
+    accept === undefined ||
+    accept === '' ||
+    accept.includes('*/*') ||
+    accept.includes('text/html') ||
+    accept.startsWith('application/json')
+  )
+    return 'json';
   if (accept.startsWith('application/vnd.apache.parquet')) return 'parquet';
   if (accept.startsWith('text/csv')) return 'csv';
   if (accept.startsWith('text/plain')) return 'pretty';
@@ -76,7 +103,11 @@ export async function answerQuery(engine: SqlEngine, request: QueryRequest): Pro
     if (!(e instanceof QueryError)) throw e;
     switch (e.kind) {
       case 'database-not-found':
-        return { status: 404, body: JSON.stringify({ error: `query error: ${e.message}` }), contentType: 'application/json' };
+        return {
+          status: 404,
+          body: JSON.stringify({ error: `query error: ${e.message}` }),
+          contentType: 'application/json',
+        };
       case 'planning':
         return text(400, e.message);
       case 'not-implemented':

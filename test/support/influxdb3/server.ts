@@ -18,7 +18,17 @@ import { QueryError, SqlEngine } from './sql-engine';
 import { KnownSeries } from './known-series';
 import { TableStore } from './table-store';
 import { LoggedWrite, WriteLog } from './write-log';
-import { DEFAULT_MAX_REQUEST_BYTES, Endpoint, Reply, WriteParams, authenticate, dbNameError, decodeBody, readWriteParams, v2Reply } from './write-protocol';
+import {
+  DEFAULT_MAX_REQUEST_BYTES,
+  Endpoint,
+  Reply,
+  WriteParams,
+  authenticate,
+  dbNameError,
+  decodeBody,
+  readWriteParams,
+  v2Reply,
+} from './write-protocol';
 import { Catalog, applyWrite } from './write-validation';
 
 export interface InfluxDB3Options {
@@ -74,7 +84,9 @@ export async function startInfluxDB3(o: InfluxDB3Options = {}): Promise<InfluxDB
   const store = new TableStore();
   const known = new KnownSeries();
   const engine = new SqlEngine(store);
-  const log = o.dataDir ? await WriteLog.open(o.dataDir, (entry) => apply(entry.endpoint, entry.params, entry.body, entry.nowNs)) : undefined;
+  const log = o.dataDir
+    ? await WriteLog.open(o.dataDir, (entry) => apply(entry.endpoint, entry.params, entry.body, entry.nowNs))
+    : undefined;
   const clusterUuid = randomUUID();
   const processId = randomUUID();
   let failWrites = 0;
@@ -90,13 +102,14 @@ export async function startInfluxDB3(o: InfluxDB3Options = {}): Promise<InfluxDB
       req.socket.destroy();
       return;
     }
-    handle(req).then(
-      async (reply) => {
-        if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
-        send(res, reply);
-      },
-      (e) => send(res, { status: 500, body: JSON.stringify({ error: String((e as Error)?.message ?? e) }) }),
-    )
+    handle(req)
+      .then(
+        async (reply) => {
+          if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+          send(res, reply);
+        },
+        (e) => send(res, { status: 500, body: JSON.stringify({ error: String((e as Error)?.message ?? e) }) }),
+      )
       // A reply that cannot be sent (the client went away) must not become an unhandled rejection.
       .catch(() => res.destroy());
   });
@@ -165,11 +178,21 @@ export async function startInfluxDB3(o: InfluxDB3Options = {}): Promise<InfluxDB
       return {
         status: 204,
         body: '',
-        headers: { 'Access-Control-Allow-Origin': '*', 'Access-Control-Allow-Methods': '*', 'Access-Control-Allow-Headers': '*', 'Access-Control-Max-Age': '86400' },
+        headers: {
+          'Access-Control-Allow-Origin': '*',
+          'Access-Control-Allow-Methods': '*',
+          'Access-Control-Allow-Headers': '*',
+          'Access-Control-Max-Age': '86400',
+        },
       };
     }
     const endpoint = WRITE_PATHS[path];
-    const denied = authenticate(endpoint ?? 'v3', header(req, 'authorization'), endpoint === 'v1' ? query : null, tokens);
+    const denied = authenticate(
+      endpoint ?? 'v3',
+      header(req, 'authorization'),
+      endpoint === 'v1' ? query : null,
+      tokens,
+    );
     if (denied) {
       await drain(req);
       return denied;
@@ -182,13 +205,21 @@ export async function startInfluxDB3(o: InfluxDB3Options = {}): Promise<InfluxDB
       return {
         status: 200,
         contentType: 'application/json',
-        body: JSON.stringify({ product_name: 'InfluxDB 3 Core', version: VERSION, revision: 'testsrv', process_id: processId }),
+        body: JSON.stringify({
+          product_name: 'InfluxDB 3 Core',
+          version: VERSION,
+          revision: 'testsrv',
+          process_id: processId,
+        }),
         headers: { 'X-Influxdb-Build': 'Core', 'X-Influxdb-Version': VERSION, 'Request-Id': id, 'X-Request-Id': id },
       };
     }
     if (endpoint && req.method === 'POST') return write(endpoint, query, req);
     if (path === '/api/v3/query_sql' && (req.method === 'GET' || req.method === 'POST')) {
-      const body = req.method === 'POST' ? (await readRaw(req, o.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES)).toString('utf8') : (await drain(req), '');
+      const body =
+        req.method === 'POST'
+          ? (await readRaw(req, o.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES)).toString('utf8')
+          : (await drain(req), '');
       const request = readQueryRequest(req.method, query, body, header(req, 'accept'));
       return 'q' in request ? answerQuery(engine, request) : request;
     }
@@ -201,9 +232,13 @@ export async function startInfluxDB3(o: InfluxDB3Options = {}): Promise<InfluxDB
   async function configureDatabase(req: http.IncomingMessage, query: string | null): Promise<HttpReply> {
     if (req.method === 'GET') {
       await drain(req);
-      const rows = store.databaseNames().sort().map((db) => ({ 'iox::database': db, deleted: false }));
+      const rows = store
+        .databaseNames()
+        .sort()
+        .map((db) => ({ 'iox::database': db, deleted: false }));
       const format = new URLSearchParams(query ?? '').get('format') ?? 'json';
-      if (format !== 'json') return { status: 405, body: "Only format=json is bridged by the project's test server for this endpoint" };
+      if (format !== 'json')
+        return { status: 405, body: "Only format=json is bridged by the project's test server for this endpoint" };
       return { status: 200, body: JSON.stringify(rows), contentType: 'application/json' };
     }
     if (req.method !== 'POST') {
@@ -211,7 +246,8 @@ export async function startInfluxDB3(o: InfluxDB3Options = {}): Promise<InfluxDB
       return { status: 404, body: 'Not found' };
     }
     const raw = (await readRaw(req, 64 * 1024)).toString('utf8');
-    if (!(header(req, 'content-type') ?? '').startsWith('application/json')) return { status: 415, body: 'unsupported media type' };
+    if (!(header(req, 'content-type') ?? '').startsWith('application/json'))
+      return { status: 415, body: 'unsupported media type' };
     let db: unknown;
     try {
       db = JSON.parse(raw).db;
@@ -224,14 +260,24 @@ export async function startInfluxDB3(o: InfluxDB3Options = {}): Promise<InfluxDB
     if (store.has(db)) return { status: 409, body: 'attempted to create a resource that already exists' };
     const limit = catalog.admitDatabase(db);
     if (limit) return { status: 422, body: JSON.stringify({ error: limit }) };
-    const created: LoggedWrite = { endpoint: 'create', params: { db, precision: 'auto', acceptPartial: true, noSync: false }, body: '', nowNs: 0n };
+    const created: LoggedWrite = {
+      endpoint: 'create',
+      params: { db, precision: 'auto', acceptPartial: true, noSync: false },
+      body: '',
+      nowNs: 0n,
+    };
     apply(created.endpoint, created.params, created.body, created.nowNs);
     await log?.append(created);
     return { status: 200, body: '' };
   }
 
   /** Parses, checks and stores a write body; the same path replays the data directory's log. */
-  function apply(endpoint: Endpoint | 'create', params: WriteParams, body: string, nowNs: bigint): { reply: Reply; stored: number } {
+  function apply(
+    endpoint: Endpoint | 'create',
+    params: WriteParams,
+    body: string,
+    nowNs: bigint,
+  ): { reply: Reply; stored: number } {
     if (endpoint === 'create') {
       catalog.databases.set(params.db, catalog.databases.get(params.db) ?? new Map());
       store.createDatabase(params.db);
@@ -246,16 +292,26 @@ export async function startInfluxDB3(o: InfluxDB3Options = {}): Promise<InfluxDB
     if (failWrites > 0) {
       failWrites--;
       await drain(req);
-      const message = failStatus === 503 ? 'service unavailable (injected by the test server)' : 'internal error (injected by the test server)';
-      const reply = endpoint === 'v2' ? v2Reply(failStatus, message) : { status: failStatus, body: JSON.stringify({ error: message }) };
+      const message =
+        failStatus === 503
+          ? 'service unavailable (injected by the test server)'
+          : 'internal error (injected by the test server)';
+      const reply =
+        endpoint === 'v2'
+          ? v2Reply(failStatus, message)
+          : { status: failStatus, body: JSON.stringify({ error: message }) };
       return failRetryAfter === undefined ? reply : { ...reply, headers: { 'Retry-After': String(failRetryAfter) } };
     }
     const params = readWriteParams(endpoint, query);
     if (!isParams(params)) return params;
     const nameError = dbNameError(params.db);
-    if (nameError) return endpoint === 'v2' ? v2Reply(400, nameError) : { status: 400, body: JSON.stringify({ error: nameError }) };
+    if (nameError)
+      return endpoint === 'v2' ? v2Reply(400, nameError) : { status: 400, body: JSON.stringify({ error: nameError }) };
     const limit = catalog.admitDatabase(params.db);
-    if (limit) return endpoint === 'v2' ? v2Reply(400, `write buffer error: catalog update error: ${limit}`) : { status: 422, body: JSON.stringify({ error: limit }) };
+    if (limit)
+      return endpoint === 'v2'
+        ? v2Reply(400, `write buffer error: catalog update error: ${limit}`)
+        : { status: 422, body: JSON.stringify({ error: limit }) };
 
     const raw = await readRaw(req, (o.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES) + 1);
     const body = decodeBody(endpoint, raw, header(req, 'content-encoding'), o.maxRequestBytes);
@@ -283,15 +339,22 @@ export async function startInfluxDB3(o: InfluxDB3Options = {}): Promise<InfluxDB
     }
     const chunks: Buffer[] = [];
     for await (const chunk of stream) chunks.push(chunk as Buffer);
-    if (headers[':path'] !== DO_GET_PATH) return sendGrpcError(stream, GRPC.UNIMPLEMENTED, `the project's test server implements only DoGet of Arrow Flight, not ${headers[':path']}`);
+    if (headers[':path'] !== DO_GET_PATH)
+      return sendGrpcError(
+        stream,
+        GRPC.UNIMPLEMENTED,
+        `the project's test server implements only DoGet of Arrow Flight, not ${headers[':path']}`,
+      );
     if (tokens && tokens.size > 0) {
       const auth = headers.authorization;
       if (!auth) return sendGrpcError(stream, GRPC.UNAUTHENTICATED, 'Unauthenticated');
-      if (authenticate('v3', auth, null, tokens)) return sendGrpcError(stream, GRPC.PERMISSION_DENIED, 'Permission denied');
+      if (authenticate('v3', auth, null, tokens))
+        return sendGrpcError(stream, GRPC.PERMISSION_DENIED, 'Permission denied');
     }
     try {
       const ticket = decodeTicket(Buffer.concat(chunks));
-      if (ticket.queryType === 'influxql') throw new FlightError(GRPC.UNIMPLEMENTED, "InfluxQL is not bridged by the project's test server; use SQL");
+      if (ticket.queryType === 'influxql')
+        throw new FlightError(GRPC.UNIMPLEMENTED, "InfluxQL is not bridged by the project's test server; use SQL");
       const frames = resultFrames(await engine.query(ticket.database, ticket.sql, ticket.params));
       if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
       sendFrames(stream, frames);

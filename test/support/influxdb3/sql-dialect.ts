@@ -22,7 +22,17 @@ export const DIALECT_SETUP: string[] = [
 ];
 
 /** InfluxDB 3 functions the test server does not have; a query using one is refused by name. */
-const NOT_BRIDGED = ['date_bin_gapfill', 'date_bin_wallclock', 'date_bin_wallclock_gapfill', 'locf', 'interpolate', 'arrow_cast', 'arrow_typeof', 'tz', 'to_local_time'];
+const NOT_BRIDGED = [
+  'date_bin_gapfill',
+  'date_bin_wallclock',
+  'date_bin_wallclock_gapfill',
+  'locf',
+  'interpolate',
+  'arrow_cast',
+  'arrow_typeof',
+  'tz',
+  'to_local_time',
+];
 
 export class DialectError extends Error {
   constructor(
@@ -50,17 +60,26 @@ export function translateQuery(sql: string, tables: Iterable<string>): Translate
   const masked = maskLiterals(sql);
   const known = new Set(tables);
   if (/;\s*\S/.test(masked)) {
-    throw new DialectError('This feature is not implemented: The context currently only supports a single SQL statement', 'not-implemented');
+    throw new DialectError(
+      'This feature is not implemented: The context currently only supports a single SQL statement',
+      'not-implemented',
+    );
   }
   if (!/^[\s(]*(select|with|values)\b/i.test(masked) && !/^\s*show\b/i.test(masked)) {
-    throw new DialectError(`Error during planning: only queries are run (SELECT, WITH, VALUES); InfluxDB 3 does not change data through SQL`, 'planning');
+    throw new DialectError(
+      `Error during planning: only queries are run (SELECT, WITH, VALUES); InfluxDB 3 does not change data through SQL`,
+      'planning',
+    );
   }
   const edits: { start: number; end: number; text: string }[] = [];
 
   for (const m of masked.matchAll(/\b([a-z_][a-z0-9_]*)\s*\(/gi)) {
     const name = m[1].toLowerCase();
     if (NOT_BRIDGED.includes(name)) {
-      throw new DialectError(`${m[1]}() is an InfluxDB 3 function the project's test server does not bridge to DuckDB; the query was not run`, 'not-implemented');
+      throw new DialectError(
+        `${m[1]}() is an InfluxDB 3 function the project's test server does not bridge to DuckDB; the query was not run`,
+        'not-implemented',
+      );
     }
     const close = matchingParen(masked, m.index + m[0].length - 1);
     const after = masked.slice(close + 1);
@@ -72,7 +91,10 @@ export function translateQuery(sql: string, tables: Iterable<string>): Translate
     }
   }
   if (/\binformation_schema\b|^\s*show\b|\bsystem\s*\./i.test(masked)) {
-    throw new DialectError(`information_schema, SHOW and system tables are not bridged by the project's test server (DuckDB's would report DuckDB's types, not InfluxDB 3's); the query was not run`, 'not-implemented');
+    throw new DialectError(
+      `information_schema, SHOW and system tables are not bridged by the project's test server (DuckDB's would report DuckDB's types, not InfluxDB 3's); the query was not run`,
+      'not-implemented',
+    );
   }
 
   const cteNames = new Set<string>();
@@ -87,7 +109,8 @@ export function translateQuery(sql: string, tables: Iterable<string>): Translate
     if (!ref) continue;
     const name = ref.name;
     if (cteNames.has(name)) continue;
-    if (!known.has(name)) throw new DialectError(`Error during planning: table 'public.iox.${name}' not found`, 'planning');
+    if (!known.has(name))
+      throw new DialectError(`Error during planning: table 'public.iox.${name}' not found`, 'planning');
     if (!used.includes(name)) used.push(name);
     edits.push({ start, end: ref.end, text: quoteIdentifier(name) });
   }

@@ -54,8 +54,24 @@ export class QueryError extends Error {
 /** A query parameter as InfluxDB 3 reads JSON (iox_query_params/src/params.rs). */
 export type QueryParams = Record<string, unknown>;
 
-const DUCK_TYPE: Record<ColumnType, DuckDBType> = { tag: VARCHAR, float: DOUBLE, integer: BIGINT, uinteger: UBIGINT, string: VARCHAR, boolean: BOOLEAN, timestamp: TIMESTAMP_NS };
-const COLUMN_KIND: Record<ColumnType, ColumnKind> = { tag: 'utf8', float: 'float64', integer: 'int64', uinteger: 'uint64', string: 'utf8', boolean: 'bool', timestamp: 'timestamp' };
+const DUCK_TYPE: Record<ColumnType, DuckDBType> = {
+  tag: VARCHAR,
+  float: DOUBLE,
+  integer: BIGINT,
+  uinteger: UBIGINT,
+  string: VARCHAR,
+  boolean: BOOLEAN,
+  timestamp: TIMESTAMP_NS,
+};
+const COLUMN_KIND: Record<ColumnType, ColumnKind> = {
+  tag: 'utf8',
+  float: 'float64',
+  integer: 'int64',
+  uinteger: 'uint64',
+  string: 'utf8',
+  boolean: 'bool',
+  timestamp: 'timestamp',
+};
 const CHUNK_ROWS = 2048;
 
 interface Loaded {
@@ -116,7 +132,10 @@ export class SqlEngine {
     const raw = reader.getColumns();
     const columns = names.map((name, i) => toColumn(name, types[i], raw[i] ?? []));
     for (const col of columns) {
-      const tableType = columnTypeIn(translated.tables.map((t) => tables.get(t)!), col.name);
+      const tableType = columnTypeIn(
+        translated.tables.map((t) => tables.get(t)!),
+        col.name,
+      );
       if (tableType && COLUMN_KIND[tableType] === col.kind) col.ioxType = IOX_TYPE[tableType];
       else if (col.name.includes('(')) {
         throw new QueryError(
@@ -134,7 +153,11 @@ export class SqlEngine {
       s = (async () => {
         // A DuckDB per database, sealed off from files and extensions: queries come from anyone
         // who can reach the port, and SQL such as read_csv('/etc/passwd') must not work.
-        const instance = await DuckDBInstance.create(':memory:', { enable_external_access: 'false', autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' });
+        const instance = await DuckDBInstance.create(':memory:', {
+          enable_external_access: 'false',
+          autoinstall_known_extensions: 'false',
+          autoload_known_extensions: 'false',
+        });
         const connection = await instance.connect();
         for (const stmt of DIALECT_SETUP) await connection.run(stmt);
         return { instance, connection, loaded: new Map<string, Loaded>() };
@@ -148,12 +171,23 @@ export class SqlEngine {
    *  rewritten row, reloaded whole (columns sorted by name, as InfluxDB 3 returns SELECT *). */
   private async load(session: DatabaseSession, name: string, table: StoredTable): Promise<void> {
     const had = session.loaded.get(name);
-    if (had && had.rows === table.rowCount && had.schemaVersion === table.schemaVersion && had.rewrites === table.rewrites) return;
+    if (
+      had &&
+      had.rows === table.rowCount &&
+      had.schemaVersion === table.schemaVersion &&
+      had.rewrites === table.rewrites
+    )
+      return;
     const c = session.connection;
-    const columns = [...table.columns.entries(), ['time', { type: 'timestamp' as ColumnType, values: [] }] as const].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    const columns = [
+      ...table.columns.entries(),
+      ['time', { type: 'timestamp' as ColumnType, values: [] }] as const,
+    ].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     let from = had?.rows ?? 0;
     if (!had || had.schemaVersion !== table.schemaVersion || had.rewrites !== table.rewrites) {
-      const defs = columns.map(([n, col]) => `${quoteIdentifier(n)} ${DUCK_TYPE[col.type]}${n === 'time' ? ' NOT NULL' : ''}`);
+      const defs = columns.map(
+        ([n, col]) => `${quoteIdentifier(n)} ${DUCK_TYPE[col.type]}${n === 'time' ? ' NOT NULL' : ''}`,
+      );
       await c.run(`CREATE OR REPLACE TABLE ${quoteIdentifier(name)} (${defs.join(', ')})`);
       from = 0;
     }
@@ -164,7 +198,9 @@ export class SqlEngine {
       const chunk = DuckDBDataChunk.create(types, end - start);
       chunk.setColumns(
         columns.map(([n, col]) =>
-          n === 'time' ? table.time.slice(start, end).map((t) => new DuckDBTimestampNanosecondsValue(t)) : (col.values.slice(start, end) as DuckDBValue[]),
+          n === 'time'
+            ? table.time.slice(start, end).map((t) => new DuckDBTimestampNanosecondsValue(t))
+            : (col.values.slice(start, end) as DuckDBValue[]),
         ),
       );
       appender.appendDataChunk(chunk);
@@ -195,14 +231,19 @@ function bindParams(placeholders: string[], params: QueryParams): Record<string,
     if (v === null || typeof v === 'string' || typeof v === 'boolean') out[name] = v;
     else if (typeof v === 'number') out[name] = Number.isSafeInteger(v) ? BigInt(v) : v;
     else if (typeof v === 'bigint') out[name] = v;
-    else throw new QueryError(`JSON ${Array.isArray(v) ? 'arrays' : 'objects'} are not supported as query parameters. Parameter: ${name}`, 'planning');
+    else
+      throw new QueryError(
+        `JSON ${Array.isArray(v) ? 'arrays' : 'objects'} are not supported as query parameters. Parameter: ${name}`,
+        'planning',
+      );
   }
   return out;
 }
 
 function duckError(e: unknown): QueryError {
   const message = String((e as Error)?.message ?? e);
-  if (/^(Failed to extract statements: )?(Parser|Binder|Catalog|Permission) Error/.test(message)) return new QueryError(`Error during planning: ${message}`, 'planning');
+  if (/^(Failed to extract statements: )?(Parser|Binder|Catalog|Permission) Error/.test(message))
+    return new QueryError(`Error during planning: ${message}`, 'planning');
   if (/^Not implemented Error/.test(message)) return new QueryError(message, 'not-implemented');
   return new QueryError(`error while executing plan: ${message}`, 'execution');
 }
@@ -210,7 +251,11 @@ function duckError(e: unknown): QueryError {
 /** A DuckDB result column in InfluxDB 3's types. */
 function toColumn(name: string, type: DuckDBType, raw: readonly DuckDBValue[]): QueryColumn {
   const id = type.typeId;
-  const map = (kind: ColumnKind, f: (v: NonNullable<DuckDBValue>) => unknown): QueryColumn => ({ name, kind, values: raw.map((v) => (v === null ? null : f(v))) });
+  const map = (kind: ColumnKind, f: (v: NonNullable<DuckDBValue>) => unknown): QueryColumn => ({
+    name,
+    kind,
+    values: raw.map((v) => (v === null ? null : f(v))),
+  });
   switch (id) {
     case DuckDBTypeId.BOOLEAN:
       return map('bool', (v) => v);
@@ -225,7 +270,11 @@ function toColumn(name: string, type: DuckDBType, raw: readonly DuckDBValue[]): 
       // Literals and sums: DataFusion's are Int64. A sum that does not fit is an overflow there too.
       return map('int64', (v) => {
         const b = BigInt(v as number | bigint);
-        if (b > 9223372036854775807n || b < -9223372036854775808n) throw new QueryError(`error while executing plan: Arithmetic overflow: ${b} does not fit Int64 (column ${name})`, 'execution');
+        if (b > 9223372036854775807n || b < -9223372036854775808n)
+          throw new QueryError(
+            `error while executing plan: Arithmetic overflow: ${b} does not fit Int64 (column ${name})`,
+            'execution',
+          );
         return b;
       });
     case DuckDBTypeId.UBIGINT:
@@ -250,13 +299,22 @@ function toColumn(name: string, type: DuckDBType, raw: readonly DuckDBValue[]): 
     case DuckDBTypeId.SQLNULL:
       return { name, kind: 'null', values: raw.map(() => null) };
     case DuckDBTypeId.STRUCT: {
-      const entries = (type as unknown as { entryNames: string[]; entryTypes: DuckDBType[] });
+      const entries = type as unknown as { entryNames: string[]; entryTypes: DuckDBType[] };
       const children = entries.entryNames.map((child, i) =>
-        toColumn(child, entries.entryTypes[i], raw.map((v) => (v === null ? null : ((v as unknown as { entries: Record<string, DuckDBValue> }).entries[child] ?? null)))),
+        toColumn(
+          child,
+          entries.entryTypes[i],
+          raw.map((v) =>
+            v === null ? null : ((v as unknown as { entries: Record<string, DuckDBValue> }).entries[child] ?? null),
+          ),
+        ),
       );
       return { name, kind: 'struct', values: raw.map((v) => (v === null ? null : true)), children };
     }
     default:
-      throw new QueryError(`the result column ${name} has DuckDB type ${type.toString()}, which the project's test server does not translate to an InfluxDB 3 type`, 'not-implemented');
+      throw new QueryError(
+        `the result column ${name} has DuckDB type ${type.toString()}, which the project's test server does not translate to an InfluxDB 3 type`,
+        'not-implemented',
+      );
   }
 }

@@ -16,7 +16,13 @@ export interface StoredColumn {
   values: CellValue[];
 }
 
-const FIELD_COLUMN: Record<FieldValue['type'], ColumnType> = { f64: 'float', i64: 'integer', u64: 'uinteger', string: 'string', bool: 'boolean' };
+const FIELD_COLUMN: Record<FieldValue['type'], ColumnType> = {
+  f64: 'float',
+  i64: 'integer',
+  u64: 'uinteger',
+  string: 'string',
+  bool: 'boolean',
+};
 
 export class StoredTable {
   readonly columns = new Map<string, StoredColumn>();
@@ -57,10 +63,12 @@ export class StoredTable {
     const row = this.time.length;
     times.set(timeNs, row);
     for (let i = 0; i < tags.length; i++) this.column(tags[i][0], 'tag', row).values.push(tags[i][1]);
-    for (let i = 0; i < fields.length; i++) this.column(fields[i][0], FIELD_COLUMN[fields[i][1].type], row).values.push(fields[i][1].value);
+    for (let i = 0; i < fields.length; i++)
+      this.column(fields[i][0], FIELD_COLUMN[fields[i][1].type], row).values.push(fields[i][1].value);
     this.time.push(timeNs);
     // Columns this point has no value for are null in its row.
-    if (tags.length + fields.length !== this.columns.size) for (const col of this.columns.values()) if (col.values.length === row) col.values.push(null);
+    if (tags.length + fields.length !== this.columns.size)
+      for (const col of this.columns.values()) if (col.values.length === row) col.values.push(null);
   }
 
   /** The named column, created with `rows` nulls when new. */

@@ -22,7 +22,9 @@ export class WriteLog {
   static async open(dir: string, replay: (entry: LoggedWrite) => void): Promise<WriteLog> {
     await fs.promises.mkdir(dir, { recursive: true });
     const name = path.join(dir, 'writes.log');
-    const data = await fs.promises.readFile(name).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? Buffer.alloc(0) : Promise.reject(e)));
+    const data = await fs.promises
+      .readFile(name)
+      .catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? Buffer.alloc(0) : Promise.reject(e)));
     let at = 0;
     let good = 0;
     while (at < data.length) {
@@ -36,7 +38,12 @@ export class WriteLog {
       }
       const end = nl + 1 + header.bytes;
       if (end + 1 > data.length) break;
-      replay({ endpoint: header.endpoint, params: header.params, nowNs: BigInt(header.nowNs), body: data.subarray(nl + 1, end).toString('utf8') });
+      replay({
+        endpoint: header.endpoint,
+        params: header.params,
+        nowNs: BigInt(header.nowNs),
+        body: data.subarray(nl + 1, end).toString('utf8'),
+      });
       at = end + 1;
       good = at;
     }
@@ -47,7 +54,12 @@ export class WriteLog {
 
   append(entry: LoggedWrite): Promise<void> {
     const body = Buffer.from(entry.body, 'utf8');
-    const header = JSON.stringify({ endpoint: entry.endpoint, params: entry.params, nowNs: String(entry.nowNs), bytes: body.length });
+    const header = JSON.stringify({
+      endpoint: entry.endpoint,
+      params: entry.params,
+      nowNs: String(entry.nowNs),
+      bytes: body.length,
+    });
     const record = Buffer.concat([Buffer.from(`${header}\n`), body, Buffer.from('\n')]);
     const done = this.queue.then(() => this.file.write(record)).then(() => undefined);
     this.queue = done.catch(() => undefined);

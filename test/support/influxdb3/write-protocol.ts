@@ -29,10 +29,16 @@ export interface Reply {
 export const DEFAULT_MAX_REQUEST_BYTES = 10_485_760;
 
 const PRECISION_NAMES: Record<string, Precision> = {
-  second: 'second', s: 'second',
-  millisecond: 'millisecond', ms: 'millisecond',
-  microsecond: 'microsecond', us: 'microsecond', u: 'microsecond',
-  nanosecond: 'nanosecond', ns: 'nanosecond', n: 'nanosecond',
+  second: 'second',
+  s: 'second',
+  millisecond: 'millisecond',
+  ms: 'millisecond',
+  microsecond: 'microsecond',
+  us: 'microsecond',
+  u: 'microsecond',
+  nanosecond: 'nanosecond',
+  ns: 'nanosecond',
+  n: 'nanosecond',
 };
 const V3_PRECISIONS = ['auto', 'second', 'millisecond', 'microsecond', 'nanosecond', 's', 'ms', 'us', 'u', 'ns', 'n'];
 
@@ -41,7 +47,16 @@ const json = (status: number, body: object): Reply => ({ status, body: JSON.stri
 
 /** v2 turns every error into {"code","message"} (V2WriteApiError). */
 export function v2Reply(status: number, message: string): Reply {
-  const code = status === 413 ? 'request too large' : status === 404 ? 'not found' : status === 403 ? 'forbidden' : status >= 500 ? 'internal error' : 'invalid';
+  const code =
+    status === 413
+      ? 'request too large'
+      : status === 404
+        ? 'not found'
+        : status === 403
+          ? 'forbidden'
+          : status >= 500
+            ? 'internal error'
+            : 'invalid';
   return json(status, { code, message });
 }
 
@@ -54,7 +69,10 @@ export function readWriteParams(endpoint: Endpoint, query: string | null): Write
     if (db === null) return text(400, 'serde error: missing field `db`');
     const p = q.get('precision') ?? 'auto';
     if (!V3_PRECISIONS.includes(p)) {
-      return text(400, `serde error: unknown variant \`${p}\`, expected one of ${V3_PRECISIONS.map((v) => `\`${v}\``).join(', ')}`);
+      return text(
+        400,
+        `serde error: unknown variant \`${p}\`, expected one of ${V3_PRECISIONS.map((v) => `\`${v}\``).join(', ')}`,
+      );
     }
     const acceptPartial = bool(q.get('accept_partial'), true);
     const noSync = bool(q.get('no_sync'), false);
@@ -75,9 +93,11 @@ export function readWriteParams(endpoint: Endpoint, query: string | null): Write
   const db = q.get('db');
   if (db === null) return json(400, { error: 'failed to deserialize db/rp/precision in request: missing field `db`' });
   const p = q.get('precision') ?? 'ns';
-  if (!(p in PRECISION_NAMES)) return json(400, { error: `failed to deserialize db/rp/precision in request: unknown variant \`${p}\`` });
+  if (!(p in PRECISION_NAMES))
+    return json(400, { error: `failed to deserialize db/rp/precision in request: unknown variant \`${p}\`` });
   const rp = q.get('rp');
-  const withRp = rp === null || rp === '' || rp === "''" || ['autogen', 'default'].includes(rp.toLowerCase()) ? db : `${db}/${rp}`;
+  const withRp =
+    rp === null || rp === '' || rp === "''" || ['autogen', 'default'].includes(rp.toLowerCase()) ? db : `${db}/${rp}`;
   return { db: withRp, precision: PRECISION_NAMES[p], acceptPartial: false, noSync: false };
 }
 
@@ -122,7 +142,12 @@ export function authenticate(
 
 /** The body as text: gunzipped (all members) when so encoded, within the size limit both before
  *  and after decompression, and valid UTF-8. */
-export function decodeBody(endpoint: Endpoint, raw: Buffer, contentEncoding: string | undefined, maxBytes = DEFAULT_MAX_REQUEST_BYTES): string | Reply {
+export function decodeBody(
+  endpoint: Endpoint,
+  raw: Buffer,
+  contentEncoding: string | undefined,
+  maxBytes = DEFAULT_MAX_REQUEST_BYTES,
+): string | Reply {
   const tooLarge = () => {
     const message = `max request size (${maxBytes} bytes) exceeded`;
     return endpoint === 'v2' ? v2Reply(413, message) : text(413, message);
@@ -166,10 +191,17 @@ export function dbNameError(name: string): string | undefined {
 }
 
 const PRECISION_DEBUG: Record<Precision, string> = {
-  auto: 'Auto', second: 'Second', millisecond: 'Millisecond', microsecond: 'Microsecond', nanosecond: 'Nanosecond',
+  auto: 'Auto',
+  second: 'Second',
+  millisecond: 'Millisecond',
+  microsecond: 'Microsecond',
+  nanosecond: 'Nanosecond',
 };
 const MULTIPLIER: Record<Exclude<Precision, 'auto'>, bigint> = {
-  second: 1_000_000_000n, millisecond: 1_000_000n, microsecond: 1_000n, nanosecond: 1n,
+  second: 1_000_000_000n,
+  millisecond: 1_000_000n,
+  microsecond: 1_000n,
+  nanosecond: 1n,
 };
 const I64_MIN = -(2n ** 63n);
 const I64_MAX = 2n ** 63n - 1n;
@@ -186,11 +218,19 @@ export function toNanos(ts: bigint | undefined, precision: Precision, nowNs: big
   let unit: Exclude<Precision, 'auto'>;
   if (precision === 'auto') {
     const magnitude = (ts < 0n ? -ts : ts) / 1_000_000_000n;
-    unit = magnitude < 5n ? 'second' : magnitude < 5_000n ? 'millisecond' : magnitude < 5_000_000n ? 'microsecond' : 'nanosecond';
+    unit =
+      magnitude < 5n
+        ? 'second'
+        : magnitude < 5_000n
+          ? 'millisecond'
+          : magnitude < 5_000_000n
+            ? 'microsecond'
+            : 'nanosecond';
   } else {
     unit = precision;
   }
   const ns = ts * MULTIPLIER[unit];
-  if (ns < I64_MIN || ns > I64_MAX) return `timestamp, ${ts}, out of range for precision: ${PRECISION_DEBUG[precision]}`;
+  if (ns < I64_MIN || ns > I64_MAX)
+    return `timestamp, ${ts}, out of range for precision: ${PRECISION_DEBUG[precision]}`;
   return ns;
 }

@@ -12,13 +12,21 @@ import { Endpoint, Precision, Reply, WriteParams, toNanos, v2Reply } from './wri
 /** A line accepted for a database, its timestamp resolved to nanoseconds; or lines the ingest
  *  shortcut vouched for (known-series.ts), kept as ranges of their body and parsed when first
  *  queried. */
-export type StoredLine = { line: ParsedLine; timeNs: bigint } | { body: string; ranges: number[]; precision: Precision; nowNs: bigint };
+export type StoredLine =
+  { line: ParsedLine; timeNs: bigint } | { body: string; ranges: number[]; precision: Precision; nowNs: bigint };
 
 /** A decoded write body, parsed and checked line by line against the catalog, as InfluxDB 3 does
  *  it: with accept_partial the good lines are accepted beside the bad ones; without it, nothing
  *  changes unless every line passes (checked on a copy of the catalog). With `known`, lines of a
  *  series already seen in the same shape are accepted without being parsed. */
-export function applyWrite(catalog: Catalog, endpoint: Endpoint, params: WriteParams, body: string, nowNs: bigint, known?: KnownSeries): { reply: Reply; accepted: StoredLine[] } {
+export function applyWrite(
+  catalog: Catalog,
+  endpoint: Endpoint,
+  params: WriteParams,
+  body: string,
+  nowNs: bigint,
+  known?: KnownSeries,
+): { reply: Reply; accepted: StoredLine[] } {
   const failures: LineFailure[] = [];
   const target = params.acceptPartial ? catalog : catalog.copy();
   const accepted: StoredLine[] = [];
@@ -36,7 +44,8 @@ export function applyWrite(catalog: Catalog, endpoint: Endpoint, params: WritePa
     }
     const timeNs = toNanos(line.timestamp, params.precision, nowNs);
     const why = typeof timeNs === 'string' ? timeNs : target.accept(params.db, line);
-    if (why) failures.push({ lineNumber, message: why, originalLine: typeof timeNs === 'string' ? raw : displayLine(line) });
+    if (why)
+      failures.push({ lineNumber, message: why, originalLine: typeof timeNs === 'string' ? raw : displayLine(line) });
     else {
       accepted.push({ line, timeNs: timeNs as bigint });
       learned.push(line);
@@ -45,7 +54,7 @@ export function applyWrite(catalog: Catalog, endpoint: Endpoint, params: WritePa
 
   if (known && body.indexOf('"') < 0 && body.indexOf('\\') < 0) {
     // Without quotes or escapes every newline ends a line: walk the body in place.
-    for (let pos = 0; pos <= body.length; ) {
+    for (let pos = 0; pos <= body.length;) {
       let nl = body.indexOf('\n', pos);
       if (nl < 0) nl = body.length;
       const c = body.charCodeAt(pos);
@@ -97,7 +106,13 @@ export const IOX_TYPE: Record<ColumnType, string> = {
   timestamp: 'iox::column_type::timestamp',
 };
 
-const FIELD_TYPE: Record<FieldValue['type'], ColumnType> = { f64: 'float', i64: 'integer', u64: 'uinteger', string: 'string', bool: 'boolean' };
+const FIELD_TYPE: Record<FieldValue['type'], ColumnType> = {
+  f64: 'float',
+  i64: 'integer',
+  u64: 'uinteger',
+  string: 'string',
+  bool: 'boolean',
+};
 
 export const CORE_LIMITS = { databases: 5, tablesTotal: 2000, columnsPerTable: 500 };
 const RESERVED = new Set(['time', '__chunk_order']);
@@ -110,7 +125,8 @@ export class Catalog {
   /** An independent copy, to check a whole write before any of it changes the schema. */
   copy(): Catalog {
     const c = new Catalog();
-    for (const [db, tables] of this.databases) c.databases.set(db, new Map([...tables].map(([t, cols]) => [t, new Map(cols)])));
+    for (const [db, tables] of this.databases)
+      c.databases.set(db, new Map([...tables].map(([t, cols]) => [t, new Map(cols)])));
     return c;
   }
 
@@ -154,7 +170,8 @@ export class Catalog {
     const columns = new Map(existing ?? []);
     for (const [key, type] of wanted) {
       const had = columns.get(key);
-      if (had !== undefined && had !== type) return `invalid column type for column '${key}', expected ${IOX_TYPE[had]}, got ${IOX_TYPE[type]}`;
+      if (had !== undefined && had !== type)
+        return `invalid column type for column '${key}', expected ${IOX_TYPE[had]}, got ${IOX_TYPE[type]}`;
       if (had === undefined) {
         if (RESERVED.has(key)) return `'${key}' is a reserved column`;
         columns.set(key, type);
@@ -205,14 +222,24 @@ export interface LineFailure {
 /** The reply to a write whose lines were parsed (and checked) with these failures. */
 export function writeReply(endpoint: Endpoint, acceptPartial: boolean, lines: number, failures: LineFailure[]): Reply {
   if (lines === 0) {
-    return endpoint === 'v2' ? v2Reply(400, 'write buffer error: incoming write was empty') : { status: 400, body: 'incoming write was empty' };
+    return endpoint === 'v2'
+      ? v2Reply(400, 'write buffer error: incoming write was empty')
+      : { status: 400, body: 'incoming write was empty' };
   }
   if (failures.length === 0) return { status: 204, body: '' };
-  const item = (f: LineFailure) => ({ error_message: f.message, line_number: f.lineNumber, original_line: truncateBytes(f.originalLine, 20) });
+  const item = (f: LineFailure) => ({
+    error_message: f.message,
+    line_number: f.lineNumber,
+    original_line: truncateBytes(f.originalLine, 20),
+  });
   if (endpoint === 'v2') return v2Reply(400, `write buffer error: line protocol parse failed: ${failures[0].message}`);
-  if (!acceptPartial) return { status: 400, body: JSON.stringify({ error: 'line protocol parsing error', data: item(failures[0]) }) };
+  if (!acceptPartial)
+    return { status: 400, body: JSON.stringify({ error: 'line protocol parsing error', data: item(failures[0]) }) };
   const status = failures.some((f) => LIMIT_PREFIXES.some((p) => f.message.startsWith(p))) ? 422 : 400;
-  return { status, body: JSON.stringify({ error: 'partial write of line protocol occurred', data: failures.map(item) }) };
+  return {
+    status,
+    body: JSON.stringify({ error: 'partial write of line protocol occurred', data: failures.map(item) }),
+  };
 }
 
 /** The raw line a parse error quotes: the body's lines as Rust's str::lines() gives them. */
@@ -224,7 +251,8 @@ export function rawLineFor(body: string, lineNumber: number): string {
 /** A line as InfluxDB 3 re-serialises it in schema errors: string values unquoted, floats in
  *  Rust's Display form, integers with i, unsigned with u. */
 export function displayLine(line: ParsedLine): string {
-  const esc = (s: string, chars: string) => s.replace(new RegExp(`[${chars.replace(/[\]\\^-]/g, '\\$&')}]`, 'g'), '\\$&');
+  const esc = (s: string, chars: string) =>
+    s.replace(new RegExp(`[${chars.replace(/[\]\\^-]/g, '\\$&')}]`, 'g'), '\\$&');
   let out = esc(line.measurement, ', ');
   for (const [k, v] of line.tags) out += `,${esc(k, ',= ')}=${esc(v, ',= ')}`;
   out += ' ' + line.fields.map(([k, v]) => `${esc(k, ',= ')}=${displayValue(v)}`).join(',');

@@ -6,7 +6,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { SpoolFullError, WriteSpool } from '../../../nodes/lib/influxdb3/write-spool';
 
-const record = (i: number, lines = 2) => ({ database: 'db', precision: 'ns' as const, lines, payload: `m,i=${i} v=${i} ${i}\nm,i=${i} w=${i} ${i}` });
+const record = (i: number, lines = 2) => ({
+  database: 'db',
+  precision: 'ns' as const,
+  lines,
+  payload: `m,i=${i} v=${i} ${i}\nm,i=${i} w=${i} ${i}`,
+});
 
 describe('write spool', () => {
   let dir: string;
@@ -37,7 +42,13 @@ describe('write spool', () => {
   it('reads consecutive records of one database and precision as one batch, within its limits, across segments and a reopen', async () => {
     let { spool } = await WriteSpool.open(dir, { maxBytes: 1 << 20, policy: 'reject', segmentBytes: 150 });
     const dbs = ['a', 'a', 'a', 'a', 'b', 'a', 'a'];
-    dbs.forEach((database, i) => spool.appendSync({ ...record(i), database, payload: i === 2 ? ['first chunk', 'second ü chunk'] : record(i).payload }));
+    dbs.forEach((database, i) =>
+      spool.appendSync({
+        ...record(i),
+        database,
+        payload: i === 2 ? ['first chunk', 'second ü chunk'] : record(i).payload,
+      }),
+    );
     should(fs.readdirSync(dir).length >= 3).be.true('the records span segments');
     const take = (n: number) => Buffer.alloc(n + 5, 0xff);
     const text = (b: { payloads: Buffer[] }) => b.payloads.map((p) => p.toString('utf8'));
@@ -50,7 +61,10 @@ describe('write spool', () => {
     should([batch.database, batch.records, text(batch)]).eql(['b', 1, [record(4).payload]]);
     const one = Buffer.byteLength(record(5).payload);
     batch = (await spool.readBatch(5, 100, one * 2, take))!;
-    should([batch.records, text(batch)]).eql([1, [record(5).payload]], 'stops at the byte limit (two records and a newline do not fit)');
+    should([batch.records, text(batch)]).eql(
+      [1, [record(5).payload]],
+      'stops at the byte limit (two records and a newline do not fit)',
+    );
     batch = (await spool.readBatch(0, 0, 0, take))!;
     should(batch.records).equal(1, 'at least one record whatever the limits');
     should(await spool.readBatch(7, 100, 1 << 20, take)).equal(undefined);
@@ -100,19 +114,27 @@ describe('write spool', () => {
   });
 
   it('refuses when full, or drops the oldest and counts them', async () => {
-    const one = (await (async () => {
+    const one = await (async () => {
       const probe = path.join(dir, 'probe');
       const { spool } = await WriteSpool.open(probe, { maxBytes: 1 << 20, policy: 'reject' });
       spool.appendSync(record(0));
       const b = spool.bytes;
       spool.close();
       return b;
-    })());
-    let { spool } = await WriteSpool.open(path.join(dir, 'r'), { maxBytes: one * 3, policy: 'reject', segmentBytes: one });
+    })();
+    let { spool } = await WriteSpool.open(path.join(dir, 'r'), {
+      maxBytes: one * 3,
+      policy: 'reject',
+      segmentBytes: one,
+    });
     for (let i = 0; i < 3; i++) spool.appendSync(record(i));
     should(() => spool.appendSync(record(3))).throw(SpoolFullError);
     spool.close();
-    ({ spool } = await WriteSpool.open(path.join(dir, 'd'), { maxBytes: one * 3, policy: 'drop-oldest', segmentBytes: one }));
+    ({ spool } = await WriteSpool.open(path.join(dir, 'd'), {
+      maxBytes: one * 3,
+      policy: 'drop-oldest',
+      segmentBytes: one,
+    }));
     for (let i = 0; i < 5; i++) spool.appendSync(record(i));
     should(spool.droppedLines).equal(4);
     should((await spool.read(0))!.payload).equal(record(2).payload);

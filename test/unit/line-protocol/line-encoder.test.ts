@@ -7,8 +7,15 @@ import { schemaFromRows } from '../../../nodes/lib/schema/schema';
 
 const encode = createLineEncoder(compileSchema(referenceSchema()));
 const base = {
-  device_id: 'TEMP_001', device_type: 'temperature', location: 'warehouse_a', floor: '2',
-  timestamp: '2026-11-22T10:15:00.123Z', temperature: 25.5, humidity: 50, battery_level: 99.9, signal_strength: -60,
+  device_id: 'TEMP_001',
+  device_type: 'temperature',
+  location: 'warehouse_a',
+  floor: '2',
+  timestamp: '2026-11-22T10:15:00.123Z',
+  temperature: 25.5,
+  humidity: 50,
+  battery_level: 99.9,
+  signal_strength: -60,
 };
 const TS = '1795342500123000000';
 
@@ -26,7 +33,9 @@ function refused(r: unknown): ReadingError {
 
 describe('line encoder', () => {
   it('writes tags sorted, fields by declared type and the timestamp in ns', () => {
-    should(line(base)).equal(`iot_sensors,device_id=TEMP_001,device_type=temperature,floor=2,location=warehouse_a temperature=25.5,humidity=50,battery_level=99.9,signal_strength=-60i ${TS}`);
+    should(line(base)).equal(
+      `iot_sensors,device_id=TEMP_001,device_type=temperature,floor=2,location=warehouse_a temperature=25.5,humidity=50,battery_level=99.9,signal_strength=-60i ${TS}`,
+    );
   });
 
   it('writes a declared float as a float however the JSON looked, and coerces numeric strings', () => {
@@ -36,8 +45,16 @@ describe('line encoder', () => {
   });
 
   it('writes booleans and integers of the other device types', () => {
-    const l = line({ device_id: 'DOOR_001', device_type: 'door', location: 'x', floor: '1', timestamp: base.timestamp,
-      door_open: 'true', open_count: 3, battery_level: 80 });
+    const l = line({
+      device_id: 'DOOR_001',
+      device_type: 'door',
+      location: 'x',
+      floor: '1',
+      timestamp: base.timestamp,
+      door_open: 'true',
+      open_count: 3,
+      battery_level: 80,
+    });
     should(l).match(/ door_open=true,open_count=3i,battery_level=80 /);
   });
 
@@ -51,7 +68,9 @@ describe('line encoder', () => {
   it('refuses what line protocol cannot carry or the schema does not allow', () => {
     should(refused({ ...base, location: 'a\nb' }).code).equal('invalid_characters');
     should(refused({ ...base, location: '' }).code).equal('empty_tag');
-    should(refused({ ...base, location: 'hall\\' }).message).match(/ends with a backslash, which InfluxDB cannot store/);
+    should(refused({ ...base, location: 'hall\\' }).message).match(
+      /ends with a backslash, which InfluxDB cannot store/,
+    );
     should(refused({ ...base, temperature: NaN }).code).equal('not_finite');
     should(refused({ ...base, temperature: 'hot' }).code).equal('wrong_type');
     should(refused({ ...base, temperature: { v: 1 } }).code).equal('nested_value');
@@ -88,7 +107,10 @@ describe('line encoder', () => {
   it('writes inferred types for unknown device types when the schema allows it', () => {
     const schema = { ...referenceSchema(), unknownDeviceTypes: 'infer' as const };
     const enc = createLineEncoder(compileSchema(schema));
-    const out = enc({ device_type: 'pressure', device_id: 'P1', pressure: 1013, ok: true, note: 'x y', timestamp: 1 }, 0);
+    const out = enc(
+      { device_type: 'pressure', device_id: 'P1', pressure: 1013, ok: true, note: 'x y', timestamp: 1 },
+      0,
+    );
     should(out).equal('iot_sensors,device_id=P1,device_type=pressure pressure=1013,ok=true,note="x y" 1000000000');
     const bad = enc({ device_type: 'pressure', device_id: 'P1', __proto__x: 1, constructor: 1, timestamp: 1 }, 0);
     should(bad instanceof ReadingError && bad.code === 'forbidden_key').be.true();

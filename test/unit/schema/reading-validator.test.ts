@@ -1,14 +1,25 @@
 import should from 'should';
 import { compileSchema } from '../../../nodes/lib/schema/compiled-schema';
 import { ReadingError } from '../../../nodes/lib/schema/reading-error';
-import { VALIDATOR_DEFAULTS, ValidatorSettings, createReadingValidator } from '../../../nodes/lib/schema/reading-validator';
+import {
+  VALIDATOR_DEFAULTS,
+  ValidatorSettings,
+  createReadingValidator,
+} from '../../../nodes/lib/schema/reading-validator';
 import { referenceSchema } from '../../../nodes/lib/schema/reference-schema';
 import { TelemetrySchema } from '../../../nodes/lib/schema/schema';
 
 const NOW = Date.UTC(2026, 10, 22, 10, 20);
 const reading = () => ({
-  device_id: 'TEMP_001', device_type: 'temperature', location: 'warehouse_a', floor: '2',
-  timestamp: '2026-11-22T10:15:00.123Z', temperature: 25.5, humidity: 50, battery_level: 99.9, signal_strength: -60,
+  device_id: 'TEMP_001',
+  device_type: 'temperature',
+  location: 'warehouse_a',
+  floor: '2',
+  timestamp: '2026-11-22T10:15:00.123Z',
+  temperature: 25.5,
+  humidity: 50,
+  battery_level: 99.9,
+  signal_strength: -60,
 });
 
 function validator(settings: Partial<ValidatorSettings> = {}, schema: TelemetrySchema = referenceSchema()) {
@@ -38,7 +49,16 @@ describe('reading validator', () => {
     should(r.temperature).equal(25.5);
     should(r.signal_strength).equal(-61);
     should(r.floor).equal('2');
-    const door = { device_id: 'D', device_type: 'door', location: 'x', floor: '1', timestamp: NOW, door_open: 'TRUE', open_count: 1, battery_level: 3 };
+    const door = {
+      device_id: 'D',
+      device_type: 'door',
+      location: 'x',
+      floor: '1',
+      timestamp: NOW,
+      door_open: 'TRUE',
+      open_count: 1,
+      battery_level: 3,
+    };
     should(validate(door, NOW)).equal(undefined);
     should(door.door_open).equal(true);
     should(door.timestamp).equal(new Date(NOW).toISOString(), 'epoch timestamps are normalised to ISO 8601 UTC');
@@ -77,8 +97,12 @@ describe('reading validator', () => {
 
   it('says what to do in its messages', () => {
     should(refusal({ ...reading(), temperature: 200 }).message).match(/temperature.*200 degC.*-40\.\.125 degC/);
-    should(refusal({ ...reading(), device_type: 'laser' }).message).match(/not in the schema \(known: temperature, motion, door\)/);
-    should(refusal({ ...reading(), timestamp: '2026-11-22T12:20:00Z' }).message).match(/2 h ahead.*check the device's clock/);
+    should(refusal({ ...reading(), device_type: 'laser' }).message).match(
+      /not in the schema \(known: temperature, motion, door\)/,
+    );
+    should(refusal({ ...reading(), timestamp: '2026-11-22T12:20:00Z' }).message).match(
+      /2 h ahead.*check the device's clock/,
+    );
   });
 
   it('stamps or refuses a missing timestamp, as set', () => {

@@ -7,8 +7,14 @@ const HOUR = 3_600_000;
 
 function sim(over: Partial<SimulatorOptions> = {}, fleet = referenceFleet()) {
   return new FleetSimulator(fleet, {
-    seed: 'test', startMs: START, intervalMs: 5000, mode: 'spread',
-    topicTemplate: 'iot/sensors/{{device_type}}/{{device_id}}', utcOffsetMinutes: 0, faults: [], ...over,
+    seed: 'test',
+    startMs: START,
+    intervalMs: 5000,
+    mode: 'spread',
+    topicTemplate: 'iot/sensors/{{device_type}}/{{device_id}}',
+    utcOffsetMinutes: 0,
+    faults: [],
+    ...over,
   });
 }
 
@@ -20,10 +26,25 @@ describe('fleet simulator', () => {
   it('builds the reference fleet: 50 temperature, 20 motion, 10 door sensors', () => {
     const s = sim();
     should(s.devices.length).equal(80);
-    should([s.devices[0].id, s.devices[49].id, s.devices[50].id, s.devices[79].id]).eql(['TEMP_001', 'TEMP_050', 'MOTION_001', 'DOOR_010']);
+    should([s.devices[0].id, s.devices[49].id, s.devices[50].id, s.devices[79].id]).eql([
+      'TEMP_001',
+      'TEMP_050',
+      'MOTION_001',
+      'DOOR_010',
+    ]);
     const r = readings(s.advance(START + 4999));
     should(r.length).equal(80, 'each device once per 5 s interval');
-    should(Object.keys(r[0])).eql(['device_id', 'device_type', 'location', 'floor', 'timestamp', 'temperature', 'humidity', 'battery_level', 'signal_strength']);
+    should(Object.keys(r[0])).eql([
+      'device_id',
+      'device_type',
+      'location',
+      'floor',
+      'timestamp',
+      'temperature',
+      'humidity',
+      'battery_level',
+      'signal_strength',
+    ]);
     for (const x of r) {
       should(['warehouse_a', 'warehouse_b', 'office_main'].includes(x.location as string)).be.true();
       should(['1', '2', '3'].includes(x.floor as string)).be.true();
@@ -44,7 +65,9 @@ describe('fleet simulator', () => {
   });
 
   it('catches up in slices of at most maxMessages, giving the same stream as one call', () => {
-    const whole = JSON.stringify(sim({ faults: [{ kind: 'late', rate: 0.05, delayMs: 7000 }] }).advance(START + HOUR / 4));
+    const whole = JSON.stringify(
+      sim({ faults: [{ kind: 'late', rate: 0.05, delayMs: 7000 }] }).advance(START + HOUR / 4),
+    );
     const s = sim({ faults: [{ kind: 'late', rate: 0.05, delayMs: 7000 }] });
     const parts: Emission[] = [];
     for (let slice = s.advance(START + HOUR / 4, 500); slice.length > 0; slice = s.advance(START + HOUR / 4, 500)) {
@@ -54,7 +77,9 @@ describe('fleet simulator', () => {
     should(JSON.stringify(parts)).equal(whole);
     for (const mode of ['spread', 'array'] as const) {
       const t = sim({ mode });
-      should(t.readingsDueBy(START + HOUR)).equal(readings(sim({ mode }).advance(START + HOUR)).reduce((a, p) => a + (Array.isArray(p) ? p.length : 1), 0));
+      should(t.readingsDueBy(START + HOUR)).equal(
+        readings(sim({ mode }).advance(START + HOUR)).reduce((a, p) => a + (Array.isArray(p) ? p.length : 1), 0),
+      );
     }
   });
 
@@ -120,8 +145,13 @@ describe('fleet simulator', () => {
       const es = faulty({ kind: 'spike', rate: 1, device: 'TEMP_001', magnitude: 8 });
       const spiked = of(es, 'TEMP_001');
       const normal = clean.filter((r) => r.device_id === 'TEMP_001');
-      spiked.forEach((r, i) => should(Math.abs((r.temperature as number) - (normal[i].temperature as number)) > 15).be.true());
-      should(of(es, 'TEMP_002')).eql(clean.filter((r) => r.device_id === 'TEMP_002'), 'other devices unchanged');
+      spiked.forEach((r, i) =>
+        should(Math.abs((r.temperature as number) - (normal[i].temperature as number)) > 15).be.true(),
+      );
+      should(of(es, 'TEMP_002')).eql(
+        clean.filter((r) => r.device_id === 'TEMP_002'),
+        'other devices unchanged',
+      );
     });
 
     it('stuck: the device repeats its values for the duration', () => {
@@ -159,7 +189,17 @@ describe('fleet simulator', () => {
       const es = faulty({ kind: 'malformed', rate: 1, device: 'MOTION_001' }, 5 * 60_000);
       const bad = es.filter((e) => e.topic.endsWith('MOTION_001'));
       should(bad.length).equal(60);
-      const kinds = new Set(bad.map((e) => (typeof e.payload === 'string' ? (e.payload.startsWith('{') ? 'cut' : 'csv') : 'device_id' in (e.payload as object) ? 'type' : 'noid')));
+      const kinds = new Set(
+        bad.map((e) =>
+          typeof e.payload === 'string'
+            ? e.payload.startsWith('{')
+              ? 'cut'
+              : 'csv'
+            : 'device_id' in (e.payload as object)
+              ? 'type'
+              : 'noid',
+        ),
+      );
       should([...kinds].sort()).eql(['csv', 'cut', 'noid', 'type']);
       should(bad.every((e) => e.faults?.includes('malformed'))).be.true();
     });
@@ -180,7 +220,9 @@ describe('fleet simulator', () => {
       const first = es[idx];
       should(first.atMs - Date.parse((first.payload as Reading).timestamp as string)).equal(20_000);
       const prev = es[idx - 1].payload as Reading;
-      should(Date.parse(prev.timestamp as string) > Date.parse((first.payload as Reading).timestamp as string)).be.true('arrives after newer readings');
+      should(Date.parse(prev.timestamp as string) > Date.parse((first.payload as Reading).timestamp as string)).be.true(
+        'arrives after newer readings',
+      );
       should(es.every((e, i) => i === 0 || e.atMs >= es[i - 1].atMs)).be.true('messages leave in send-time order');
     });
 
@@ -192,13 +234,14 @@ describe('fleet simulator', () => {
   });
 
   it('refuses a bad custom fleet with the path of the problem', () => {
-    should(() => checkFleetSpec({ deviceTypes: [{ type: 'p', count: 2, fields: { v: { gen: 'normal', mean: 1 } } }] })).throw(
-      FleetSpecError,
-      { message: /deviceTypes\[0\]\.fields\.v\.sd/ },
-    );
+    should(() =>
+      checkFleetSpec({ deviceTypes: [{ type: 'p', count: 2, fields: { v: { gen: 'normal', mean: 1 } } }] }),
+    ).throw(FleetSpecError, { message: /deviceTypes\[0\]\.fields\.v\.sd/ });
     should(() => checkFleetSpec({ deviceTypes: [] })).throw(/non-empty array/);
     should(() => checkFleetSpec({ deviceTypes: [{ type: 'p', count: -1, fields: {} }] })).throw(/count/);
-    const f = checkFleetSpec({ deviceTypes: [{ type: 'pressure', count: 3, fields: { p: { gen: 'walk', start: 1000, step: 1 } } }] });
+    const f = checkFleetSpec({
+      deviceTypes: [{ type: 'pressure', count: 3, fields: { p: { gen: 'walk', start: 1000, step: 1 } } }],
+    });
     const r = readings(sim({}, f).advance(START + 4999));
     should(r.map((x) => x.device_id)).eql(['PRESSURE_001', 'PRESSURE_002', 'PRESSURE_003']);
   });

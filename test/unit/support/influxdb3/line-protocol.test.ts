@@ -26,11 +26,17 @@ describe('InfluxDB 3 line protocol rules (test server)', () => {
       ['metrics,bananas=,platanos=great value=1.000000 1725629157696678000', 'Expected tag value, got `,platanos=...`'],
       ['testmeasure,foo= sed=1i', 'Expected tag value, got ` sed=1i`'],
       ['testmeasure,foo=f bar=1i,baz=', 'Could not parse entire line. Found trailing content: `baz=`'],
-      [`testmeasure,foo=f bar=1i,ba${'z'.repeat(100)}=`, 'Could not parse entire line. Found trailing content: `bazzzzzzzz...`'],
+      [
+        `testmeasure,foo=f bar=1i,ba${'z'.repeat(100)}=`,
+        'Could not parse entire line. Found trailing content: `bazzzzzzzz...`',
+      ],
       ['\u001b# /', 'No fields were provided'],
       [':\u0014\\', 'Measurements, tag keys and values, and field keys may not end with a backslash'],
       [`testmeasure field=3.0 1${'8'.repeat(71)}`, `Unable to parse timestamp value \`1${'8'.repeat(71)}\``],
-      ['testmeasure field=66666666666666666666666666666666666666666666668i', 'Unable to parse integer value `66666666666666666666666666666666666666666666668`'],
+      [
+        'testmeasure field=66666666666666666666666666666666666666666666668i',
+        'Unable to parse integer value `66666666666666666666666666666666666666666666668`',
+      ],
       ['cpu,host=a val= 123', 'No fields were provided'],
       ['m v=1\r', 'Could not parse entire line. Found trailing content: `\r`'],
       ['m v=tRUE', 'Could not parse entire line. Found trailing content: `RUE`'],
@@ -41,19 +47,31 @@ describe('InfluxDB 3 line protocol rules (test server)', () => {
   });
 
   it('numbers lines without blank and comment lines, and keeps good lines beside bad ones', () => {
-    const r = parseLines('goodline,tag1=one,tag2=2 value=1 123\n\n# note\n  badline,\nanothergoodline,tag3=3 value=67 1234');
-    should(r.map((x) => [x.lineNumber, x.error ?? 'ok'])).eql([[1, 'ok'], [2, 'Expected tag key, got end of input'], [3, 'ok']]);
+    const r = parseLines(
+      'goodline,tag1=one,tag2=2 value=1 123\n\n# note\n  badline,\nanothergoodline,tag3=3 value=67 1234',
+    );
+    should(r.map((x) => [x.lineNumber, x.error ?? 'ok'])).eql([
+      [1, 'ok'],
+      [2, 'Expected tag key, got end of input'],
+      [3, 'ok'],
+    ]);
   });
 
   it('reads every value type, escapes, quoted newlines and timestamps', () => {
-    const [r] = parseLines('m\\ x\\,y=1,t\\=k=a\\ b\\\\c\\d i=-5i,u=7u,f=1.5e3,g=-2,s="say \\"hi\\"\\\\ \\n new\nline",b=TRUE -42');
+    const [r] = parseLines(
+      'm\\ x\\,y=1,t\\=k=a\\ b\\\\c\\d i=-5i,u=7u,f=1.5e3,g=-2,s="say \\"hi\\"\\\\ \\n new\nline",b=TRUE -42',
+    );
     should(r.error).equal(undefined);
     should(r.line).eql({
       measurement: 'm x,y=1',
       tags: [['t=k', 'a b\\c\\d']],
       fields: [
-        ['i', { type: 'i64', value: -5n }], ['u', { type: 'u64', value: 7n }], ['f', { type: 'f64', value: 1500 }],
-        ['g', { type: 'f64', value: -2 }], ['s', { type: 'string', value: 'say "hi"\\ \\n new\nline' }], ['b', { type: 'bool', value: true }],
+        ['i', { type: 'i64', value: -5n }],
+        ['u', { type: 'u64', value: 7n }],
+        ['f', { type: 'f64', value: 1500 }],
+        ['g', { type: 'f64', value: -2 }],
+        ['s', { type: 'string', value: 'say "hi"\\ \\n new\nline' }],
+        ['b', { type: 'bool', value: true }],
       ],
       timestamp: -42n,
     });
@@ -64,7 +82,11 @@ describe('our encoder, read by the InfluxDB 3 rules', () => {
   it('writes random hostile readings that read back equal in value and type, backslashes included', () => {
     const TAGS = ['id', 'loc ation', 'floor=x', 'zone,1', 'quo"te', 'back\\slash'];
     const FIELDS: [string, 'float' | 'integer' | 'boolean' | 'string'][] = [
-      ['temp erature', 'float'], ['count,i', 'integer'], ['ok=1', 'boolean'], ['note "x"', 'string'], ['a\\,b', 'float'],
+      ['temp erature', 'float'],
+      ['count,i', 'integer'],
+      ['ok=1', 'boolean'],
+      ['note "x"', 'string'],
+      ['a\\,b', 'float'],
     ];
     const encode = hostileEncoder('m e,a\\s=x', TAGS, FIELDS);
     const rng = seededRandom('influxdb3-rules');
@@ -78,7 +100,10 @@ describe('our encoder, read by the InfluxDB 3 rules', () => {
     let compared = 0;
     let refused = 0;
     for (let i = 0; i < 5000; i++) {
-      const r: Record<string, unknown> = { device_type: 'h', timestamp: String(1_795_342_500_000_000_000n + BigInt(i)) };
+      const r: Record<string, unknown> = {
+        device_type: 'h',
+        timestamp: String(1_795_342_500_000_000_000n + BigInt(i)),
+      };
       for (const t of TAGS) if (rng.next() < 0.8) r[t] = str();
       r['temp erature'] = (rng.next() - 0.5) * 10 ** rng.int(-5, 8);
       if (rng.next() < 0.7) r['count,i'] = rng.int(-1e9, 1e9);
@@ -96,34 +121,86 @@ describe('our encoder, read by the InfluxDB 3 rules', () => {
       should(parsed.error).equal(undefined, `${line}\n-> ${parsed.error}`);
       const p = parsed.line!;
       should(p.measurement).equal('m e,a\\s=x');
-      should(Object.fromEntries(p.tags)).eql(Object.fromEntries([...TAGS, 'device_type'].filter((t) => r[t] !== undefined).map((t) => [t, r[t]])));
+      should(Object.fromEntries(p.tags)).eql(
+        Object.fromEntries([...TAGS, 'device_type'].filter((t) => r[t] !== undefined).map((t) => [t, r[t]])),
+      );
       const want: Record<string, unknown> = {};
       for (const [k, type] of FIELDS) {
         if (r[k] === undefined) continue;
-        want[k] = type === 'integer' ? { type: 'i64', value: BigInt(r[k] as number) } : type === 'float' ? { type: 'f64', value: r[k] }
-          : type === 'boolean' ? { type: 'bool', value: r[k] } : { type: 'string', value: r[k] };
+        want[k] =
+          type === 'integer'
+            ? { type: 'i64', value: BigInt(r[k] as number) }
+            : type === 'float'
+              ? { type: 'f64', value: r[k] }
+              : type === 'boolean'
+                ? { type: 'bool', value: r[k] }
+                : { type: 'string', value: r[k] };
       }
       should(Object.fromEntries(p.fields)).eql(want);
       should(p.timestamp).equal(BigInt(r.timestamp as string));
       compared++;
     }
     should(compared > 2500 && refused > 200).be.true(`${compared} compared, ${refused} refused`);
-    console.log(`      ${compared} readings read back equal under InfluxDB 3's rules, ${refused} refused by the encoder`);
+    console.log(
+      `      ${compared} readings read back equal under InfluxDB 3's rules, ${refused} refused by the encoder`,
+    );
   });
 
   it('parses the common line fast exactly as the full parser does, and leaves every other line to it', () => {
     const random = seededRandom('fast-path');
     const rnd = () => random.next();
     const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)];
-    const tokens = ['m', 'cpu', 'a', 'host', 'x=y', '=', ',', ' ', '  ', '"', '\\', 't', 'T', 'true', 'FALSE', 'f', 'i', 'u', '-', '1', '42', '9', '0', '.', '.5', 'e', 'E+', 'e-3', 'ü', '\u0000', '\r', '\t', '#',
-      '9223372036854775807', '9223372036854775808', '-9223372036854775808', '18446744073709551615', '1795342500000000000', '99999999999999999999'];
+    const tokens = [
+      'm',
+      'cpu',
+      'a',
+      'host',
+      'x=y',
+      '=',
+      ',',
+      ' ',
+      '  ',
+      '"',
+      '\\',
+      't',
+      'T',
+      'true',
+      'FALSE',
+      'f',
+      'i',
+      'u',
+      '-',
+      '1',
+      '42',
+      '9',
+      '0',
+      '.',
+      '.5',
+      'e',
+      'E+',
+      'e-3',
+      'ü',
+      '\u0000',
+      '\r',
+      '\t',
+      '#',
+      '9223372036854775807',
+      '9223372036854775808',
+      '-9223372036854775808',
+      '18446744073709551615',
+      '1795342500000000000',
+      '99999999999999999999',
+    ];
     const piece = () => Array.from({ length: 1 + Math.floor(rnd() * 3) }, () => pick(tokens)).join('');
     let fast = 0;
     let slowOnly = 0;
     for (let n = 0; n < 30_000; n++) {
       // Mostly well-formed shapes with random pieces, so both paths are exercised.
       const tags = Array.from({ length: Math.floor(rnd() * 3) }, () => `,${piece()}=${piece()}`).join('');
-      const fields = Array.from({ length: 1 + Math.floor(rnd() * 3) }, () => `${piece()}=${pick([piece(), '1.5', '-7i', '3u', 't', '1e3'])}`).join(',');
+      const fields = Array.from(
+        { length: 1 + Math.floor(rnd() * 3) },
+        () => `${piece()}=${pick([piece(), '1.5', '-7i', '3u', 't', '1e3'])}`,
+      ).join(',');
       const line = `${piece()}${tags} ${fields}${rnd() < 0.7 ? ` ${pick(['1', '-5', '1795342500000000000', '9223372036854775807', '9223372036854775808', piece()])}` : ''}`;
       const quick = parseSimpleLine(line);
       if (quick === undefined) {

@@ -10,26 +10,50 @@ describe('InfluxDB 3 SQL on DuckDB (test server)', () => {
 
   it('resolves table names as DataFusion does and quotes them for DuckDB', () => {
     should(translateQuery('SELECT * FROM IOT_SENSORS', tables).sql).equal('SELECT * FROM "iot_sensors"');
-    should(translateQuery('SELECT * FROM "iot-sensors" s JOIN iox.iot_sensors t ON true', tables).sql).equal('SELECT * FROM "iot-sensors" s JOIN "iot_sensors" t ON true');
-    should(translateQuery("SELECT * FROM 'Home'", tables).sql).equal('SELECT * FROM "Home"', "the downsampler plugin's single-quoted form");
+    should(translateQuery('SELECT * FROM "iot-sensors" s JOIN iox.iot_sensors t ON true', tables).sql).equal(
+      'SELECT * FROM "iot-sensors" s JOIN "iot_sensors" t ON true',
+    );
+    should(translateQuery("SELECT * FROM 'Home'", tables).sql).equal(
+      'SELECT * FROM "Home"',
+      "the downsampler plugin's single-quoted form",
+    );
     // Unquoted names are lower-cased first.
     should(() => translateQuery('SELECT * FROM Home', tables)).throw(/table 'public\.iox\.home' not found/);
-    should(translateQuery('WITH recent AS (SELECT * FROM public.iox.iot_sensors) SELECT * FROM recent', tables).tables).eql(['iot_sensors']);
-    should(translateQuery('SELECT extract(hour FROM time) AS h FROM (SELECT time FROM iot_sensors) x', tables).tables[0]).equal('iot_sensors');
+    should(
+      translateQuery('WITH recent AS (SELECT * FROM public.iox.iot_sensors) SELECT * FROM recent', tables).tables,
+    ).eql(['iot_sensors']);
+    should(
+      translateQuery('SELECT extract(hour FROM time) AS h FROM (SELECT time FROM iot_sensors) x', tables).tables[0],
+    ).equal('iot_sensors');
   });
 
   it('rewrites only real SQL: never inside strings, quoted names or comments', () => {
     const sql = `SELECT 'FROM nowhere first_value(' AS s, "last_value(x)" , first_value(v ORDER BY time) AS f -- FROM missing\n FROM iot_sensors /* JOIN gone */`;
     const t = translateQuery(sql, [...tables, 'last_value(x)']);
-    should(t.sql).equal(`SELECT 'FROM nowhere first_value(' AS s, "last_value(x)" , first(v ORDER BY time) AS f -- FROM missing\n FROM "iot_sensors" /* JOIN gone */`);
-    should(maskLiterals("a 'b''c' \"d\"\"e\" f").length).equal("a 'b''c' \"d\"\"e\" f".length);
-    should(translateQuery('SELECT last_value(v) OVER (ORDER BY time) AS l FROM iot_sensors', tables).sql.includes('last_value(v) OVER')).equal(true, 'the window function is left alone');
-    should(translateQuery('SELECT approx_percentile_cont(0.9) WITHIN GROUP (ORDER BY v) AS p FROM iot_sensors', tables).sql).match(/percentile_cont\(0\.9\) WITHIN GROUP/);
+    should(t.sql).equal(
+      `SELECT 'FROM nowhere first_value(' AS s, "last_value(x)" , first(v ORDER BY time) AS f -- FROM missing\n FROM "iot_sensors" /* JOIN gone */`,
+    );
+    should(maskLiterals('a \'b\'\'c\' "d""e" f').length).equal('a \'b\'\'c\' "d""e" f'.length);
+    should(
+      translateQuery('SELECT last_value(v) OVER (ORDER BY time) AS l FROM iot_sensors', tables).sql.includes(
+        'last_value(v) OVER',
+      ),
+    ).equal(true, 'the window function is left alone');
+    should(
+      translateQuery('SELECT approx_percentile_cont(0.9) WITHIN GROUP (ORDER BY v) AS p FROM iot_sensors', tables).sql,
+    ).match(/percentile_cont\(0\.9\) WITHIN GROUP/);
   });
 
   it('collects $name placeholders outside strings, and refuses what is not bridged by name', () => {
-    should(translateQuery("SELECT * FROM iot_sensors WHERE a = $a AND b = '$b' AND c > $c AND d = $a", tables).placeholders).eql(['a', 'c']);
-    for (const q of ["SELECT date_bin_gapfill(INTERVAL '1 minute', time) AS b FROM iot_sensors", 'SELECT arrow_cast(v, \'Int64\') AS x FROM iot_sensors', 'SHOW TABLES', 'SELECT * FROM information_schema.columns']) {
+    should(
+      translateQuery("SELECT * FROM iot_sensors WHERE a = $a AND b = '$b' AND c > $c AND d = $a", tables).placeholders,
+    ).eql(['a', 'c']);
+    for (const q of [
+      "SELECT date_bin_gapfill(INTERVAL '1 minute', time) AS b FROM iot_sensors",
+      "SELECT arrow_cast(v, 'Int64') AS x FROM iot_sensors",
+      'SHOW TABLES',
+      'SELECT * FROM information_schema.columns',
+    ]) {
       should(() => translateQuery(q, tables)).throw(DialectError, { kind: 'not-implemented' });
     }
   });
@@ -45,7 +69,12 @@ describe('InfluxDB 3 SQL on DuckDB (test server)', () => {
 
   it('reads the command line of the playground server', () => {
     should(parseCliOptions([])).eql({ port: 8181, walFlushMs: 1000 });
-    should(parseCliOptions(['--port', '0', '--token=s', '--data-dir', '/tmp/x', '--wal-flush-ms', '0'])).eql({ port: 0, token: 's', dataDir: '/tmp/x', walFlushMs: 0 });
+    should(parseCliOptions(['--port', '0', '--token=s', '--data-dir', '/tmp/x', '--wal-flush-ms', '0'])).eql({
+      port: 0,
+      token: 's',
+      dataDir: '/tmp/x',
+      walFlushMs: 0,
+    });
     should(() => parseCliOptions(['--port', 'x'])).throw(/--port takes a whole number/);
     should(() => parseCliOptions(['--bogus'])).throw(/unknown option --bogus/);
   });
