@@ -10,10 +10,13 @@ describe('the published package', function () {
   this.timeout(60_000);
 
   it('holds every node with its editor, help and messages, and no tests, sources, maps or profiles', () => {
-    const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
-      cwd: root,
-      encoding: 'utf8',
-    });
+    // The npm that runs the tests (node_modules/.bin holds an older one, which runs prepare, and so a
+    // rebuild of dist/ under the tests, even with --ignore-scripts).
+    const npm = process.env.npm_execpath;
+    const args = ['pack', '--dry-run', '--json', '--ignore-scripts'];
+    const out = npm
+      ? execFileSync(process.execPath, [npm, ...args], { cwd: root, encoding: 'utf8' })
+      : execFileSync('npm', args, { cwd: root, encoding: 'utf8' });
     const files = (JSON.parse(out) as { files: { path: string }[] }[])[0].files.map((f) => f.path);
     const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
       'node-red': { nodes: Record<string, string> };
