@@ -3,45 +3,11 @@
 // writer spools what it holds); a kill loses at most what was being appended at that instant, and
 // the test prints how many lines that was.
 import should from 'should';
-import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { InfluxDB3Server, startInfluxDB3 } from '../support/influxdb3/server';
-
-const CHILD = path.join(__dirname, '..', 'support', 'node-red-child.js');
-
-interface Child {
-  proc: ChildProcess;
-  given: () => number;
-  exited: Promise<void>;
-}
-
-async function startChild(userDir: string, flows: object[]): Promise<Child> {
-  const file = path.join(os.tmpdir(), `flows-${process.pid}-${Date.now()}.json`);
-  fs.writeFileSync(file, JSON.stringify(flows));
-  const proc = spawn(process.execPath, [CHILD, userDir, file], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let given = 0;
-  let buffered = '';
-  let ready: () => void;
-  const isReady = new Promise<void>((r) => (ready = r));
-  proc.stdout.on('data', (d: Buffer) => {
-    buffered += d.toString();
-    const lines = buffered.split('\n');
-    buffered = lines.pop()!;
-    for (const l of lines) {
-      if (l.startsWith('READY')) ready();
-      const m = /^GIVEN (\d+)/.exec(l);
-      if (m) given = Number(m[1]);
-    }
-  });
-  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-  await Promise.race([
-    isReady,
-    exited.then(() => Promise.reject(new Error('Node-RED child exited before it was ready'))),
-  ]);
-  return { proc, given: () => given, exited };
-}
+import { startChild } from '../support/node-red-child-control';
 
 describe('reliability: Node-RED stopped or killed mid-stream, then started again', function () {
   this.timeout(120_000);
