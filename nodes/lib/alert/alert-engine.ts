@@ -1,0 +1,385 @@
+// The rules of one telemetry-alert node run over a stream of readings: state per series (device)
+// and rule, each alert through its lifecycle, dead-man checks on a clock, and all of it saved as
+// plain data so a restart carries on mid-episode.
+
+import { parseTimestamp } from '../timestamps';
+import type { Detector, Judgement, Limits } from './detector';
+import { EwmaDetector } from './ewma';
+import { FlatlineDetector } from './flatline';
+import { AlertLifecycle, SavedLifecycle, Transition } from './lifecycle';
+import { RateOfChangeDetector } from './rate-of-change';
+import { RobustZScoreDetector } from './robust-zscore';
+import { RULE_DEFAULTS, RuleSpec, Severity } from './rules';
+import type { SavedWindow } from './sample-window';
+import { ThresholdDetector } from './threshold';
+import { ZScoreDetector } from './zscore';
+
+export interface AlertEngineOptions {
+  rules: RuleSpec[];
+  /** The reading's key that names its series. */
+  seriesKey: string;
+  /** Keys copied from the reading onto its alerts. */
+  tagKeys: string[];
+  timestampKey: string;
+  /** Series beyond this many are not tracked (counted). */
+  maxSeries: number;
+  /** system: dead-man judges silence by the node's clock; readings: by the newest reading's time. */
+  clock: 'system' | 'readings';
+}
+
+export interface AlertEvent {
+  event: Transition;
+  alertId: string;
+  episodeId: string;
+  rule: string;
+  kind: string;
+  severity: Severity;
+  series: string;
+  field: string;
+  value: number;
+  threshold?: number;
+  score?: number;
+  tags: Record<string, unknown>;
+  startedAt: string;
+  resolvedAt?: string;
+  at: string;
+}
+
+export const SKIP_REASONS = [
+  'not_a_reading',
+  'no_series',
+  'bad_timestamp',
+  'missing',
+  'not_a_number',
+  'not_finite',
+  'bad_setting',
+] as const;
+export type SkipReason = (typeof SKIP_REASONS)[number];
+
+export interface ProcessResult {
+  events: AlertEvent[];
+  /** For each reading, its scores by `<rule>_score` key (undefined when no rule scored it). */
+  scores: (Record<string, number> | undefined)[];
+  skipped: Partial<Record<SkipReason, number>>;
+  /** Readings of series past the limit, not judged. */
+  untracked: number;
+  /** Judgements made: one per reading and rule that could judge it. */
+  judged: number;
+}
+
+interface AlertSlot {
+  detector: Detector | undefined;
+  lifecycle: AlertLifecycle;
+}
+
+interface Series {
+  key: string;
+  tags: Record<string, unknown>;
+  lastSeen: number;
+  slots: AlertSlot[];
+}
+
+interface SavedSeries {
+  key: string;
+  tags: Record<string, unknown>;
+  lastSeen: number;
+  alerts: Record<string, { rule: string; detector?: unknown; lifecycle: SavedLifecycle }>;
+}
+
+export interface SavedEngine {
+  version: 1;
+  series: SavedSeries[];
+}
+
+/** The alerts that are not normal (pending, firing, recovering): small, saved at every change. */
+export interface SavedOpenAlerts {
+  version: 1;
+  alerts: { series: string; tags: Record<string, unknown>; rule: string; lifecycle: SavedLifecycle }[];
+}
+
+export class AlertEngine {
+  private readonly series = new Map<string, Series>();
+  private readonly fingerprints: string[];
+  private readonly scoreKeys: string[];
+  /** The newest reading time seen (the clock of clock: 'readings'). */
+  streamTime = -Infinity;
+  untrackedTotal = 0;
+
+  constructor(private readonly o: AlertEngineOptions) {
+    this.fingerprints = o.rules.map((r) => JSON.stringify(r));
+    this.scoreKeys = o.rules.map((r) => `${r.name.replace(/[^A-Za-z0-9]+/g, '_')}_score`);
+  }
+
+  get seriesCount(): number {
+    return this.series.size;
+  }
+
+  get seriesLimit(): number {
+    return this.o.maxSeries;
+  }
+
+  get clock(): AlertEngineOptions['clock'] {
+    return this.o.clock;
+  }
+
+  /** Alerts firing now (recovering ones included). */
+  openAlerts(): number {
+    let n = 0;
+    for (const s of this.series.values()) for (const slot of s.slots) if (slot.lifecycle.firing) n++;
+    return n;
+  }
+
+  /** Judges readings (in arrival order); nowMs is the node's clock. A rule whose limits are
+   *  undefined (a TypedInput that is not a number now) is skipped. */
+  process(readings: readonly unknown[], nowMs: number, limits: readonly (Limits | undefined)[]): ProcessResult {
+    const result: ProcessResult = { events: [], scores: [], skipped: {}, untracked: 0, judged: 0 };
+    const skip = (why: SkipReason) => (result.skipped[why] = (result.skipped[why] ?? 0) + 1);
+    const rules = this.o.rules;
+    for (const raw of readings) {
+      result.scores.push(undefined);
+      if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+        skip('not_a_reading');
+        continue;
+      }
+      const r = raw as Record<string, unknown>;
+      const id = r[this.o.seriesKey];
+      if ((typeof id !== 'string' || id === '') && typeof id !== 'number') {
+        skip('no_series');
+        continue;
+      }
+      const ts = r[this.o.timestampKey];
+      let t = nowMs;
+      if (ts !== undefined && ts !== null) {
+        const parsed = parseTimestamp(ts);
+        if (typeof parsed === 'string') {
+          skip('bad_timestamp');
+          continue;
+        }
+        t = parsed.ms;
+      }
+      const s = this.seriesFor(String(id), r);
+      if (!s) {
+        result.untracked++;
+        continue;
+      }
+      if (t > this.streamTime) this.streamTime = t;
+      s.lastSeen = this.o.clock === 'readings' ? Math.max(s.lastSeen, t) : nowMs;
+      let scores: Record<string, number> | undefined;
+      for (let i = 0; i < rules.length; i++) {
+        const rule = rules[i];
+        const slot = s.slots[i];
+        if (rule.kind === 'deadman') {
+          // Its next reading resolves a silent series.
+          if (slot.lifecycle.firing)
+            this.emit(result.events, s, i, slot.lifecycle.step(false, s.lastSeen, rule, rule.severity), 0, s.lastSeen);
+          continue;
+        }
+        const l = limits[i];
+        if (!l) {
+          skip('bad_setting');
+          continue;
+        }
+        const v = r[rule.field];
+        if (typeof v !== 'number') {
+          skip(v === undefined || v === null ? 'missing' : 'not_a_number');
+          continue;
+        }
+        if (!Number.isFinite(v)) {
+          skip('not_finite');
+          continue;
+        }
+        result.judged++;
+        const j = slot.detector!.judge(v, t, slot.lifecycle.firing, l);
+        if (!j) continue;
+        if (j.score !== undefined) (scores ??= {})[this.scoreKeys[i]] = j.score;
+        const transition = slot.lifecycle.step(j.breach, t, rule, j.severity ?? rule.severity);
+        if (transition) this.emit(result.events, s, i, transition, v, t, j);
+      }
+      result.scores[result.scores.length - 1] = scores;
+    }
+    this.untrackedTotal += result.untracked;
+    return result;
+  }
+
+  /** Dead-man: every series silent longer than its rule allows fires (and is reminded). */
+  tick(nowMs: number): AlertEvent[] {
+    const events: AlertEvent[] = [];
+    const rules = this.o.rules;
+    for (let i = 0; i < rules.length; i++) {
+      const rule = rules[i];
+      if (rule.kind !== 'deadman') continue;
+      const limitMs = (rule.seconds ?? 0) * 1000;
+      for (const s of this.series.values()) {
+        const silentMs = nowMs - s.lastSeen;
+        if (silentMs <= limitMs) continue;
+        const transition = s.slots[i].lifecycle.step(true, nowMs, rule, rule.severity);
+        if (transition)
+          this.emit(events, s, i, transition, silentMs / 1000, nowMs, { breach: true, threshold: rule.seconds });
+      }
+    }
+    return events;
+  }
+
+  save(): SavedEngine {
+    const series: SavedSeries[] = [];
+    for (const s of this.series.values()) {
+      const alerts: SavedSeries['alerts'] = {};
+      s.slots.forEach((slot, i) => {
+        alerts[this.o.rules[i].name] = {
+          rule: this.fingerprints[i],
+          detector: slot.detector?.save(),
+          lifecycle: slot.lifecycle.save(),
+        };
+      });
+      series.push({ key: s.key, tags: s.tags, lastSeen: s.lastSeen, alerts });
+    }
+    return { version: 1, series };
+  }
+
+  saveOpen(): SavedOpenAlerts {
+    const alerts: SavedOpenAlerts['alerts'] = [];
+    for (const s of this.series.values()) {
+      s.slots.forEach((slot, i) => {
+        if (slot.lifecycle.state !== 'normal')
+          alerts.push({ series: s.key, tags: s.tags, rule: this.o.rules[i].name, lifecycle: slot.lifecycle.save() });
+      });
+    }
+    return { version: 1, alerts };
+  }
+
+  /** Carries on from saved state: open episodes keep their ids; a rule whose settings changed
+   *  keeps its episode but starts its statistics afresh; state of removed rules is dropped. */
+  restore(saved: unknown, open?: unknown): void {
+    const data = saved as Partial<SavedEngine> | null;
+    if (data && data.version === 1 && Array.isArray(data.series)) this.restoreSeries(data.series);
+    // The open alerts were saved at their last change, after the full state: they win.
+    const o = open as Partial<SavedOpenAlerts> | null;
+    if (!o || o.version !== 1 || !Array.isArray(o.alerts)) return;
+    const wasOpen = new Set<string>();
+    for (const a of o.alerts) {
+      const i = this.o.rules.findIndex((r) => r.name === a?.rule);
+      if (i < 0 || typeof a.series !== 'string') continue;
+      const s = this.seriesFor(a.series, a.tags && typeof a.tags === 'object' ? a.tags : {});
+      if (!s) continue;
+      s.slots[i].lifecycle = new AlertLifecycle(alertId(this.o.rules[i], s.key), a.lifecycle);
+      wasOpen.add(`${i}|${s.key}`);
+    }
+    // An alert the full state still had open but the open-alerts file does not was closed since.
+    for (const s of this.series.values()) {
+      s.slots.forEach((slot, i) => {
+        if (slot.lifecycle.state !== 'normal' && !wasOpen.has(`${i}|${s.key}`))
+          slot.lifecycle = new AlertLifecycle(alertId(this.o.rules[i], s.key));
+      });
+    }
+  }
+
+  private restoreSeries(saved: SavedSeries[]): void {
+    for (const ss of saved) {
+      if (this.series.size >= this.o.maxSeries) break;
+      if (!ss || typeof ss.key !== 'string') continue;
+      const s: Series = {
+        key: ss.key,
+        tags: ss.tags && typeof ss.tags === 'object' ? ss.tags : {},
+        lastSeen: typeof ss.lastSeen === 'number' ? ss.lastSeen : -Infinity,
+        slots: this.o.rules.map((rule, i) => {
+          const a = ss.alerts?.[rule.name];
+          const same = a?.rule === this.fingerprints[i];
+          return {
+            detector: createDetector(rule, same ? a?.detector : undefined),
+            lifecycle: new AlertLifecycle(alertId(rule, ss.key), a?.lifecycle),
+          };
+        }),
+      };
+      this.series.set(s.key, s);
+    }
+  }
+
+  private seriesFor(key: string, r: Record<string, unknown>): Series | undefined {
+    let s = this.series.get(key);
+    if (!s) {
+      if (this.series.size >= this.o.maxSeries) return undefined;
+      s = {
+        key,
+        tags: {},
+        lastSeen: -Infinity,
+        slots: this.o.rules.map((rule) => ({
+          detector: createDetector(rule),
+          lifecycle: new AlertLifecycle(alertId(rule, key)),
+        })),
+      };
+      this.series.set(key, s);
+    }
+    for (const k of this.o.tagKeys) {
+      const v = r[k];
+      if (v !== undefined && s.tags[k] !== v) s.tags[k] = v;
+    }
+    return s;
+  }
+
+  private emit(
+    out: AlertEvent[],
+    s: Series,
+    i: number,
+    transition: Transition | undefined,
+    value: number,
+    t: number,
+    j?: Judgement,
+  ): void {
+    if (!transition) return;
+    const rule = this.o.rules[i];
+    const lc = s.slots[i].lifecycle;
+    const event: AlertEvent = {
+      event: transition,
+      alertId: alertId(rule, s.key),
+      episodeId: lc.episode!,
+      rule: rule.name,
+      kind: rule.kind,
+      severity: lc.severity ?? rule.severity,
+      series: s.key,
+      field: rule.field,
+      value,
+      tags: { ...s.tags },
+      startedAt: new Date(lc.startedAt!).toISOString(),
+      at: new Date(t).toISOString(),
+    };
+    if (j?.threshold !== undefined) event.threshold = j.threshold;
+    if (j?.score !== undefined) event.score = j.score;
+    if (transition === 'resolved') event.resolvedAt = event.at;
+    out.push(event);
+  }
+}
+
+export function alertId(rule: RuleSpec, series: string): string {
+  return rule.field ? `${rule.name}|${series}|${rule.field}` : `${rule.name}|${series}`;
+}
+
+function createDetector(rule: RuleSpec, saved?: unknown): Detector | undefined {
+  switch (rule.kind) {
+    case 'threshold':
+      return new ThresholdDetector(rule);
+    case 'zscore':
+      return new ZScoreDetector(rule, saved as SavedWindow | undefined);
+    case 'robust_zscore':
+      return new RobustZScoreDetector(rule, saved as SavedWindow | undefined);
+    case 'ewma':
+      return new EwmaDetector(rule, saved as ConstructorParameters<typeof EwmaDetector>[1]);
+    case 'flatline':
+      return new FlatlineDetector(rule, saved as ConstructorParameters<typeof FlatlineDetector>[1]);
+    case 'rate':
+      return new RateOfChangeDetector(saved as ConstructorParameters<typeof RateOfChangeDetector>[0]);
+    case 'deadman':
+      return undefined;
+  }
+}
+
+/** A rule's numbers when none of them comes from a TypedInput. */
+export function fixedLimits(rule: RuleSpec): Limits {
+  const n = (v: RuleSpec['threshold'], fallback: number) => (typeof v === 'number' ? v : fallback);
+  return {
+    threshold: n(rule.threshold, NaN),
+    low: n(rule.low, NaN),
+    high: n(rule.high, NaN),
+    hysteresis: n(rule.hysteresis, RULE_DEFAULTS.hysteresis),
+    limit: n(rule.limit, RULE_DEFAULTS.limit[rule.kind] ?? NaN),
+  };
+}
