@@ -11,6 +11,21 @@ import path from 'node:path';
 export const PACK_NAME = 'node-red-contrib-influxdb3-pipeline';
 export const PACK_ROOT = path.resolve(__dirname, '..', '..');
 
+/** Every example flow, one tab each; a config node they share (the InfluxDB 3 server) once. */
+export function exampleFlows(): { id: string }[] {
+  const dir = path.join(PACK_ROOT, 'examples');
+  const byId = new Map<string, { id: string }>();
+  for (const file of fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()) {
+    for (const n of JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as { id: string }[]) {
+      if (!byId.has(n.id)) byId.set(n.id, n);
+    }
+  }
+  return [...byId.values()];
+}
+
 export interface LaunchOptions {
   userDir: string;
   host?: string;

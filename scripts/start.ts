@@ -6,15 +6,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { startInfluxDB3 } from '../test/support/influxdb3/server';
-import { PACK_ROOT, launchNodeRed } from './launch-node-red';
+import { PACK_ROOT, exampleFlows, launchNodeRed } from './launch-node-red';
 
 async function main() {
   const userDir = path.resolve(process.env.NODE_RED_USER_DIR ?? path.join(PACK_ROOT, '.node-red-data'));
   fs.mkdirSync(userDir, { recursive: true });
   const flowFile = path.join(userDir, 'flows.json');
-  if (!fs.existsSync(flowFile)) {
-    fs.copyFileSync(path.join(PACK_ROOT, 'examples', 'front-half-pipeline.json'), flowFile);
-  }
+  if (!fs.existsSync(flowFile)) fs.writeFileSync(flowFile, JSON.stringify(exampleFlows(), null, 2));
   const influx = process.env.INFLUXDB3_URL
     ? undefined
     : await startInfluxDB3({

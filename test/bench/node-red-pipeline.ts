@@ -9,7 +9,7 @@ import { fleetReadings, mps } from './fleet-readings';
 type Ev = { destination: { id: string }; msg: { lineCount?: number } };
 
 /** The baseline: a node that only passes each message on. */
-function passThroughNodeDir(): string {
+export function passThroughNodeDir(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-pass-'));
   fs.writeFileSync(
     path.join(dir, 'bench-pass.js'),

@@ -1,4 +1,5 @@
 // npm run bench: every benchmark of the pack, each against its named baseline in the same run.
+import { benchAlert } from './alert';
 import { benchEncodeVsPoint } from './encode-vs-point';
 import { benchServerIngest } from './influxdb3-ingest';
 import { benchPipeline } from './node-red-pipeline';
@@ -12,6 +13,7 @@ async function main() {
   if (!only || only === 'ingest') await benchServerIngest();
   if (!only || only === 'writer') await benchWriter();
   if (!only || only === 'memory') await benchWriterMemory();
+  if (!only || only === 'alert') await benchAlert();
 }
 
 main().then(

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { InfluxDB3Server, startInfluxDB3 } from '../support/influxdb3/server';
+import { exampleFlows } from '../../scripts/launch-node-red';
 import { NodeRedInstance, startNodeRed } from '../support/node-red-instance';
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
@@ -30,11 +31,8 @@ describe('editor in a browser', function () {
     influx = await startInfluxDB3();
     process.env.INFLUXDB3_URL = influx.url;
     nr = await startNodeRed();
-    await nr.deploy(
-      JSON.parse(
-        fs.readFileSync(path.join(__dirname, '..', '..', '..', 'examples', 'front-half-pipeline.json'), 'utf8'),
-      ),
-    );
+    // Every example flow, as npm start opens them.
+    await nr.deploy(exampleFlows());
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { chromium } = require('playwright-core') as typeof import('playwright-core');
     browser = await chromium.launch({
@@ -75,7 +73,7 @@ describe('editor in a browser', function () {
   };
 
   it('shows the palette entries of the pack', async () => {
-    for (const label of ['simulator', 'validate', 'line protocol']) {
+    for (const label of ['simulator', 'validate', 'line protocol', 'alert']) {
       should(await page.locator('.red-ui-palette-node', { hasText: label }).first().isVisible()).be.true(label);
     }
   });
@@ -104,6 +102,22 @@ describe('editor in a browser', function () {
     should(await page.inputValue('#node-input-intervalSec')).equal('5');
     await shot('simulator');
     await closeTray();
+  });
+
+  it('edits telemetry-alert: its rules as a list, each with the settings of its kind, saved as they were', async () => {
+    await edit('alert00000000001');
+    await page.waitForSelector('#node-input-rules-list .alert-kind');
+    should(await page.locator('#node-input-rules-list > li').count()).equal(8);
+    should(await page.inputValue('#node-input-rules-list > li:first-child .alert-name')).equal('temperature high');
+    // A threshold above a level: its level, hysteresis and lifecycle settings; no band.
+    should(await page.locator('#node-input-rules-list > li:first-child .alert-param:visible').count()).equal(7);
+    should(await page.locator('#node-input-rules-list > li:nth-child(8) .alert-field').isVisible()).be.false(); // dead-man
+    await shot('telemetry-alert');
+    const before = await page.evaluate(() => JSON.stringify((window as any).RED.nodes.node('alert00000000001').rules));
+    await page.click('#node-dialog-ok');
+    await page.waitForSelector('.red-ui-tray', { state: 'detached' });
+    const after = await page.evaluate(() => JSON.stringify((window as any).RED.nodes.node('alert00000000001').rules));
+    should(JSON.parse(after)).eql(JSON.parse(before));
   });
 
   it('edits telemetry-line-protocol', async () => {

@@ -9,6 +9,7 @@ const TYPES = [
   'telemetry-simulator',
   'telemetry-validate',
   'telemetry-line-protocol',
+  'telemetry-alert',
   'influxdb3-config',
   'influxdb3-write',
   'influxdb3-query',
@@ -78,9 +79,15 @@ describe('end to end: a real Node-RED with the pack installed', function () {
     const flow = JSON.parse(
       fs.readFileSync(path.join(__dirname, '..', '..', '..', 'examples', 'front-half-pipeline.json'), 'utf8'),
     );
-    const types = new Set(flow.map((n: { type: string }) => n.type));
-    for (const t of TYPES.filter((x) => x !== 'telemetry-schema'))
-      should(types.has(t)).be.true(`the example uses ${t}`);
+    // Every node of the pack but the schema config is in at least one example flow.
+    const examples = path.join(__dirname, '..', '..', '..', 'examples');
+    const types = new Set(
+      fs
+        .readdirSync(examples)
+        .flatMap((f) => JSON.parse(fs.readFileSync(path.join(examples, f), 'utf8')) as { type: string }[])
+        .map((n) => n.type),
+    );
+    for (const t of TYPES.filter((x) => x !== 'telemetry-schema')) should(types.has(t)).be.true(`an example uses ${t}`);
     const seen = new Set<string>();
     nr.RED.hooks.add('onReceive.example', (ev: { destination: { id: string } }) => {
       seen.add(ev.destination.id);
@@ -128,6 +135,26 @@ describe('end to end: a real Node-RED with the pack installed', function () {
     } finally {
       nr.RED.hooks.remove('onReceive.example');
       nr.RED.hooks.remove('onReceive.exampleQuery');
+    }
+  });
+
+  it('deploys the anomaly detection example, whose readings reach the alert node and leave it scored', async () => {
+    const flow = JSON.parse(
+      fs.readFileSync(path.join(__dirname, '..', '..', '..', 'examples', 'anomaly-detection.json'), 'utf8'),
+    ) as object[];
+    const seen = new Set<string>();
+    nr.RED.hooks.add('onReceive.anomaly', (ev: { destination: { id: string } }) => {
+      seen.add(ev.destination.id);
+    });
+    try {
+      await nr.deploy(flow);
+      for (let i = 0; i < 200 && !seen.has('dbgscored0000001'); i++) await new Promise((r) => setTimeout(r, 20));
+      should(seen.has('alert00000000001')).be.true('readings reached the alert node');
+      should(seen.has('dbgscored0000001')).be.true('the alert node passed them on');
+      const nodes = await nr.api('GET', '/flows');
+      should(nodes.status).equal(200);
+    } finally {
+      nr.RED.hooks.remove('onReceive.anomaly');
     }
   });
 
