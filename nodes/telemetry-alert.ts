@@ -114,6 +114,7 @@ export = function (RED: NodeAPI) {
         engine.restore(
           full === undefined ? undefined : JSON.parse(full),
           open === undefined ? undefined : JSON.parse(open),
+          Date.now(),
         );
       } catch (e) {
         node.warn(

@@ -248,13 +248,15 @@ export class AlertEngine {
   }
 
   /** Carries on from saved state: open episodes keep their ids; a rule whose settings changed
-   *  keeps its episode but starts its statistics afresh; state of removed rules is dropped. */
-  restore(saved: unknown, open?: unknown): void {
+   *  keeps its episode but starts its statistics afresh; state of removed rules is dropped.
+   *  With the node's clock, nowMs is the restart: no series counts as silent for the time the
+   *  node itself was not running, so a restart is not a storm of dead-man alerts. */
+  restore(saved: unknown, open?: unknown, nowMs?: number): void {
     const data = saved as Partial<SavedEngine> | null;
     if (data && data.version === 1 && Array.isArray(data.series)) this.restoreSeries(data.series);
     // The open alerts were saved at their last change, after the full state: they win.
     const o = open as Partial<SavedOpenAlerts> | null;
-    if (!o || o.version !== 1 || !Array.isArray(o.alerts)) return;
+    if (!o || o.version !== 1 || !Array.isArray(o.alerts)) return this.forgiveDowntime(nowMs);
     const wasOpen = new Set<string>();
     for (const a of o.alerts) {
       const i = this.o.rules.findIndex((r) => r.name === a?.rule);
@@ -271,6 +273,12 @@ export class AlertEngine {
           slot.lifecycle = new AlertLifecycle(alertId(this.o.rules[i], s.key));
       });
     }
+    this.forgiveDowntime(nowMs);
+  }
+
+  private forgiveDowntime(nowMs: number | undefined): void {
+    if (this.o.clock !== 'system' || nowMs === undefined) return;
+    for (const s of this.series.values()) if (s.lastSeen < nowMs) s.lastSeen = nowMs;
   }
 
   private restoreSeries(saved: SavedSeries[]): void {

@@ -197,3 +197,46 @@ describe('alert rules: each kind through the lifecycle', () => {
     for (const [rules, re] of bad) should(() => checkRules(rules)).throw(re);
   });
 });
+
+describe('alert state across a restart', () => {
+  const options = (clock: 'system' | 'readings') => ({
+    rules: checkRules([
+      { name: 'silent', kind: 'deadman', seconds: 30 },
+      { name: 'hot', kind: 'threshold', field: 'v', threshold: 30 },
+    ]),
+    seriesKey: 'id',
+    tagKeys: [],
+    timestampKey: 't',
+    maxSeries: 10,
+    clock,
+  });
+
+  it("keeps open episodes, and with the node's clock does not count its own downtime as silence", () => {
+    const a = new AlertEngine(options('system'));
+    const limits = options('system').rules.map(fixedLimits);
+    a.process(
+      [
+        { id: 'A', t: T0, v: 40 },
+        { id: 'B', t: T0, v: 1 },
+      ],
+      T0,
+      limits,
+    );
+    const full = JSON.parse(JSON.stringify(a.save())) as unknown;
+    const open = JSON.parse(JSON.stringify(a.saveOpen())) as unknown;
+    const restart = T0 + 600_000; // ten minutes down
+    const b = new AlertEngine(options('system'));
+    b.restore(full, open, restart);
+    should(b.openAlerts()).equal(1);
+    should(b.tick(restart + 1000)).eql([]);
+    should(
+      b
+        .tick(restart + 31_000)
+        .map((e) => `${e.rule}:${e.series}`)
+        .sort(),
+    ).eql(['silent:A', 'silent:B']);
+    const resolved = b.process([{ id: 'A', t: restart + 32_000, v: 20 }], restart + 32_000, limits).events;
+    should(resolved.map((e) => `${e.rule}:${e.event}`)).eql(['silent:resolved', 'hot:resolved']);
+    should(resolved[1].episodeId).equal(`hot|A|v@${new Date(T0).toISOString()}`);
+  });
+});
