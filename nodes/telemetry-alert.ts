@@ -43,6 +43,14 @@ const DEFAULTS: AlertConfig = {
 const SAVE_EVERY_MS = 10_000;
 const LIMIT_KEYS = ['threshold', 'low', 'high', 'hysteresis', 'limit'] as const;
 
+/** A TypedInput's value as a number: a number, or text that is one; anything else (an unset env
+ *  variable is '', a missing context value undefined) is not. */
+function asNumber(v: unknown): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string' && v.trim() !== '') return Number(v);
+  return NaN;
+}
+
 export = function (RED: NodeAPI) {
   function TelemetryAlertNode(this: Node, raw: NodeDef & Partial<AlertConfig>) {
     RED.nodes.createNode(this, raw);
@@ -96,7 +104,7 @@ export = function (RED: NodeAPI) {
     const save = (what: 'all' | 'open') => {
       if (!engine) return;
       try {
-        if (what === 'all') writeFileAtomic(stateFile, JSON.stringify(engine.save()));
+        if (what === 'all') writeFileAtomic(stateFile, JSON.stringify(engine.save(Date.now())));
         writeFileAtomic(openFile, JSON.stringify(engine.saveOpen()));
         if (what === 'all') dirty = false;
         if (saveError) node.log('telemetry-alert: the alert state is saved again');
@@ -151,7 +159,7 @@ export = function (RED: NodeAPI) {
         for (const k of LIMIT_KEYS) {
           const v = rule[k];
           if (v === undefined || typeof v === 'number') continue;
-          const n = Number(RED.util.evaluateNodeProperty(v.value, v.type, node, msg));
+          const n = asNumber(RED.util.evaluateNodeProperty(v.value, v.type, node, msg));
           const problem = `${rule.name}/${k}`;
           if (!Number.isFinite(n)) {
             if (!badSettings.has(problem))
@@ -176,7 +184,8 @@ export = function (RED: NodeAPI) {
         const readings = decoded.kind === 'one' ? [decoded.reading] : decoded.readings;
         const result: ProcessResult = engine.process(readings, Date.now(), limitsFor(msg));
         if (engine.clock === 'readings') result.events.push(...engine.tick(engine.streamTime));
-        for (const n of Object.values(result.skipped)) skipped += n ?? 0;
+        // A reading without the field is normal (other device types); the status counts the rest.
+        for (const [why, n] of Object.entries(result.skipped)) if (why !== 'missing') skipped += n ?? 0;
         if (result.untracked > 0 && !warnedLimit) {
           warnedLimit = true;
           node.warn(
@@ -214,16 +223,20 @@ export = function (RED: NodeAPI) {
       if (e.clock === 'system' && rules.some((r) => r.kind === 'deadman')) {
         let checkMs = 1000;
         try {
-          checkMs = numberSetting(c.checkSec, 'Check every (s)', { min: 0.05 }) * 1000;
+          checkMs = numberSetting(c.checkSec, 'Check every (s)', { min: 0.05, max: 3600 }) * 1000;
         } catch (err) {
           node.warn(`telemetry-alert: ${errorMessage(err)}; checking every second`);
         }
         timers.push(
           setInterval(() => {
-            const events = e.tick(Date.now());
-            if (events.length > 0) {
-              node.send([eventMessages(events), null]);
-              showStatus();
+            try {
+              const events = e.tick(Date.now());
+              if (events.length > 0) {
+                node.send([eventMessages(events), null]);
+                showStatus();
+              }
+            } catch (err) {
+              node.error(`telemetry-alert: dead-man check failed: ${errorMessage(err)}`);
             }
           }, checkMs),
         );

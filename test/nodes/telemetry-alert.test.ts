@@ -145,6 +145,30 @@ describe('telemetry-alert node', function () {
     should(caught).eql([]);
   });
 
+  it('skips a rule while its env threshold is not set, and says why, instead of judging against 0', async () => {
+    delete process.env.ALERT_TEST_UNSET;
+    await helper.load(nodes, flow({ rules: [{ ...HIGH, threshold: { type: 'env', value: 'ALERT_TEST_UNSET' } }] }));
+    const events = collect(getNode('events'));
+    const scored = collect(getNode('scored'));
+    await send([reading('TEMP_001', 0, 40)]);
+    should(events).eql([]);
+    should(scored[0].alert.skipped).eql({ bad_setting: 1 });
+  });
+
+  it('starts afresh with a warning when its saved state is damaged', async () => {
+    const dir = path.join(userDir, 'influxdb3-pipeline');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'alert-a.json'), '{"version":1,"series":[{"key":"TEMP_001","alerts":{"hot":');
+    fs.writeFileSync(
+      path.join(dir, 'alert-a.open.json'),
+      '{"version":1,"alerts":[{"series":"TEMP_001","rule":"hot","lifecycle":{"state":"firing","episode":"x","startedAt":"soon"}}]}',
+    );
+    await helper.load(nodes, flow());
+    const events = collect(getNode('events'));
+    await send([reading('TEMP_001', 0, 40)]);
+    should(events.map((m) => m.payload.event)).eql(['firing']);
+  });
+
   it('keeps an open episode across a restart: no second firing, and the resolved carries the same episode id', async () => {
     await helper.load(nodes, flow());
     let events = collect(getNode('events'));

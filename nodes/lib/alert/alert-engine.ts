@@ -9,7 +9,7 @@ import { FlatlineDetector } from './flatline';
 import { AlertLifecycle, SavedLifecycle, Transition } from './lifecycle';
 import { RateOfChangeDetector } from './rate-of-change';
 import { RobustZScoreDetector } from './robust-zscore';
-import { RULE_DEFAULTS, RuleSpec, Severity } from './rules';
+import { RULE_DEFAULTS, RuleSpec, Severity, scoreKey } from './rules';
 import type { SavedWindow } from './sample-window';
 import { ThresholdDetector } from './threshold';
 import { ZScoreDetector } from './zscore';
@@ -88,6 +88,8 @@ interface SavedSeries {
 
 export interface SavedEngine {
   version: 1;
+  /** The node's clock when this was saved. */
+  savedAt?: number;
   series: SavedSeries[];
 }
 
@@ -101,13 +103,28 @@ export class AlertEngine {
   private readonly series = new Map<string, Series>();
   private readonly fingerprints: string[];
   private readonly scoreKeys: string[];
-  /** The newest reading time seen (the clock of clock: 'readings'). */
-  streamTime = -Infinity;
+  /** The newest reading times of the two series furthest ahead: the clock of clock: 'readings' is
+   *  the second, so one device with a clock far in the future cannot make all others look silent. */
+  private ahead: { key: string; t: number }[] = [];
   untrackedTotal = 0;
 
   constructor(private readonly o: AlertEngineOptions) {
     this.fingerprints = o.rules.map((r) => JSON.stringify(r));
-    this.scoreKeys = o.rules.map((r) => `${r.name.replace(/[^A-Za-z0-9]+/g, '_')}_score`);
+    this.scoreKeys = o.rules.map(scoreKey);
+  }
+
+  /** The stream's own time (clock: 'readings'). */
+  get streamTime(): number {
+    return this.ahead.length > 1 ? this.ahead[1].t : -Infinity;
+  }
+
+  private advanceStream(key: string, t: number): void {
+    const a = this.ahead;
+    const mine = a.findIndex((x) => x.key === key);
+    if (mine >= 0) a[mine].t = Math.max(a[mine].t, t);
+    else a.push({ key, t });
+    a.sort((x, y) => y.t - x.t);
+    a.length = Math.min(a.length, 2);
   }
 
   get seriesCount(): number {
@@ -162,15 +179,17 @@ export class AlertEngine {
         result.untracked++;
         continue;
       }
-      if (t > this.streamTime) this.streamTime = t;
-      s.lastSeen = this.o.clock === 'readings' ? Math.max(s.lastSeen, t) : nowMs;
+      if (this.o.clock === 'readings') {
+        this.advanceStream(s.key, t);
+        s.lastSeen = Number.isFinite(s.lastSeen) ? Math.max(s.lastSeen, t) : t;
+      } else s.lastSeen = nowMs;
       let scores: Record<string, number> | undefined;
       for (let i = 0; i < rules.length; i++) {
         const rule = rules[i];
         const slot = s.slots[i];
         if (rule.kind === 'deadman') {
-          // Its next reading resolves a silent series.
-          if (slot.lifecycle.firing)
+          // Its next reading resolves a silent series (and ends a pending silence).
+          if (slot.lifecycle.state !== 'normal')
             this.emit(result.events, s, i, slot.lifecycle.step(false, s.lastSeen, rule, rule.severity), 0, s.lastSeen);
           continue;
         }
@@ -191,7 +210,8 @@ export class AlertEngine {
         result.judged++;
         const j = slot.detector!.judge(v, t, slot.lifecycle.firing, l);
         if (!j) continue;
-        if (j.score !== undefined) (scores ??= {})[this.scoreKeys[i]] = j.score;
+        // An infinite score (no spread in the window) is not a number a database can store.
+        if (j.score !== undefined && Number.isFinite(j.score)) (scores ??= {})[this.scoreKeys[i]] = j.score;
         const transition = slot.lifecycle.step(j.breach, t, rule, j.severity ?? rule.severity);
         if (transition) this.emit(result.events, s, i, transition, v, t, j);
       }
@@ -211,7 +231,7 @@ export class AlertEngine {
       const limitMs = (rule.seconds ?? 0) * 1000;
       for (const s of this.series.values()) {
         const silentMs = nowMs - s.lastSeen;
-        if (silentMs <= limitMs) continue;
+        if (!(silentMs > limitMs)) continue; // NaN: never seen since a restore, nothing to judge yet
         const transition = s.slots[i].lifecycle.step(true, nowMs, rule, rule.severity);
         if (transition)
           this.emit(events, s, i, transition, silentMs / 1000, nowMs, { breach: true, threshold: rule.seconds });
@@ -220,7 +240,7 @@ export class AlertEngine {
     return events;
   }
 
-  save(): SavedEngine {
+  save(nowMs?: number): SavedEngine {
     const series: SavedSeries[] = [];
     for (const s of this.series.values()) {
       const alerts: SavedSeries['alerts'] = {};
@@ -233,7 +253,7 @@ export class AlertEngine {
       });
       series.push({ key: s.key, tags: s.tags, lastSeen: s.lastSeen, alerts });
     }
-    return { version: 1, series };
+    return { version: 1, savedAt: nowMs, series };
   }
 
   saveOpen(): SavedOpenAlerts {
@@ -254,9 +274,10 @@ export class AlertEngine {
   restore(saved: unknown, open?: unknown, nowMs?: number): void {
     const data = saved as Partial<SavedEngine> | null;
     if (data && data.version === 1 && Array.isArray(data.series)) this.restoreSeries(data.series);
+    const savedAt = typeof data?.savedAt === 'number' ? data.savedAt : undefined;
     // The open alerts were saved at their last change, after the full state: they win.
     const o = open as Partial<SavedOpenAlerts> | null;
-    if (!o || o.version !== 1 || !Array.isArray(o.alerts)) return this.forgiveDowntime(nowMs);
+    if (!o || o.version !== 1 || !Array.isArray(o.alerts)) return this.forgiveDowntime(nowMs, savedAt);
     const wasOpen = new Set<string>();
     for (const a of o.alerts) {
       const i = this.o.rules.findIndex((r) => r.name === a?.rule);
@@ -273,12 +294,15 @@ export class AlertEngine {
           slot.lifecycle = new AlertLifecycle(alertId(this.o.rules[i], s.key));
       });
     }
-    this.forgiveDowntime(nowMs);
+    this.forgiveDowntime(nowMs, savedAt);
   }
 
-  private forgiveDowntime(nowMs: number | undefined): void {
+  /** With the node's clock, the time between the last save and this restart is the node's own
+   *  downtime, not the devices' silence: every series' last-seen time moves forward by it. */
+  private forgiveDowntime(nowMs: number | undefined, savedAt: number | undefined): void {
     if (this.o.clock !== 'system' || nowMs === undefined) return;
-    for (const s of this.series.values()) if (s.lastSeen < nowMs) s.lastSeen = nowMs;
+    const down = savedAt !== undefined && savedAt <= nowMs ? nowMs - savedAt : 0;
+    for (const s of this.series.values()) s.lastSeen = Number.isFinite(s.lastSeen) ? s.lastSeen + down : nowMs;
   }
 
   private restoreSeries(saved: SavedSeries[]): void {
@@ -288,7 +312,7 @@ export class AlertEngine {
       const s: Series = {
         key: ss.key,
         tags: ss.tags && typeof ss.tags === 'object' ? ss.tags : {},
-        lastSeen: typeof ss.lastSeen === 'number' ? ss.lastSeen : -Infinity,
+        lastSeen: typeof ss.lastSeen === 'number' ? ss.lastSeen : NaN,
         slots: this.o.rules.map((rule, i) => {
           const a = ss.alerts?.[rule.name];
           const same = a?.rule === this.fingerprints[i];
@@ -309,7 +333,7 @@ export class AlertEngine {
       s = {
         key,
         tags: {},
-        lastSeen: -Infinity,
+        lastSeen: NaN, // not seen yet: set by the reading that creates it, or unknown after a restore
         slots: this.o.rules.map((rule) => ({
           detector: createDetector(rule),
           lifecycle: new AlertLifecycle(alertId(rule, key)),

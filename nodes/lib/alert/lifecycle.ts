@@ -43,10 +43,14 @@ export class AlertLifecycle {
       this.state = saved.state;
       this.since = Number(saved.since) || 0;
       this.count = Number(saved.count) || 0;
-      this.episode = saved.episode;
-      this.startedAt = saved.startedAt;
+      this.episode = typeof saved.episode === 'string' ? saved.episode : undefined;
+      // A start that is not a time (a damaged file) would make every event about it throw.
+      this.startedAt =
+        typeof saved.startedAt === 'number' && !Number.isNaN(new Date(saved.startedAt).getTime())
+          ? saved.startedAt
+          : undefined;
       this.notifiedAt = Number(saved.notifiedAt) || 0;
-      this.severity = saved.severity;
+      this.severity = typeof saved.severity === 'string' ? saved.severity : undefined;
       if ((this.state === 'firing' || this.state === 'recovering') && (!this.episode || this.startedAt === undefined))
         this.state = 'normal';
     }

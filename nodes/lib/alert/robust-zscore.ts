@@ -8,16 +8,16 @@
 // infinitely far off and the same value scores 0.
 
 import type { Detector, Judgement, Limits } from './detector';
-import { RULE_DEFAULTS, RuleSpec } from './rules';
+import { RULE_DEFAULTS, RuleSpec, escalate } from './rules';
 import { SampleWindow, SavedWindow } from './sample-window';
-import { secondsToMs, zScore } from './zscore';
+import { BaselineGate, secondsToMs, zScore } from './zscore';
 
 export class RobustZScoreDetector implements Detector {
   private readonly window: SampleWindow;
   /** The window's values in ascending order. */
   private readonly sorted: number[];
   private readonly minSamples: number;
-  private readonly highAt: number;
+  private readonly gate: BaselineGate;
   private readonly removed = (v: number) => this.sorted.splice(lowerBound(this.sorted, v), 1);
 
   constructor(
@@ -27,7 +27,7 @@ export class RobustZScoreDetector implements Detector {
     this.window = new SampleWindow(rule.window ?? RULE_DEFAULTS.window, secondsToMs(rule.windowSec), saved);
     this.sorted = [...this.window.values].sort((a, b) => a - b);
     this.minSamples = rule.minSamples ?? RULE_DEFAULTS.minSamples.robust_zscore;
-    this.highAt = rule.highAt ?? RULE_DEFAULTS.highAt;
+    this.gate = new BaselineGate(rule, this.minSamples);
   }
 
   judge(x: number, t: number, _firing: boolean, limits: Limits): Judgement | undefined {
@@ -36,9 +36,9 @@ export class RobustZScoreDetector implements Detector {
     if (this.sorted.length >= this.minSamples) {
       const z = modifiedZ(this.sorted, x);
       const breach = Math.abs(z) > limits.limit;
-      verdict = { breach, score: z, threshold: limits.limit, severity: Math.abs(z) > this.highAt ? 'HIGH' : 'MEDIUM' };
+      verdict = { breach, score: z, threshold: limits.limit, severity: escalate(this.rule, z) };
     }
-    if (!verdict?.breach || this.rule.includeAnomalies) {
+    if (this.gate.joins(verdict?.breach === true)) {
       this.window.push(x, t, this.removed);
       this.sorted.splice(lowerBound(this.sorted, x), 0, x);
     }

@@ -115,16 +115,31 @@ export function referenceRules(): RuleSpec[] {
 
 export class RuleError extends Error {}
 
+/** The rule's own severity, or HIGH when that is lower and the score is past the rule's highAt. */
+export function escalate(rule: RuleSpec, score: number): Severity {
+  const high = Math.abs(score) > (rule.highAt ?? RULE_DEFAULTS.highAt);
+  return high && SEVERITIES.indexOf(rule.severity) < SEVERITIES.indexOf('HIGH') ? 'HIGH' : rule.severity;
+}
+
+/** The key a rule's score takes on the readings of output 2. */
+export function scoreKey(rule: RuleSpec): string {
+  return `${rule.name.replace(/[^A-Za-z0-9]+/g, '_')}_score`;
+}
+
 /** Checks the editor's rule list; returns the rules with their defaults filled in. */
 export function checkRules(raw: unknown): RuleSpec[] {
   if (!Array.isArray(raw)) throw new RuleError(`rules must be a list, not ${describeType(raw)}`);
   if (raw.length === 0) throw new RuleError('add at least one rule');
   const names = new Set<string>();
+  const keys = new Set<string>();
   return raw.map((r: unknown, i) => {
     const rule = checkRule(r, i);
     if (names.has(rule.name))
       throw new RuleError(`rule ${i + 1}: the name "${rule.name}" is used twice; names must be unique`);
+    if (keys.has(scoreKey(rule)))
+      throw new RuleError(`rule ${i + 1}: the name "${rule.name}" gives the score key of another rule; rename one`);
     names.add(rule.name);
+    keys.add(scoreKey(rule));
     return rule;
   });
 }

@@ -90,7 +90,7 @@ describe('alert rules: each kind through the lifecycle', () => {
     const early = engine({ kind: 'zscore', limit: 3, window: 50 });
     should(early.feed([20, 21, 19, 20, 21, 19, 20, 21, 19, 50])).eql([]); // 9 samples: too few to judge
     // A steady signal (sd about 0.7) for the window to learn.
-    const a = engine({ kind: 'zscore', limit: 3, window: 50 });
+    const a = engine({ kind: 'zscore', limit: 3, window: 50, severity: 'MEDIUM' });
     should(a.feed(Array.from({ length: 60 }, (_, i) => 20 + Math.sin(i)))).eql([]);
     should(a.feed([23], 345)).eql(['firing@345']);
     should(a.events[0].severity).equal('MEDIUM');
@@ -211,7 +211,7 @@ describe('alert state across a restart', () => {
     clock,
   });
 
-  it("keeps open episodes, and with the node's clock does not count its own downtime as silence", () => {
+  it("keeps open episodes, and with the node's clock counts the silence before the last save, not its own downtime", () => {
     const a = new AlertEngine(options('system'));
     const limits = options('system').rules.map(fixedLimits);
     a.process(
@@ -222,21 +222,57 @@ describe('alert state across a restart', () => {
       T0,
       limits,
     );
-    const full = JSON.parse(JSON.stringify(a.save())) as unknown;
+    // Saved 20 s after the devices last reported; Node-RED down until ten minutes after that.
+    const full = JSON.parse(JSON.stringify(a.save(T0 + 20_000))) as unknown;
     const open = JSON.parse(JSON.stringify(a.saveOpen())) as unknown;
-    const restart = T0 + 600_000; // ten minutes down
+    const restart = T0 + 620_000;
     const b = new AlertEngine(options('system'));
     b.restore(full, open, restart);
     should(b.openAlerts()).equal(1);
-    should(b.tick(restart + 1000)).eql([]);
+    should(b.tick(restart + 9000)).eql([]); // silent 29 s of the 30 allowed
     should(
       b
-        .tick(restart + 31_000)
+        .tick(restart + 11_000)
         .map((e) => `${e.rule}:${e.series}`)
         .sort(),
     ).eql(['silent:A', 'silent:B']);
     const resolved = b.process([{ id: 'A', t: restart + 32_000, v: 20 }], restart + 32_000, limits).events;
     should(resolved.map((e) => `${e.rule}:${e.event}`)).eql(['silent:resolved', 'hot:resolved']);
     should(resolved[1].episodeId).equal(`hot|A|v@${new Date(T0).toISOString()}`);
+  });
+
+  it("with the stream's clock, one device with a clock far ahead does not make the others silent", () => {
+    const e = new AlertEngine(options('readings'));
+    const limits = options('readings').rules.map(fixedLimits);
+    const events: string[] = [];
+    for (let sec = 0; sec <= 60; sec += 5) {
+      const t = T0 + sec * 1000;
+      const batch = [
+        { id: 'A', t, v: 1 },
+        { id: 'B', t, v: 1 },
+      ];
+      if (sec === 30) batch.push({ id: 'ROGUE', t: Date.UTC(2200, 0, 1), v: 1 });
+      events.push(...e.process(batch, t, limits).events.map((x) => `${x.event}:${x.series}`));
+      events.push(...e.tick(e.streamTime).map((x) => `${x.event}:${x.series}`));
+    }
+    should(events).eql([]);
+    should(e.streamTime).equal(T0 + 60_000);
+  });
+
+  it('a constant window that starts to change fires once, and the new values join the baseline after a run', () => {
+    const rules = checkRules([{ name: 'z', kind: 'zscore', field: 'v', limit: 3, minSamples: 10, reminderSec: 0 }]);
+    const e = new AlertEngine({ ...options('readings'), rules });
+    const limits = rules.map(fixedLimits);
+    const events: string[] = [];
+    const values = [...Array(20).fill(100), ...Array(15).fill(99)];
+    values.forEach((v, i) => {
+      const t = T0 + i * 5000;
+      const r = e.process([{ id: 'A', t, v }], t, limits);
+      events.push(...r.events.map((x) => `${x.event}@${i}`));
+      // An infinite score is left off the reading: no database can store it.
+      if (i === 20) should(r.scores[0]).be.undefined();
+    });
+    // From the 10th 99 in a row on, the 99s join the window; three of them make it ordinary.
+    should(events).eql(['firing@20', 'resolved@32']);
   });
 });
