@@ -198,6 +198,21 @@ describe('telemetry-alert node', function () {
     should(events.map((m) => m.payload.event)).eql(['firing', 'resolved']);
   });
 
+  it('tracks at most Max series: readings of further series are counted as untracked, and warned once', async () => {
+    await helper.load(nodes, flow({ maxSeries: 2 }));
+    const scored = collect(getNode('scored'));
+    const a = getNode('a') as unknown as { warn: (m: string) => void };
+    const warnings: string[] = [];
+    const warn = a.warn.bind(a);
+    a.warn = (m: string) => (warnings.push(m), warn(m));
+    await send([
+      [reading('TEMP_001', 0, 20), reading('TEMP_002', 0, 20), reading('TEMP_003', 0, 40)],
+      [reading('TEMP_004', 5, 40)],
+    ]);
+    should(scored.map((m) => m.alert.untracked)).eql([1, 1]);
+    should(warnings.filter((w) => /more than 2 series/.test(w)).length).equal(1);
+  });
+
   it('refuses rules that cannot work at deploy, with the reason', async () => {
     await helper.load(nodes, flow({ rules: [{ kind: 'threshold', field: 'temperature' }] }));
     const caught = collect(getNode('caught'));

@@ -276,3 +276,46 @@ describe('alert state across a restart', () => {
     should(events).eql(['firing@20', 'resolved@32']);
   });
 });
+
+// The lifecycle is one for every kind: each kind's own way to breach, held for a pending period,
+// reminded while it lasts, resolved when it ends.
+describe('alert rules: the lifecycle is the same for every kind', () => {
+  const kinds: {
+    rule: Partial<RuleSpec> & { kind: RuleSpec['kind'] };
+    normal: number[];
+    breach: (i: number) => number;
+  }[] = [
+    { rule: { kind: 'threshold', threshold: 30 }, normal: [20, 21, 20], breach: () => 40 },
+    {
+      rule: { kind: 'zscore', limit: 3, minSamples: 20 }, // more than the 16 breaches: they stay anomalies
+      normal: Array.from({ length: 30 }, (_, i) => 20 + Math.sin(i)),
+      breach: (i) => 60 + i,
+    },
+    {
+      rule: { kind: 'robust_zscore', limit: 3.5, minSamples: 30 },
+      normal: Array.from({ length: 40 }, (_, i) => 20 + Math.sin(i)),
+      breach: (i) => 60 + i,
+    },
+    { rule: { kind: 'flatline', readings: 2 }, normal: [1, 2, 3, 4], breach: () => 7 },
+    { rule: { kind: 'rate', limit: 1 }, normal: [1, 1.1, 1.2, 1.3], breach: (i) => (i % 2 ? 1.3 : 100) },
+  ];
+  for (const { rule, normal, breach } of kinds) {
+    it(`${rule.kind}: pending for 3 readings, a reminder after 60 s, resolved when it ends`, () => {
+      const a = engine({ ...rule, pendingReadings: 3, reminderSec: 60, includeAnomalies: false });
+      should(a.feed(normal)).eql([]);
+      const from = normal.length * 5;
+      // 16 breaching readings, 5 s apart: 75 s.
+      const during = a.feed(
+        Array.from({ length: 16 }, (_, i) => breach(i)),
+        from,
+      );
+      should(during.map((e) => e.split('@')[0])).eql(['firing', 'reminder']);
+      const firedAt = Number(during[0].split('@')[1]);
+      should(firedAt).be.within(from + 5, from + 15); // the breach counted from its first or second reading
+      should(Number(during[1].split('@')[1]) - firedAt).be.within(60, 65);
+      const after = a.feed(rule.kind === 'flatline' ? [8, 9, 10] : normal.slice(0, 3), from + 80);
+      should(after[0]).match(/^resolved@/);
+      should(new Set(a.events.map((e) => e.episodeId)).size).equal(1);
+    });
+  }
+});
