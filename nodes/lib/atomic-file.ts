@@ -4,14 +4,15 @@
 import fs from 'fs';
 import path from 'path';
 
-/** Writes `text` to `file` atomically (synchronously: the state is on disk when this returns). */
-export function writeFileAtomic(file: string, text: string): void {
+/** Writes `text` to `file` atomically and synchronously. With fsync (the default) the state is on
+ *  the disk when this returns; without, in the OS, which a process crash does not lose. */
+export function writeFileAtomic(file: string, text: string, opts: { fsync?: boolean } = {}): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
   const fd = fs.openSync(tmp, 'w');
   try {
     fs.writeSync(fd, text);
-    fs.fsyncSync(fd);
+    if (opts.fsync !== false) fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
   }

@@ -1,17 +1,20 @@
-// The pack's admin endpoint (Test connection) behind Node-RED's adminAuth, as Node-RED's own admin
+// The pack's admin endpoints (Test connection, Send test email) behind Node-RED's adminAuth, as Node-RED's own admin
 // endpoints are: refused without a login, refused for a read-only user, answered for a user who may
 // change config nodes.
 import should from 'should';
 import { InfluxDB3Server, startInfluxDB3 } from '../support/influxdb3/server';
 import { NodeRedInstance, startNodeRed } from '../support/node-red-instance';
+import { SmtpSink, startSmtpSink } from '../support/smtp-sink';
 
 describe("end to end: Test connection is protected like Node-RED's admin endpoints", function () {
   this.timeout(60_000);
   let nr: NodeRedInstance;
   let influx: InfluxDB3Server;
+  let sink: SmtpSink;
 
   before(async () => {
     influx = await startInfluxDB3();
+    sink = await startSmtpSink({ starttls: false, auth: { user: 'alerts', pass: 'pw' } });
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const bcrypt = require('bcryptjs') as { hashSync(s: string, rounds: number): string };
     const password = bcrypt.hashSync('pw', 4);
@@ -28,6 +31,7 @@ describe("end to end: Test connection is protected like Node-RED's admin endpoin
   after(async () => {
     await nr?.stop();
     await influx?.stop();
+    await sink?.stop();
   });
 
   const login = async (username: string) => {
@@ -58,5 +62,31 @@ describe("end to end: Test connection is protected like Node-RED's admin endpoin
     const res = await testConnection(await login('admin'));
     should(res.status).equal(200);
     should((await res.json()).ok).eql(true);
+  });
+
+  it("sends a test email for an admin, with the server's answer, and says why when the login is refused", async () => {
+    const testEmail = (token: string | undefined, password: string) =>
+      fetch(`${nr.url}/influxdb3-pipeline/smtp-test`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify({
+          host: '127.0.0.1',
+          port: sink.port,
+          security: 'none',
+          from: 'node-red@factory.example',
+          user: 'alerts',
+          password,
+          to: 'ops@factory.example',
+        }),
+      });
+    should((await testEmail(undefined, 'pw')).status).equal(401);
+    should((await testEmail(await login('viewer'), 'pw')).status).equal(401);
+    const admin = await login('admin');
+    const ok = (await (await testEmail(admin, 'pw')).json()) as { ok: boolean; response: string };
+    should(ok).match({ ok: true, response: /^250/ });
+    should(sink.mails.map((m) => m.to)).eql([['ops@factory.example']]);
+    const refused = (await (await testEmail(admin, 'nope')).json()) as { ok: boolean; error: string };
+    should(refused.ok).be.false();
+    should(refused.error).match(/535/);
   });
 });

@@ -10,11 +10,13 @@ const TYPES = [
   'telemetry-validate',
   'telemetry-line-protocol',
   'telemetry-alert',
+  'telemetry-smtp',
+  'telemetry-alert-email',
   'influxdb3-config',
   'influxdb3-write',
   'influxdb3-query',
 ];
-const CONFIG_ONLY = ['telemetry-schema', 'influxdb3-config'];
+const CONFIG_ONLY = ['telemetry-schema', 'influxdb3-config', 'telemetry-smtp'];
 
 describe('end to end: a real Node-RED with the pack installed', function () {
   this.timeout(60_000);

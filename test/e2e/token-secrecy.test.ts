@@ -1,4 +1,4 @@
-// The token as a real Node-RED keeps it: deployed through the Admin API as the editor does, used
+// The secrets as a real Node-RED keeps them (the InfluxDB 3 token; the SMTP password below): deployed through the Admin API as the editor does, used
 // for writes and queries (and refused when wrong), then searched for in every file of the user
 // directory, every log line at trace level, every status, every message between nodes and what
 // the Admin API gives back to the editor. It may only live, encrypted, in flows_cred.json.
@@ -8,6 +8,7 @@ import path from 'node:path';
 import { eventually } from '../support/eventually';
 import { InfluxDB3Server, startInfluxDB3 } from '../support/influxdb3/server';
 import { NodeRedInstance, startNodeRed } from '../support/node-red-instance';
+import { startSmtpSink } from '../support/smtp-sink';
 
 const TOKEN = 'apiv3_e2e-S3CRET-token-7f3a9c';
 const WRONG = 'apiv3_e2e-WRONG-token-51b2d0';
@@ -149,6 +150,96 @@ describe('end to end: the token stays a secret in a real Node-RED', function () 
       ] as const) {
         should(!text(what).includes(secret)).be.true(`${where} hold the token`);
       }
+    }
+  });
+
+  it('mails with the SMTP password, refused with a wrong one, and neither appears but encrypted in flows_cred.json', async () => {
+    const PASS = 'smtp-S3CRET-pass-0c41';
+    const BAD = 'smtp-WRONG-pass-77e2';
+    const sink = await startSmtpSink({ starttls: false, auth: { user: 'alerts', pass: PASS } });
+    try {
+      const tab = 'mailsecrecytab01';
+      const node = (o: object) => ({ z: tab, x: 100, y: 100, ...o });
+      const smtp = (id: string, password: string) => ({
+        id,
+        type: 'telemetry-smtp',
+        host: '127.0.0.1',
+        port: sink.port,
+        security: 'none',
+        from: 'node-red@factory.example',
+        credentials: { user: 'alerts', password },
+      });
+      const alert = {
+        event: 'firing',
+        alertId: 'hot|TEMP_001|temperature',
+        episodeId: 'hot|TEMP_001|temperature@2026-11-02T12:00:00.000Z',
+        rule: 'hot',
+        kind: 'threshold',
+        severity: 'HIGH',
+        series: 'TEMP_001',
+        field: 'temperature',
+        value: 41,
+        threshold: 35,
+        tags: {},
+        startedAt: '2026-11-02T12:00:00.000Z',
+        at: '2026-11-02T12:00:00.000Z',
+      };
+      const email = (id: string, server: string) =>
+        node({ id, type: 'telemetry-alert-email', smtp: server, to: 'ops@factory.example', groupWaitSec: 0.1 });
+      await nr.deploy([
+        { id: tab, type: 'tab', label: 'mail secrecy' },
+        smtp('smtpright0000001', PASS),
+        smtp('smtpwrong0000001', BAD),
+        node({
+          id: 'injalert00000001',
+          type: 'inject',
+          props: [{ p: 'payload' }],
+          payload: JSON.stringify(alert),
+          payloadType: 'json',
+          wires: [['mailright0000001', 'mailwrong0000001']],
+        }),
+        email('mailright0000001', 'smtpright0000001'),
+        email('mailwrong0000001', 'smtpwrong0000001'),
+        node({ id: 'catchmail0000001', type: 'catch', scope: ['mailwrong0000001'], wires: [['sinkmail00000001']] }),
+        node({ id: 'sinkmail00000001', type: 'debug', active: true, tosidebar: true, complete: 'true' }),
+      ]);
+      should((await nr.api('POST', '/inject/injalert00000001')).status).equal(200);
+      const text = (x: unknown) => JSON.stringify(x);
+      // Positive controls: the good password mailed, the bad one was refused and said so.
+      await eventually(() => sink.mails.length === 1, 'the email sent with the right password');
+      await eventually(() => messages.some((m) => /535/.test(text(m))), 'the refused login, caught');
+      const tested = await nr.api('POST', '/influxdb3-pipeline/smtp-test', {
+        id: 'smtpwrong0000001',
+        host: '127.0.0.1',
+        port: sink.port,
+        security: 'none',
+        from: 'node-red@factory.example',
+        user: 'alerts',
+        password: '__PWRD__',
+        to: 'ops@factory.example',
+      });
+      should(tested.json()).match({ ok: false, error: /535/ });
+      const flows = await nr.api('GET', '/flows');
+      const creds = await nr.api('GET', '/credentials/telemetry-smtp/smtpright0000001');
+      should(creds.json()).match({ user: 'alerts', has_password: true });
+      const files = filesUnder(nr.userDir);
+      for (const secret of [PASS, BAD]) {
+        for (const f of files)
+          should(!fs.readFileSync(f).includes(secret)).be.true(`${path.relative(nr.userDir, f)} holds the password`);
+        for (const [where, what] of [
+          ['logs', logs],
+          ['statuses', statuses],
+          ['messages', messages],
+          ['GET /flows', flows.body],
+          ['GET /credentials', creds.body],
+          ['test email', tested.body],
+          ['the email', sink.mails[0].raw],
+        ] as const) {
+          should(!text(what).includes(secret)).be.true(`${where} hold the password`);
+        }
+      }
+    } finally {
+      await sink.stop();
     }
   });
 });

@@ -222,9 +222,11 @@ export class AlertGrouper {
   }
 
   private changed(g: Group, now: number): void {
-    // In its first wait, the group waits on; after an email, the next comes a group interval later.
-    if (g.lastMailedAt !== undefined)
-      g.dueAt = Math.max(now, Math.min(g.dueAt, g.lastMailedAt + this.s.groupIntervalMs));
+    // In its first wait, the group waits on. After an email, a change is mailed a group interval
+    // after that email at the earliest, and a group wait after the change itself, so that a burst
+    // of changes (a storm resolving) lands in one email, not split at its first change.
+    if (g.lastMailedAt === undefined) return;
+    g.dueAt = Math.min(g.dueAt, Math.max(g.lastMailedAt + this.s.groupIntervalMs, now + this.s.groupWaitMs));
   }
 
   /** What the group's email says now, if it has anything to say. */

@@ -1,0 +1,257 @@
+// telemetry-alert-email: telemetry-alert events -> grouped alert emails (Alertmanager's grouping),
+// through a telemetry-smtp server. An event's message completes (done) when the email that carries
+// its alert was accepted by the server, or with an error a Catch node sees when the server refused
+// it for good. The outbox and the groups are kept in a file under the user directory, so what was
+// taken is mailed or reported, also across a redeploy or a crash.
+
+import os from 'os';
+import path from 'path';
+import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
+import type { AlertEvent } from './lib/alert/alert-engine';
+import { readFileIfExists, writeFileAtomic } from './lib/atomic-file';
+import { AlertGrouper, GROUPER_DEFAULTS, Notification } from './lib/email/alert-grouper';
+import { DEFAULT_TEMPLATES, MailTemplates, renderMail } from './lib/email/alert-mail';
+import { classifyFailure } from './lib/email/delivery-errors';
+import { CONFIG_VERSION, errorMessage, numberSetting, withDefaults } from './lib/settings';
+import { Done } from './runtime/node-support';
+import type { SmtpConfigNode } from './runtime/smtp-config-node';
+
+interface AlertEmailConfig {
+  name: string;
+  version: number;
+  smtp: string;
+  to: string;
+  cc: string;
+  subject: string;
+  text: string;
+  html: string;
+  groupBy: string;
+  groupWaitSec: number | string;
+  groupIntervalSec: number | string;
+  repeatIntervalSec: number | string;
+  maxPerHour: number | string;
+  sendResolved: boolean;
+}
+
+const DEFAULTS: AlertEmailConfig = {
+  name: '',
+  version: CONFIG_VERSION,
+  smtp: '',
+  to: '',
+  cc: '',
+  subject: '',
+  text: '',
+  html: '',
+  groupBy: 'rule',
+  groupWaitSec: GROUPER_DEFAULTS.groupWaitMs / 1000,
+  groupIntervalSec: GROUPER_DEFAULTS.groupIntervalMs / 1000,
+  repeatIntervalSec: GROUPER_DEFAULTS.repeatIntervalMs / 1000,
+  maxPerHour: GROUPER_DEFAULTS.maxPerHour,
+  sendResolved: true,
+};
+
+const EVENTS = ['firing', 'resolved', 'reminder'];
+const MAX_BACKOFF_MS = 60_000;
+
+function isAlertEvent(v: unknown): v is AlertEvent {
+  const e = v as Partial<AlertEvent> | null;
+  return (
+    e !== null &&
+    typeof e === 'object' &&
+    EVENTS.includes(e.event as string) &&
+    typeof e.alertId === 'string' &&
+    typeof e.rule === 'string' &&
+    typeof e.series === 'string'
+  );
+}
+
+export = function (RED: NodeAPI) {
+  function TelemetryAlertEmail(this: Node, raw: NodeDef & Partial<AlertEmailConfig>) {
+    RED.nodes.createNode(this, raw);
+    const node = this;
+    const c = withDefaults(raw, DEFAULTS);
+    const stateFile = path.join(
+      RED.settings.userDir || path.join(os.homedir(), '.node-red'),
+      'influxdb3-pipeline',
+      `alert-email-${node.id.replace(/[^A-Za-z0-9_.-]/g, '_')}.json`,
+    );
+    let setupError: string | undefined;
+    let grouper: AlertGrouper | undefined;
+    let smtp: SmtpConfigNode | undefined;
+    let recipients: { to: string; cc?: string } = { to: '' };
+    const templates: MailTemplates = {
+      subject: String(c.subject).trim() || DEFAULT_TEMPLATES.subject,
+      text: String(c.text).trim() || DEFAULT_TEMPLATES.text,
+      html: String(c.html).trim() || DEFAULT_TEMPLATES.html,
+    };
+    try {
+      smtp = (RED.nodes.getNode(c.smtp) as SmtpConfigNode | null) ?? undefined;
+      if (!smtp) throw new Error('no SMTP server selected: open this node and choose or add a telemetry-smtp config');
+      if (smtp.settingsError) throw new Error(`the SMTP settings are invalid: ${smtp.settingsError}`);
+      const to = String(c.to).trim();
+      if (!to) throw new Error('no recipients: set To');
+      recipients = { to, cc: String(c.cc).trim() || undefined };
+      grouper = new AlertGrouper({
+        groupBy: String(c.groupBy)
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+        groupWaitMs: numberSetting(c.groupWaitSec, 'Group wait (s)', { min: 0 }) * 1000,
+        groupIntervalMs: numberSetting(c.groupIntervalSec, 'Group interval (s)', { min: 0.1 }) * 1000,
+        repeatIntervalMs: numberSetting(c.repeatIntervalSec, 'Repeat interval (s)', { min: 1 }) * 1000,
+        maxPerHour: numberSetting(c.maxPerHour, 'Emails per hour', { min: 1, integer: true }),
+        sendResolved: c.sendResolved !== false,
+      });
+    } catch (e) {
+      setupError = `telemetry-alert-email: ${errorMessage(e)}`;
+      node.error(setupError);
+      node.status({ fill: 'red', shape: 'ring', text: 'invalid settings' });
+    }
+
+    const waiting = new Map<string, { done: Done }>();
+    let seq = 0;
+    let sent = 0;
+    let failing: string | undefined;
+    const showStatus = () => {
+      if (!grouper) return;
+      const queued = grouper.pending + grouper.outbox().length;
+      if (failing) node.status({ fill: 'red', shape: 'ring', text: `failing: ${failing}`.slice(0, 40) });
+      else
+        node.status({
+          fill: queued ? 'yellow' : 'green',
+          shape: 'dot',
+          text: queued ? `${queued} queued, ${sent} sent` : `${sent} sent`,
+        });
+    };
+    // fsync: false for the save of each event taken (a storm would otherwise pay one disk flush per
+    // event): a process crash loses nothing, a power cut what the OS had not written yet.
+    const save = (fsync = true) => {
+      if (!grouper) return;
+      try {
+        writeFileAtomic(stateFile, JSON.stringify(grouper.save()), { fsync });
+      } catch (e) {
+        node.error(`telemetry-alert-email: could not save the outbox to ${stateFile}: ${errorMessage(e)}`);
+      }
+    };
+    const complete = (tokens: string[], err?: Error) => {
+      for (const t of tokens) {
+        waiting.get(t)?.done(err);
+        waiting.delete(t);
+      }
+    };
+
+    if (grouper) {
+      try {
+        const text = readFileIfExists(stateFile);
+        if (text !== undefined) grouper.restore(JSON.parse(text));
+      } catch (e) {
+        node.warn(
+          `telemetry-alert-email: the saved outbox in ${stateFile} cannot be read (${errorMessage(e)}); starting afresh`,
+        );
+      }
+    }
+
+    // Delivery: one email at a time, in order; transient failures retried with backoff.
+    const queue: Notification[] = grouper ? grouper.outbox() : [];
+    let delivering = false;
+    let closed = false;
+    const timers = new Set<NodeJS.Timeout>();
+    const later = (ms: number, fn: () => void) => {
+      const t = setTimeout(() => {
+        timers.delete(t);
+        fn();
+      }, ms);
+      timers.add(t);
+    };
+    const deliverNext = (attempt = 0) => {
+      if (closed || delivering || queue.length === 0 || !grouper || !smtp) return;
+      delivering = true;
+      const n = queue[0];
+      const mail = renderMail(n, templates);
+      smtp.sendMail({ ...recipients, subject: mail.subject, text: mail.text, html: mail.html }).then(
+        () => {
+          delivering = false;
+          queue.shift();
+          failing = undefined;
+          sent++;
+          complete(grouper.settle(n.id));
+          save();
+          showStatus();
+          deliverNext();
+        },
+        (e: unknown) => {
+          delivering = false;
+          const why = classifyFailure(e);
+          if (why.permanent) {
+            queue.shift();
+            failing = why.reason;
+            const err = new Error(`telemetry-alert-email: the SMTP server refused the email: ${why.reason}`);
+            const tokens = grouper.settle(n.id);
+            save();
+            // Catch sees it on every message the email carried, or once when none is left (a
+            // restart, or an email of reminders).
+            if (tokens.some((t) => waiting.has(t))) complete(tokens, err);
+            else node.error(err.message, {});
+            showStatus();
+            deliverNext();
+            return;
+          }
+          failing = `retrying: ${why.reason}`;
+          showStatus();
+          later(Math.min(MAX_BACKOFF_MS, 1000 * 2 ** attempt), () => deliverNext(attempt + 1));
+        },
+      );
+    };
+
+    // take() runs when the next group is due, not on a polling timer.
+    let wake: NodeJS.Timeout | undefined;
+    const pump = () => {
+      if (!grouper || closed) return;
+      const now = Date.now();
+      const due = grouper.take(now);
+      if (due.length > 0) {
+        save();
+        queue.push(...due);
+        showStatus();
+      }
+      deliverNext();
+      if (wake) clearTimeout(wake);
+      wake = undefined;
+      const next = grouper.nextDueAt();
+      // At most a minute: a timer of hours (the repeat interval) would outlive clock changes.
+      if (next !== undefined && Number.isFinite(next))
+        wake = setTimeout(pump, Math.min(60_000, Math.max(0, next - now)));
+    };
+
+    node.on('input', (msg: NodeMessageInFlow, _send: unknown, done: Done) => {
+      if (!grouper) return done(new Error(setupError));
+      if (!isAlertEvent(msg.payload)) {
+        return done(
+          new Error('telemetry-alert-email: msg.payload is not an alert event (wire it from a telemetry-alert node)'),
+        );
+      }
+      const token = `${msg._msgid}:${++seq}`;
+      waiting.set(token, { done });
+      const now = grouper.add(msg.payload, token, Date.now());
+      save(false);
+      complete(now);
+      showStatus();
+      pump();
+    });
+
+    if (grouper) {
+      showStatus();
+      // What the outbox held when Node-RED stopped goes first.
+      pump();
+      node.on('close', (_removed: boolean, done: () => void) => {
+        closed = true;
+        if (wake) clearTimeout(wake);
+        for (const t of timers) clearTimeout(t);
+        save();
+        done();
+      });
+    }
+  }
+
+  RED.nodes.registerType('telemetry-alert-email', TelemetryAlertEmail);
+};
