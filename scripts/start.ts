@@ -22,14 +22,8 @@ async function main() {
         dataDir: path.join(userDir, 'influxdb3'),
       });
   if (influx) process.env.INFLUXDB3_URL = influx.url;
-  // Unless SMTP_HOST names a real server, the example's alert emails go to a local mail sink that
-  // prints each one it receives.
-  const sink = process.env.SMTP_HOST
-    ? undefined
-    : await startSmtpSink({ port: Number(process.env.SMTP_PORT ?? 2525), log: true });
-  if (sink) Object.assign(process.env, { SMTP_HOST: '127.0.0.1', SMTP_PORT: String(sink.port), SMTP_SECURITY: 'none' });
-  process.env.SMTP_SECURITY ??= 'starttls';
-  process.env.ALERT_EMAIL_TO ??= 'ops@factory.example';
+  // The example's alert emails go to a local mail sink on port 2525, which prints each one.
+  const sink = await startSmtpSink({ port: 2525, log: true });
   const nr = await launchNodeRed({
     userDir,
     host: process.env.HOST ?? '127.0.0.1',
@@ -46,7 +40,7 @@ async function main() {
     // Node-RED first, so its nodes can still write while they stop.
     nr.stop()
       .then(() => influx?.stop())
-      .then(() => sink?.stop())
+      .then(() => sink.stop())
       .then(
         () => process.exit(0),
         () => process.exit(1),

@@ -91,7 +91,8 @@ describe('telemetry-alert-email node', function () {
   const send = (e: AlertEvent) => getNode('m').receive({ payload: e });
 
   it('an alert storm of 80 devices is one email; repeats are none; the end is one resolved notice', async () => {
-    const { completed, caught } = await load({ starttls: false });
+    // Waits of 2 s: a burst of 80 messages must fit in one, also on a slow machine.
+    const { completed, caught } = await load({ starttls: false }, {}, { groupWaitSec: 2, groupIntervalSec: 2 });
     for (const d of fleet(80)) send(event('firing', d));
     await eventually(() => sink!.mails.length === 1);
     const [storm] = sink!.mails;
@@ -103,7 +104,7 @@ describe('telemetry-alert-email node', function () {
 
     for (const d of fleet(80)) send(event('reminder', d));
     await eventually(() => completed.length === 160); // completed at once: the email that carries them went out
-    await sleep(1500);
+    await sleep(2500);
     should(sink!.mails.length).equal(1);
 
     for (const d of fleet(80)) send(event('resolved', d));
@@ -195,9 +196,13 @@ describe('telemetry-alert-email node', function () {
     send(event('firing', 'TEMP_002'));
     const file = path.join(userDir, 'influxdb3-pipeline', 'alert-email-m.json');
     const outbox = () => (JSON.parse(fs.readFileSync(file, 'utf8')) as { sending: unknown[] }).sending.length;
-    await eventually(() => fs.existsSync(file) && outbox() === 1);
+    // One email for both, or two when the second event came after the first was handed out (a
+    // slow machine): either way, each email of the outbox is sent once after the restart.
+    await eventually(() => fs.existsSync(file) && outbox() >= 1);
+    await sleep(300);
     await helper.unload();
-    should(outbox()).equal(1);
+    const held = outbox();
+    should(held >= 1 && held <= 2).be.true(`${held} emails in the outbox`);
 
     // Node-RED starts again, the server is back on the same port.
     sink = await startSmtpSink({ port, starttls: false });
@@ -222,10 +227,12 @@ describe('telemetry-alert-email node', function () {
         },
       ]),
     );
-    await eventually(() => sink!.mails.length === 1);
+    await eventually(() => sink!.mails.length === held);
     await sleep(1500);
-    should(sink.mails.length).equal(1);
-    should(sink.mails[0].parsed.text).containEql('TEMP_002');
+    should(sink.mails.length).equal(held);
+    const mailed = sink.mails.flatMap((m) => (String(m.parsed.text).match(/TEMP_\d+/g) ?? []) as string[]);
+    // A group's email lists every alert firing in it: the second, if any, lists both.
+    should([...new Set(mailed)].sort()).eql(['TEMP_001', 'TEMP_002']);
   });
 
   it('refuses a payload that is not an alert event', async () => {
