@@ -127,10 +127,6 @@ export class AlertEngine {
     a.length = Math.min(a.length, 2);
   }
 
-  get seriesCount(): number {
-    return this.series.size;
-  }
-
   get seriesLimit(): number {
     return this.o.maxSeries;
   }
