@@ -6,8 +6,6 @@
 // Output 1: a summary per write. Output 2: refused lines and readings, with msg.error.
 
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
-import os from 'os';
-import path from 'path';
 import { compileSchema } from './lib/schema/compiled-schema';
 import { DurableWriter, Owner, WRITER_DEFAULTS, contentLines } from './lib/influxdb3/durable-writer';
 import { LineBytesEncoder, createLineBytesEncoder } from './lib/line-protocol/line-encoder';
@@ -15,8 +13,9 @@ import { LineWriter } from './lib/line-protocol/line-writer';
 import { PAYLOAD_DEFAULTS } from './lib/schema/payload';
 import { CONFIG_VERSION, errorMessage, numberSetting, oneOf, withDefaults } from './lib/settings';
 import { PRECISIONS, Precision } from './lib/timestamps';
-import { SpoolFullPolicy, WriteSpool } from './lib/influxdb3/write-spool';
+import type { SpoolFullPolicy } from './lib/influxdb3/write-spool';
 import type { InfluxDB3ConfigNode } from './runtime/influxdb3-config-node';
+import { openDurableWriter, nodeStatePath } from './runtime/durable-writer-node';
 import { Done, Send, ThrottledStatus, compactCount, encodeReadings, schemaFor } from './runtime/node-support';
 
 interface WriteSettings {
@@ -90,34 +89,24 @@ export = function (RED: NodeAPI) {
       schemaPrecision = compiled.schema.precision;
       encode = createLineBytesEncoder(compiled, schemaPrecision);
       const http = config.acquireHttp();
-      const dir = path.join(
-        RED.settings.userDir || path.join(os.homedir(), '.node-red'),
-        'influxdb3-pipeline',
-        `spool-${node.id.replace(/[^A-Za-z0-9_.-]/g, '_')}`,
-      );
-      ready = WriteSpool.open(dir, { maxBytes: spoolBytes, policy }).then(({ spool, damage }) => {
-        for (const d of damage)
-          node.warn(
-            `influxdb3-write: the spool file ${d.file} was damaged at byte ${d.offset} (${d.bytes} bytes, ${d.reason}); the intact records before and after it are replayed`,
-          );
-        if (spool.records > 0) node.log(`influxdb3-write: replaying ${spool.lines} spooled line(s) from ${dir}`);
-        writer = new DurableWriter(http, spool, options, {
-          written: (s) => node.send([{ topic: 'written', payload: s }, null]),
-          rejected: (r) =>
-            node.send([
-              null,
-              r.lines.map((l) => ({
-                topic: 'rejected',
-                payload: l.line,
-                database: r.database,
-                error: { code: 'rejected_by_server', message: l.message, lineNumber: l.lineNumber },
-              })),
-            ]),
-          warn: (m) => node.warn(`influxdb3-write: ${m}`),
-          info: (m) => node.log(`influxdb3-write: ${m}`),
-          changed: showStatus,
-        });
-        writer.start();
+      const dir = nodeStatePath(RED, 'spool', node.id);
+      ready = openDurableWriter(node, 'influxdb3-write', http, dir, { maxBytes: spoolBytes, policy }, options, {
+        written: (s) => node.send([{ topic: 'written', payload: s }, null]),
+        rejected: (r) =>
+          node.send([
+            null,
+            r.lines.map((l) => ({
+              topic: 'rejected',
+              payload: l.line,
+              database: r.database,
+              error: { code: 'rejected_by_server', message: l.message, lineNumber: l.lineNumber },
+            })),
+          ]),
+        warn: (m) => node.warn(`influxdb3-write: ${m}`),
+        info: (m) => node.log(`influxdb3-write: ${m}`),
+        changed: showStatus,
+      }).then((w) => {
+        writer = w;
         showStatus();
       });
       ready.catch((e) => fail(`influxdb3-write: cannot open the disk spool: ${errorMessage(e)}`));

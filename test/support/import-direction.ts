@@ -14,7 +14,7 @@ export const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   simulator: ['', 'schema'],
   'line-protocol': ['', 'schema'],
   influxdb3: ['', 'schema', 'line-protocol'],
-  downsample: ['', 'schema', 'influxdb3'],
+  downsample: ['', 'schema', 'line-protocol', 'influxdb3'],
   alert: ['', 'schema'],
   email: ['', 'alert'],
   mqtt: ['', 'schema'],

@@ -8,6 +8,7 @@
 
 import http from 'http';
 import https from 'https';
+import { StringDecoder } from 'string_decoder';
 import zlib from 'zlib';
 import { Chunk, writeJoined } from './joined-text';
 import { ScratchBuffers } from './scratch-buffers';
@@ -146,12 +147,131 @@ export class InfluxDB3Http {
     return { version, build: String(r.headers['x-influxdb-build'] ?? '') };
   }
 
+  /** Runs SQL through /api/v3/query_sql with $name parameters, handing each row to onRow as its
+   *  line of JSON arrives (format jsonl), so a large answer is never held whole. Rejects with a
+   *  QueryFailure. */
+  async querySql(
+    database: string,
+    sql: string,
+    params: Record<string, string | number | boolean>,
+    onRow: (row: Record<string, unknown>) => void,
+  ): Promise<void> {
+    const body = Buffer.from(JSON.stringify({ db: database, q: sql, params, format: 'jsonl' }));
+    const headers = this.headers({ 'content-type': 'application/json', 'content-length': String(body.length) });
+    const lib = this.base.protocol === 'https:' ? https : http;
+    await new Promise<void>((resolve, reject) => {
+      const req = lib.request({ ...this.target(this.path('/api/v3/query_sql')), method: 'POST', headers }, (res) => {
+        const status = res.statusCode ?? 0;
+        if (status !== 200) {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (c: Buffer) => {
+            size += c.length;
+            if (size <= 64 * 1024) chunks.push(c);
+          });
+          res.on('end', () => reject(QueryFailure.fromAnswer(status, Buffer.concat(chunks).toString('utf8'))));
+          res.on('error', (e) => reject(QueryFailure.unreachable(this.base.host, e)));
+          return;
+        }
+        let rest = '';
+        const decoder = new StringDecoder('utf8');
+        const take = (text: string, last: boolean) => {
+          const parts = (rest + text).split('\n');
+          rest = last ? '' : parts.pop()!;
+          for (const line of parts) if (line.trim()) onRow(JSON.parse(line) as Record<string, unknown>);
+        };
+        res.on('data', (c: Buffer) => {
+          try {
+            take(decoder.write(c), false);
+          } catch (e) {
+            req.destroy(e as Error);
+          }
+        });
+        res.on('end', () => {
+          try {
+            take(decoder.end(), true);
+            resolve();
+          } catch (e) {
+            reject(new QueryFailure(`the answer could not be read: ${(e as Error).message}`, 0, false, false));
+          }
+        });
+        res.on('error', (e) => reject(QueryFailure.unreachable(this.base.host, e)));
+      });
+      req.on('timeout', () => req.destroy(new Error(`no answer within ${this.settings.timeoutMs} ms`)));
+      req.on('error', (e) => reject(e instanceof QueryFailure ? e : QueryFailure.unreachable(this.base.host, e)));
+      req.end(body);
+    });
+  }
+
+  /** The names of the server's databases (GET /api/v3/configure/database). */
+  async databases(): Promise<string[]> {
+    const r = await this.request('GET', `${this.path('/api/v3/configure/database')}?format=json`, this.headers({}));
+    if (r.status !== 200) throw QueryFailure.fromAnswer(r.status, r.body);
+    const rows = JSON.parse(r.body) as { 'iox::database'?: unknown }[];
+    return rows.map((row) => String(row['iox::database']));
+  }
+
+  /** Creates a database, with a retention period (InfluxDB 3 Core 3.2+, a humantime duration such
+   *  as "90d") when given. "exists" when it already did (409). */
+  async createDatabase(database: string, retentionPeriod?: string): Promise<'created' | 'exists'> {
+    const body = Buffer.from(
+      JSON.stringify(retentionPeriod ? { db: database, retention_period: retentionPeriod } : { db: database }),
+    );
+    const r = await this.request(
+      'POST',
+      this.path('/api/v3/configure/database'),
+      this.headers({ 'content-type': 'application/json', 'content-length': String(body.length) }),
+      body,
+    );
+    if (r.status === 409) return 'exists';
+    if (r.status < 200 || r.status >= 300) throw QueryFailure.fromAnswer(r.status, r.body);
+    return 'created';
+  }
+
+  /** A database's retention period in nanoseconds (null: none), read from the _internal
+   *  database's system.databases as `influxdb3 show retention` does; undefined when the server
+   *  does not say (before Core 3.7, or no permission). */
+  async retentionNs(database: string): Promise<bigint | null | undefined> {
+    let found: bigint | null | undefined;
+    try {
+      await this.querySql(
+        '_internal',
+        // In seconds: a year in nanoseconds is past what a JSON number holds exactly.
+        'SELECT retention_period_ns / 1000000000 AS s FROM system.databases WHERE database_name = $db',
+        { db: database },
+        (row) => {
+          found = typeof row.s === 'number' ? BigInt(row.s) * 1_000_000_000n : null;
+        },
+      );
+    } catch {
+      return undefined;
+    }
+    return found;
+  }
+
   close(): void {
     this.agent.destroy();
   }
 
   private path(p: string): string {
     return this.base.pathname.replace(/\/$/, '') + p;
+  }
+
+  private headers(extra: Record<string, string>): Record<string, string> {
+    const headers: Record<string, string> = { ...this.settings.headers, ...extra };
+    if (this.settings.token) headers.authorization = `Bearer ${this.settings.token}`;
+    return headers;
+  }
+
+  private target(path: string) {
+    return {
+      protocol: this.base.protocol,
+      hostname: this.base.hostname,
+      port: this.base.port,
+      path,
+      agent: this.agent,
+      timeout: this.settings.timeoutMs,
+    };
   }
 
   private post(path: string, headers: Record<string, string>, body: Buffer) {
@@ -166,34 +286,22 @@ export class InfluxDB3Http {
   ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
     const lib = this.base.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {
-      const req = lib.request(
-        {
-          protocol: this.base.protocol,
-          hostname: this.base.hostname,
-          port: this.base.port,
-          path,
-          method,
-          headers,
-          agent: this.agent,
-          timeout: this.settings.timeoutMs,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          let size = 0;
-          res.on('data', (c: Buffer) => {
-            size += c.length;
-            if (size <= MAX_ERROR_BODY) chunks.push(c);
-          });
-          res.on('end', () =>
-            resolve({
-              status: res.statusCode ?? 0,
-              headers: res.headers,
-              body: Buffer.concat(chunks).toString('utf8'),
-            }),
-          );
-          res.on('error', reject);
-        },
-      );
+      const req = lib.request({ ...this.target(path), method, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size <= MAX_ERROR_BODY) chunks.push(c);
+        });
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
+        res.on('error', reject);
+      });
       req.on('timeout', () => req.destroy(new Error(`no answer within ${this.settings.timeoutMs} ms`)));
       req.on('error', reject);
       req.end(body);
@@ -253,4 +361,38 @@ export function retryAfterMs(value: string | string[] | undefined): number | und
   if (/^\d+$/.test(v.trim())) return Number(v.trim()) * 1000;
   const at = Date.parse(v);
   return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
+/** Why a query or an admin request failed: the server's status and message, whether it is worth
+ *  retrying (the network, 429, 5xx) and whether the table or database does not exist. */
+export class QueryFailure extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly retryable: boolean,
+    readonly missing: boolean,
+  ) {
+    super(message);
+  }
+
+  static fromAnswer(status: number, body: string): QueryFailure {
+    let text = body.trim();
+    try {
+      const json = JSON.parse(text) as { error?: unknown } | null;
+      if (typeof json?.error === 'string') text = json.error;
+    } catch {
+      // plain text
+    }
+    const missing = status === 404 || (status === 400 && /\b(table|database)\b.*\bnot found\b/i.test(text));
+    return new QueryFailure(
+      `the server answered ${status}: ${text.slice(0, 500) || '(no message)'}`,
+      status,
+      status === 429 || status >= 500,
+      missing,
+    );
+  }
+
+  static unreachable(host: string, e: Error): QueryFailure {
+    return new QueryFailure(`cannot reach ${host}: ${e.message}`, 0, true, false);
+  }
 }

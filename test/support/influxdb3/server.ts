@@ -62,6 +62,8 @@ export interface InfluxDB3Server {
 export interface Faults {
   /** The next n writes are answered with this status (500 or 503), with Retry-After when given. */
   failNextWrites(n: number, status?: 500 | 503, retryAfterSec?: number): void;
+  /** The next n queries through /api/v3/query_sql are answered with this status (500 or 503). */
+  failNextQueries(n: number, status?: 500 | 503): void;
   /** Every response waits this long first. */
   delayResponses(ms: number): void;
   /** Stop accepting connections (a connecting client is refused), or accept them again. */
@@ -92,6 +94,8 @@ export async function startInfluxDB3(o: InfluxDB3Options = {}): Promise<InfluxDB
   let failWrites = 0;
   let failStatus: 500 | 503 = 503;
   let failRetryAfter: number | undefined;
+  let failQueries = 0;
+  let failQueryStatus: 500 | 503 = 503;
   let delayMs = 0;
   let dropRequests = 0;
   let walWaiters: (() => void)[] = [];
@@ -220,6 +224,14 @@ export async function startInfluxDB3(o: InfluxDB3Options = {}): Promise<InfluxDB
         req.method === 'POST'
           ? (await readRaw(req, o.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES)).toString('utf8')
           : (await drain(req), '');
+      if (failQueries > 0) {
+        failQueries--;
+        return {
+          status: failQueryStatus,
+          body: JSON.stringify({ error: 'query failed on purpose (injected by the test server)' }),
+          contentType: 'application/json',
+        };
+      }
       const request = readQueryRequest(req.method, query, body, header(req, 'accept'));
       return 'q' in request ? answerQuery(engine, request) : request;
     }
@@ -228,7 +240,8 @@ export async function startInfluxDB3(o: InfluxDB3Options = {}): Promise<InfluxDB
     return { status: 404, body: 'Not found' };
   }
 
-  /** GET lists databases, POST {"db"} creates one (http.rs configure_database_*). */
+  /** GET lists databases (names only, as Core: no retention), POST {"db", "retention_period"?}
+   *  creates one (http.rs create_database; retention_period a humantime duration, Core 3.2+). */
   async function configureDatabase(req: http.IncomingMessage, query: string | null): Promise<HttpReply> {
     if (req.method === 'GET') {
       await drain(req);
@@ -249,8 +262,12 @@ export async function startInfluxDB3(o: InfluxDB3Options = {}): Promise<InfluxDB
     if (!(header(req, 'content-type') ?? '').startsWith('application/json'))
       return { status: 415, body: 'unsupported media type' };
     let db: unknown;
+    let retentionNs: bigint | undefined;
     try {
-      db = JSON.parse(raw).db;
+      const request = JSON.parse(raw) as { db?: unknown; retention_period?: unknown };
+      db = request.db;
+      if (request.retention_period !== undefined && request.retention_period !== null)
+        retentionNs = humantimeNs(request.retention_period);
     } catch (e) {
       return { status: 400, body: `serde json error: ${(e as Error).message}` };
     }
@@ -263,7 +280,7 @@ export async function startInfluxDB3(o: InfluxDB3Options = {}): Promise<InfluxDB
     const created: LoggedWrite = {
       endpoint: 'create',
       params: { db, precision: 'auto', acceptPartial: true, noSync: false },
-      body: '',
+      body: retentionNs === undefined ? '' : JSON.stringify({ retention_period_ns: String(retentionNs) }),
       nowNs: 0n,
     };
     apply(created.endpoint, created.params, created.body, created.nowNs);
@@ -280,7 +297,8 @@ export async function startInfluxDB3(o: InfluxDB3Options = {}): Promise<InfluxDB
   ): { reply: Reply; stored: number } {
     if (endpoint === 'create') {
       catalog.databases.set(params.db, catalog.databases.get(params.db) ?? new Map());
-      store.createDatabase(params.db);
+      const retention = body ? (JSON.parse(body) as { retention_period_ns: string }).retention_period_ns : undefined;
+      store.createDatabase(params.db, retention === undefined ? undefined : BigInt(retention));
       return { reply: { status: 200, body: '' }, stored: 0 };
     }
     const { reply, accepted } = applyWrite(catalog, endpoint, params, body, nowNs, known);
@@ -391,6 +409,10 @@ export async function startInfluxDB3(o: InfluxDB3Options = {}): Promise<InfluxDB
   let refusing = false;
 
   const faults: Faults = {
+    failNextQueries(n, status = 503) {
+      failQueries = n;
+      failQueryStatus = status;
+    },
     failNextWrites(n, status = 503, retryAfterSec) {
       failWrites = n;
       failStatus = status;
@@ -414,6 +436,7 @@ export async function startInfluxDB3(o: InfluxDB3Options = {}): Promise<InfluxDB
     },
     async reset() {
       failWrites = 0;
+      failQueries = 0;
       delayMs = 0;
       dropRequests = 0;
       await faults.refuseConnections(false);
@@ -480,4 +503,34 @@ async function drain(req: http.IncomingMessage): Promise<void> {
 function nextFlush(intervalMs: number): Promise<void> {
   const wait = intervalMs - (Date.now() % intervalMs);
   return new Promise((resolve) => setTimeout(resolve, wait));
+}
+
+/** humantime's units in seconds (humantime 2.3 src/duration.rs, which Core's retention_period
+ *  is parsed with): "7d", "1y" (365.25 days), "1h 30m". */
+const HUMANTIME: [RegExp, number][] = [
+  [/^(ns|nsec|nanos)$/, 1e-9],
+  [/^(us|usec|micros|µs)$/, 1e-6],
+  [/^(ms|msec|millis)$/, 1e-3],
+  [/^(s|sec|secs|seconds?)$/, 1],
+  [/^(m|min|mins|minutes?)$/, 60],
+  [/^(h|hr|hrs|hours?)$/, 3600],
+  [/^(d|days?)$/, 86400],
+  [/^(w|wk|wks|weeks?)$/, 604800],
+  [/^(M|months?)$/, 2_630_016],
+  [/^(y|yr|yrs|years?)$/, 31_557_600],
+];
+
+function humantimeNs(v: unknown): bigint {
+  if (typeof v !== 'string') throw new Error('invalid type: expected a duration string for `retention_period`');
+  let rest = v.trim();
+  let ns = 0n;
+  if (!rest) throw new Error('value was empty for `retention_period`');
+  while (rest) {
+    const m = /^(\d+)\s*([a-zA-Zµ]+)\s*/.exec(rest);
+    const unit = m && HUMANTIME.find(([re]) => re.test(m[2]));
+    if (!m || !unit) throw new Error(`unknown time unit or number in "${v}" for \`retention_period\``);
+    ns += BigInt(m[1]) * BigInt(Math.round(unit[1] * 1e9));
+    rest = rest.slice(m[0].length);
+  }
+  return ns;
 }

@@ -18,7 +18,7 @@ import {
   UBIGINT,
   VARCHAR,
 } from '@duckdb/node-api';
-import { DIALECT_SETUP, DialectError, quoteIdentifier, translateQuery } from './sql-dialect';
+import { DIALECT_SETUP, DialectError, maskLiterals, quoteIdentifier, translateQuery } from './sql-dialect';
 import type { StoredTable, TableStore } from './table-store';
 import { ColumnType, IOX_TYPE } from './write-validation';
 
@@ -73,6 +73,11 @@ const COLUMN_KIND: Record<ColumnType, ColumnKind> = {
   timestamp: 'timestamp',
 };
 const CHUNK_ROWS = 2048;
+const INTERNAL_DB = '_internal';
+/** Core's own _internal database keeps 7 days (influxdb3_catalog catalog.rs). */
+const INTERNAL_RETENTION_NS = 7n * 86400n * 1_000_000_000n;
+
+const sqlString = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 interface Loaded {
   schemaVersion: number;
@@ -109,6 +114,7 @@ export class SqlEngine {
   }
 
   private async run(db: string, sql: string, params: QueryParams): Promise<QueryResult> {
+    if (db === INTERNAL_DB) return this.internal(sql, params);
     const tables = this.store.materialize(db);
     if (!tables) throw new QueryError(`database not found: ${db}`, 'database-not-found');
     let translated;
@@ -120,7 +126,8 @@ export class SqlEngine {
     }
     const values = bindParams(translated.placeholders, params);
     const session = await this.session(db);
-    for (const name of translated.tables) await this.load(session, name, tables.get(name)!);
+    for (const name of translated.tables)
+      await this.load(session, name, tables.get(name)!, this.store.retentionNs.get(db));
     let reader;
     try {
       reader = await session.connection.runAndReadAll(translated.sql, values);
@@ -147,6 +154,50 @@ export class SqlEngine {
     return { columns, rowCount: reader.currentRowCount };
   }
 
+  /** The _internal database: only its system.databases table (database_name, retention_period_ns
+   *  in nanoseconds or NULL, deleted), which `influxdb3 show retention` reads
+   *  (influxdb3_system_tables/src/databases.rs). */
+  private async internal(sql: string, params: QueryParams): Promise<QueryResult> {
+    const masked = maskLiterals(sql);
+    const placeholders = [...new Set([...masked.matchAll(/\$([a-z_][a-z0-9_]*)/gi)].map((m) => m[1]))];
+    const values = bindParams(placeholders, params);
+    const refs = [...masked.matchAll(/\bsystem\s*\.\s*databases\b/gi)];
+    if (refs.length === 0)
+      throw new QueryError(
+        `Error during planning: the test server's _internal database has only system.databases`,
+        'planning',
+      );
+    let text = '';
+    let at = 0;
+    for (const m of refs) {
+      text += sql.slice(at, m.index) + '"system_databases"';
+      at = m.index + m[0].length;
+    }
+    text += sql.slice(at);
+    const session = await this.session(INTERNAL_DB);
+    const rows = [...this.store.databaseNames(), INTERNAL_DB].map((name) => {
+      const ns = name === INTERNAL_DB ? INTERNAL_RETENTION_NS : this.store.retentionNs.get(name);
+      return `(${sqlString(name)}, ${ns === undefined ? 'NULL' : `${ns}::UBIGINT`}, false)`;
+    });
+    await session.connection.run(
+      `CREATE OR REPLACE TABLE "system_databases" (database_name VARCHAR, retention_period_ns UBIGINT, deleted BOOLEAN)`,
+    );
+    await session.connection.run(`INSERT INTO "system_databases" VALUES ${rows.join(', ')}`);
+    let reader;
+    try {
+      reader = await session.connection.runAndReadAll(text, values);
+    } catch (e) {
+      throw duckError(e);
+    }
+    const names = reader.columnNames();
+    const types = reader.columnTypes();
+    const raw = reader.getColumns();
+    return {
+      columns: names.map((name, i) => toColumn(name, types[i], raw[i] ?? [])),
+      rowCount: reader.currentRowCount,
+    };
+  }
+
   private session(db: string): Promise<DatabaseSession> {
     let s = this.sessions.get(db);
     if (!s) {
@@ -168,8 +219,24 @@ export class SqlEngine {
   }
 
   /** Brings DuckDB's copy of a table up to date: new rows appended; after a schema change or a
-   *  rewritten row, reloaded whole (columns sorted by name, as InfluxDB 3 returns SELECT *). */
-  private async load(session: DatabaseSession, name: string, table: StoredTable): Promise<void> {
+   *  rewritten row, reloaded whole (columns sorted by name, as InfluxDB 3 returns SELECT *). In a
+   *  database with a retention period, queries see the table through a view of the rows newer
+   *  than now - retention. Core drops older data by whole chunks (QueryTable::chunks), so it may
+   *  still return a few rows near the cutoff; here the cutoff is exact. */
+  private async load(session: DatabaseSession, name: string, table: StoredTable, retentionNs?: bigint): Promise<void> {
+    if (retentionNs !== undefined) {
+      const stored = `__retained__${name}`;
+      await this.loadRows(session, stored, table);
+      const cutoff = BigInt(Date.now()) * 1_000_000n - retentionNs;
+      await session.connection.run(
+        `CREATE OR REPLACE TEMP VIEW ${quoteIdentifier(name)} AS SELECT * FROM ${quoteIdentifier(stored)} WHERE time >= make_timestamp_ns(${cutoff}::BIGINT)`,
+      );
+      return;
+    }
+    await this.loadRows(session, name, table);
+  }
+
+  private async loadRows(session: DatabaseSession, name: string, table: StoredTable): Promise<void> {
     const had = session.loaded.get(name);
     if (
       had &&

@@ -97,6 +97,8 @@ function seriesKey(tags: [string, string][]): string {
 export class TableStore {
   private readonly tables = new Map<string, Map<string, StoredTable>>();
   private readonly pending = new Map<string, StoredLine[]>();
+  /** Retention periods set at creation (ns): enforced by the SQL engine at query time, as Core. */
+  readonly retentionNs = new Map<string, bigint>();
 
   write(db: string, lines: StoredLine[]): void {
     if (!this.tables.has(db)) this.tables.set(db, new Map());
@@ -106,8 +108,9 @@ export class TableStore {
   }
 
   /** Databases that exist without data (created by the configure API). */
-  createDatabase(db: string): void {
+  createDatabase(db: string, retentionNs?: bigint): void {
     if (!this.tables.has(db)) this.tables.set(db, new Map());
+    if (retentionNs !== undefined) this.retentionNs.set(db, retentionNs);
   }
 
   databaseNames(): string[] {

@@ -1,0 +1,349 @@
+// One tier's work, without Node-RED: which buckets are closed (aligned to the epoch as date_bin,
+// past a grace for late readings, and for a tier read from a finer one, no further than that tier
+// is written), catching up from the watermark in bounded chunks, re-counting recent buckets for
+// late data, and backfills. The watermark moves only after a chunk's points are durable and is
+// saved at once, so a failure or a restart resumes at the first bucket not done; since a bucket's
+// points are the same however often it is computed, doing one twice never double counts.
+
+import { errorMessage } from '../settings';
+import { TierMerger, TierPoint, pointFromAggregateRow, pointsToLines, rowTime, seriesKey, tagsOf } from './tier-points';
+import { BUCKET, ROWS, rawAggregateSql, sourceCountSql, targetCountSql, tierRowsSql } from './tier-sql';
+import type { TierSpec } from './tier-spec';
+import { Backfill, StateStore, TierState, tierFingerprint } from './tier-state';
+
+export interface TierWindow {
+  start: string;
+  end: string;
+}
+
+export interface TierIO {
+  /** Runs the SQL with the window as $start/$end; rows go to onRow as they arrive. Rejects with an
+   *  error whose `missing` is true when the table or the database does not exist. */
+  query(
+    database: string,
+    sql: string,
+    params: TierWindow,
+    onRow: (row: Record<string, unknown>) => void,
+  ): Promise<void>;
+  /** Resolves when the lines are durable (written, or in the writer's spool); rejects when they
+   *  were refused or could not be kept. */
+  write(database: string, lines: string, count: number): Promise<void>;
+}
+
+export interface DownsamplerOptions {
+  graceMs: number;
+  /** Closed buckets re-counted against the source on every run, for late readings. */
+  recountBuckets: number;
+  maxBucketsPerQuery: number;
+  /** Source rows one query may read (as last seen per bucket): bounds a catch-up chunk. */
+  maxRowsPerQuery: number;
+  maxBackfillBuckets: number;
+}
+
+export interface RunReport {
+  window: { start: string; end: string } | null;
+  buckets: number;
+  rowsRead: number;
+  pointsWritten: number;
+  recountedBuckets: number;
+  recomputedBuckets: number;
+  backlogBuckets: number;
+  queries: number;
+  /** The source table or database does not exist: nothing to aggregate yet (or a wrong name). */
+  sourceMissing: boolean;
+  durationMs: number;
+  backfill?: { from: string; to: string; done: boolean; progress: number };
+}
+
+export interface DownsamplerEvents {
+  /** After each chunk: what is done so far, for the status. */
+  progress(what: { watermark?: number; backlogBuckets: number; backfill?: Backfill }): void;
+}
+
+/** A problem of the request (an absurd backfill), not of the server: not retried. */
+export class TierRequestError extends Error {}
+
+/** Where a run failed, with the SQL that failed when it was a query. */
+export class TierRunError extends Error {
+  constructor(
+    message: string,
+    readonly sql?: string,
+    /** The table or database does not exist (yet). */
+    readonly missing = false,
+  ) {
+    super(message);
+  }
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export class Downsampler {
+  state: TierState;
+  private rowsPerBucket = 0;
+  private readonly fingerprint: string;
+
+  constructor(
+    readonly spec: TierSpec,
+    private readonly io: TierIO,
+    private readonly options: DownsamplerOptions,
+    private readonly store: StateStore,
+    private readonly events: DownsamplerEvents = { progress: () => undefined },
+  ) {
+    this.fingerprint = tierFingerprint(spec);
+    this.state = store.load() ?? { tier: this.fingerprint };
+  }
+
+  private floor(t: number): number {
+    return Math.floor(t / this.spec.bucketMs) * this.spec.bucketMs;
+  }
+
+  /** The end of the last bucket that may be aggregated at `now`. */
+  closedUntil(now: number): number {
+    let until = this.floor(now - this.options.graceMs);
+    if (this.spec.source.kind === 'tier' && this.state.upstreamThrough !== undefined)
+      until = Math.min(until, this.floor(this.state.upstreamThrough));
+    return until;
+  }
+
+  backlogBuckets(now: number): number {
+    const wm = this.state.watermark;
+    return wm === undefined ? 0 : Math.max(0, (this.closedUntil(now) - wm) / this.spec.bucketMs);
+  }
+
+  /** The finer tier this one reads is complete through `through` (its points are written). */
+  upstreamComplete(through: number): void {
+    if (!Number.isFinite(through)) return;
+    if (this.state.upstreamThrough === undefined || through > this.state.upstreamThrough) {
+      this.state.upstreamThrough = through;
+      this.save();
+    }
+  }
+
+  /** Every point accepted so far has been written (not only spooled): a coarser tier may read
+   *  everything before the watermark. */
+  allWritten(): void {
+    if (this.state.watermark !== undefined && this.state.writtenThrough !== this.state.watermark) {
+      this.state.writtenThrough = this.state.watermark;
+      this.save();
+    }
+  }
+
+  /** Checks and records a backfill of [from, to), done by the following runs. */
+  requestBackfill(fromValue: unknown, toValue: unknown, now: number): Backfill {
+    const from = instant(fromValue, 'msg.backfill.from');
+    const to = instant(toValue, 'msg.backfill.to');
+    if (from >= to)
+      throw new TierRequestError(`msg.backfill.from (${iso(from)}) must be before msg.backfill.to (${iso(to)})`);
+    const start = this.floor(from);
+    const limit = this.closedUntil(now);
+    const end = Math.min(Math.ceil(to / this.spec.bucketMs) * this.spec.bucketMs, limit);
+    if (start >= end)
+      throw new TierRequestError(
+        `no closed bucket between ${iso(from)} and ${iso(to)}: buckets close ${this.options.graceMs / 1000} s after their end${this.spec.source.kind === 'tier' ? ' and when the finer tier is written' : ''}`,
+      );
+    const buckets = (end - start) / this.spec.bucketMs;
+    if (buckets > this.options.maxBackfillBuckets)
+      throw new TierRequestError(
+        `the backfill spans ${buckets} buckets, more than the ${this.options.maxBackfillBuckets} this node allows (Longest backfill): send it in parts or raise the setting`,
+      );
+    if (this.state.backfill)
+      throw new TierRequestError(
+        `a backfill of ${iso(this.state.backfill.from)} to ${iso(this.state.backfill.to)} is still running: wait for it to finish`,
+      );
+    this.state.backfill = { from: start, to: end, next: start };
+    this.save();
+    return this.state.backfill;
+  }
+
+  /** Aggregates every closed bucket after the watermark, re-counts the recent ones, then goes on
+   *  with a backfill. Throws TierRunError; what was done before the failure stays done. */
+  async run(now: number): Promise<RunReport> {
+    const started = Date.now();
+    const r: RunReport = {
+      window: null,
+      buckets: 0,
+      rowsRead: 0,
+      pointsWritten: 0,
+      recountedBuckets: 0,
+      recomputedBuckets: 0,
+      backlogBuckets: 0,
+      queries: 0,
+      sourceMissing: false,
+      durationMs: 0,
+    };
+    const b = this.spec.bucketMs;
+    const limit = this.closedUntil(now);
+    // A first start takes the recount horizon, not all history (msg.backfill reaches further back).
+    if (this.state.watermark === undefined) {
+      this.state.watermark = limit - this.options.recountBuckets * b;
+      this.save();
+    }
+    const before = this.state.watermark;
+    if (before < limit) r.window = { start: iso(before), end: iso(limit) };
+    while (this.state.watermark < limit) {
+      const from = this.state.watermark;
+      const to = Math.min(limit, from + this.chunkBuckets() * b);
+      await this.compute(from, to, r);
+      this.state.watermark = to;
+      this.save();
+      r.buckets += (to - from) / b;
+      this.progress(now);
+    }
+    // Late readings: buckets done before this run, inside the horizon, whose counts changed.
+    const recountFrom = this.state.watermark - this.options.recountBuckets * b;
+    const recountTo = Math.min(before, this.state.watermark);
+    if (recountTo > recountFrom) {
+      const changed = await this.changedBuckets(recountFrom, recountTo, r);
+      r.recountedBuckets = (recountTo - recountFrom) / b;
+      for (const [from, to] of ranges(changed, b)) {
+        for (let s = from; s < to;) {
+          const e = Math.min(to, s + this.chunkBuckets() * b);
+          await this.compute(s, e, r);
+          r.recomputedBuckets += (e - s) / b;
+          s = e;
+        }
+      }
+    }
+    const bf = this.state.backfill;
+    if (bf) {
+      while (bf.next < bf.to) {
+        const e = Math.min(bf.to, bf.next + this.chunkBuckets() * b);
+        await this.compute(bf.next, e, r);
+        bf.next = e;
+        this.save();
+        this.progress(now);
+      }
+      r.backfill = { from: iso(bf.from), to: iso(bf.to), done: true, progress: 1 };
+      this.state.backfill = undefined;
+      this.save();
+    }
+    r.backlogBuckets = this.backlogBuckets(now);
+    r.durationMs = Date.now() - started;
+    return r;
+  }
+
+  private progress(now: number): void {
+    this.events.progress({
+      watermark: this.state.watermark,
+      backlogBuckets: this.backlogBuckets(now),
+      backfill: this.state.backfill,
+    });
+  }
+
+  private save(): void {
+    this.store.save(this.state);
+  }
+
+  /** Buckets per query: the setting, fewer when the source holds many rows per bucket. */
+  private chunkBuckets(): number {
+    const byRows = this.rowsPerBucket > 0 ? Math.floor(this.options.maxRowsPerQuery / this.rowsPerBucket) : 12;
+    return Math.max(1, Math.min(this.options.maxBucketsPerQuery, byRows));
+  }
+
+  /** Aggregates [from, to) and makes its points durable. */
+  private async compute(from: number, to: number, r: RunReport): Promise<void> {
+    const { spec } = this;
+    const window = { start: iso(from), end: iso(to) };
+    let rows = 0;
+    const merger = spec.source.kind === 'tier' ? new TierMerger(spec) : undefined;
+    const aggregated: TierPoint[] = [];
+    try {
+      if (merger) await this.query(spec.source.database, tierRowsSql(spec), window, (row) => merger.add(row));
+      else
+        await this.query(spec.source.database, rawAggregateSql(spec), window, (row) => {
+          const p = pointFromAggregateRow(spec, row);
+          rows += p.rows;
+          aggregated.push(p);
+        });
+    } catch (e) {
+      // No source table yet: nothing to aggregate (readings that come later are recounted).
+      if (!(e instanceof TierRunError && e.missing)) throw e;
+      r.sourceMissing = true;
+    }
+    if (merger) rows = merger.rowsRead;
+    const points = merger ? merger.points() : aggregated;
+    r.queries++;
+    r.rowsRead += rows;
+    this.rowsPerBucket = Math.max(1, rows / ((to - from) / spec.bucketMs));
+    if (points.length === 0) return;
+    const { text, lines } = pointsToLines(spec, points);
+    try {
+      await this.io.write(spec.target.database, text, lines);
+    } catch (e) {
+      throw new TierRunError(`the points of ${window.start} to ${window.end} were not kept: ${errorMessage(e)}`);
+    }
+    r.pointsWritten += lines;
+  }
+
+  /** Bucket starts in [from, to) whose count of source readings differs from the tier's. */
+  private async changedBuckets(from: number, to: number, r: RunReport): Promise<number[]> {
+    const { spec } = this;
+    const window = { start: iso(from), end: iso(to) };
+    const key = (row: Record<string, unknown>) => {
+      const time = rowTime(row[BUCKET]);
+      return { time, key: seriesKey(time, tagsOf(spec, row)) };
+    };
+    const source = new Map<string, { time: number; n: number }>();
+    await this.query(spec.source.database, sourceCountSql(spec), window, (row) => {
+      const k = key(row);
+      source.set(k.key, { time: k.time, n: Number(row[ROWS]) });
+    });
+    const stored = new Map<string, number>();
+    try {
+      await this.query(spec.target.database, targetCountSql(spec), window, (row) => {
+        stored.set(key(row).key, Number(row[ROWS]));
+      });
+    } catch (e) {
+      if (!(e instanceof TierRunError && e.missing)) throw e;
+    }
+    r.queries += 2;
+    const changed = new Set<number>();
+    for (const [k, { time, n }] of source) if (stored.get(k) !== n) changed.add(time);
+    return [...changed].sort((a, b) => a - b);
+  }
+
+  private async query(
+    database: string,
+    sql: string,
+    window: TierWindow,
+    onRow: (row: Record<string, unknown>) => void,
+  ): Promise<void> {
+    try {
+      await this.io.query(database, sql, window, onRow);
+    } catch (e) {
+      throw new TierRunError(
+        `the query of ${window.start} to ${window.end} failed: ${errorMessage(e)}`,
+        sql,
+        (e as { missing?: unknown }).missing === true,
+      );
+    }
+  }
+}
+
+/** Contiguous [from, to) ranges of sorted bucket starts. */
+function ranges(starts: number[], bucketMs: number): [number, number][] {
+  const out: [number, number][] = [];
+  for (const s of starts) {
+    const last = out[out.length - 1];
+    if (last && last[1] === s) last[1] = s + bucketMs;
+    else out.push([s, s + bucketMs]);
+  }
+  return out;
+}
+
+/** A time from a message: epoch milliseconds, a Date, or ISO 8601 text with a zone. */
+export function instant(v: unknown, what: string): number {
+  const t =
+    v instanceof Date
+      ? v.getTime()
+      : typeof v === 'number'
+        ? v
+        : typeof v === 'string' && /^\d{4}-\d\d-\d\d(T[\d:.]+(Z|[+-]\d\d:?\d\d))?$/.test(v.trim())
+          ? Date.parse(v.trim())
+          : NaN;
+  if (!Number.isFinite(t) || Math.abs(t) > 8.64e15)
+    throw new TierRequestError(
+      `${what} must be a time: epoch milliseconds or ISO 8601 text such as "2026-11-22T10:00:00Z", got ${JSON.stringify(v) ?? String(v)}`,
+    );
+  return t;
+}

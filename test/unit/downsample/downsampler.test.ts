@@ -1,0 +1,283 @@
+// A tier against the test server, on irregular readings with missing values, an integer and a
+// boolean field: every aggregate equals the one worked out here from the readings; a tier chained
+// from a finer one equals the same tier computed from raw; buckets are aligned and closed; a chunk
+// bound, a restart, late readings and backfills behave as the node's help says.
+import should from 'should';
+import { Downsampler, DownsamplerOptions, TierRequestError } from '../../../nodes/lib/downsample/downsampler';
+import { TierSpec, tierSpec } from '../../../nodes/lib/downsample/tier-spec';
+import { MemoryStateStore } from '../../../nodes/lib/downsample/tier-state';
+import type { InfluxDB3Http } from '../../../nodes/lib/influxdb3/influxdb3-http';
+import { referenceSchema } from '../../../nodes/lib/schema/reference-schema';
+import { InfluxDB3Server, startInfluxDB3 } from '../../support/influxdb3/server';
+import { aggregatesOf, directIO, httpFor, relativeError, rowsOf, writeLines } from '../../support/tier-fixtures';
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const T0 = Math.floor(Date.now() / HOUR) * HOUR - 6 * HOUR;
+const OPTIONS: DownsamplerOptions = {
+  graceMs: MIN,
+  recountBuckets: 12,
+  maxBucketsPerQuery: 288,
+  maxRowsPerQuery: 500_000,
+  maxBackfillBuckets: 10_000,
+};
+const FIELDS = [
+  { field: 'temp', aggregates: 'mean min max sum count first last stddev' },
+  { field: 'level', aggregates: 'mean min max stddev' },
+  { field: 'open', aggregates: 'mean sum' },
+];
+
+interface Reading {
+  time: number;
+  device: string;
+  site: string;
+  temp?: number;
+  level?: number;
+  open?: boolean;
+}
+
+/** Three devices for three hours, at irregular times, some values missing. */
+function readings(): Reading[] {
+  let seed = 7;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const out: Reading[] = [];
+  for (const [device, site, step] of [
+    ['A', 'north', 7_000],
+    ['B', 'south', 13_000],
+    ['C', 'north', 41_000],
+  ] as const) {
+    for (let t = T0 + Math.floor(rnd() * step); t < T0 + 3 * HOUR; t += step + Math.floor(rnd() * 3000)) {
+      const r: Reading = { time: t, device, site };
+      if (rnd() > 0.1) r.temp = Math.round((20 + rnd() * 10) * 1000) / 1000;
+      if (rnd() > 0.2) r.level = Math.floor(rnd() * 100);
+      if (rnd() > 0.3) r.open = rnd() > 0.5;
+      if (r.temp !== undefined || r.level !== undefined || r.open !== undefined) out.push(r);
+    }
+  }
+  return out;
+}
+
+function lineOf(r: Reading, table = 'm'): string {
+  const fields = [
+    r.temp !== undefined ? `temp=${r.temp}` : '',
+    r.level !== undefined ? `level=${r.level}i` : '',
+    r.open !== undefined ? `open=${r.open}` : '',
+  ].filter(Boolean);
+  return `${table},device=${r.device},site=${r.site} ${fields.join(',')} ${r.time}`;
+}
+
+function spec(over: Partial<Parameters<typeof tierSpec>[0]> = {}): TierSpec {
+  return tierSpec(
+    {
+      sourceDatabase: 'raw',
+      sourceTable: 'm',
+      sourceKind: 'raw',
+      targetDatabase: 'five',
+      targetTable: 'm5',
+      bucketSeconds: 300,
+      tags: 'device, site',
+      fields: FIELDS,
+      ...over,
+    },
+    referenceSchema(),
+  );
+}
+
+/** Expected rows of a tier of `bucketMs`, from the readings, keyed by time|device. */
+function expected(rs: Reading[], bucketMs: number) {
+  const groups = new Map<string, Reading[]>();
+  for (const r of [...rs].sort((a, b) => a.time - b.time)) {
+    const k = `${Math.floor(r.time / bucketMs) * bucketMs}|${r.device}`;
+    if (!groups.has(k)) groups.set(k, []);
+    groups.get(k)!.push(r);
+  }
+  const out = new Map<string, Record<string, number | null>>();
+  for (const [k, g] of groups) {
+    const row: Record<string, number | null> = { sample_count: g.length };
+    const temp = g.filter((r) => r.temp !== undefined).map((r) => r.temp!);
+    const level = g.filter((r) => r.level !== undefined).map((r) => r.level!);
+    const open = g.filter((r) => r.open !== undefined).map((r) => (r.open ? 1 : 0));
+    if (temp.length) {
+      const a = aggregatesOf(temp);
+      Object.assign(row, {
+        temp_mean: a.mean,
+        temp_min: a.min,
+        temp_max: a.max,
+        temp_sum: a.sum,
+        temp_count: a.count,
+        temp_first: a.first,
+        temp_last: a.last,
+        temp_stddev: a.stddev,
+      });
+    }
+    if (level.length) {
+      const a = aggregatesOf(level);
+      Object.assign(row, {
+        level_mean: a.mean,
+        level_min: a.min,
+        level_max: a.max,
+        level_stddev: a.stddev,
+        level_count: a.count,
+      });
+    }
+    if (open.length) {
+      const a = aggregatesOf(open);
+      Object.assign(row, { open_mean: a.mean, open_sum: a.sum, open_count: a.count });
+    }
+    out.set(k, row);
+  }
+  return out;
+}
+
+async function tierRows(http: InfluxDB3Http, db: string, table: string) {
+  const rows = await rowsOf(http, db, `SELECT * FROM "${table}" ORDER BY time, device`);
+  const out = new Map<string, Record<string, unknown>>();
+  for (const r of rows) {
+    const k = `${Date.parse(`${String(r.time)}Z`)}|${String(r.device)}`;
+    should(out.has(k)).be.false(`bucket ${k} stored once`);
+    out.set(k, r);
+  }
+  return out;
+}
+
+function shouldMatch(got: Map<string, Record<string, unknown>>, want: Map<string, Record<string, number | null>>) {
+  should([...got.keys()].sort()).eql([...want.keys()].sort(), 'the same buckets');
+  let checked = 0;
+  for (const [k, w] of want) {
+    const g = got.get(k)!;
+    for (const [col, v] of Object.entries(w)) {
+      if (v === null) {
+        should(g[col] ?? null).equal(null, `${k} ${col}`);
+        continue;
+      }
+      should(typeof g[col]).equal('number', `${k} ${col} is stored`);
+      should(relativeError(g[col] as number, v)).belowOrEqual(1e-9, `${k} ${col}: ${String(g[col])} vs ${v}`);
+      checked++;
+    }
+  }
+  return checked;
+}
+
+describe('downsampler (a tier against the test server)', function () {
+  this.timeout(60_000);
+  let server: InfluxDB3Server;
+  let http: InfluxDB3Http;
+  const data = readings();
+
+  beforeEach(async () => {
+    server = await startInfluxDB3({ walFlushMs: 0 });
+    http = httpFor(server.url);
+    await writeLines(http, 'raw', data.map((r) => lineOf(r)).join('\n'), 'ms');
+  });
+  afterEach(async () => {
+    http.close();
+    await server.stop();
+  });
+
+  it('computes every closed bucket exactly, and a chained hourly tier equals the hourly tier from raw', async () => {
+    const five = new Downsampler(spec(), directIO(http), OPTIONS, new MemoryStateStore());
+    five.state.watermark = T0;
+    const report = await five.run(T0 + 3 * HOUR + MIN + 1);
+    should(report.buckets).equal(36);
+    should(report.pointsWritten).equal(expected(data, 5 * MIN).size);
+    should(shouldMatch(await tierRows(http, 'five', 'm5'), expected(data, 5 * MIN))).above(500);
+
+    const hourFromFive = new Downsampler(
+      spec({
+        sourceDatabase: 'five',
+        sourceTable: 'm5',
+        sourceKind: 'tier',
+        targetDatabase: 'hour',
+        targetTable: 'm60',
+        bucketSeconds: 3600,
+      }),
+      directIO(http),
+      OPTIONS,
+      new MemoryStateStore(),
+    );
+    hourFromFive.state.watermark = T0;
+    await hourFromFive.run(T0 + 3 * HOUR + MIN + 1);
+    const hourFromRaw = new Downsampler(
+      spec({ targetDatabase: 'hour', targetTable: 'm60raw', bucketSeconds: 3600 }),
+      directIO(http),
+      OPTIONS,
+      new MemoryStateStore(),
+    );
+    hourFromRaw.state.watermark = T0;
+    await hourFromRaw.run(T0 + 3 * HOUR + MIN + 1);
+    const want = expected(data, HOUR);
+    should(want.size).equal(9);
+    shouldMatch(await tierRows(http, 'hour', 'm60'), want);
+    shouldMatch(await tierRows(http, 'hour', 'm60raw'), want);
+  });
+
+  it('aggregates only closed buckets, after the grace, in chunks no larger than the bound', async () => {
+    const io = directIO(http);
+    const tier = new Downsampler(spec(), io, { ...OPTIONS, maxBucketsPerQuery: 5 }, new MemoryStateStore());
+    tier.state.watermark = T0;
+    // 10:07:30 + 59 s of grace: the bucket ending at +10 min is still open.
+    should((await tier.run(T0 + 10 * MIN + 59_000)).buckets).equal(1);
+    should(tier.state.watermark).equal(T0 + 5 * MIN);
+    await tier.run(T0 + 10 * MIN + 60_000);
+    should(tier.state.watermark).equal(T0 + 10 * MIN);
+    const r = await tier.run(T0 + 2 * HOUR + MIN);
+    should(r.buckets).equal(22);
+    should(r.queries).belowOrEqual(Math.ceil(22 / 5) + 2, 'chunks of at most 5 buckets, plus the recount');
+    should(tier.state.watermark).equal(T0 + 2 * HOUR);
+    const stored = await tierRows(http, 'five', 'm5');
+    should(Math.max(...[...stored.keys()].map((k) => Number(k.split('|')[0])))).equal(T0 + 2 * HOUR - 5 * MIN);
+  });
+
+  it('continues from a saved watermark (a restart) without a bucket missing or doubled', async () => {
+    const store = new MemoryStateStore();
+    const first = new Downsampler(spec(), directIO(http), OPTIONS, store);
+    first.state.watermark = T0;
+    await first.run(T0 + HOUR + MIN);
+    const second = new Downsampler(spec(), directIO(http), OPTIONS, store);
+    should(second.state.watermark).equal(T0 + HOUR);
+    await second.run(T0 + 3 * HOUR + MIN);
+    shouldMatch(await tierRows(http, 'five', 'm5'), expected(data, 5 * MIN));
+  });
+
+  it('recounts recent buckets: late readings change exactly their buckets, later ones wait for a backfill', async () => {
+    const tier = new Downsampler(spec(), directIO(http), OPTIONS, new MemoryStateStore());
+    tier.state.watermark = T0;
+    await tier.run(T0 + 3 * HOUR + MIN);
+    const before = await tierRows(http, 'five', 'm5');
+    // Late readings: one inside the recount horizon (the last hour), one before it.
+    const inside: Reading = { time: T0 + 2 * HOUR + 31 * MIN + 1234, device: 'B', site: 'south', temp: 99.5 };
+    const outside: Reading = { time: T0 + 30 * MIN + 17, device: 'A', site: 'north', temp: -40 };
+    await writeLines(http, 'raw', [lineOf(inside), lineOf(outside)].join('\n'), 'ms');
+    const r = await tier.run(T0 + 3 * HOUR + 5 * MIN + MIN);
+    should(r.recountedBuckets).equal(11);
+    should(r.recomputedBuckets).equal(1);
+    const after = await tierRows(http, 'five', 'm5');
+    const changed = [...after.keys()].filter((k) => JSON.stringify(after.get(k)) !== JSON.stringify(before.get(k)));
+    should(changed).eql([`${T0 + 2 * HOUR + 30 * MIN}|B`]);
+    should(after.get(`${T0 + 30 * MIN}|A`)).eql(before.get(`${T0 + 30 * MIN}|A`), 'outside the horizon: not seen');
+
+    tier.requestBackfill(new Date(T0).toISOString(), T0 + HOUR, T0 + 3 * HOUR + 6 * MIN);
+    const bf = await tier.run(T0 + 3 * HOUR + 6 * MIN);
+    should(bf.backfill).match({ done: true, from: new Date(T0).toISOString() });
+    shouldMatch(await tierRows(http, 'five', 'm5'), expected([...data, inside, outside], 5 * MIN));
+  });
+
+  it('refuses an absurd backfill with a reason', () => {
+    const tier = new Downsampler(
+      spec(),
+      directIO(http),
+      { ...OPTIONS, maxBackfillBuckets: 100 },
+      new MemoryStateStore(),
+    );
+    const now = T0 + 3 * HOUR;
+    const refused = (from: unknown, to: unknown, why: RegExp) =>
+      should(() => tier.requestBackfill(from, to, now))
+        .throw(TierRequestError)
+        .and.throw(why);
+    refused('yesterday', T0, /msg.backfill.from must be a time/);
+    refused(T0 + HOUR, T0, /must be before/);
+    refused(T0 - 30 * HOUR, T0, /spans 360 buckets, more than the 100/);
+    refused(now + HOUR, now + 2 * HOUR, /no closed bucket/);
+    refused({ $gt: 1 }, T0, /must be a time/);
+  });
+});
