@@ -15,7 +15,8 @@ import { CONFIG_VERSION, errorMessage, numberSetting, oneOf, withDefaults } from
 import { PRECISIONS, Precision } from './lib/timestamps';
 import type { SpoolFullPolicy } from './lib/influxdb3/write-spool';
 import type { InfluxDB3ConfigNode } from './runtime/influxdb3-config-node';
-import { openDurableWriter, nodeStatePath } from './runtime/durable-writer-node';
+import { parseRetention } from './lib/influxdb3/database-retention';
+import { createDatabaseThenWrite, nodeStatePath, openDurableWriter } from './runtime/durable-writer-node';
 import { Done, Send, ThrottledStatus, compactCount, encodeReadings, schemaFor } from './runtime/node-support';
 
 interface WriteSettings {
@@ -30,6 +31,7 @@ interface WriteSettings {
   spoolMB: number | string;
   spoolPolicy: SpoolFullPolicy;
   noSync: boolean;
+  retention: string;
 }
 
 const DEFAULTS: WriteSettings = {
@@ -44,6 +46,7 @@ const DEFAULTS: WriteSettings = {
   spoolMB: 1024,
   spoolPolicy: 'reject',
   noSync: false,
+  retention: '',
 };
 
 /** How long close waits for writes in flight before keeping them in the spool (Node-RED allows 15 s). */
@@ -61,6 +64,7 @@ export = function (RED: NodeAPI) {
     let database = '';
     let schemaPrecision: Precision = 'ns';
     const lines = new LineWriter();
+    let closing = false;
 
     const fail = (message: string) => {
       setupError = message;
@@ -88,25 +92,40 @@ export = function (RED: NodeAPI) {
       const compiled = compileSchema(schemaFor(RED, c.schema));
       schemaPrecision = compiled.schema.precision;
       encode = createLineBytesEncoder(compiled, schemaPrecision);
+      // A database to create with its retention period: nothing is written before it exists.
+      const retention = String(c.retention ?? '').trim();
+      parseRetention(retention);
+      const createFirst = retention && (database || config.database);
       const http = config.acquireHttp();
       const dir = nodeStatePath(RED, 'spool', node.id);
-      ready = openDurableWriter(node, 'influxdb3-write', http, dir, { maxBytes: spoolBytes, policy }, options, {
-        written: (s) => node.send([{ topic: 'written', payload: s }, null]),
-        rejected: (r) =>
-          node.send([
-            null,
-            r.lines.map((l) => ({
-              topic: 'rejected',
-              payload: l.line,
-              database: r.database,
-              error: { code: 'rejected_by_server', message: l.message, lineNumber: l.lineNumber },
-            })),
-          ]),
-        warn: (m) => node.warn(`influxdb3-write: ${m}`),
-        info: (m) => node.log(`influxdb3-write: ${m}`),
-        changed: showStatus,
-      }).then((w) => {
+      ready = openDurableWriter(
+        node,
+        'influxdb3-write',
+        http,
+        dir,
+        { maxBytes: spoolBytes, policy },
+        options,
+        {
+          written: (s) => node.send([{ topic: 'written', payload: s }, null]),
+          rejected: (r) =>
+            node.send([
+              null,
+              r.lines.map((l) => ({
+                topic: 'rejected',
+                payload: l.line,
+                database: r.database,
+                error: { code: 'rejected_by_server', message: l.message, lineNumber: l.lineNumber },
+              })),
+            ]),
+          warn: (m) => node.warn(`influxdb3-write: ${m}`),
+          info: (m) => node.log(`influxdb3-write: ${m}`),
+          changed: showStatus,
+        },
+        Boolean(createFirst),
+      ).then((w) => {
         writer = w;
+        if (createFirst)
+          createDatabaseThenWrite(node, 'influxdb3-write', http, w, createFirst, retention, () => closing);
         showStatus();
       });
       ready.catch((e) => fail(`influxdb3-write: cannot open the disk spool: ${errorMessage(e)}`));
@@ -181,6 +200,7 @@ export = function (RED: NodeAPI) {
     }
 
     node.on('close', (_removed: boolean, done: () => void) => {
+      closing = true;
       const finish = () => {
         config?.releaseHttp();
         done();

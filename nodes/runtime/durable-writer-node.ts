@@ -6,6 +6,7 @@ import type { Node, NodeAPI } from 'node-red';
 import os from 'os';
 import path from 'path';
 import { DurableWriter, WriterEvents, WriterOptions } from '../lib/influxdb3/durable-writer';
+import { ensureDatabase } from '../lib/influxdb3/database-retention';
 import type { InfluxDB3Http } from '../lib/influxdb3/influxdb3-http';
 import { SpoolOptions, WriteSpool } from '../lib/influxdb3/write-spool';
 
@@ -18,7 +19,8 @@ export function nodeStatePath(RED: NodeAPI, kind: string, nodeId: string): strin
   );
 }
 
-/** Opens the spool in `dir` (reporting damage and what will be replayed) and starts a writer on it. */
+/** Opens the spool in `dir` (reporting damage and what will be replayed) and starts a writer on it,
+ *  paused when asked (see DurableWriter.pause). */
 export async function openDurableWriter(
   node: Node,
   label: string,
@@ -27,6 +29,7 @@ export async function openDurableWriter(
   spool: SpoolOptions,
   options: WriterOptions,
   events: WriterEvents,
+  paused = false,
 ): Promise<DurableWriter> {
   const opened = await WriteSpool.open(dir, spool);
   for (const d of opened.damage)
@@ -35,6 +38,42 @@ export async function openDurableWriter(
     );
   if (opened.spool.records > 0) node.log(`${label}: replaying ${opened.spool.lines} spooled line(s) from ${dir}`);
   const writer = new DurableWriter(http, opened.spool, options, events);
+  if (paused) writer.pause();
   writer.start();
   return writer;
+}
+
+/** Creates `database` with its retention before anything is written (see ensureDatabase), trying
+ *  again with a backoff while the server cannot be reached, then lets the writer go. */
+export function createDatabaseThenWrite(
+  node: Node,
+  label: string,
+  http: InfluxDB3Http,
+  writer: DurableWriter,
+  database: string,
+  retention: string,
+  isClosing: () => boolean,
+): void {
+  let attempt = 0;
+  const tryOnce = () => {
+    if (isClosing()) return;
+    ensureDatabase(http, database, retention).then(
+      (outcome) => {
+        if (outcome.kind === 'created')
+          node.log(`${label}: created database "${database}" with retention ${retention}`);
+        else if (outcome.kind === 'different' || outcome.kind === 'unknown') node.warn(`${label}: ${outcome.message}`);
+        writer.resume();
+      },
+      (e) => {
+        attempt++;
+        const wait = Math.min(60_000, 1000 * 2 ** Math.min(attempt - 1, 6));
+        if (attempt === 1 || attempt % 10 === 0)
+          node.warn(
+            `${label}: cannot create the database "${database}" yet (${(e as Error).message}); writes wait, trying again in ${wait / 1000} s`,
+          );
+        setTimeout(tryOnce, wait).unref();
+      },
+    );
+  };
+  tryOnce();
 }

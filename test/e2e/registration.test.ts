@@ -15,6 +15,7 @@ const TYPES = [
   'influxdb3-config',
   'influxdb3-write',
   'influxdb3-query',
+  'influxdb3-downsample',
 ];
 const CONFIG_ONLY = ['telemetry-schema', 'influxdb3-config', 'telemetry-smtp'];
 

@@ -110,6 +110,7 @@ export class DurableWriter {
   private resumeAt = 0;
   private timer?: NodeJS.Timeout;
   private stopping = false;
+  private paused = false;
   private lastError = '';
   /** Spool records loaded into the queue: their sequence numbers, and which were written. */
   private spoolNextSeq = 0;
@@ -191,6 +192,17 @@ export class DurableWriter {
     this.pump();
   }
 
+  /** Holds every write (batches still queue, in memory up to the limit, then in the spool) until
+   *  resume(): for a database that must be created, with its retention, before the first write. */
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.pump();
+  }
+
   /** Stops writing: waits up to timeoutMs for writes in flight, then keeps everything not written
    *  in the spool. Resolves when all is on disk. */
   async stop(timeoutMs: number): Promise<void> {
@@ -241,7 +253,7 @@ export class DurableWriter {
   }
 
   private pump(): void {
-    if (this.stopping) return;
+    if (this.stopping || this.paused) return;
     if (Date.now() < this.resumeAt) {
       this.schedule(this.resumeAt - Date.now());
       return;

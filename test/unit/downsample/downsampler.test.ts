@@ -9,7 +9,14 @@ import { MemoryStateStore } from '../../../nodes/lib/downsample/tier-state';
 import type { InfluxDB3Http } from '../../../nodes/lib/influxdb3/influxdb3-http';
 import { referenceSchema } from '../../../nodes/lib/schema/reference-schema';
 import { InfluxDB3Server, startInfluxDB3 } from '../../support/influxdb3/server';
-import { aggregatesOf, directIO, httpFor, relativeError, rowsOf, writeLines } from '../../support/tier-fixtures';
+import {
+  ExpectedTier,
+  directIO,
+  httpFor,
+  shouldMatch,
+  tierRows as storedTier,
+  writeLines,
+} from '../../support/tier-fixtures';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -85,78 +92,17 @@ function spec(over: Partial<Parameters<typeof tierSpec>[0]> = {}): TierSpec {
 
 /** Expected rows of a tier of `bucketMs`, from the readings, keyed by time|device. */
 function expected(rs: Reading[], bucketMs: number) {
-  const groups = new Map<string, Reading[]>();
-  for (const r of [...rs].sort((a, b) => a.time - b.time)) {
-    const k = `${Math.floor(r.time / bucketMs) * bucketMs}|${r.device}`;
-    if (!groups.has(k)) groups.set(k, []);
-    groups.get(k)!.push(r);
-  }
-  const out = new Map<string, Record<string, number | null>>();
-  for (const [k, g] of groups) {
-    const row: Record<string, number | null> = { sample_count: g.length };
-    const temp = g.filter((r) => r.temp !== undefined).map((r) => r.temp!);
-    const level = g.filter((r) => r.level !== undefined).map((r) => r.level!);
-    const open = g.filter((r) => r.open !== undefined).map((r) => (r.open ? 1 : 0));
-    if (temp.length) {
-      const a = aggregatesOf(temp);
-      Object.assign(row, {
-        temp_mean: a.mean,
-        temp_min: a.min,
-        temp_max: a.max,
-        temp_sum: a.sum,
-        temp_count: a.count,
-        temp_first: a.first,
-        temp_last: a.last,
-        temp_stddev: a.stddev,
-      });
-    }
-    if (level.length) {
-      const a = aggregatesOf(level);
-      Object.assign(row, {
-        level_mean: a.mean,
-        level_min: a.min,
-        level_max: a.max,
-        level_stddev: a.stddev,
-        level_count: a.count,
-      });
-    }
-    if (open.length) {
-      const a = aggregatesOf(open);
-      Object.assign(row, { open_mean: a.mean, open_sum: a.sum, open_count: a.count });
-    }
-    out.set(k, row);
-  }
-  return out;
+  const tier = new ExpectedTier(bucketMs, [
+    { field: 'temp', aggregates: ['mean', 'min', 'max', 'sum', 'first', 'last', 'stddev'] },
+    { field: 'level', aggregates: ['mean', 'min', 'max', 'stddev'] },
+    { field: 'open', aggregates: ['mean', 'sum'] },
+  ]);
+  for (const r of [...rs].sort((x, y) => x.time - y.time))
+    tier.add(r.time, r.device, { temp: r.temp, level: r.level, open: r.open });
+  return tier.rows();
 }
 
-async function tierRows(http: InfluxDB3Http, db: string, table: string) {
-  const rows = await rowsOf(http, db, `SELECT * FROM "${table}" ORDER BY time, device`);
-  const out = new Map<string, Record<string, unknown>>();
-  for (const r of rows) {
-    const k = `${Date.parse(`${String(r.time)}Z`)}|${String(r.device)}`;
-    should(out.has(k)).be.false(`bucket ${k} stored once`);
-    out.set(k, r);
-  }
-  return out;
-}
-
-function shouldMatch(got: Map<string, Record<string, unknown>>, want: Map<string, Record<string, number | null>>) {
-  should([...got.keys()].sort()).eql([...want.keys()].sort(), 'the same buckets');
-  let checked = 0;
-  for (const [k, w] of want) {
-    const g = got.get(k)!;
-    for (const [col, v] of Object.entries(w)) {
-      if (v === null) {
-        should(g[col] ?? null).equal(null, `${k} ${col}`);
-        continue;
-      }
-      should(typeof g[col]).equal('number', `${k} ${col} is stored`);
-      should(relativeError(g[col] as number, v)).belowOrEqual(1e-9, `${k} ${col}: ${String(g[col])} vs ${v}`);
-      checked++;
-    }
-  }
-  return checked;
-}
+const tierRows = (http: InfluxDB3Http, db: string, table: string) => storedTier(http, db, table, 'device');
 
 describe('downsampler (a tier against the test server)', function () {
   this.timeout(60_000);
