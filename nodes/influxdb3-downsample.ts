@@ -174,7 +174,7 @@ export = function (RED: NodeAPI) {
         http,
         nodeStatePath(RED, 'downsample-spool', node.id),
         { maxBytes: spoolBytes, policy: 'reject' },
-        { ...WRITER_DEFAULTS, maxInFlight: 2 },
+        { ...WRITER_DEFAULTS, maxInFlight: 4 },
         {
           written: () => undefined,
           rejected: (r) => {

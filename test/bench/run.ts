@@ -1,5 +1,6 @@
 // npm run bench: every benchmark of the pack, each against its named baseline in the same run.
 import { benchAlert } from './alert';
+import { benchDownsample } from './downsample';
 import { benchEncodeVsPoint } from './encode-vs-point';
 import { benchServerIngest } from './influxdb3-ingest';
 import { benchPipeline } from './node-red-pipeline';
@@ -14,6 +15,7 @@ async function main() {
   if (!only || only === 'writer') await benchWriter();
   if (!only || only === 'memory') await benchWriterMemory();
   if (!only || only === 'alert') await benchAlert();
+  if (!only || only === 'downsample') await benchDownsample();
 }
 
 main().then(

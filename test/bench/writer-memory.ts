@@ -28,7 +28,7 @@ interface RunResult {
   written: number;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const s = net.createServer();
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
   const port = (s.address() as net.AddressInfo).port;
@@ -36,7 +36,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function startServer(port: number): Promise<ChildProcess> {
+export async function startServer(port: number): Promise<ChildProcess> {
   const cli = path.join(__dirname, '..', 'support', 'influxdb3', 'cli.js');
   const child = spawn(process.execPath, [cli, '--port', String(port), '--wal-flush-ms', '1000'], {
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -48,7 +48,7 @@ async function startServer(port: number): Promise<ChildProcess> {
   return child;
 }
 
-const stopServer = (child: ChildProcess) =>
+export const stopServer = (child: ChildProcess) =>
   new Promise<void>((r) => (child.once('exit', () => r()), child.kill('SIGTERM')));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -173,4 +173,30 @@ describe('editor in a browser', function () {
     await shot('influxdb3-query');
     await closeTray();
   });
+
+  it('edits influxdb3-downsample: its fields as a list with aggregates, percentiles only from raw, saved as they were', async () => {
+    await edit('ds5min0000000001');
+    await page.waitForSelector('#node-input-fields-list .ds-field');
+    should(await page.inputValue('#node-input-targetTable')).equal('iot_sensors_5min');
+    should(await page.inputValue('#node-input-retention')).equal('90d');
+    should(await page.$$eval('.ds-field', (els) => els.map((e) => (e as HTMLInputElement).value))).eql([
+      'temperature',
+      'humidity',
+      'battery_level',
+    ]);
+    should(await page.inputValue('.ds-pct >> nth=0')).equal('p95');
+    should(await page.isEnabled('.ds-pct >> nth=0')).equal(true);
+    await page.selectOption('#node-input-sourceKind', 'tier');
+    should(await page.isEnabled('.ds-pct >> nth=0')).equal(false, 'no percentiles from a finer tier');
+    should(await page.isVisible('#ds-percentile-tip')).equal(true);
+    await page.selectOption('#node-input-sourceKind', 'raw');
+    await shot('influxdb3-downsample');
+    await page.click('#node-dialog-ok');
+    await page.waitForSelector('.red-ui-tray', { state: 'detached' });
+    should(await page.evaluate(() => (window as any).RED.nodes.node('ds5min0000000001').fields)).eql([
+      { field: 'temperature', aggregates: ['mean', 'min', 'max', 'stddev', 'p95'] },
+      { field: 'humidity', aggregates: ['mean'] },
+      { field: 'battery_level', aggregates: ['mean', 'min'] },
+    ]);
+  });
 });

@@ -76,6 +76,8 @@ export class TierRunError extends Error {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+/** Chunks written at once (each waits for the server's WAL flush); also the most held in memory. */
+const WRITES_AHEAD = 4;
 
 export class Downsampler {
   state: TierState;
@@ -180,39 +182,28 @@ export class Downsampler {
     }
     const before = this.state.watermark;
     if (before < limit) r.window = { start: iso(before), end: iso(limit) };
-    while (this.state.watermark < limit) {
-      const from = this.state.watermark;
-      const to = Math.min(limit, from + this.chunkBuckets() * b);
-      await this.compute(from, to, r);
+    await this.chunked(before, limit, r, (from, to) => {
       this.state.watermark = to;
       this.save();
       r.buckets += (to - from) / b;
       this.progress(now);
-    }
+    });
     // Late readings: buckets done before this run, inside the horizon, whose counts changed.
     const recountFrom = this.state.watermark - this.options.recountBuckets * b;
     const recountTo = Math.min(before, this.state.watermark);
     if (recountTo > recountFrom) {
       const changed = await this.changedBuckets(recountFrom, recountTo, r);
       r.recountedBuckets = (recountTo - recountFrom) / b;
-      for (const [from, to] of ranges(changed, b)) {
-        for (let s = from; s < to;) {
-          const e = Math.min(to, s + this.chunkBuckets() * b);
-          await this.compute(s, e, r);
-          r.recomputedBuckets += (e - s) / b;
-          s = e;
-        }
-      }
+      for (const [from, to] of ranges(changed, b))
+        await this.chunked(from, to, r, (s, e) => (r.recomputedBuckets += (e - s) / b));
     }
     const bf = this.state.backfill;
     if (bf) {
-      while (bf.next < bf.to) {
-        const e = Math.min(bf.to, bf.next + this.chunkBuckets() * b);
-        await this.compute(bf.next, e, r);
+      await this.chunked(bf.next, bf.to, r, (_, e) => {
         bf.next = e;
         this.save();
         this.progress(now);
-      }
+      });
       r.backfill = { from: iso(bf.from), to: iso(bf.to), done: true, progress: 1 };
       this.state.backfill = undefined;
       this.save();
@@ -240,8 +231,38 @@ export class Downsampler {
     return Math.max(1, Math.min(this.options.maxBucketsPerQuery, byRows));
   }
 
-  /** Aggregates [from, to) and makes its points durable. */
-  private async compute(from: number, to: number, r: RunReport): Promise<void> {
+  /** Aggregates [from, to) chunk by chunk. InfluxDB 3 answers a write only after its WAL flush
+   *  (about 1 s), so the next chunks are queried while earlier ones are written, up to
+   *  WRITES_AHEAD chunks held at once. `durable` is called for each chunk, in order, once it and
+   *  every chunk before it are kept; after a failure, for the chunks before the failed one only. */
+  private async chunked(
+    from: number,
+    to: number,
+    r: RunReport,
+    durable: (from: number, to: number) => void,
+  ): Promise<void> {
+    let kept: Promise<void> = Promise.resolve();
+    const writing: Promise<void>[] = [];
+    try {
+      for (let start = from; start < to;) {
+        const s = start;
+        const e = Math.min(to, s + this.chunkBuckets() * this.spec.bucketMs);
+        const lines = await this.aggregate(s, e, r);
+        while (writing.length >= WRITES_AHEAD) await writing.shift();
+        kept = Promise.all([kept, this.keep(lines, s, e, r)]).then(() => durable(s, e));
+        // Handled here and awaited below: a failed write must not be an unhandled rejection
+        // while the next chunk's query runs.
+        kept.catch(() => undefined);
+        writing.push(kept);
+        start = e;
+      }
+    } finally {
+      await kept;
+    }
+  }
+
+  /** The points of [from, to) as line protocol. */
+  private async aggregate(from: number, to: number, r: RunReport): Promise<{ text: string; lines: number }> {
     const { spec } = this;
     const window = { start: iso(from), end: iso(to) };
     let rows = 0;
@@ -265,14 +286,18 @@ export class Downsampler {
     r.queries++;
     r.rowsRead += rows;
     this.rowsPerBucket = Math.max(1, rows / ((to - from) / spec.bucketMs));
-    if (points.length === 0) return;
-    const { text, lines } = pointsToLines(spec, points);
+    return pointsToLines(spec, points);
+  }
+
+  /** Makes a chunk's points durable. */
+  private async keep(chunk: { text: string; lines: number }, from: number, to: number, r: RunReport): Promise<void> {
+    if (chunk.lines === 0) return;
     try {
-      await this.io.write(spec.target.database, text, lines);
+      await this.io.write(this.spec.target.database, chunk.text, chunk.lines);
     } catch (e) {
-      throw new TierRunError(`the points of ${window.start} to ${window.end} were not kept: ${errorMessage(e)}`);
+      throw new TierRunError(`the points of ${iso(from)} to ${iso(to)} were not kept: ${errorMessage(e)}`);
     }
-    r.pointsWritten += lines;
+    r.pointsWritten += chunk.lines;
   }
 
   /** Bucket starts in [from, to) whose count of source readings differs from the tier's. */

@@ -60,7 +60,7 @@ export function columnName(f: Pick<FieldSpec, 'as'>, aggregate: Aggregate): stri
 /** The percentile an aggregate asks for (0.95 for p95), or undefined for the others. */
 export function percentileOf(aggregate: Aggregate): number | undefined {
   if (!aggregate.startsWith('p')) return undefined;
-  return Number(aggregate.slice(1)) / 100;
+  return Number((Number(aggregate.slice(1)) / 100).toPrecision(12));
 }
 
 /** Parses one field's aggregates: "mean, max p95" or an array. Throws with what is wrong. */

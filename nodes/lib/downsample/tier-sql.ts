@@ -13,7 +13,7 @@ export function quoteIdentifier(name: string): string {
 export const BUCKET = '_bucket';
 export const ROWS = '_rows';
 export const tagAlias = (i: number) => `_t${i}`;
-export const valueAlias = (fieldIndex: number, column: string) => `_f${fieldIndex}_${column}`;
+export const valueAlias = (fieldIndex: number, aggregate: string) => `_f${fieldIndex}_${aggregate.replace('.', '_')}`;
 
 const WINDOW = 'time >= $start AND time < $end';
 

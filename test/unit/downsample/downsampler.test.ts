@@ -7,12 +7,14 @@ import { Downsampler, DownsamplerOptions, TierRequestError } from '../../../node
 import { TierSpec, tierSpec } from '../../../nodes/lib/downsample/tier-spec';
 import { MemoryStateStore } from '../../../nodes/lib/downsample/tier-state';
 import type { InfluxDB3Http } from '../../../nodes/lib/influxdb3/influxdb3-http';
+import { escapeKeyOrTagValue, escapeMeasurement } from '../../../nodes/lib/line-protocol/lp-escape';
 import { referenceSchema } from '../../../nodes/lib/schema/reference-schema';
 import { InfluxDB3Server, startInfluxDB3 } from '../../support/influxdb3/server';
 import {
   ExpectedTier,
   directIO,
   httpFor,
+  rowsOf,
   shouldMatch,
   tierRows as storedTier,
   writeLines,
@@ -174,6 +176,28 @@ describe('downsampler (a tier against the test server)', function () {
     should(Math.max(...[...stored.keys()].map((k) => Number(k.split('|')[0])))).equal(T0 + 2 * HOUR - 5 * MIN);
   });
 
+  it('stops at the last chunk whose points were kept when a write fails, while the next query runs', async () => {
+    const io = directIO(http);
+    let writes = 0;
+    const failing = {
+      query: (...args: Parameters<typeof io.query>) => io.query(...args),
+      write: async (db: string, text: string, count: number) => {
+        if (++writes === 3) throw new Error('the disk spool is full');
+        await io.write(db, text, count);
+      },
+    };
+    const store = new MemoryStateStore();
+    const tier = new Downsampler(spec(), failing, { ...OPTIONS, maxBucketsPerQuery: 4 }, store);
+    tier.state.watermark = T0;
+    await should(tier.run(T0 + 3 * HOUR + MIN)).be.rejectedWith(
+      /the points of .* were not kept: the disk spool is full/,
+    );
+    should(store.state!.watermark).equal(T0 + 2 * 4 * 5 * MIN, 'two chunks of 4 buckets kept');
+    const again = await new Downsampler(spec(), directIO(http), OPTIONS, store).run(T0 + 3 * HOUR + MIN);
+    should(again.buckets).equal(36 - 8);
+    shouldMatch(await tierRows(http, 'five', 'm5'), expected(data, 5 * MIN));
+  });
+
   it('continues from a saved watermark (a restart) without a bucket missing or doubled', async () => {
     const store = new MemoryStateStore();
     const first = new Downsampler(spec(), directIO(http), OPTIONS, store);
@@ -206,6 +230,63 @@ describe('downsampler (a tier against the test server)', function () {
     const bf = await tier.run(T0 + 3 * HOUR + 6 * MIN);
     should(bf.backfill).match({ done: true, from: new Date(T0).toISOString() });
     shouldMatch(await tierRows(http, 'five', 'm5'), expected([...data, inside, outside], 5 * MIN));
+  });
+
+  it('computes approximate percentiles from raw readings', async () => {
+    const lines = Array.from({ length: 100 }, (_, i) => `pct,device=P v=${100 - i} ${T0 + i * 2000}`);
+    await writeLines(http, 'raw', lines.join('\n'), 'ms');
+    const tier = new Downsampler(
+      spec({
+        sourceTable: 'pct',
+        targetTable: 'pct5',
+        tags: 'device',
+        fields: [{ field: 'v', aggregates: 'p50 p95 p99.9' }],
+      }),
+      directIO(http),
+      OPTIONS,
+      new MemoryStateStore(),
+    );
+    tier.state.watermark = T0;
+    await tier.run(T0 + 5 * MIN + MIN);
+    const [row] = await rowsOf(http, 'five', 'SELECT * FROM pct5');
+    should(row.v_count).equal(100);
+    should(row.v_p50).be.within(48, 53);
+    should(row.v_p95).be.within(93, 97);
+    should(row.v_p99_9).be.within(99, 100);
+  });
+
+  it('treats table, tag and field names with quotes, spaces, semicolons and SQL as names only', async () => {
+    const table = `m"; DROP TABLE victim; --`;
+    const tag = `dev ice' OR '1'='1`;
+    const field = `t,e"m p);--`;
+    const target = `out "x"; SELECT 1`;
+    const lines = [`victim,k=v keep=1 ${T0}`];
+    const values = [3.5, 4.25, 10, -1];
+    values.forEach((v, i) =>
+      lines.push(
+        `${escapeMeasurement(table)},${escapeKeyOrTagValue(tag)}=${escapeKeyOrTagValue(`a"b;c`)} ${escapeKeyOrTagValue(field)}=${v} ${T0 + i * 1000}`,
+      ),
+    );
+    await writeLines(http, 'raw', lines.join('\n'), 'ms');
+    const hostile = new Downsampler(
+      spec({ sourceTable: table, targetTable: target, tags: tag, fields: [{ field, aggregates: 'mean max count' }] }),
+      directIO(http),
+      OPTIONS,
+      new MemoryStateStore(),
+    );
+    hostile.state.watermark = T0;
+    const r = await hostile.run(T0 + 5 * MIN + MIN);
+    should(r.pointsWritten).equal(1);
+    const rows = await rowsOf(http, 'five', `SELECT * FROM "${target.replace(/"/g, '""')}"`);
+    should(rows).have.length(1);
+    should(rows[0]).match({
+      [tag]: 'a"b;c',
+      [`${field}_mean`]: 4.1875,
+      [`${field}_max`]: 10,
+      [`${field}_count`]: 4,
+      sample_count: 4,
+    });
+    should(await rowsOf(http, 'raw', 'SELECT keep FROM victim')).eql([{ keep: 1 }]);
   });
 
   it('refuses an absurd backfill with a reason', () => {
