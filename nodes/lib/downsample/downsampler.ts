@@ -268,19 +268,15 @@ export class Downsampler {
     let rows = 0;
     const merger = spec.source.kind === 'tier' ? new TierMerger(spec) : undefined;
     const aggregated: TierPoint[] = [];
-    try {
-      if (merger) await this.query(spec.source.database, tierRowsSql(spec), window, (row) => merger.add(row));
-      else
-        await this.query(spec.source.database, rawAggregateSql(spec), window, (row) => {
+    // No source table yet: nothing to aggregate (readings that come later are recounted).
+    const found = merger
+      ? await this.queryIfExists(spec.source.database, tierRowsSql(spec), window, (row) => merger.add(row))
+      : await this.queryIfExists(spec.source.database, rawAggregateSql(spec), window, (row) => {
           const p = pointFromAggregateRow(spec, row);
           rows += p.rows;
           aggregated.push(p);
         });
-    } catch (e) {
-      // No source table yet: nothing to aggregate (readings that come later are recounted).
-      if (!(e instanceof TierRunError && e.missing)) throw e;
-      r.sourceMissing = true;
-    }
+    if (!found) r.sourceMissing = true;
     if (merger) rows = merger.rowsRead;
     const points = merger ? merger.points() : aggregated;
     r.queries++;
@@ -309,22 +305,35 @@ export class Downsampler {
       return { time, key: seriesKey(time, tagsOf(spec, row)) };
     };
     const source = new Map<string, { time: number; n: number }>();
-    await this.query(spec.source.database, sourceCountSql(spec), window, (row) => {
+    const found = await this.queryIfExists(spec.source.database, sourceCountSql(spec), window, (row) => {
       const k = key(row);
       source.set(k.key, { time: k.time, n: Number(row[ROWS]) });
     });
+    if (!found) r.sourceMissing = true;
     const stored = new Map<string, number>();
-    try {
-      await this.query(spec.target.database, targetCountSql(spec), window, (row) => {
-        stored.set(key(row).key, Number(row[ROWS]));
-      });
-    } catch (e) {
-      if (!(e instanceof TierRunError && e.missing)) throw e;
-    }
+    await this.queryIfExists(spec.target.database, targetCountSql(spec), window, (row) => {
+      stored.set(key(row).key, Number(row[ROWS]));
+    });
     r.queries += 2;
     const changed = new Set<number>();
     for (const [k, { time, n }] of source) if (stored.get(k) !== n) changed.add(time);
     return [...changed].sort((a, b) => a - b);
+  }
+
+  /** Runs the query; false when its table or database does not exist (no rows, not an error). */
+  private async queryIfExists(
+    database: string,
+    sql: string,
+    window: TierWindow,
+    onRow: (row: Record<string, unknown>) => void,
+  ): Promise<boolean> {
+    try {
+      await this.query(database, sql, window, onRow);
+      return true;
+    } catch (e) {
+      if (e instanceof TierRunError && e.missing) return false;
+      throw e;
+    }
   }
 
   private async query(

@@ -232,6 +232,25 @@ describe('downsampler (a tier against the test server)', function () {
     shouldMatch(await tierRows(http, 'five', 'm5'), expected([...data, inside, outside], 5 * MIN));
   });
 
+  it('waits without an error while its source table does not exist yet, recounts included', async () => {
+    const hourly = new Downsampler(
+      spec({
+        sourceDatabase: 'five',
+        sourceTable: 'not_yet',
+        sourceKind: 'tier',
+        targetTable: 'h',
+        bucketSeconds: 3600,
+      }),
+      directIO(http),
+      { ...OPTIONS, recountBuckets: 1 },
+      new MemoryStateStore(),
+    );
+    const first = await hourly.run(T0 + 2 * HOUR + MIN);
+    should(first).match({ buckets: 1, sourceMissing: true, pointsWritten: 0 });
+    const second = await hourly.run(T0 + 2 * HOUR + 2 * MIN);
+    should(second).match({ buckets: 0, recountedBuckets: 1, sourceMissing: true });
+  });
+
   it('computes approximate percentiles from raw readings', async () => {
     const lines = Array.from({ length: 100 }, (_, i) => `pct,device=P v=${100 - i} ${T0 + i * 2000}`);
     await writeLines(http, 'raw', lines.join('\n'), 'ms');
