@@ -71,6 +71,9 @@ const DEFAULTS: DownsampleSettings = {
 const UNIT_SECONDS = { s: 1, min: 60, h: 3600, d: 86400 } as const;
 const RETRY_FIRST_MS = 1000;
 const RETRY_MAX_MS = 60_000;
+/** Close waits this long for the run under way, then this long for writes in flight (Node-RED
+ *  allows 15 s in all). */
+const RUN_WAIT_MS = 4000;
 const CLOSE_WAIT_MS = 8000;
 
 interface Request {
@@ -105,7 +108,10 @@ export = function (RED: NodeAPI) {
     let timer: NodeJS.Timeout | undefined;
     let manualNow: number | undefined;
     let last: RunReport | undefined;
-    let rejected: string | undefined;
+    let refusals = 0;
+    let lastRefusal = '';
+    /** The run under way, which close waits for. */
+    let run: Promise<void> = Promise.resolve();
     let graceMs = 0;
 
     try {
@@ -157,13 +163,18 @@ export = function (RED: NodeAPI) {
         query: (db, sql, params, onRow) => http!.querySql(db, sql, { ...params }, onRow),
         write: (db, text, count) =>
           new Promise((resolve, reject) => {
-            rejected = undefined;
+            if (closing) return reject(new Error('the node is stopping'));
+            // The writer reports refused lines apart from the write they came in: any refusal while
+            // this write was out fails it (a chunk failed wrongly is only computed again).
+            const refusalsBefore = refusals;
             writer!.accept(
               db,
               's',
               text,
               count,
-              new Owner((err) => (err ? reject(err) : rejected ? reject(new Error(rejected)) : resolve())),
+              new Owner((err) =>
+                err ? reject(err) : refusals !== refusalsBefore ? reject(new Error(lastRefusal)) : resolve(),
+              ),
             );
           }),
       };
@@ -179,8 +190,9 @@ export = function (RED: NodeAPI) {
           written: () => undefined,
           rejected: (r) => {
             const first = r.lines[0];
-            rejected = `InfluxDB 3 refused ${r.lines.length} point(s) of the tier: ${first?.message ?? r.reason}${first ? ` (${first.line.slice(0, 200)})` : ''}`;
-            node.warn(`influxdb3-downsample: ${rejected}`);
+            refusals++;
+            lastRefusal = `InfluxDB 3 refused ${r.lines.length} point(s) of the tier: ${first?.message ?? r.reason}${first ? ` (${first.line.slice(0, 200)})` : ''}`;
+            node.warn(`influxdb3-downsample: ${lastRefusal}`);
           },
           warn: (m) => node.warn(`influxdb3-downsample: ${m}`),
           info: (m) => node.log(`influxdb3-downsample: ${m}`),
@@ -219,6 +231,8 @@ export = function (RED: NodeAPI) {
             shape: 'ring',
             text: `retrying in ${Math.max(0, Math.ceil((retryAt - Date.now()) / 1000))} s (${brief(lastError)}) · ${done}`,
           };
+        if (last?.waitingForUpstream)
+          return { fill: 'yellow', shape: 'ring', text: 'waiting for the finer tier (wire its output to this node)' };
         if (last?.sourceMissing)
           return { fill: 'yellow', shape: 'dot', text: `no source table ${spec!.source.table} yet · ${done}` };
         const spooled = writer.spooledLines > 0 ? ` · ${compactCount(writer.spooledLines)} spooled` : '';
@@ -236,8 +250,9 @@ export = function (RED: NodeAPI) {
     }
 
     function trigger(request: Request) {
+      if (closing) return request.done?.();
       waiting.push(request);
-      if (!running) void runNow();
+      if (!running) run = runNow();
     }
 
     /** Runs for every request waiting; on a failure, again after a backoff (the watermark stays). */
@@ -264,7 +279,7 @@ export = function (RED: NodeAPI) {
       } catch (e) {
         const err = describeFailure(e);
         for (const r of requests) r.done?.(err);
-        if (requests.every((r) => !r.done)) node.error(err.message, { payload: { error: err.message } });
+        if (!closing && requests.every((r) => !r.done)) node.error(err.message, { payload: { error: err.message } });
         if (!(e instanceof TierRequestError)) {
           failures++;
           lastError = errorMessage(e);
@@ -274,7 +289,10 @@ export = function (RED: NodeAPI) {
       }
       running = false;
       if (closing) return;
-      if (waiting.length > 0 && retryIn === undefined) return runNow();
+      if (waiting.length > 0 && retryIn === undefined) {
+        run = runNow();
+        return;
+      }
       schedule(retryIn);
       showStatus();
     }
@@ -288,10 +306,15 @@ export = function (RED: NodeAPI) {
         const now = Date.now();
         delayMs = Math.floor((now - graceMs) / b) * b + b + graceMs - now + 50;
       }
-      timer = setTimeout(() => {
-        timer = undefined;
-        trigger({});
-      }, delayMs);
+      // setTimeout takes at most 2^31 - 1 ms (24.8 days): a longer wait ends in a run that finds
+      // nothing closed and waits again.
+      timer = setTimeout(
+        () => {
+          timer = undefined;
+          trigger({});
+        },
+        Math.min(delayMs, 2 ** 31 - 1),
+      );
     }
 
     async function prepareTarget() {
@@ -373,11 +396,15 @@ export = function (RED: NodeAPI) {
     node.on('close', (_removed: boolean, done: () => void) => {
       closing = true;
       if (timer) clearTimeout(timer);
+      // The run under way starts no further chunk and saves no more state; what it wrote is kept
+      // by the writer below, and anything not recorded is computed again after the restart.
+      engine?.stop();
       const finish = () => {
         if (http) config?.releaseHttp();
         done();
       };
-      ready
+      const runEnded = Promise.race([run.catch(() => undefined), new Promise((r) => setTimeout(r, RUN_WAIT_MS))]);
+      Promise.all([ready, runEnded])
         .then(() => writer?.stop(CLOSE_WAIT_MS))
         .then(finish, (e) => {
           node.error(`influxdb3-downsample: while stopping: ${errorMessage(e)}`);

@@ -230,6 +230,34 @@ describe('influxdb3-downsample node', function () {
     }
   });
 
+  it('stops a run under way within the close time and finishes it after the restart, each bucket once', async () => {
+    await writeLines(http, 'raw', rawLines(4), 'ms');
+    const f = await loadSmall({ bucketsPerQuery: 1, recountMinutes: 240 });
+    server.faults.delayResponses(150);
+    // The first run takes the recount horizon: 4 hours, 48 chunks of one bucket, each ~300 ms.
+    f.ds.receive({ now: T0 + 4 * HOUR + MIN });
+    await eventually(() => f.statuses.some((st) => /^done to /.test(st.text ?? '')), 'a few chunks done');
+    const closing = Date.now();
+    await helper.unload();
+    should(Date.now() - closing).below(15_000, "within Node-RED's close time");
+    server.faults.delayResponses(0);
+    const stateFile = path.join(userDir, 'influxdb3-pipeline', 'downsample-ds.json');
+    const stopped = JSON.parse(fs.readFileSync(stateFile, 'utf8')).state.watermark as number;
+    should(stopped)
+      .be.above(T0)
+      .and.below(T0 + 4 * HOUR);
+    const g = await loadSmall({ bucketsPerQuery: 1, recountMinutes: 240 });
+    g.ds.receive({ now: T0 + 4 * HOUR + MIN });
+    await eventually(() => g.completed.length === 1, 'the rest of the run', 30_000);
+    should(g.out[0].payload.window.start).equal(new Date(stopped).toISOString());
+    const rows = await rowsOf(http, 'five', 'SELECT * FROM m5 ORDER BY time, device');
+    should(rows).have.length(2 * 48);
+    for (const r of rows) {
+      const b = (Date.parse(`${String(r.time)}Z`) - T0) / 10_000;
+      should(r).match({ v_count: 30, sample_count: 30, v_mean: b + 14.5 });
+    }
+  });
+
   it('creates the target database with its retention, and warns about an existing one instead of changing it', async () => {
     await http.createDatabase('five', '30d');
     await writeLines(http, 'raw', rawLines(1), 'ms');

@@ -51,6 +51,8 @@ export interface RunReport {
   queries: number;
   /** The source table or database does not exist: nothing to aggregate yet (or a wrong name). */
   sourceMissing: boolean;
+  /** A tier read from a finer tier: nothing is done until that tier reports (msg.tier). */
+  waitingForUpstream: boolean;
   durationMs: number;
   backfill?: { from: string; to: string; done: boolean; progress: number };
 }
@@ -82,6 +84,7 @@ const WRITES_AHEAD = 4;
 export class Downsampler {
   state: TierState;
   private rowsPerBucket = 0;
+  private stopped = false;
   private readonly fingerprint: string;
 
   constructor(
@@ -101,10 +104,20 @@ export class Downsampler {
 
   /** The end of the last bucket that may be aggregated at `now`. */
   closedUntil(now: number): number {
-    let until = this.floor(now - this.options.graceMs);
-    if (this.spec.source.kind === 'tier' && this.state.upstreamThrough !== undefined)
-      until = Math.min(until, this.floor(this.state.upstreamThrough));
-    return until;
+    const until = this.floor(now - this.options.graceMs);
+    return this.spec.source.kind === 'tier' && this.state.upstreamThrough !== undefined
+      ? Math.min(until, this.floor(this.state.upstreamThrough))
+      : until;
+  }
+
+  /** A tier read from a finer one has not heard how far that one is written (msg.tier). */
+  get waitingForUpstream(): boolean {
+    return this.spec.source.kind === 'tier' && this.state.upstreamThrough === undefined;
+  }
+
+  /** No more state is saved and no further chunk is started (the node is closing). */
+  stop(): void {
+    this.stopped = true;
   }
 
   backlogBuckets(now: number): number {
@@ -171,9 +184,14 @@ export class Downsampler {
       backlogBuckets: 0,
       queries: 0,
       sourceMissing: false,
+      waitingForUpstream: false,
       durationMs: 0,
     };
     const b = this.spec.bucketMs;
+    if (this.waitingForUpstream) {
+      r.waitingForUpstream = true;
+      return r;
+    }
     const limit = this.closedUntil(now);
     // A first start takes the recount horizon, not all history (msg.backfill reaches further back).
     if (this.state.watermark === undefined) {
@@ -222,6 +240,7 @@ export class Downsampler {
   }
 
   private save(): void {
+    if (this.stopped) return;
     this.store.save(this.state);
   }
 
@@ -245,6 +264,7 @@ export class Downsampler {
     const writing: Promise<void>[] = [];
     try {
       for (let start = from; start < to;) {
+        if (this.stopped) throw new TierRunError('the node is stopping: the rest is done when it starts again');
         const s = start;
         const e = Math.min(to, s + this.chunkBuckets() * this.spec.bucketMs);
         const lines = await this.aggregate(s, e, r);

@@ -34,11 +34,12 @@ function num(v: unknown): number | null {
 }
 
 export function tagsOf(spec: TierSpec, row: Row): (string | null)[] {
-  return spec.tags.map((_, i) => {
-    const v = row[tagAlias(i)];
-    if (v === null || v === undefined || v === '') return null;
-    return typeof v === 'string' ? v : JSON.stringify(v);
-  });
+  return spec.tags.map((_, i) => tagValue(row[tagAlias(i)]));
+}
+
+function tagValue(v: unknown): string | null {
+  if (v === null || v === undefined || v === '') return null;
+  return typeof v === 'string' ? v : JSON.stringify(v);
 }
 
 /** One series in one bucket, as a map key. */
@@ -97,9 +98,10 @@ export class TierMerger {
 
   add(row: Row): void {
     const spec = this.spec;
-    const fineTime = rowTime(row[BUCKET]);
+    // The finer tier's own columns (SELECT *): time, its tags, sample_count, <field>_<aggregate>.
+    const fineTime = rowTime(row.time);
     const time = Math.floor(fineTime / spec.bucketMs) * spec.bucketMs;
-    const tags = tagsOf(spec, row);
+    const tags = spec.tags.map((t) => tagValue(row[t]));
     const key = seriesKey(time, tags);
     let acc = this.buckets.get(key);
     if (!acc) {
@@ -107,9 +109,9 @@ export class TierMerger {
       this.buckets.set(key, acc);
     }
     this.rowsRead++;
-    acc.rows += num(row[ROWS]) ?? 0;
+    acc.rows += num(row[SAMPLE_COUNT]) ?? 0;
     spec.fields.forEach((f, i) => {
-      const get = (a: Aggregate) => num(row[valueAlias(i, a)]);
+      const get = (a: Aggregate) => num(row[columnName({ as: f.field }, a)]);
       const c = get('count');
       if (!c) return;
       const m = acc.fields[i];

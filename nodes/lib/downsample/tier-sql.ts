@@ -3,7 +3,7 @@
 // quotes, spaces, semicolons or SQL is only ever a name. The window reaches SQL as the parameters
 // $start and $end, computed by the node from its own clock: no now() in the SQL.
 
-import { SAMPLE_COUNT, TierSpec, columnName, percentileOf } from './tier-spec';
+import { SAMPLE_COUNT, TierSpec, percentileOf } from './tier-spec';
 
 export function quoteIdentifier(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
@@ -65,20 +65,12 @@ export function rawAggregateSql(spec: TierSpec): string {
   ].join('\n');
 }
 
-/** A finer tier's rows, with the columns of this tier's stored aggregates (a field's columns there
- *  start with its name here), re-aggregated in the node: exact pooling needs each row's count, mean
- *  and deviation together. */
+/** A finer tier's rows, all their columns, re-aggregated in the node (exact pooling needs each
+ *  row's count, mean and deviation together). All of them, not the ones this tier needs: a column
+ *  the finer tier never wrote (a deviation of single readings is null, and nulls are not written)
+ *  must read as null, not fail the query. */
 export function tierRowsSql(spec: TierSpec): string {
-  const { select } = tagColumns(spec);
-  const values: string[] = [`${quoteIdentifier(SAMPLE_COUNT)} AS ${ROWS}`];
-  spec.fields.forEach((f, i) => {
-    for (const a of f.stored) values.push(`${quoteIdentifier(columnName({ as: f.field }, a))} AS ${valueAlias(i, a)}`);
-  });
-  return [
-    `SELECT time AS ${BUCKET}, ${[...select, ...values].join(', ')}`,
-    `FROM ${quoteIdentifier(spec.source.table)}`,
-    `WHERE ${WINDOW}`,
-  ].join('\n');
+  return [`SELECT *`, `FROM ${quoteIdentifier(spec.source.table)}`, `WHERE ${WINDOW}`].join('\n');
 }
 
 /** Readings per series and bucket in the source, for the late-data recount. */

@@ -383,7 +383,7 @@ export class QueryFailure extends Error {
     } catch {
       // plain text
     }
-    const missing = status === 404 || (status === 400 && /\b(table|database)\b.*\bnot found\b/i.test(text));
+    const missing = (status === 404 || status === 400) && /\b(table|database)\b.*\bnot found\b/i.test(text);
     return new QueryFailure(
       `the server answered ${status}: ${text.slice(0, 500) || '(no message)'}`,
       status,

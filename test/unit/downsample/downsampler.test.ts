@@ -12,7 +12,9 @@ import { referenceSchema } from '../../../nodes/lib/schema/reference-schema';
 import { InfluxDB3Server, startInfluxDB3 } from '../../support/influxdb3/server';
 import {
   ExpectedTier,
+  aggregatesOf,
   directIO,
+  relativeError,
   httpFor,
   rowsOf,
   shouldMatch,
@@ -144,6 +146,11 @@ describe('downsampler (a tier against the test server)', function () {
       new MemoryStateStore(),
     );
     hourFromFive.state.watermark = T0;
+    should(await hourFromFive.run(T0 + 3 * HOUR + MIN + 1)).match({ waitingForUpstream: true, buckets: 0 });
+    // The 5-minute tier reports how far it is written (msg.tier.completeThrough): 2 h 55 min.
+    hourFromFive.upstreamComplete(T0 + 2 * HOUR + 55 * MIN);
+    should(await hourFromFive.run(T0 + 3 * HOUR + MIN + 1)).match({ buckets: 2 }, 'only hours written below');
+    hourFromFive.upstreamComplete(T0 + 3 * HOUR);
     await hourFromFive.run(T0 + 3 * HOUR + MIN + 1);
     const hourFromRaw = new Downsampler(
       spec({ targetDatabase: 'hour', targetTable: 'm60raw', bucketSeconds: 3600 }),
@@ -245,10 +252,53 @@ describe('downsampler (a tier against the test server)', function () {
       { ...OPTIONS, recountBuckets: 1 },
       new MemoryStateStore(),
     );
+    hourly.upstreamComplete(T0 + 2 * HOUR + MIN);
     const first = await hourly.run(T0 + 2 * HOUR + MIN);
     should(first).match({ buckets: 1, sourceMissing: true, pointsWritten: 0 });
     const second = await hourly.run(T0 + 2 * HOUR + 2 * MIN);
     should(second).match({ buckets: 0, recountedBuckets: 1, sourceMissing: true });
+  });
+
+  it('pools an hourly deviation from 5-minute buckets of one reading each, whose deviation column was never written', async () => {
+    const values = Array.from({ length: 12 }, (_, i) => 20 + ((i * 7) % 5));
+    await writeLines(
+      http,
+      'raw',
+      values.map((v, i) => `one,device=S temp=${v} ${T0 + i * 5 * MIN + 1000}`).join('\n'),
+      'ms',
+    );
+    const fields = [{ field: 'temp', aggregates: 'mean stddev' }];
+    const five = new Downsampler(
+      spec({ sourceTable: 'one', targetTable: 'one5', tags: 'device', fields }),
+      directIO(http),
+      OPTIONS,
+      new MemoryStateStore(),
+    );
+    five.state.watermark = T0;
+    await five.run(T0 + HOUR + MIN);
+    const hour = new Downsampler(
+      spec({
+        sourceDatabase: 'five',
+        sourceTable: 'one5',
+        sourceKind: 'tier',
+        targetDatabase: 'hour',
+        targetTable: 'one60',
+        tags: 'device',
+        fields,
+        bucketSeconds: 3600,
+      }),
+      directIO(http),
+      OPTIONS,
+      new MemoryStateStore(),
+    );
+    hour.state.watermark = T0;
+    hour.upstreamComplete(T0 + HOUR);
+    await hour.run(T0 + HOUR + MIN);
+    const [row] = await rowsOf(http, 'hour', 'SELECT * FROM one60');
+    const a = aggregatesOf(values);
+    should(row.temp_count).equal(12);
+    should(relativeError(row.temp_mean as number, a.mean)).belowOrEqual(1e-12);
+    should(relativeError(row.temp_stddev as number, a.stddev!)).belowOrEqual(1e-12);
   });
 
   it('computes approximate percentiles from raw readings', async () => {
