@@ -8,12 +8,12 @@ import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'nod
 import { Downsampler, RunReport, TierIO, TierRequestError, TierRunError, instant } from './lib/downsample/downsampler';
 import { FieldSetting, TierSpec, tierSpec } from './lib/downsample/tier-spec';
 import { TierStateFile, tierFingerprint } from './lib/downsample/tier-state';
-import { ensureDatabase, parseRetention } from './lib/influxdb3/database-retention';
+import { parseRetention } from './lib/influxdb3/database-retention';
 import { DurableWriter, Owner, WRITER_DEFAULTS } from './lib/influxdb3/durable-writer';
 import type { InfluxDB3Http } from './lib/influxdb3/influxdb3-http';
 import { CONFIG_VERSION, errorMessage, numberSetting, oneOf, withDefaults } from './lib/settings';
-import type { InfluxDB3ConfigNode } from './runtime/influxdb3-config-node';
-import { nodeStatePath, openDurableWriter } from './runtime/durable-writer-node';
+import { InfluxDB3ConfigNode, influxdb3ServerFor } from './runtime/influxdb3-config-node';
+import { createDatabase, nodeStatePath, openDurableWriter } from './runtime/durable-writer-node';
 import { Done, Send, ThrottledStatus, compactCount, schemaFor } from './runtime/node-support';
 
 interface DownsampleSettings {
@@ -116,10 +116,7 @@ export = function (RED: NodeAPI) {
 
     try {
       c = withDefaults(raw, DEFAULTS);
-      config = (RED.nodes.getNode(c.server) as InfluxDB3ConfigNode | null) ?? undefined;
-      if (!config)
-        throw new Error('no InfluxDB 3 server selected: open this node and choose or add an influxdb3-config');
-      if (config.settingsError) throw new Error(`the InfluxDB 3 server settings are invalid: ${config.settingsError}`);
+      config = influxdb3ServerFor(RED, c.server);
       const unit = oneOf(c.bucketUnit, ['s', 'min', 'h', 'd'] as const, 'Bucket unit');
       const bucket = numberSetting(c.bucket, 'Bucket', { min: 1, integer: true });
       spec = tierSpec(
@@ -196,9 +193,7 @@ export = function (RED: NodeAPI) {
           },
           warn: (m) => node.warn(`influxdb3-downsample: ${m}`),
           info: (m) => node.log(`influxdb3-downsample: ${m}`),
-          changed: () => {
-            if (writer && engine && writer.state === 'idle' && writer.spooledLines === 0) engine.allWritten();
-          },
+          changed: noteAllWritten,
         },
       ).then((w) => {
         writer = w;
@@ -208,6 +203,11 @@ export = function (RED: NodeAPI) {
       ready.catch((e) => fail(`influxdb3-downsample: cannot open the disk spool: ${errorMessage(e)}`));
     } catch (e) {
       fail(`influxdb3-downsample: ${errorMessage(e)}`);
+    }
+
+    /** Tells the tier when every point handed to the writer is written, not only spooled. */
+    function noteAllWritten() {
+      if (writer && engine && writer.state === 'idle' && writer.spooledLines === 0) engine.allWritten();
     }
 
     function fail(message: string) {
@@ -273,7 +273,7 @@ export = function (RED: NodeAPI) {
         last = report;
         failures = 0;
         lastError = '';
-        if (writer && writer.state === 'idle' && writer.spooledLines === 0) engine.allWritten();
+        noteAllWritten();
         for (const r of requests) r.done?.();
         node.send(outputMessage(report, now));
       } catch (e) {
@@ -318,15 +318,7 @@ export = function (RED: NodeAPI) {
     }
 
     async function prepareTarget() {
-      if (!retention) {
-        targetReady = true;
-        return;
-      }
-      const outcome = await ensureDatabase(http!, spec!.target.database, retention);
-      if (outcome.kind === 'created')
-        node.log(`influxdb3-downsample: created database "${spec!.target.database}" with retention ${retention}`);
-      else if (outcome.kind === 'different' || outcome.kind === 'unknown')
-        node.warn(`influxdb3-downsample: ${outcome.message}`);
+      if (retention) await createDatabase(node, 'influxdb3-downsample', http!, spec!.target.database, retention);
       targetReady = true;
     }
 

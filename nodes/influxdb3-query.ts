@@ -7,7 +7,7 @@ import type { InfluxDBClient } from '@influxdata/influxdb3-client';
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { TimeFormat, checkParams, shapeRow } from './lib/influxdb3/query-rows';
 import { CONFIG_VERSION, errorMessage, numberSetting, oneOf, withDefaults } from './lib/settings';
-import type { InfluxDB3ConfigNode } from './runtime/influxdb3-config-node';
+import { InfluxDB3ConfigNode, influxdb3ServerFor } from './runtime/influxdb3-config-node';
 import { Done, Send, compactCount } from './runtime/node-support';
 
 interface QuerySettings {
@@ -52,10 +52,7 @@ export = function (RED: NodeAPI) {
     let client: InfluxDBClient | undefined;
     try {
       c = withDefaults(raw, DEFAULTS);
-      config = (RED.nodes.getNode(c.server) as InfluxDB3ConfigNode | null) ?? undefined;
-      if (!config)
-        throw new Error('no InfluxDB 3 server selected: open this node and choose or add an influxdb3-config');
-      if (config.settingsError) throw new Error(`the InfluxDB 3 server settings are invalid: ${config.settingsError}`);
+      config = influxdb3ServerFor(RED, c.server);
       oneOf(c.output, ['array', 'rows', 'parts'] as const, 'Output');
       oneOf(c.timeFormat, ['date', 'iso', 'ms'] as const, 'Timestamps as');
       partSize = numberSetting(c.partSize, 'Rows per part', { min: 1, max: 100_000, integer: true });

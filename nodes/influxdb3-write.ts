@@ -14,7 +14,7 @@ import { PAYLOAD_DEFAULTS } from './lib/schema/payload';
 import { CONFIG_VERSION, errorMessage, numberSetting, oneOf, withDefaults } from './lib/settings';
 import { PRECISIONS, Precision } from './lib/timestamps';
 import type { SpoolFullPolicy } from './lib/influxdb3/write-spool';
-import type { InfluxDB3ConfigNode } from './runtime/influxdb3-config-node';
+import { InfluxDB3ConfigNode, influxdb3ServerFor } from './runtime/influxdb3-config-node';
 import { parseRetention } from './lib/influxdb3/database-retention';
 import { createDatabaseThenWrite, nodeStatePath, openDurableWriter } from './runtime/durable-writer-node';
 import { Done, Send, ThrottledStatus, compactCount, encodeReadings, schemaFor } from './runtime/node-support';
@@ -75,10 +75,7 @@ export = function (RED: NodeAPI) {
     let ready: Promise<void> = Promise.resolve();
     try {
       const c = withDefaults(raw, DEFAULTS);
-      config = (RED.nodes.getNode(c.server) as InfluxDB3ConfigNode | null) ?? undefined;
-      if (!config)
-        throw new Error('no InfluxDB 3 server selected: open this node and choose or add an influxdb3-config');
-      if (config.settingsError) throw new Error(`the InfluxDB 3 server settings are invalid: ${config.settingsError}`);
+      config = influxdb3ServerFor(RED, c.server);
       database = c.database.trim();
       const options = {
         ...WRITER_DEFAULTS,

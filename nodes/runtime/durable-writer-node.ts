@@ -43,7 +43,21 @@ export async function openDurableWriter(
   return writer;
 }
 
-/** Creates `database` with its retention before anything is written (see ensureDatabase), trying
+/** Creates `database` with its retention when it is missing (see ensureDatabase) and says so in
+ *  the log; an existing database with another retention is a warning. */
+export async function createDatabase(
+  node: Node,
+  label: string,
+  http: InfluxDB3Http,
+  database: string,
+  retention: string,
+): Promise<void> {
+  const outcome = await ensureDatabase(http, database, retention);
+  if (outcome.kind === 'created') node.log(`${label}: created database "${database}" with retention ${retention}`);
+  else if (outcome.kind === 'different' || outcome.kind === 'unknown') node.warn(`${label}: ${outcome.message}`);
+}
+
+/** Creates `database` with its retention before anything is written (see createDatabase), trying
  *  again with a backoff while the server cannot be reached, then lets the writer go. */
 export function createDatabaseThenWrite(
   node: Node,
@@ -57,13 +71,8 @@ export function createDatabaseThenWrite(
   let attempt = 0;
   const tryOnce = () => {
     if (isClosing()) return;
-    ensureDatabase(http, database, retention).then(
-      (outcome) => {
-        if (outcome.kind === 'created')
-          node.log(`${label}: created database "${database}" with retention ${retention}`);
-        else if (outcome.kind === 'different' || outcome.kind === 'unknown') node.warn(`${label}: ${outcome.message}`);
-        writer.resume();
-      },
+    createDatabase(node, label, http, database, retention).then(
+      () => writer.resume(),
       (e) => {
         attempt++;
         const wait = Math.min(60_000, 1000 * 2 ** Math.min(attempt - 1, 6));

@@ -112,8 +112,7 @@ export class InfluxDB3Http {
       accept_partial: 'true',
     });
     if (req.noSync) query.set('no_sync', 'true');
-    const headers: Record<string, string> = { ...this.settings.headers, 'content-type': 'text/plain; charset=utf-8' };
-    if (this.settings.token) headers.authorization = `Bearer ${this.settings.token}`;
+    const headers = this.headers({ 'content-type': 'text/plain; charset=utf-8' });
     const body = req.body.bytes;
     if (req.body.gzip) headers['content-encoding'] = 'gzip';
     headers['content-length'] = String(body.length);
@@ -128,9 +127,7 @@ export class InfluxDB3Http {
 
   /** GET /ping: the server's version, or why it cannot be reached or refuses. */
   async ping(): Promise<{ version: string; build: string }> {
-    const headers: Record<string, string> = { ...this.settings.headers };
-    if (this.settings.token) headers.authorization = `Bearer ${this.settings.token}`;
-    const r = await this.request('GET', this.path('/ping'), headers);
+    const r = await this.request('GET', this.path('/ping'), this.headers({}));
     if (r.status !== 200)
       throw new Error(
         r.status === 401
