@@ -7,7 +7,7 @@
 
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { compileSchema } from './lib/schema/compiled-schema';
-import { DurableWriter, Owner, WRITER_DEFAULTS, contentLines } from './lib/influxdb3/durable-writer';
+import { DurableWriter, Owner, WRITER_DEFAULTS, contentLines, linesWereKept } from './lib/influxdb3/durable-writer';
 import { LineBytesEncoder, createLineBytesEncoder } from './lib/line-protocol/line-encoder';
 import { LineWriter } from './lib/line-protocol/line-writer';
 import { PAYLOAD_DEFAULTS } from './lib/schema/payload';
@@ -17,7 +17,17 @@ import type { SpoolFullPolicy } from './lib/influxdb3/write-spool';
 import { InfluxDB3ConfigNode, influxdb3ServerFor } from './runtime/influxdb3-config-node';
 import { parseRetention } from './lib/influxdb3/database-retention';
 import { createDatabaseThenWrite, nodeStatePath, openDurableWriter } from './runtime/durable-writer-node';
-import { Done, Send, ThrottledStatus, compactCount, encodeReadings, schemaFor } from './runtime/node-support';
+import {
+  Done,
+  Send,
+  ThrottledStatus,
+  compactCount,
+  encodeReadings,
+  judged,
+  receiptsAfterJudging,
+  schemaFor,
+} from './runtime/node-support';
+import { Receipt, receiptsOf, settleReceipts } from './runtime/receipts';
 
 interface WriteSettings {
   name: string;
@@ -64,6 +74,7 @@ export = function (RED: NodeAPI) {
     let database = '';
     let schemaPrecision: Precision = 'ns';
     const lines = new LineWriter();
+    const verdict = judged();
     let closing = false;
 
     const fail = (message: string) => {
@@ -180,20 +191,33 @@ export = function (RED: NodeAPI) {
       let payload: string;
       let precision: Precision;
       let count: number;
+      let receipts: Receipt[] | undefined = receiptsOf(msg);
       if (typeof msg.payload === 'string') {
         payload = msg.payload;
         precision = m.precision === undefined ? 'ns' : oneOf(m.precision, PRECISIONS, 'msg.precision');
         count = contentLines(payload).length;
-        if (count === 0) return done();
+        if (count === 0) {
+          settleReceipts(receipts);
+          return done();
+        }
       } else {
-        const rejections = encodeReadings(msg, encode!, lines, PAYLOAD_DEFAULTS);
+        const rejections = encodeReadings(msg, encode!, lines, PAYLOAD_DEFAULTS, verdict);
+        if (receipts) receipts = receiptsAfterJudging(msg, verdict, node);
         if (rejections.length > 0) send([null, rejections]);
         if (lines.lineCount === 0) return done();
         payload = lines.toString();
         count = lines.lineCount;
         precision = schemaPrecision;
       }
-      writer!.accept(db, precision, payload, count, new Owner(done));
+      // Written, spooled, or refused by the server (output 2): telemetry-mqtt-in may forget them.
+      // Lines not kept at all (the spool failed) stay in its journal.
+      const owner = receipts
+        ? new Owner((err) => {
+            if (linesWereKept(err)) settleReceipts(receipts);
+            done(err);
+          })
+        : new Owner(done);
+      writer!.accept(db, precision, payload, count, owner);
     }
 
     node.on('close', (_removed: boolean, done: () => void) => {

@@ -13,7 +13,17 @@ import { LineWriter } from './lib/line-protocol/line-writer';
 import { PAYLOAD_DEFAULTS, PayloadLimits } from './lib/schema/payload';
 import { CONFIG_VERSION, errorMessage, numberSetting, withDefaults } from './lib/settings';
 import { Precision } from './lib/timestamps';
-import { Done, Send, ThrottledStatus, compactCount, encodeReadings, schemaFor } from './runtime/node-support';
+import {
+  Done,
+  Send,
+  ThrottledStatus,
+  compactCount,
+  encodeReadings,
+  judged,
+  receiptsAfterJudging,
+  schemaFor,
+} from './runtime/node-support';
+import { Receipt, ReceiptQueue, receiptsOf, settleReceipts } from './runtime/receipts';
 
 interface LineProtocolConfig {
   name: string;
@@ -44,6 +54,7 @@ interface BatchMessage extends NodeMessage {
   bytes: number;
   precision: Precision;
   database?: string;
+  _receipts?: Receipt[];
 }
 
 export = function (RED: NodeAPI) {
@@ -79,6 +90,9 @@ export = function (RED: NodeAPI) {
 
     let timer: NodeJS.Timeout | undefined;
     let overflowed = 0;
+    // The receipts of the buffered lines, in the buffer's order (see runtime/receipts.ts).
+    const receipts = new ReceiptQueue();
+    const verdict = judged();
 
     const showBuffer = () =>
       status.set(() => ({
@@ -87,16 +101,17 @@ export = function (RED: NodeAPI) {
         text: `${compactCount(batcher?.bufferedLines ?? 0)} buffered${overflowed ? `, ${compactCount(overflowed)} over` : ''}`,
       }));
 
-    const batchMessage = (b: Batch<Done>, p: Precision = precision): BatchMessage => {
+    const batchMessage = (b: Batch<Done>, p: Precision = precision, r?: Receipt[]): BatchMessage => {
       const m: BatchMessage = { payload: b.payload, lineCount: b.lines, bytes: b.bytes, precision: p };
       if (database) m.database = database;
+      if (r && r.length > 0) m._receipts = r;
       return m;
     };
 
     /** Sends batches, then completes the inputs whose last line they carried. */
     const emit = (batches: Batch<Done>[], send: Send) => {
       for (const b of batches) {
-        send([batchMessage(b), null]);
+        send([batchMessage(b, precision, receipts.take(b.lines)), null]);
         for (const done of b.completed) done();
       }
     };
@@ -134,6 +149,7 @@ export = function (RED: NodeAPI) {
         if (m.reset !== undefined) {
           stopTimer();
           const dropped = batcher.reset();
+          settleReceipts(receipts.clear()); // dropped on purpose: nothing to send again
           for (const d of dropped) d();
           if (dropped.length > 0)
             node.warn(`telemetry-line-protocol: reset dropped the lines of ${dropped.length} message(s)`);
@@ -147,7 +163,8 @@ export = function (RED: NodeAPI) {
           return done();
         }
 
-        const rejections = encodeReadings(msg, encode, lines, limits);
+        const rejections = encodeReadings(msg, encode, lines, limits, verdict);
+        const kept = receiptsOf(msg) ? receiptsAfterJudging(msg, verdict, node) : undefined;
         if (rejections.length > 0) send([null, rejections]);
         if (lines.lineCount === 0) {
           if (flush) flushNow(send);
@@ -167,6 +184,7 @@ export = function (RED: NodeAPI) {
             ),
           );
         }
+        receipts.push(lines.lineCount, kept);
         emit(batches, send);
         if (flush) flushNow(send);
         else armTimer();
@@ -211,9 +229,10 @@ export = function (RED: NodeAPI) {
         const b = batcher?.flush();
         if (b && removed) {
           // Deleted from the flow: nothing will start under this id again; send as a last batch.
-          node.send([batchMessage(b), null]);
+          node.send([batchMessage(b, precision, receipts.take(b.lines)), null]);
           node.warn(`telemetry-line-protocol: removed with ${b.lines} buffered line(s); sent them as a last batch`);
         } else if (b) {
+          // Kept without their receipts: telemetry-mqtt-in sends those messages again when it starts.
           const file = saveHandover(handoverDir, node.id, { payload: b.payload, precision });
           node.log(`telemetry-line-protocol: kept ${b.lines} buffered line(s) in ${file} until this node starts again`);
         }

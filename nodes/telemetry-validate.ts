@@ -7,7 +7,18 @@ import { compileSchema } from './lib/schema/compiled-schema';
 import { PAYLOAD_DEFAULTS, PayloadLimits, decodePayload } from './lib/schema/payload';
 import { ReadingValidator, VALIDATOR_DEFAULTS, createReadingValidator } from './lib/schema/reading-validator';
 import { CONFIG_VERSION, errorMessage, numberSetting, oneOf, withDefaults } from './lib/settings';
-import { Done, Send, ThrottledStatus, compactCount, rejectionMessage, schemaFor } from './runtime/node-support';
+import {
+  Done,
+  Judged,
+  Send,
+  ThrottledStatus,
+  compactCount,
+  judged,
+  receiptsAfterJudging,
+  rejectionMessage,
+  schemaFor,
+} from './runtime/node-support';
+import { receiptsOf } from './runtime/receipts';
 
 interface ValidateConfig {
   name: string;
@@ -71,6 +82,20 @@ export = function (RED: NodeAPI) {
         text: `✓${compactCount(passed)} ✗${compactCount(refused)}`,
       }));
 
+    const verdict: Judged = judged();
+    /** Receipts (telemetry-mqtt-in's) go on with the valid readings; the refused ones are settled,
+     *  since they leave on output 2 with their reason. Only messages that carry some pay for this. */
+    const carryReceipts = (msg: NodeMessageInFlow, readings: number, refusedAt: number[], whole: boolean) => {
+      if (!receiptsOf(msg)) return;
+      verdict.readings = readings;
+      verdict.refused = refusedAt;
+      verdict.whole = whole;
+      const kept = receiptsAfterJudging(msg, verdict, node);
+      const m = msg as NodeMessageInFlow & { _receipts?: unknown };
+      if (kept) m._receipts = kept;
+      else delete m._receipts;
+    };
+
     node.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {
       try {
         if (!validate || !limits) return done(new Error(setupError));
@@ -78,21 +103,25 @@ export = function (RED: NodeAPI) {
         const decoded = decodePayload(msg.payload, limits);
         if (decoded.kind === 'refused') {
           refused++;
+          carryReceipts(msg, 0, [], true);
           send([null, rejectionMessage(msg, msg.payload, decoded.error)]);
         } else if (decoded.kind === 'one') {
           const error = validate(decoded.reading, now);
           if (error) {
             refused++;
+            carryReceipts(msg, 1, [0], false);
             send([null, rejectionMessage(msg, msg.payload, error)]);
           } else {
             passed++;
             msg.payload = decoded.reading;
+            carryReceipts(msg, 1, [], false);
             send([msg, null]);
           }
         } else {
           const readings = decoded.readings;
           let valid: unknown[] | undefined;
           let rejections: NodeMessage[] | undefined;
+          const refusedAt: number[] = [];
           for (let i = 0; i < readings.length; i++) {
             const error = validate(readings[i], now);
             if (error === undefined) {
@@ -100,11 +129,13 @@ export = function (RED: NodeAPI) {
             } else {
               valid ??= readings.slice(0, i);
               (rejections ??= []).push(rejectionMessage(msg, readings[i], error, i));
+              refusedAt.push(i);
             }
           }
           const validOut = valid ?? readings;
           passed += validOut.length;
           refused += rejections?.length ?? 0;
+          carryReceipts(msg, readings.length, refusedAt, false);
           if (validOut.length > 0) msg.payload = validOut;
           send([validOut.length > 0 ? msg : null, rejections ?? null]);
         }

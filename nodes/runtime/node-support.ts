@@ -8,6 +8,7 @@ import type { LineWriter } from '../lib/line-protocol/line-writer';
 import { PayloadLimits, decodePayload } from '../lib/schema/payload';
 import type { ReadingError } from '../lib/schema/reading-error';
 import { referenceSchema } from '../lib/schema/reference-schema';
+import { Receipt, coveredReadings, keepReceipts, receiptsOf, settleReceipts } from './receipts';
 import type { TelemetrySchema } from '../lib/schema/schema';
 export { errorMessage } from '../lib/settings';
 
@@ -37,7 +38,8 @@ export function rejectionMessage(
   error: ReadingError,
   index?: number,
 ): NodeMessage {
-  const out = Object.assign({}, msg) as NodeMessage & { error: object };
+  const out = Object.assign({}, msg) as NodeMessage & { error: object; _receipts?: unknown };
+  delete out._receipts; // settled by the node that refuses the reading: it leaves with its reason
   out.payload = reading;
   out.error = index === undefined ? error.toJSON() : { ...error.toJSON(), index };
   return out;
@@ -45,12 +47,14 @@ export function rejectionMessage(
 
 /** Encodes a message's readings (one, an array, or JSON text of either) into `lines`, which it
  *  resets first; returns a rejected-readings message for each reading that cannot be encoded.
- *  telemetry-line-protocol and influxdb3-write encode readings the same way through this. */
+ *  telemetry-line-protocol and influxdb3-write encode readings the same way through this.
+ *  `judged`, when given, is filled with which readings were refused (for receiptsAfterJudging). */
 export function encodeReadings(
   msg: NodeMessageInFlow,
   encode: LineBytesEncoder,
   lines: LineWriter,
   limits: PayloadLimits,
+  judged?: Judged,
 ): NodeMessage[] {
   const decoded = decodePayload(msg.payload, limits);
   const rejections: NodeMessage[] = [];
@@ -60,10 +64,60 @@ export function encodeReadings(
     const error = encode(lines, reading, now);
     if (error) rejections.push(rejectionMessage(msg, reading, error, index));
   };
+  const refused: number[] = judged ? judged.refused : [];
+  refused.length = 0;
   if (decoded.kind === 'refused') rejections.push(rejectionMessage(msg, msg.payload, decoded.error));
-  else if (decoded.kind === 'one') one(decoded.reading);
-  else decoded.readings.forEach((r, i) => one(r, i));
+  else if (decoded.kind === 'one') {
+    one(decoded.reading);
+    if (rejections.length > 0) refused.push(0);
+  } else
+    decoded.readings.forEach((r, i) => {
+      const before = rejections.length;
+      one(r, i);
+      if (rejections.length > before) refused.push(i);
+    });
+  if (judged) {
+    judged.readings = decoded.kind === 'one' ? 1 : decoded.kind === 'many' ? decoded.readings.length : 0;
+    judged.whole = decoded.kind === 'refused';
+  }
   return rejections;
+}
+
+/** What a node made of a message's readings: how many, which were refused (positions, ascending),
+ *  or whether the payload was refused whole. */
+export interface Judged {
+  readings: number;
+  refused: number[];
+  whole: boolean;
+}
+
+export function judged(): Judged {
+  return { readings: 0, refused: [], whole: false };
+}
+
+const warnedOfMismatch = new WeakSet<object>();
+
+/** The receipts that go on with a message's accepted readings; those of refused readings are
+ *  settled. A message whose readings no longer match its receipts (a node between
+ *  telemetry-mqtt-in and here split or changed them) loses them: its journal entries expire. */
+export function receiptsAfterJudging(msg: object, j: Judged, node: Node): Receipt[] | undefined {
+  const receipts = receiptsOf(msg);
+  if (!receipts) return undefined;
+  if (j.whole) {
+    settleReceipts(receipts);
+    return undefined;
+  }
+  const readings = j.readings;
+  if (coveredReadings(receipts) !== readings) {
+    if (!warnedOfMismatch.has(node)) {
+      warnedOfMismatch.add(node);
+      node.warn(
+        `msg._receipts covers ${coveredReadings(receipts)} reading(s) but the message holds ${readings}: a node between telemetry-mqtt-in and here split or changed its readings. Such messages are not confirmed and leave the journal when their receipts expire.`,
+      );
+    }
+    return undefined;
+  }
+  return keepReceipts(receipts, j.refused);
 }
 
 type Status = Parameters<Node['status']>[0];

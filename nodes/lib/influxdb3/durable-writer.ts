@@ -40,6 +40,17 @@ export const WRITER_DEFAULTS: WriterOptions = {
   retryMaxMs: 30_000,
 };
 
+/** Lines that could not be kept anywhere (the spool failed): unlike lines the server refused,
+ *  which are handed back on the rejected event, they are gone unless their sender still has them. */
+export class NotKeptError extends Error {
+  override name = 'NotKeptError';
+}
+
+/** Whether an owner's outcome leaves its lines safe: written, spooled, or handed back with a reason. */
+export function linesWereKept(err?: Error): boolean {
+  return !err || !(err instanceof NotKeptError || err instanceof SpoolFullError);
+}
+
 /** Someone waiting for their lines to be settled (a message's done). */
 export class Owner {
   private pending = 0;
@@ -236,7 +247,7 @@ export class DurableWriter {
       const err =
         e instanceof SpoolFullError
           ? e
-          : new Error(`could not keep ${part.lines} line(s) in the disk spool: ${(e as Error).message}`);
+          : new NotKeptError(`could not keep ${part.lines} line(s) in the disk spool: ${(e as Error).message}`);
       this.rejectedLines += part.lines;
       for (const o of part.owners) o.release(err);
       this.events.warn(err.message);
