@@ -2,10 +2,12 @@
 // against embedded defaults (no broker or database to set up). Data lives in .node-red-data/.
 // Unless INFLUXDB3_URL names a real InfluxDB 3, the project's InfluxDB 3 compatible test server is
 // started beside it (port 8181, Core's 1 s WAL flush, data in .node-red-data/influxdb3/), and flows
-// reach it as ${INFLUXDB3_URL}.
+// reach it as ${INFLUXDB3_URL}. Unless MQTT_URL names a broker, an in-process MQTT broker (aedes) listens
+// on port 1883 for the example's simulator and telemetry-mqtt-in; flows reach it as ${MQTT_URL}.
 import fs from 'node:fs';
 import path from 'node:path';
 import { startInfluxDB3 } from '../test/support/influxdb3/server';
+import { startAedes } from '../test/support/mqtt-brokers';
 import { startSmtpSink } from '../test/support/smtp-sink';
 import { PACK_ROOT, exampleFlows, launchNodeRed } from './launch-node-red';
 
@@ -22,6 +24,8 @@ async function main() {
         dataDir: path.join(userDir, 'influxdb3'),
       });
   if (influx) process.env.INFLUXDB3_URL = influx.url;
+  const mqtt = process.env.MQTT_URL ? undefined : await startAedes({ port: Number(process.env.MQTT_PORT ?? 1883) });
+  if (mqtt) process.env.MQTT_URL = mqtt.url;
   // The example's alert emails go to a local mail sink on port 2525, which prints each one.
   const sink = await startSmtpSink({ port: 2525, log: true });
   const nr = await launchNodeRed({
@@ -36,11 +40,13 @@ async function main() {
       ? `InfluxDB 3 compatible test server: ${influx.url} (no token; try curl '${influx.url}/api/v3/query_sql?db=iot-sensors&q=SELECT%20*%20FROM%20iot_sensors%20LIMIT%205')`
       : `InfluxDB 3: ${process.env.INFLUXDB3_URL}`,
   );
+  console.log(mqtt ? `MQTT broker (aedes, in this process): ${mqtt.url}` : `MQTT broker: ${process.env.MQTT_URL}`);
   const shutdown = () => {
     // Node-RED first, so its nodes can still write while they stop.
     nr.stop()
       .then(() => influx?.stop())
       .then(() => sink.stop())
+      .then(() => mqtt?.close())
       .then(
         () => process.exit(0),
         () => process.exit(1),

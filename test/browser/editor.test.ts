@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { InfluxDB3Server, startInfluxDB3 } from '../support/influxdb3/server';
 import { exampleFlows } from '../../scripts/launch-node-red';
+import { AedesBroker, startAedes } from '../support/mqtt-brokers';
 import { NodeRedInstance, startNodeRed } from '../support/node-red-instance';
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
@@ -18,7 +19,8 @@ describe('editor in a browser', function () {
   let influx: InfluxDB3Server;
   let browser: Browser;
   let page: Page;
-  const hadUrl = process.env.INFLUXDB3_URL;
+  let mqtt: AedesBroker | undefined;
+  const had = { INFLUXDB3_URL: process.env.INFLUXDB3_URL, MQTT_URL: process.env.MQTT_URL };
 
   before(async function () {
     if (!CHROMIUM) {
@@ -27,9 +29,11 @@ describe('editor in a browser', function () {
       console.log(`      skipped: ${why}`);
       this.skip();
     }
-    // The example flow's server config reads ${INFLUXDB3_URL}, as under npm start.
+    // The example flows' configs read ${INFLUXDB3_URL} and ${MQTT_URL}, as under npm start.
     influx = await startInfluxDB3();
+    mqtt = await startAedes();
     process.env.INFLUXDB3_URL = influx.url;
+    process.env.MQTT_URL = mqtt.url;
     nr = await startNodeRed();
     // Every example flow, as npm start opens them.
     await nr.deploy(exampleFlows());
@@ -57,9 +61,12 @@ describe('editor in a browser', function () {
   after(async () => {
     await browser?.close();
     await nr?.stop();
+    await mqtt?.close();
     await influx?.stop();
-    if (hadUrl === undefined) delete process.env.INFLUXDB3_URL;
-    else process.env.INFLUXDB3_URL = hadUrl;
+    for (const [k, v] of Object.entries(had)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
   });
 
   const shot = async (name: string) => {

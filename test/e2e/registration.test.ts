@@ -2,6 +2,7 @@ import should from 'should';
 import fs from 'node:fs';
 import path from 'node:path';
 import { InfluxDB3Server, startInfluxDB3 } from '../support/influxdb3/server';
+import { AedesBroker, startAedes } from '../support/mqtt-brokers';
 import { NodeRedInstance, PACK_NAME, startNodeRed } from '../support/node-red-instance';
 
 const TYPES = [
@@ -16,25 +17,33 @@ const TYPES = [
   'influxdb3-write',
   'influxdb3-query',
   'influxdb3-downsample',
+  'telemetry-mqtt-broker',
+  'telemetry-mqtt-in',
 ];
-const CONFIG_ONLY = ['telemetry-schema', 'influxdb3-config', 'telemetry-smtp'];
+const CONFIG_ONLY = ['telemetry-schema', 'influxdb3-config', 'telemetry-smtp', 'telemetry-mqtt-broker'];
 
 describe('end to end: a real Node-RED with the pack installed', function () {
   this.timeout(60_000);
   let nr: NodeRedInstance;
   let influx: InfluxDB3Server;
-  const hadUrl = process.env.INFLUXDB3_URL;
+  let mqtt: AedesBroker;
+  const had = { INFLUXDB3_URL: process.env.INFLUXDB3_URL, MQTT_URL: process.env.MQTT_URL };
   before(async () => {
-    // The example flow's server config reads ${INFLUXDB3_URL}, as under npm start.
+    // The example flow's configs read ${INFLUXDB3_URL} and ${MQTT_URL}, as under npm start.
     influx = await startInfluxDB3();
+    mqtt = await startAedes();
     process.env.INFLUXDB3_URL = influx.url;
+    process.env.MQTT_URL = mqtt.url;
     nr = await startNodeRed();
   });
   after(async () => {
     await nr?.stop();
+    await mqtt?.close();
     await influx?.stop();
-    if (hadUrl === undefined) delete process.env.INFLUXDB3_URL;
-    else process.env.INFLUXDB3_URL = hadUrl;
+    for (const [k, v] of Object.entries(had)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
   });
 
   it('registers every node type of the pack without error', async () => {
@@ -78,7 +87,7 @@ describe('end to end: a real Node-RED with the pack installed', function () {
     }
   });
 
-  it('deploys the example flow, whose readings reach the validator, the line-protocol node and InfluxDB 3', async () => {
+  it('deploys the example flow, whose readings travel through MQTT to the validator, the line-protocol node and InfluxDB 3', async () => {
     const flow = JSON.parse(
       fs.readFileSync(path.join(__dirname, '..', '..', '..', 'examples', 'front-half-pipeline.json'), 'utf8'),
     );
@@ -99,7 +108,7 @@ describe('end to end: a real Node-RED with the pack installed', function () {
       await nr.deploy(flow);
       await new Promise<void>((resolve) => {
         const check = setInterval(() => {
-          if (seen.has('val0000000000001') && seen.has('lp00000000000001')) {
+          if (seen.has('mqttout000000001') && seen.has('val0000000000001') && seen.has('lp00000000000001')) {
             clearInterval(check);
             resolve();
           }

@@ -45,7 +45,7 @@ export function getNode(id: string): FlowNode {
   return n;
 }
 
-const CONFIG_TYPES = new Set(['telemetry-schema', 'influxdb3-config']);
+const CONFIG_TYPES = new Set(['telemetry-schema', 'influxdb3-config', 'telemetry-mqtt-broker']);
 
 /** Puts the flow's nodes on one tab with a position, as the editor does: Node-RED 4 takes nodes
  *  without a position for config nodes. */
