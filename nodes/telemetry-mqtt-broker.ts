@@ -15,6 +15,7 @@ import {
   ConnectOptions,
   connectOptions,
 } from './lib/mqtt/broker-settings';
+import { describeConnectionError } from './lib/mqtt/connection-error';
 import { errorMessage, withDefaults } from './lib/settings';
 import type { MqttBrokerNode, MqttSubscriber } from './runtime/mqtt-broker-node';
 
@@ -51,6 +52,7 @@ export = function (RED: NodeAPI) {
     let warned = false;
     // A broker that stays away fails the same way every 2 s: log a reason once, until it changes.
     let lastError = '';
+    let problem: NodeStatus | undefined;
 
     const show = (s: NodeStatus) => {
       state = s;
@@ -97,6 +99,7 @@ export = function (RED: NodeAPI) {
       };
       c.on('connect', (connack) => {
         lastError = '';
+        problem = undefined;
         show(connectedStatus());
         node.log(
           `telemetry-mqtt-broker: connected to ${settings.url} as ${settings.options.clientId}${connack.sessionPresent ? ' (session resumed)' : ''}`,
@@ -105,19 +108,23 @@ export = function (RED: NodeAPI) {
         // lost the session, needs the subscriptions made here.
         if (!connack.sessionPresent) for (const s of subscribers) subscribe(s);
       });
-      c.on('reconnect', () => show({ fill: 'yellow', shape: 'ring', text: 'node-red:common.status.connecting' }));
+      // Each attempt closes and tries again: while the last one failed, its reason stays shown.
+      c.on('reconnect', () =>
+        show(problem ?? { fill: 'yellow', shape: 'ring', text: 'node-red:common.status.connecting' }),
+      );
       c.on('close', () => {
         // A message waiting for room belongs to a connection that is gone: the broker sends it
         // again on the next one, and MQTT.js drops the old connection's acknowledgements.
         held = undefined;
         if (client === c && !c.disconnecting)
-          show({ fill: 'red', shape: 'ring', text: 'node-red:common.status.disconnected' });
+          show(problem ?? { fill: 'red', shape: 'ring', text: 'node-red:common.status.disconnected' });
       });
       c.on('error', (e) => {
-        const reason = brief(e);
-        if (reason !== lastError) node.warn(`telemetry-mqtt-broker: ${settings.url}: ${reason}`);
-        lastError = reason;
-        show({ fill: 'red', shape: 'ring', text: reason });
+        const { status, detail } = describeConnectionError(e);
+        if (detail !== lastError) node.warn(`telemetry-mqtt-broker: ${settings.url}: ${detail}`);
+        lastError = detail;
+        problem = { fill: 'red', shape: 'ring', text: status };
+        show(problem);
       });
     };
 
@@ -172,14 +179,6 @@ export = function (RED: NodeAPI) {
       if (!c) return done();
       endClient(c).then(done, done);
     });
-  }
-
-  /** The reason of a connection error, short enough for a status (the broker's, when it gave one). */
-  function brief(e: Error & { code?: unknown }): string {
-    const text = e.message
-      .replace(/^connect (ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH) .*$/, '$1')
-      .replace(/^Connection refused: /, 'refused: ');
-    return text.length > 60 ? `${text.slice(0, 59)}…` : text;
   }
 
   RED.nodes.registerType('telemetry-mqtt-broker', TelemetryMqttBroker as never, {
