@@ -3,6 +3,7 @@ import { benchAlert } from './alert';
 import { benchDownsample } from './downsample';
 import { benchEncodeVsPoint } from './encode-vs-point';
 import { benchServerIngest } from './influxdb3-ingest';
+import { benchMqttIn } from './mqtt-in';
 import { benchPipeline } from './node-red-pipeline';
 import { benchWriter } from './writer';
 import { benchWriterMemory } from './writer-memory';
@@ -16,6 +17,7 @@ async function main() {
   if (!only || only === 'memory') await benchWriterMemory();
   if (!only || only === 'alert') await benchAlert();
   if (!only || only === 'downsample') await benchDownsample();
+  if (!only || only === 'mqtt') await benchMqttIn();
 }
 
 main().then(

@@ -26,6 +26,10 @@ export function tlsFile(name: string): string {
   return file;
 }
 
+export function mosquittoInstalled(): boolean {
+  return findMosquitto() !== undefined;
+}
+
 /**
  * For `before(function () { requireMosquitto(this) })`: skips without Mosquitto, except under CI,
  * where .ci/run installs it and its absence is a failure.

@@ -38,6 +38,8 @@ export interface PipelineOptions {
   /** Default iot/sensors/#; a $share/<group>/ filter for shared subscriptions. */
   topic?: string;
   batchSize?: number;
+  /** Default plant. */
+  database?: string;
 }
 
 /** One tab: the chosen MQTT input -> telemetry-validate -> telemetry-line-protocol -> influxdb3-write ("w"). */
@@ -99,7 +101,7 @@ export function mqttPipelineFlows(o: PipelineOptions): object[] {
       ...at(400),
       wires: [['w'], []],
     },
-    { id: 'cfg', type: 'influxdb3-config', url: o.serverUrl, database: 'plant' },
+    { id: 'cfg', type: 'influxdb3-config', url: o.serverUrl, database: o.database ?? 'plant' },
     { id: 'w', type: 'influxdb3-write', server: 'cfg', ...at(550), wires: [[], []] },
   ];
 }
@@ -112,6 +114,23 @@ export async function prepareSession(mqttUrl: string, clientId: string, topic = 
   const c = await mqtt.connectAsync(mqttUrl, { clientId, clean: false, protocolVersion: 4, reconnectPeriod: 0 });
   await c.subscribeAsync(topic, { qos: 1 });
   await c.endAsync();
+}
+
+/** Publishes reference readings from .. from+count-1 at QoS 1 as fast as the broker acknowledges them. */
+export async function publishReadings(mqttUrl: string, count: number, from = 0): Promise<void> {
+  const c = await mqtt.connectAsync(mqttUrl, { clientId: `bulk-publisher-${process.pid}`, protocolVersion: 4 });
+  try {
+    const inflight = new Set<Promise<unknown>>();
+    for (let i = from; i < from + count; i++) {
+      const { topic, payload } = referenceReading(i);
+      const p: Promise<unknown> = c.publishAsync(topic, payload, { qos: 1 }).finally(() => inflight.delete(p));
+      inflight.add(p);
+      if (inflight.size >= 500) await Promise.race(inflight);
+    }
+    await Promise.all(inflight);
+  } finally {
+    await c.endAsync();
+  }
 }
 
 /**
