@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import mqtt, { MqttClient } from 'mqtt';
-import { collect, getNode, helper, onTab, Msg } from '../support/flow-helper';
+import { collect, getNode, helper, onTab, warningsOf, Msg } from '../support/flow-helper';
 import { eventually } from '../support/eventually';
 import { InfluxDB3Server, startInfluxDB3 } from '../support/influxdb3/server';
 import { AedesBroker, startAedes } from '../support/mqtt-brokers';
@@ -101,6 +101,8 @@ describe('telemetry-mqtt-in node (aedes)', function () {
     return ((await res.json()) as { n: number }[])[0]?.n ?? 0;
   };
 
+  const connected = () => (getNode('broker') as unknown as { connected: boolean }).connected;
+
   /** Lines influxdb3-write reports written: the receipts of a write are settled when it reports. */
   const writtenLines = () => {
     const summaries = collect(getNode('written'));
@@ -110,7 +112,7 @@ describe('telemetry-mqtt-in node (aedes)', function () {
   it('stores every reading published at QoS 1, fills keys from the topic, and empties its journal as they are written', async () => {
     await helper.load(nodes, pipeline());
     const written = writtenLines();
-    await eventually(() => (getNode('broker') as unknown as { connected: boolean }).connected, 'connected');
+    await eventually(connected, 'connected');
     await publish(300);
     await eventually(() => written() === 300, '300 readings written', 20_000);
     should(await stored()).equal(300);
@@ -122,7 +124,7 @@ describe('telemetry-mqtt-in node (aedes)', function () {
     await helper.load(nodes, pipeline({ maxPayloadKB: 1 }));
     const bad = collect(getNode('bad'));
     const written = writtenLines();
-    await eventually(() => (getNode('broker') as unknown as { connected: boolean }).connected, 'connected');
+    await eventually(connected, 'connected');
     const topic = 'iot/sensors/temperature/TEMP_001';
     await publisher.publishAsync(topic, '{"temperature": 21,', { qos: 1 });
     await publisher.publishAsync(topic, Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), { qos: 1 });
@@ -145,7 +147,7 @@ describe('telemetry-mqtt-in node (aedes)', function () {
     await helper.load(nodes, pipeline({}, [{ id: 'side', type: 'helper' }], [['v', 'side'], ['bad']]));
     const side = collect(getNode('side'));
     const written = writtenLines();
-    await eventually(() => (getNode('broker') as unknown as { connected: boolean }).connected, 'connected');
+    await eventually(connected, 'connected');
     await publish(40);
     await eventually(() => written() === 40 && side.length === 40, 'written and copied');
     should(await stored()).equal(40);
@@ -155,15 +157,9 @@ describe('telemetry-mqtt-in node (aedes)', function () {
 
     // A flow that drops every message: the receipts expire after the timeout and the journal empties.
     await helper.load(nodes, pipeline({ receiptTimeout: 1 }, [{ id: 'side', type: 'helper' }], [['side'], ['bad']]));
-    const warnings: string[] = [];
-    const inNode = getNode('in');
-    const warn = inNode.warn.bind(inNode);
-    inNode.warn = (m: unknown) => {
-      warnings.push(String(m));
-      return warn(m);
-    };
+    const warnings = warningsOf(getNode('in'));
     const dropped = collect(getNode('side'));
-    await eventually(() => (getNode('broker') as unknown as { connected: boolean }).connected, 'connected');
+    await eventually(connected, 'connected');
     await publish(5, 1000);
     await eventually(
       () => warnings.some((w) => /5 message\(s\) were not confirmed within 1 s/.test(w)),
@@ -178,7 +174,7 @@ describe('telemetry-mqtt-in node (aedes)', function () {
     // First run: the messages go to a node that keeps them, so nothing is confirmed.
     await helper.load(nodes, pipeline({}, [{ id: 'side', type: 'helper' }], [['side'], ['bad']]));
     const side = collect(getNode('side'));
-    await eventually(() => (getNode('broker') as unknown as { connected: boolean }).connected, 'connected');
+    await eventually(connected, 'connected');
     await publish(25);
     await eventually(() => side.length === 25, 'taken');
     await helper.unload();
@@ -210,14 +206,8 @@ describe('telemetry-mqtt-in node (aedes)', function () {
     const gate = getNode('gate');
     const held = collect(gate);
     const written = writtenLines();
-    const warnings: string[] = [];
-    const inNode = getNode('in');
-    const warn = inNode.warn.bind(inNode);
-    inNode.warn = (m: unknown) => {
-      warnings.push(String(m));
-      return warn(m);
-    };
-    await eventually(() => (getNode('broker') as unknown as { connected: boolean }).connected, 'connected');
+    const warnings = warningsOf(getNode('in'));
+    await eventually(connected, 'connected');
     const total = 600;
     const publishing = publish(total);
     await eventually(() => warnings.some((w) => /journal is full/.test(w)), 'the journal filled');

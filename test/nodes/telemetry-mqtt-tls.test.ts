@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
 import type { NodeStatus } from 'node-red';
-import { collect, getNode, helper, onTab, Msg } from '../support/flow-helper';
+import { collect, getNode, helper, onTab, warningsOf, Msg } from '../support/flow-helper';
 import { eventually } from '../support/eventually';
 import { Mosquitto, requireMosquitto, startMosquitto, tlsFile } from '../support/mqtt-brokers';
 import brokerNode = require('../../nodes/telemetry-mqtt-broker');
@@ -67,13 +67,7 @@ describe('telemetry-mqtt-broker over TLS (Mosquitto)', function () {
       statuses.push(s);
       return status(s);
     };
-    const warnings: string[] = [];
-    const brokerConfig = getNode('broker');
-    const warn = brokerConfig.warn.bind(brokerConfig);
-    brokerConfig.warn = (w: unknown) => {
-      warnings.push(String(w));
-      return warn(w);
-    };
+    const warnings = warningsOf(getNode('broker'));
     return { got: collect(getNode('out')), statuses, warnings };
   }
 

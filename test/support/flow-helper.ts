@@ -22,6 +22,17 @@ export function collect(node: FlowNode): Msg[] {
   return got;
 }
 
+/** Collects the warnings a node logs from now on (they still reach the log). */
+export function warningsOf(node: FlowNode): string[] {
+  const got: string[] = [];
+  const warn = node.warn.bind(node);
+  node.warn = (w: unknown) => {
+    got.push(String(w));
+    return warn(w);
+  };
+  return got;
+}
+
 /** Resolves once the condition holds, checking after every message of the given nodes. */
 export function until(nodes: FlowNode[], condition: () => boolean): Promise<void> {
   return new Promise((resolve) => {

@@ -1,0 +1,98 @@
+// The inbound journal on a real directory: what was not settled comes back after a reopen, a record
+// torn by a kill is ignored, sequence numbers only grow across runs, a message is let go only when
+// all its readings are settled, and a segment is deleted once all its messages are.
+import should from 'should';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { InboundJournal } from '../../../nodes/lib/mqtt/inbound-journal';
+
+describe('InboundJournal', () => {
+  let dir: string;
+  beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'journal-'))));
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const open = (maxBytes = 1e6, segmentBytes?: number) => InboundJournal.open(dir, { maxBytes, segmentBytes });
+  const segments = () => fs.readdirSync(dir).filter((f) => f.endsWith('.log'));
+
+  it('gives back, after a reopen, exactly the messages not settled, byte for byte', () => {
+    const { journal, recovered } = open();
+    should(recovered).have.length(0);
+    const payload = Buffer.from([0x7b, 0x0a, 0x00, 0xff, 0x7d]); // newlines and binary inside
+    const a = journal.append('iot/sensors/a', payload, 1);
+    const b = journal.append('iot/sensors/ü', Buffer.from('{"x":1}'), 1);
+    journal.append('iot/sensors/c', Buffer.from('[1,2]'), 2);
+    journal.settle(b);
+    journal.close();
+    const again = open();
+    again.journal.close();
+    should(again.recovered.map((m) => [m.topic, m.readings])).eql([
+      ['iot/sensors/a', 1],
+      ['iot/sensors/c', 2],
+    ]);
+    should(again.recovered[0].seq).equal(a);
+    should(again.recovered[0].payload.equals(payload)).be.true();
+  });
+
+  it('ignores a record cut short by a kill and keeps numbering above every earlier run', () => {
+    const first = open();
+    const s1 = first.journal.append('t', Buffer.from('one'), 1);
+    const s2 = first.journal.append('t', Buffer.from('two'), 1);
+    first.journal.close();
+    // A kill in the middle of the next append: a header and half a payload.
+    const file = path.join(dir, segments()[0]);
+    fs.appendFileSync(file, 'M 3 1 1 20\ntpartial');
+    const second = open();
+    should(second.recovered.map((m) => m.payload.toString())).eql(['one', 'two']);
+    const s3 = second.journal.append('t', Buffer.from('three'), 1);
+    should(s3).be.above(s2);
+    second.journal.settle(s1);
+    second.journal.settle(s2);
+    second.journal.close();
+    const third = open();
+    should(third.recovered.map((m) => m.payload.toString())).eql(['three']);
+    should(third.journal.append('t', Buffer.from('four'), 1)).be.above(s3);
+    third.journal.close();
+  });
+
+  it('lets a message go only when all its readings are settled, in any parts, twice over', () => {
+    const { journal } = open();
+    const seq = journal.append('t', Buffer.from('[1,2,3]'), 3);
+    should(journal.settle(seq, [0])).be.false();
+    should(journal.settle(seq, [0, 2])).be.false(); // 0 a second time counts once
+    should(journal.outstanding).equal(1);
+    should(journal.settle(seq, [1, 7, -1])).be.true(); // indexes out of range are ignored
+    should(journal.outstanding).equal(0);
+    should(journal.settle(seq)).be.false(); // settled before
+    journal.close();
+    should(open().recovered).have.length(0);
+  });
+
+  it('deletes a segment once every message in it is settled, and refuses room past its limit', () => {
+    const { journal } = open(4096, 1024);
+    const seqs: number[] = [];
+    const body = Buffer.alloc(200, 0x61);
+    while (journal.hasRoom(1, body.length)) seqs.push(journal.append('t', body, 1));
+    should(seqs.length).be.within(15, 20);
+    should(journal.bytes).be.belowOrEqual(4096);
+    const before = segments().length;
+    should(before).be.above(2);
+    for (const s of seqs.slice(0, 5)) journal.settle(s);
+    journal.flush();
+    should(segments().length).be.below(before, 'the first segment, all settled, is gone');
+    should(journal.hasRoom(1, body.length)).be.true();
+    for (const s of seqs.slice(5)) journal.settle(s);
+    journal.close();
+    should(open().recovered).have.length(0);
+  });
+
+  it('expires what was taken before a time, and only that', () => {
+    const { journal } = open();
+    journal.append('t', Buffer.from('old'), 1, 1000);
+    const fresh = journal.append('t', Buffer.from('new'), 1, 5000);
+    should(journal.expire(2000)).equal(1);
+    should(journal.outstanding).equal(1);
+    journal.settle(fresh);
+    journal.close();
+  });
+});
