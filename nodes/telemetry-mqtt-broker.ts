@@ -15,7 +15,7 @@ import {
   ConnectOptions,
   connectOptions,
 } from './lib/mqtt/broker-settings';
-import { describeConnectionError } from './lib/mqtt/connection-error';
+import { ConnectionProblem, describeConnectionError } from './lib/mqtt/connection-error';
 import { errorMessage, withDefaults } from './lib/settings';
 import type { MqttBrokerNode, MqttSubscriber } from './runtime/mqtt-broker-node';
 
@@ -50,9 +50,10 @@ export = function (RED: NodeAPI) {
     let held: Held | undefined;
     let state: NodeStatus = { fill: 'grey', shape: 'ring', text: 'node-red:common.status.disconnected' };
     let warned = false;
-    // A broker that stays away fails the same way every 2 s: log a reason once, until it changes.
-    let lastError = '';
-    let problem: NodeStatus | undefined;
+    // Why the last attempt failed, until one succeeds. A broker that stays away fails the same way
+    // every 2 s: its reason is logged once, until it changes, and stays in the status meanwhile.
+    let problem: ConnectionProblem | undefined;
+    const problemStatus = (): NodeStatus | undefined => problem && { fill: 'red', shape: 'ring', text: problem.status };
 
     const show = (s: NodeStatus) => {
       state = s;
@@ -98,7 +99,6 @@ export = function (RED: NodeAPI) {
         offer({ packet, callback: () => callback(), waiting });
       };
       c.on('connect', (connack) => {
-        lastError = '';
         problem = undefined;
         show(connectedStatus());
         node.log(
@@ -110,21 +110,20 @@ export = function (RED: NodeAPI) {
       });
       // Each attempt closes and tries again: while the last one failed, its reason stays shown.
       c.on('reconnect', () =>
-        show(problem ?? { fill: 'yellow', shape: 'ring', text: 'node-red:common.status.connecting' }),
+        show(problemStatus() ?? { fill: 'yellow', shape: 'ring', text: 'node-red:common.status.connecting' }),
       );
       c.on('close', () => {
         // A message waiting for room belongs to a connection that is gone: the broker sends it
         // again on the next one, and MQTT.js drops the old connection's acknowledgements.
         held = undefined;
         if (client === c && !c.disconnecting)
-          show(problem ?? { fill: 'red', shape: 'ring', text: 'node-red:common.status.disconnected' });
+          show(problemStatus() ?? { fill: 'red', shape: 'ring', text: 'node-red:common.status.disconnected' });
       });
       c.on('error', (e) => {
-        const { status, detail } = describeConnectionError(e);
-        if (detail !== lastError) node.warn(`telemetry-mqtt-broker: ${settings.url}: ${detail}`);
-        lastError = detail;
-        problem = { fill: 'red', shape: 'ring', text: status };
-        show(problem);
+        const now = describeConnectionError(e);
+        if (now.detail !== problem?.detail) node.warn(`telemetry-mqtt-broker: ${settings.url}: ${now.detail}`);
+        problem = now;
+        show(problemStatus()!);
       });
     };
 

@@ -12,6 +12,7 @@ import { collect, getNode, helper, onTab, warningsOf, Msg } from '../support/flo
 import { eventually } from '../support/eventually';
 import { InfluxDB3Server, startInfluxDB3 } from '../support/influxdb3/server';
 import { AedesBroker, startAedes } from '../support/mqtt-brokers';
+import { distinctReadings } from '../support/mqtt-pipeline';
 import { InboundJournal } from '../../nodes/lib/mqtt/inbound-journal';
 import brokerNode = require('../../nodes/telemetry-mqtt-broker');
 import mqttInNode = require('../../nodes/telemetry-mqtt-in');
@@ -93,13 +94,7 @@ describe('telemetry-mqtt-in node (aedes)', function () {
       );
   };
 
-  const stored = async () => {
-    const res = await fetch(
-      `${server.url}/api/v3/query_sql?db=plant&q=${encodeURIComponent('SELECT count(*) AS n FROM (SELECT DISTINCT device_id, time FROM iot_sensors)')}`,
-    );
-    if (res.status !== 200) return 0;
-    return ((await res.json()) as { n: number }[])[0]?.n ?? 0;
-  };
+  const stored = () => distinctReadings(server.url);
 
   const connected = () => (getNode('broker') as unknown as { connected: boolean }).connected;
 
