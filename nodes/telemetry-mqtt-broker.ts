@@ -2,8 +2,9 @@
 // opened by the first and closed when the last lets go (the pattern of Node-RED's mqtt-broker),
 // with its state shown on every one of them. It owns the acknowledgements: MQTT.js sends a QoS 1
 // PUBACK when handleMessage calls back, and this calls back only once every subscriber the message
-// is for has taken it into its journal. A subscriber whose journal is full makes it wait: MQTT.js
-// then reads nothing more and the broker keeps the messages (backpressure, not loss).
+// is for has taken it into its journal; the PUBACK itself waits until the journals have written it
+// (lib/mqtt/deferred-acks.ts). A subscriber whose journal is full makes it wait: MQTT.js then reads
+// nothing more and the broker keeps the messages (backpressure, not loss).
 
 import crypto from 'node:crypto';
 import mqtt, { IPublishPacket, MqttClient } from 'mqtt';
@@ -16,6 +17,7 @@ import {
   connectOptions,
 } from './lib/mqtt/broker-settings';
 import { ConnectionProblem, describeConnectionError } from './lib/mqtt/connection-error';
+import { DeferredAcks } from './lib/mqtt/deferred-acks';
 import { errorMessage, withDefaults } from './lib/settings';
 import type { MqttBrokerNode, MqttSubscriber } from './runtime/mqtt-broker-node';
 
@@ -47,6 +49,7 @@ export = function (RED: NodeAPI) {
     }
     const subscribers = new Set<MqttSubscriber>();
     let client: MqttClient | undefined;
+    let acks: DeferredAcks | undefined;
     let held: Held | undefined;
     let state: NodeStatus = { fill: 'grey', shape: 'ring', text: 'node-red:common.status.disconnected' };
     let warned = false;
@@ -63,7 +66,14 @@ export = function (RED: NodeAPI) {
 
     /** Offers a message to the subscribers still waiting for it; calls back once all took it. */
     const offer = (h: Held) => {
-      h.waiting = h.waiting.filter((s) => subscribers.has(s) && s.take(h.packet) === 'full');
+      try {
+        h.waiting = h.waiting.filter((s) => subscribers.has(s) && s.take(h.packet) === 'full');
+      } catch (e) {
+        // A journal that cannot be written (the subscriber said why).
+        if (held === h) held = undefined;
+        acks?.abandon(e);
+        return;
+      }
       if (h.waiting.length > 0) {
         if (held !== h) {
           held = h;
@@ -75,7 +85,12 @@ export = function (RED: NodeAPI) {
         held = undefined;
         show(connectedStatus());
       }
-      h.callback();
+      acks?.acknowledge(h.packet, h.callback);
+    };
+
+    /** What every journal staged, written; throws when one cannot be (the subscriber says why). */
+    const commitJournals = () => {
+      for (const s of subscribers) s.commit();
     };
 
     const connectedStatus = (): NodeStatus => ({
@@ -93,6 +108,9 @@ export = function (RED: NodeAPI) {
       show({ fill: 'yellow', shape: 'ring', text: 'node-red:common.status.connecting' });
       const c = mqtt.connect(settings.url, settings.options);
       client = c;
+      acks = new DeferredAcks(c, commitJournals, () =>
+        node.warn('telemetry-mqtt-broker: reconnecting, so that the broker sends again what a journal could not write'),
+      );
       c.handleMessage = (packet, callback) => {
         const topic = packet.topic;
         const waiting = [...subscribers].filter((s) => s.filter.matches(topic));
@@ -145,12 +163,15 @@ export = function (RED: NodeAPI) {
     };
 
     node.deregister = async (s, removed) => {
+      // What it staged is written and acknowledged before it goes.
+      acks?.flush();
       subscribers.delete(s);
       if (held) held.waiting = held.waiting.filter((w) => w !== s);
       if (removed && client?.connected) client.unsubscribe(s.filter.subscription);
       if (subscribers.size > 0 || !client) return;
       const c = client;
       client = undefined;
+      acks = undefined;
       await endClient(c);
     };
 
@@ -172,6 +193,8 @@ export = function (RED: NodeAPI) {
       });
 
     node.on('close', (done: () => void) => {
+      acks?.flush();
+      acks = undefined;
       const c = client;
       client = undefined;
       held = undefined;

@@ -138,6 +138,17 @@ export = function (RED: NodeAPI) {
       showStatus();
     };
 
+    /** A journal write; one that fails is said here, and thrown on to the broker node, which then
+     *  acknowledges nothing and reconnects, so that the broker sends again what was not written. */
+    const journaled = <T>(write: () => T): T => {
+      try {
+        return write();
+      } catch (e) {
+        node.error(`telemetry-mqtt-in: cannot write the inbound journal in ${journal.dir}: ${errorMessage(e)}`);
+        throw e;
+      }
+    };
+
     const subscriber: MqttSubscriber = {
       id: node.id,
       filter: filter,
@@ -167,14 +178,7 @@ export = function (RED: NodeAPI) {
           }
           return 'full';
         }
-        let seq: number;
-        try {
-          seq = j.append(packet.topic, payload, count);
-        } catch (e) {
-          // Not journaled, so not acknowledged: the broker sends it again after a reconnect.
-          node.error(`telemetry-mqtt-in: cannot append to the journal: ${errorMessage(e)}`);
-          return 'full';
-        }
+        const seq = journaled(() => j.stage(packet.topic, payload, count));
         const msg = readingsMessage(
           packet.topic,
           payload,
@@ -188,6 +192,7 @@ export = function (RED: NodeAPI) {
         showStatus();
         return 'taken';
       },
+      commit: () => journaled(() => journal.commit()),
     };
 
     // Messages kept from before the stop go first, once every node of the flow can receive them.

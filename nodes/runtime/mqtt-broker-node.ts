@@ -4,15 +4,19 @@ import type { IPublishPacket } from 'mqtt';
 import type { Node, NodeAPI, NodeStatus } from 'node-red';
 import type { TopicFilter } from '../lib/mqtt/topic-filter';
 
-/** What a subscriber answers for a message: taken (journaled, or refused with a reason: either
- *  way it may be acknowledged), or full (not taken: the broker keeps it until there is room). */
+/** What a subscriber answers for a message: taken (staged in its journal, or refused with a
+ *  reason: either way it may be acknowledged once committed), or full (not taken: the broker keeps
+ *  it until there is room). */
 export type Take = 'taken' | 'full';
 
 export interface MqttSubscriber {
   id: string;
   filter: TopicFilter;
   qos: 0 | 1 | 2;
+  /** Throws when its journal cannot be written (having said why). */
   take(packet: IPublishPacket): Take;
+  /** Writes what take staged; the broker node calls it before it acknowledges. Throws as take. */
+  commit(): void;
   status(s: NodeStatus): void;
 }
 

@@ -1,9 +1,11 @@
-// telemetry-mqtt-in's inbound journal: every message is appended here, synchronously, before its
+// telemetry-mqtt-in's inbound journal: every message is written here, synchronously, before its
 // PUBACK goes to the broker, and stays until the pack's nodes downstream have made its readings
 // durable (settle). After a crash or a restart, what was not settled is read back and sent again.
 //
-// Durability: one write(2) per message, no fsync. A killed process loses nothing (the kernel has
-// the bytes); a power cut loses what the OS had not yet written to disk.
+// Durability: messages are staged in memory and committed with one write(2) (no fsync) for all
+// staged so far; the broker node commits before it sends their acknowledgements. A killed process
+// loses nothing committed (the kernel has the bytes), and what was only staged was not
+// acknowledged, so the broker sends it again; a power cut loses what the OS had not yet written.
 //
 // Layout: segment files seg-<first seq>.log of records
 //   M <seq> <readings> <topic bytes> <payload bytes>\n<topic><payload>\n   a message
@@ -49,6 +51,8 @@ interface Entry {
 
 const SEGMENT = /^seg-(\d{1,16})\.log$/;
 const MARKS_PER_RECORD = 512;
+/** Staged records are gathered in a buffer of this size; a larger record is written on its own. */
+const STAGE_BYTES = 64 * 1024;
 
 export class InboundJournal {
   private readonly entries = new Map<number, Entry>();
@@ -59,6 +63,12 @@ export class InboundJournal {
   private totalBytes = 0;
   private marks: number[] = [];
   private readonly segmentBytes: number;
+  private readonly staging = Buffer.allocUnsafe(STAGE_BYTES);
+  private stagedBytes = 0;
+  /** Sequence numbers staged and not yet committed. */
+  private stagedSeqs: number[] = [];
+  /** A write failed part-way: the segment may end in a torn record, so the next write starts a new one. */
+  private torn = false;
 
   private constructor(
     readonly dir: string,
@@ -94,24 +104,50 @@ export class InboundJournal {
     return this.entries.size === 0 || this.totalBytes + recordSize(topicBytes, payloadBytes) <= this.options.maxBytes;
   }
 
-  /** Appends a message (one write); returns its sequence number. */
+  /** Appends a message and commits it (one write); returns its sequence number. */
   append(topic: string, payload: Buffer, readings: number, now = Date.now()): number {
+    const seq = this.stage(topic, payload, readings, now);
+    this.commit();
+    return seq;
+  }
+
+  /** Stages a message: it counts as taken (settle, hasRoom) but reaches the file at the next
+   *  commit, so it must not be acknowledged before. Returns its sequence number. */
+  stage(topic: string, payload: Buffer, readings: number, now = Date.now()): number {
     if (this.fd < 0) throw new Error('the inbound journal is closed');
-    if (this.active.bytes >= this.segmentBytes) this.roll();
+    if (this.torn || this.active.bytes >= this.segmentBytes) this.roll();
     const seq = this.nextSeq++;
     const topicBytes = Buffer.byteLength(topic);
     const header = `M ${seq} ${readings} ${topicBytes} ${payload.length}\n`;
-    const record = Buffer.allocUnsafe(header.length + topicBytes + payload.length + 1);
-    let at = record.write(header, 0, 'latin1');
+    const size = header.length + topicBytes + payload.length + 1;
+    if (this.stagedBytes + size > this.staging.length) this.commit();
+    const big = size > this.staging.length;
+    const record = big ? Buffer.allocUnsafe(size) : this.staging;
+    let at = big ? 0 : this.stagedBytes;
+    at += record.write(header, at, 'latin1');
     at += record.write(topic, at, 'utf8');
     at += payload.copy(record, at);
     record[at] = 0x0a;
-    writeAll(this.fd, record);
-    this.active.bytes += record.length;
+    this.stagedSeqs.push(seq);
+    this.active.bytes += size;
     this.active.live++;
-    this.totalBytes += record.length;
+    this.totalBytes += size;
     this.entries.set(seq, { segment: this.active, readings, left: readings, takenAt: now });
+    if (big) this.write(record, size);
+    else this.stagedBytes += size;
     return seq;
+  }
+
+  /** Writes what was staged, in one write. On failure the staged messages are dropped (they were
+   *  not acknowledged: the broker sends them again) and the error is thrown. */
+  commit(): void {
+    if (this.stagedBytes === 0) {
+      this.stagedSeqs.length = 0;
+      return;
+    }
+    const n = this.stagedBytes;
+    this.stagedBytes = 0;
+    this.write(this.staging, n);
   }
 
   /** Settles readings of a message (all of them without indexes); true when that settled the
@@ -151,18 +187,21 @@ export class InboundJournal {
     if (e) e.takenAt = now;
   }
 
-  /** Writes the settle records not yet written. */
+  /** Writes what was staged, then the settle records not yet written. */
   flush(): void {
-    if (this.marks.length === 0 || this.fd < 0) return;
+    if (this.fd < 0) return;
+    if (this.torn) this.roll();
+    this.commit();
+    if (this.marks.length === 0) return;
     const marks = this.marks;
     this.marks = [];
     let text = '';
     for (let i = 0; i < marks.length; i += MARKS_PER_RECORD)
       text += `D ${marks.slice(i, i + MARKS_PER_RECORD).join(' ')}\n`;
     const record = Buffer.from(text, 'latin1');
-    writeAll(this.fd, record);
     this.active.bytes += record.length;
     this.totalBytes += record.length;
+    this.write(record, record.length);
   }
 
   close(): void {
@@ -172,6 +211,26 @@ export class InboundJournal {
     } finally {
       fs.closeSync(this.fd);
       this.fd = -1;
+    }
+  }
+
+  /** One write of the active segment's next bytes (already counted in its size). A write that fails
+   *  drops the messages it held, and the next write goes to a new segment, after the torn bytes. */
+  private write(buf: Buffer, length: number): void {
+    const seqs = this.stagedSeqs;
+    this.stagedSeqs = [];
+    try {
+      let at = 0;
+      while (at < length) at += fs.writeSync(this.fd, buf, at, length - at);
+    } catch (e) {
+      this.torn = true;
+      for (const seq of seqs) {
+        const entry = this.entries.get(seq);
+        if (!entry) continue;
+        this.entries.delete(seq);
+        entry.segment.live--;
+      }
+      throw e;
     }
   }
 
@@ -196,7 +255,9 @@ export class InboundJournal {
   }
 
   private roll(): void {
-    this.flush();
+    // A torn segment takes nothing more: the settle records wait for the new one.
+    if (!this.torn) this.flush();
+    this.torn = false;
     const old = this.active;
     if (this.fd >= 0) fs.closeSync(this.fd);
     this.openSegment();
@@ -290,9 +351,4 @@ export function* readRecords(data: Buffer): Generator<JournalRecord> {
     };
     at = end + 1;
   }
-}
-
-function writeAll(fd: number, buf: Buffer): void {
-  let at = 0;
-  while (at < buf.length) at += fs.writeSync(fd, buf, at, buf.length - at);
 }

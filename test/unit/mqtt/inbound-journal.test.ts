@@ -1,11 +1,13 @@
 // The inbound journal on a real directory: what was not settled comes back after a reopen, a record
 // torn by a kill is ignored, sequence numbers only grow across runs, a message is let go only when
-// all its readings are settled, and a segment is deleted once all its messages are.
+// all its readings are settled, a segment is deleted once all its messages are, staged messages
+// reach the file only at a commit, and a write the kernel refuses part-way hides nothing after it.
 import should from 'should';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { InboundJournal } from '../../../nodes/lib/mqtt/inbound-journal';
+import { InboundJournal, readRecords } from '../../../nodes/lib/mqtt/inbound-journal';
 
 describe('InboundJournal', () => {
   let dir: string;
@@ -94,5 +96,63 @@ describe('InboundJournal', () => {
     should(journal.outstanding).equal(1);
     journal.settle(fresh);
     journal.close();
+  });
+
+  const onDisk = () =>
+    segments().flatMap((f) =>
+      [...readRecords(fs.readFileSync(path.join(dir, f)))].flatMap((r) => (r.kind === 'M' ? [r.message.seq] : [])),
+    );
+
+  it('writes staged messages only at the commit, all of them, large ones too', () => {
+    const { journal } = open(4e6);
+    const small = [1, 2, 3].map((i) => journal.stage('t', Buffer.from(`{"i":${i}}`), 1));
+    should(onDisk()).eql([], 'nothing staged is on disk before the commit');
+    const settled = small[1];
+    journal.settle(settled); // settled before it was even written
+    const big = Buffer.alloc(200_000, 0x62); // larger than the staging buffer: written at once
+    const large = journal.stage('t', big, 1);
+    should(onDisk()).eql([...small, large], 'the staged ones go first, so the file keeps their order');
+    const last = journal.stage('t', Buffer.from('{}'), 1);
+    journal.commit();
+    should(onDisk()).eql([...small, large, last]);
+    journal.close();
+    const again = open(4e6);
+    again.journal.close();
+    should(again.recovered.map((m) => m.seq)).eql([small[0], small[2], large, last]);
+    should(again.recovered[2].payload.equals(big)).be.true();
+  });
+
+  it('after a write the kernel cuts short (file size limit), drops what it held and loses nothing later', function () {
+    this.timeout(20_000);
+    // A child whose files may not grow past 64 KB: commits of ten 1 KB messages each, until one
+    // tears; the next ones go to a new segment. It exits without closing, as a kill would.
+    const child = `
+      const { InboundJournal } = require(${JSON.stringify(require.resolve('../../../nodes/lib/mqtt/inbound-journal'))});
+      const { journal } = InboundJournal.open(process.argv[1], { maxBytes: 4e6 });
+      const committed = [], failed = [];
+      for (let batch = 0; batch < 20; batch++) {
+        const seqs = [];
+        for (let i = 0; i < 10; i++) seqs.push(journal.stage('t', Buffer.alloc(1000, 0x61), 1));
+        try { journal.commit(); committed.push(...seqs); } catch (e) { failed.push({ code: e.code, seqs }); }
+      }
+      console.log(JSON.stringify({ committed, failed }));
+      process.exit(0);`;
+    const run = spawnSync('bash', ['-c', 'ulimit -f 64 && exec "$0" -e "$1" "$2"', process.execPath, child, dir], {
+      encoding: 'utf8',
+    });
+    should(run.status).equal(0, run.stderr);
+    const { committed, failed } = JSON.parse(run.stdout) as {
+      committed: number[];
+      failed: { code: string; seqs: number[] }[];
+    };
+    should(failed.length).be.above(1, 'the limit was reached in more than one segment');
+    should(failed[0].code).equal('EFBIG');
+    should(committed.length).be.above(100);
+    const { journal, recovered } = open(4e6);
+    journal.close();
+    const back = new Set(recovered.map((m) => m.seq));
+    should(committed.filter((s) => !back.has(s))).eql([], 'every committed message comes back');
+    const known = new Set([...committed, ...failed.flatMap((f) => f.seqs)]);
+    should([...back].filter((s) => !known.has(s))).eql([]);
   });
 });
