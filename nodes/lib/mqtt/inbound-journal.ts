@@ -69,6 +69,8 @@ export class InboundJournal {
   private stagedSeqs: number[] = [];
   /** A write failed part-way: the segment may end in a torn record, so the next write starts a new one. */
   private torn = false;
+  /** Why staged messages were dropped, until a commit (or stage) has said so. */
+  private lost: Error | undefined;
 
   private constructor(
     readonly dir: string,
@@ -112,42 +114,52 @@ export class InboundJournal {
   }
 
   /** Stages a message: it counts as taken (settle, hasRoom) but reaches the file at the next
-   *  commit, so it must not be acknowledged before. Returns its sequence number. */
+   *  commit, so it must not be acknowledged before. Returns its sequence number. Throws when a
+   *  write it needed failed: then nothing staged since the last commit may be acknowledged. */
   stage(topic: string, payload: Buffer, readings: number, now = Date.now()): number {
     if (this.fd < 0) throw new Error('the inbound journal is closed');
-    if (this.torn || this.active.bytes >= this.segmentBytes) this.roll();
-    const seq = this.nextSeq++;
-    const topicBytes = Buffer.byteLength(topic);
-    const header = `M ${seq} ${readings} ${topicBytes} ${payload.length}\n`;
-    const size = header.length + topicBytes + payload.length + 1;
-    if (this.stagedBytes + size > this.staging.length) this.commit();
-    const big = size > this.staging.length;
-    const record = big ? Buffer.allocUnsafe(size) : this.staging;
-    let at = big ? 0 : this.stagedBytes;
-    at += record.write(header, at, 'latin1');
-    at += record.write(topic, at, 'utf8');
-    at += payload.copy(record, at);
-    record[at] = 0x0a;
-    this.stagedSeqs.push(seq);
-    this.active.bytes += size;
-    this.active.live++;
-    this.totalBytes += size;
-    this.entries.set(seq, { segment: this.active, readings, left: readings, takenAt: now });
-    if (big) this.write(record, size);
-    else this.stagedBytes += size;
-    return seq;
+    try {
+      if (this.torn || this.active.bytes >= this.segmentBytes) this.roll();
+      const topicBytes = Buffer.byteLength(topic);
+      const header = `M ${this.nextSeq} ${readings} ${topicBytes} ${payload.length}\n`;
+      const size = header.length + topicBytes + payload.length + 1;
+      if (this.stagedBytes + size > this.staging.length) this.writeStaged();
+      const seq = this.nextSeq++;
+      const big = size > this.staging.length;
+      const record = big ? Buffer.allocUnsafe(size) : this.staging;
+      let at = big ? 0 : this.stagedBytes;
+      at += record.write(header, at, 'latin1');
+      at += record.write(topic, at, 'utf8');
+      at += payload.copy(record, at);
+      record[at] = 0x0a;
+      this.stagedSeqs.push(seq);
+      this.active.bytes += size;
+      this.active.live++;
+      this.totalBytes += size;
+      this.entries.set(seq, { segment: this.active, readings, left: readings, takenAt: now });
+      if (big) this.write(record, size);
+      else this.stagedBytes += size;
+      return seq;
+    } catch (e) {
+      this.lost = undefined; // told now, to the one that would acknowledge
+      throw e;
+    }
   }
 
-  /** Writes what was staged, in one write. On failure the staged messages are dropped (they were
-   *  not acknowledged: the broker sends them again) and the error is thrown. */
+  /** Writes what was staged, in one write. Throws when it cannot, or when messages staged since
+   *  the last commit were lost in an earlier write that failed (one a settle or flush made):
+   *  either way, nothing staged since the last commit may be acknowledged (those messages are
+   *  dropped; the broker sends them again). */
   commit(): void {
-    if (this.stagedBytes === 0) {
-      this.stagedSeqs.length = 0;
-      return;
+    const lost = this.lost;
+    this.lost = undefined;
+    try {
+      this.writeStaged();
+    } catch (e) {
+      this.lost = undefined; // told now
+      throw e;
     }
-    const n = this.stagedBytes;
-    this.stagedBytes = 0;
-    this.write(this.staging, n);
+    if (lost) throw lost;
   }
 
   /** Settles readings of a message (all of them without indexes); true when that settled the
@@ -191,7 +203,7 @@ export class InboundJournal {
   flush(): void {
     if (this.fd < 0) return;
     if (this.torn) this.roll();
-    this.commit();
+    this.writeStaged();
     if (this.marks.length === 0) return;
     const marks = this.marks;
     this.marks = [];
@@ -214,6 +226,16 @@ export class InboundJournal {
     }
   }
 
+  private writeStaged(): void {
+    if (this.stagedBytes === 0) {
+      this.stagedSeqs.length = 0;
+      return;
+    }
+    const n = this.stagedBytes;
+    this.stagedBytes = 0;
+    this.write(this.staging, n);
+  }
+
   /** One write of the active segment's next bytes (already counted in its size). A write that fails
    *  drops the messages it held, and the next write goes to a new segment, after the torn bytes. */
   private write(buf: Buffer, length: number): void {
@@ -224,6 +246,7 @@ export class InboundJournal {
       while (at < length) at += fs.writeSync(this.fd, buf, at, length - at);
     } catch (e) {
       this.torn = true;
+      if (seqs.length > 0) this.lost = e instanceof Error ? e : new Error(String(e));
       for (const seq of seqs) {
         const entry = this.entries.get(seq);
         if (!entry) continue;
@@ -240,7 +263,14 @@ export class InboundJournal {
     const s = e.segment;
     s.live--;
     if (s.live === 0 && s !== this.active) this.drop(s);
-    else if (this.marks.length >= MARKS_PER_RECORD) this.flush();
+    else if (this.marks.length >= MARKS_PER_RECORD) {
+      try {
+        this.flush();
+      } catch {
+        // Settling never fails: lost settle records only bring messages back twice, and lost
+        // staged messages are told at the next commit. The next flush (each second) reports it.
+      }
+    }
   }
 
   private drop(s: Segment): void {
@@ -257,17 +287,33 @@ export class InboundJournal {
   private roll(): void {
     // A torn segment takes nothing more: the settle records wait for the new one.
     if (!this.torn) this.flush();
-    this.torn = false;
     const old = this.active;
-    if (this.fd >= 0) fs.closeSync(this.fd);
-    this.openSegment();
+    const oldFd = this.fd;
+    this.openSegment(); // when this fails, the old segment stays, and the next write tries again
+    this.torn = false;
+    try {
+      fs.closeSync(oldFd);
+    } catch {
+      // Its bytes are written (or counted lost) either way.
+    }
     if (old.live === 0) this.drop(old);
   }
 
+  /** Opens a new active segment, under a name no segment has: one that took no message since it
+   *  was opened would otherwise be opened twice (and deleted as empty), or a torn one written on. */
   private openSegment(): void {
-    const file = path.join(this.dir, `seg-${String(this.nextSeq).padStart(12, '0')}.log`);
-    this.fd = fs.openSync(file, 'a');
-    const bytes = fs.fstatSync(this.fd).size;
+    const name = () => path.join(this.dir, `seg-${String(this.nextSeq).padStart(12, '0')}.log`);
+    while (this.segments.some((s) => s.file === name())) this.nextSeq++;
+    const file = name();
+    const fd = fs.openSync(file, 'a');
+    let bytes: number;
+    try {
+      bytes = fs.fstatSync(fd).size;
+    } catch (e) {
+      fs.closeSync(fd);
+      throw e;
+    }
+    this.fd = fd;
     this.active = { file, bytes, live: 0 };
     this.segments.push(this.active);
     this.totalBytes += bytes;

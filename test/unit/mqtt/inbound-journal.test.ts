@@ -1,7 +1,9 @@
 // The inbound journal on a real directory: what was not settled comes back after a reopen, a record
 // torn by a kill is ignored, sequence numbers only grow across runs, a message is let go only when
 // all its readings are settled, a segment is deleted once all its messages are, staged messages
-// reach the file only at a commit, and a write the kernel refuses part-way hides nothing after it.
+// reach the file only at a commit, a write the kernel refuses part-way hides nothing after it and
+// keeps the commit after it from acknowledging what it lost, and a reopen over an empty segment
+// does not delete the segment it writes to.
 import should from 'should';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -98,6 +100,16 @@ describe('InboundJournal', () => {
     journal.close();
   });
 
+  it('keeps what it takes after a reopen that found only an empty segment', () => {
+    open().journal.close(); // leaves an empty newest segment, as a restart without traffic does
+    const { journal } = open();
+    const seq = journal.append('t', Buffer.from('{"after":"empty"}'), 1);
+    journal.close();
+    const again = open();
+    again.journal.close();
+    should(again.recovered.map((m) => m.seq)).eql([seq], 'the active segment was not deleted as the old empty one');
+  });
+
   const onDisk = () =>
     segments().flatMap((f) =>
       [...readRecords(fs.readFileSync(path.join(dir, f)))].flatMap((r) => (r.kind === 'M' ? [r.message.seq] : [])),
@@ -153,6 +165,40 @@ describe('InboundJournal', () => {
     const back = new Set(recovered.map((m) => m.seq));
     should(committed.filter((s) => !back.has(s))).eql([], 'every committed message comes back');
     const known = new Set([...committed, ...failed.flatMap((f) => f.seqs)]);
+    should([...back].filter((s) => !known.has(s))).eql([]);
+  });
+
+  it('when a flush loses staged messages, the next commit says so, once, and later ones are kept', function () {
+    this.timeout(20_000);
+    // The child commits to just under its 64 KB file limit, stages ten more, and a flush (as the
+    // settle path and the timer make) tears on them: the commit after must throw, so none of the
+    // ten is acknowledged; the commit after that, in a new segment, succeeds.
+    const child = `
+      const { InboundJournal } = require(${JSON.stringify(require.resolve('../../../nodes/lib/mqtt/inbound-journal'))});
+      const { journal } = InboundJournal.open(process.argv[1], { maxBytes: 4e6 });
+      const kept = [], dropped = [], out = {};
+      for (let i = 0; i < 60; i++) { kept.push(journal.stage('t', Buffer.alloc(1000, 0x61), 1)); journal.commit(); }
+      for (let i = 0; i < 10; i++) dropped.push(journal.stage('t', Buffer.alloc(1000, 0x62), 1));
+      try { journal.flush(); } catch (e) { out.flush = e.code; }
+      try { journal.commit(); } catch (e) { out.commit = e.code; }
+      const later = journal.stage('t', Buffer.from('{}'), 1);
+      try { journal.commit(); kept.push(later); } catch (e) { out.later = e.code; }
+      console.log(JSON.stringify({ kept, dropped, out }));
+      process.exit(0);`;
+    const run = spawnSync('bash', ['-c', 'ulimit -f 64 && exec "$0" -e "$1" "$2"', process.execPath, child, dir], {
+      encoding: 'utf8',
+    });
+    should(run.status).equal(0, run.stderr);
+    const { kept, dropped, out } = JSON.parse(run.stdout) as { kept: number[]; dropped: number[]; out: object };
+    should(out).eql(
+      { flush: 'EFBIG', commit: 'EFBIG' },
+      'the flush failed, the commit after it said so, the next did not',
+    );
+    const { journal, recovered } = open(4e6);
+    journal.close();
+    const back = new Set(recovered.map((m) => m.seq));
+    should(kept.filter((s) => !back.has(s))).eql([], 'every committed message comes back');
+    const known = new Set([...kept, ...dropped]);
     should([...back].filter((s) => !known.has(s))).eql([]);
   });
 });
