@@ -140,11 +140,18 @@ export = function (RED: NodeAPI) {
 
     /** A journal write; one that fails is said here, and thrown on to the broker node, which then
      *  acknowledges nothing and reconnects, so that the broker sends again what was not written. */
+    const said = { problem: '', at: 0 };
     const journaled = <T>(write: () => T): T => {
       try {
         return write();
       } catch (e) {
-        node.error(`telemetry-mqtt-in: cannot write the inbound journal in ${journal.dir}: ${errorMessage(e)}`);
+        // The same problem said once a minute: a full disk fails at every reconnect.
+        const problem = errorMessage(e);
+        const now = Date.now();
+        if (problem !== said.problem || now - said.at >= 60_000) {
+          node.error(`telemetry-mqtt-in: cannot write the inbound journal in ${journal.dir}: ${problem}`);
+          Object.assign(said, { problem, at: now });
+        }
         throw e;
       }
     };
@@ -242,7 +249,11 @@ export = function (RED: NodeAPI) {
     const sweep = setInterval(
       () => {
         const j = journal;
-        j.flush();
+        try {
+          journaled(() => j.flush());
+        } catch {
+          // Said by journaled; what was staged is told to the broker node at its next commit.
+        }
         const n = j.expire(Date.now() - timeoutMs);
         if (n === 0) return;
         expired += n;

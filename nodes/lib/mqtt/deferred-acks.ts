@@ -63,6 +63,9 @@ export class DeferredAcks {
 
   /** Calls MQTT.js's callback for a message every journal has taken (staged, not yet written). */
   acknowledge(packet: IPublishPacket, callback: () => void): void {
+    // Packets MQTT.js still hands over from a connection that closed: acknowledged there, they
+    // would be queued for the next connection, where their ids mean other messages.
+    if (!this.client.connected) return;
     const needsAck = packet.qos > 0;
     if (this.mode === 'direct' || (this.mode === 'unverified' && needsAck)) {
       if (!this.commitAll()) return;
