@@ -23,6 +23,9 @@ import type { MqttBrokerNode, MqttSubscriber } from './runtime/mqtt-broker-node'
 
 /** How long close waits for the PUBACKs of taken messages to go out. */
 const END_WAIT_MS = 3000;
+/** How long a subscriber closed by a redeploy is waited for while others keep the connection:
+ *  Node-RED starts the new nodes once every closing one has finished, each given 15 s by default. */
+const RETURN_WAIT_MS = 60_000;
 
 interface Held {
   packet: IPublishPacket;
@@ -122,9 +125,12 @@ export = function (RED: NodeAPI) {
         node.log(
           `telemetry-mqtt-broker: connected to ${settings.url} as ${settings.options.clientId}${connack.sessionPresent ? ' (session resumed)' : ''}`,
         );
-        // MQTT.js subscribes again by itself after a reconnect; a first connection, or a broker that
-        // lost the session, needs the subscriptions made here.
-        if (!connack.sessionPresent) for (const s of subscribers) subscribe(s);
+        // A session the broker kept holds what was subscribed on it (by this client, or by the one
+        // before it that a redeploy ended); a new session holds nothing. Filters a redeploy changed
+        // are made, and ones no node has now are ended.
+        if (!connack.sessionPresent) subscribed.clear();
+        for (const s of subscribers) subscribe(s);
+        for (const subscription of [...subscribed]) unsubscribeUnwanted(subscription);
       });
       // Each attempt closes and tries again: while the last one failed, its reason stays shown.
       c.on('reconnect', () =>
@@ -145,30 +151,101 @@ export = function (RED: NodeAPI) {
       });
     };
 
+    /** The subscriptions made in the broker's session, so each is made once. */
+    const subscribed = new Set<string>();
     const subscribe = (s: MqttSubscriber) => {
-      client?.subscribe(s.filter.subscription, { qos: s.qos }, (err, granted) => {
+      const c = client;
+      if (!c?.connected || subscribed.has(s.filter.subscription)) return;
+      subscribed.add(s.filter.subscription);
+      c.subscribe(s.filter.subscription, { qos: s.qos }, (err, granted) => {
         const refused = granted?.find((g) => g.qos === 128);
-        if (err || refused)
-          node.error(
-            `telemetry-mqtt-broker: the broker refused the subscription to "${s.filter.subscription}"${err ? `: ${err.message}` : ''}`,
-          );
+        if (!err && !refused) return;
+        subscribed.delete(s.filter.subscription); // tried again at the next connection
+        if (err && !c.connected) return; // the connection closed first: not a refusal
+        node.error(
+          `telemetry-mqtt-broker: the broker refused the subscription to "${s.filter.subscription}"${err ? `: ${err.message}` : ''}`,
+        );
       });
     };
 
+    // A subscriber closed by a redeploy while others keep the connection leaves a stand-in that
+    // takes nothing: messages for it wait, unacknowledged, until it is back (the same node id),
+    // instead of being acknowledged without it in between. After RETURN_WAIT_MS it is let go.
+    const standIns = new Map<string, { sub: MqttSubscriber; timer: NodeJS.Timeout }>();
+    const standInFor = (s: MqttSubscriber): MqttSubscriber => ({
+      id: s.id,
+      filter: s.filter,
+      qos: s.qos,
+      take: () => 'full',
+      commit: () => {},
+      status: () => {},
+    });
+    /** Puts `to` (or no one) in the place of `from` among the subscribers a held message waits for. */
+    const replaceWaiting = (from: MqttSubscriber, to: MqttSubscriber | undefined) => {
+      if (!held || !held.waiting.includes(from)) return;
+      const h = held;
+      h.waiting = h.waiting.flatMap((w) => (w !== from ? [w] : to && to.filter.matches(h.packet.topic) ? [to] : []));
+      offer(h);
+    };
+    /** Ends a subscription no subscriber left (stand-ins too) still has. */
+    const unsubscribeUnwanted = (subscription: string) => {
+      const wanted = [...subscribers].some((w) => w.filter.subscription === subscription);
+      if (wanted || !client?.connected) return;
+      subscribed.delete(subscription);
+      client.unsubscribe(subscription);
+    };
+    const letGo = (id: string) => {
+      const back = standIns.get(id);
+      if (!back) return undefined;
+      clearTimeout(back.timer);
+      standIns.delete(id);
+      subscribers.delete(back.sub);
+      return back.sub;
+    };
+
     node.register = (s) => {
+      const standIn = letGo(s.id);
       subscribers.add(s);
       s.status(state);
       if (!client) connect();
-      else if (client.connected) subscribe(s);
+      else subscribe(s);
+      if (standIn) {
+        // Back with another filter: the old one is no one's now.
+        if (standIn.filter.subscription !== s.filter.subscription) unsubscribeUnwanted(standIn.filter.subscription);
+        replaceWaiting(standIn, s);
+      }
     };
 
     node.deregister = async (s, removed) => {
+      if (!subscribers.has(s)) return; // closed before it started
       // What it staged is written and acknowledged before it goes.
       acks?.flush();
       subscribers.delete(s);
-      if (held) held.waiting = held.waiting.filter((w) => w !== s);
-      if (removed && client?.connected) client.unsubscribe(s.filter.subscription);
-      if (subscribers.size > 0 || !client) return;
+      const othersStay = [...subscribers].some((w) => !standIns.has(w.id));
+      if (othersStay && client) {
+        if (removed) {
+          unsubscribeUnwanted(s.filter.subscription);
+          replaceWaiting(s, undefined); // the others have taken what waited for it
+          return;
+        }
+        const standIn = standInFor(s);
+        subscribers.add(standIn);
+        const timer = setTimeout(() => {
+          const gone = letGo(s.id);
+          if (!gone) return;
+          unsubscribeUnwanted(gone.filter.subscription);
+          replaceWaiting(gone, undefined);
+        }, RETURN_WAIT_MS);
+        standIns.set(s.id, { sub: standIn, timer });
+        if (held) held.waiting = held.waiting.map((w) => (w === s ? standIn : w));
+        return;
+      }
+      // The last one: the connection ends. What waits for room is not acknowledged, so the broker
+      // sends it again.
+      if (removed) unsubscribeUnwanted(s.filter.subscription); // not one a stand-in still has
+      for (const id of [...standIns.keys()]) letGo(id);
+      held = undefined;
+      if (!client) return;
       const c = client;
       client = undefined;
       acks = undefined;
@@ -193,6 +270,7 @@ export = function (RED: NodeAPI) {
       });
 
     node.on('close', (done: () => void) => {
+      for (const id of [...standIns.keys()]) letGo(id);
       acks?.flush();
       acks = undefined;
       const c = client;

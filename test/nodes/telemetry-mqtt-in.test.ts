@@ -2,7 +2,9 @@
 // and the project's InfluxDB 3 compatible server: readings from the broker reach the database
 // through validate -> line protocol -> write, the journal empties as the writer confirms, bad
 // payloads leave on output 2, receipts survive fan-out and expire when a flow drops them, what was
-// not confirmed is sent again after a restart, and a full journal pauses the stream without loss.
+// not confirmed is sent again after a restart, a full journal pauses the stream without loss, and
+// a node redeployed while another keeps the connection loses nothing that arrived in between, and
+// a topic changed by a redeploy is subscribed (the old one ended) on a session the broker kept.
 import should from 'should';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -225,5 +227,62 @@ describe('telemetry-mqtt-in node (aedes)', function () {
     should(held.length).equal(total, 'each message taken once');
     await helper.unload();
     should(unconfirmed()).have.length(0);
+  });
+
+  it('loses nothing for a node redeployed while another node keeps the connection open', async () => {
+    const total = 600;
+    const flows = (name: string) =>
+      pipeline({}, [
+        { id: 'in2', type: 'telemetry-mqtt-in', name, broker: 'broker', topic: 'plant/other/#', wires: [['side'], []] },
+        { id: 'side', type: 'helper' },
+      ]);
+    await helper.load(nodes, flows(''));
+    const side = collect(getNode('side')); // not changed by the deploy: it sees both instances of in2
+    await eventually(connected, 'connected');
+    const publishing = (async () => {
+      for (let i = 0; i < total; i++)
+        await publisher.publishAsync('plant/other/x', JSON.stringify(reading(i)), { qos: 1 });
+    })();
+    await eventually(() => side.length >= 100, 'the first messages taken');
+    // Only in2 is restarted; "in" keeps the broker connection, and messages for in2 wait meanwhile.
+    await helper.setFlows(flows('changed'), 'nodes');
+    await publishing;
+    const distinct = () => new Set(side.map((m) => (m.payload as { timestamp: string }).timestamp)).size;
+    await eventually(() => distinct() === total, 'every message taken by in2', 20_000);
+  });
+
+  it('takes the topic a redeploy changed, on the session the broker kept, and ends the old one', async () => {
+    const flows = (topic: string) =>
+      onTab([
+        {
+          id: 'broker',
+          type: 'telemetry-mqtt-broker',
+          url: aedes.url,
+          clientId: 'nr-kept',
+          protocol: '4',
+          persistentSession: true,
+        },
+        { id: 'in', type: 'telemetry-mqtt-in', broker: 'broker', topic, wires: [['side'], []] },
+        { id: 'side', type: 'helper' },
+      ]);
+    const unsubscribed: string[] = [];
+    aedes.broker.on('unsubscribe', (subscriptions, client) => {
+      if (client?.id === 'nr-kept') unsubscribed.push(...subscriptions);
+    });
+    await helper.load(nodes, flows('plant/a/#'));
+    const side = collect(getNode('side')); // not changed by the deploy
+    await eventually(connected, 'connected');
+    await publisher.publishAsync('plant/a/x', JSON.stringify(reading(0)), { qos: 1 });
+    await eventually(() => side.length === 1, 'the first topic taken');
+    // "in" is the only node on the connection: it ends, and the next client resumes the session.
+    await helper.setFlows(flows('plant/b/#'), 'nodes');
+    await eventually(() => unsubscribed.includes('plant/a/#'), 'the old topic ended in the session');
+    await publisher.publishAsync('plant/a/x', JSON.stringify(reading(1)), { qos: 1 });
+    await publisher.publishAsync('plant/b/x', JSON.stringify(reading(2)), { qos: 1 });
+    // The first message, never confirmed (no writer here), comes back from the journal, marked.
+    const fresh = () => side.filter((m) => m.replayed !== true).map((m) => m.topic);
+    await eventually(() => fresh().length >= 2, 'the changed topic taken');
+    await new Promise((r) => setTimeout(r, 300)); // what the old subscription would still bring
+    should(fresh()).eql(['plant/a/x', 'plant/b/x']);
   });
 });

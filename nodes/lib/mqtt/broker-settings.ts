@@ -78,7 +78,8 @@ export function connectOptions(c: BrokerSettings, creds: BrokerCredentials, rand
     connectTimeout: 15_000,
     // Node-RED owns the flow of messages: nothing is queued while offline (there is no publishing).
     queueQoSZero: false,
-    resubscribe: true,
+    // The broker node subscribes on every connection itself, to what its subscribers have now.
+    resubscribe: false,
   };
   if (protocolVersion === 5 && !clean) {
     options.properties = {
