@@ -3,8 +3,8 @@
 // core mqtt in -> the same chain in the same run. Each round the broker first holds N readings in
 // the pipeline's persistent session; the rate is N over the time from deploy to the writer
 // reporting the last of them written, so the publisher does not share the CPU with what is measured.
-// MQTT_BENCH_N sets N. What durability costs here is one write(2) per message before its PUBACK:
-// MQTT.js hands over the next packet only after the callback, so appends cannot be batched.
+// MQTT_BENCH_N sets N. What durability costs here: a journal write, one per burst of packets read
+// together, before their PUBACKs (lib/mqtt/deferred-acks.ts).
 import { startNodeRed } from '../support/node-red-instance';
 import { startInfluxDB3 } from '../support/influxdb3/server';
 import { mosquittoInstalled, startMosquitto } from '../support/mqtt-brokers';
