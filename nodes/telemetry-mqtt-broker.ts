@@ -80,7 +80,12 @@ export = function (RED: NodeAPI) {
       if (h.waiting.length > 0) {
         if (held !== h) {
           held = h;
-          show({ fill: 'yellow', shape: 'ring', text: 'paused: journal full' });
+          const redeploy = h.waiting.some((w) => standIns.get(w.id)?.sub === w);
+          show({
+            fill: 'yellow',
+            shape: 'ring',
+            text: redeploy ? 'paused: a node is redeploying' : 'paused: journal full',
+          });
         }
         return;
       }
