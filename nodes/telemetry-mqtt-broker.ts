@@ -80,7 +80,7 @@ export = function (RED: NodeAPI) {
       if (h.waiting.length > 0) {
         if (held !== h) {
           held = h;
-          const redeploy = h.waiting.some((w) => standIns.get(w.id)?.sub === w);
+          const redeploy = h.waiting.some(isStandIn);
           show({
             fill: 'yellow',
             shape: 'ring',
@@ -177,6 +177,7 @@ export = function (RED: NodeAPI) {
     // takes nothing: messages for it wait, unacknowledged, until it is back (the same node id),
     // instead of being acknowledged without it in between. After RETURN_WAIT_MS it is let go.
     const standIns = new Map<string, { sub: MqttSubscriber; timer: NodeJS.Timeout }>();
+    const isStandIn = (w: MqttSubscriber) => standIns.get(w.id)?.sub === w;
     const standInFor = (s: MqttSubscriber): MqttSubscriber => ({
       id: s.id,
       filter: s.filter,
@@ -207,6 +208,9 @@ export = function (RED: NodeAPI) {
       subscribers.delete(back.sub);
       return back.sub;
     };
+    const letAllGo = () => {
+      for (const id of [...standIns.keys()]) letGo(id);
+    };
 
     node.register = (s) => {
       const standIn = letGo(s.id);
@@ -226,7 +230,7 @@ export = function (RED: NodeAPI) {
       // What it staged is written and acknowledged before it goes.
       acks?.flush();
       subscribers.delete(s);
-      const othersStay = [...subscribers].some((w) => !standIns.has(w.id));
+      const othersStay = [...subscribers].some((w) => !isStandIn(w));
       if (othersStay && client) {
         if (removed) {
           unsubscribeUnwanted(s.filter.subscription);
@@ -242,13 +246,13 @@ export = function (RED: NodeAPI) {
           replaceWaiting(gone, undefined);
         }, RETURN_WAIT_MS);
         standIns.set(s.id, { sub: standIn, timer });
-        if (held) held.waiting = held.waiting.map((w) => (w === s ? standIn : w));
+        replaceWaiting(s, standIn);
         return;
       }
       // The last one: the connection ends. What waits for room is not acknowledged, so the broker
       // sends it again.
       if (removed) unsubscribeUnwanted(s.filter.subscription); // not one a stand-in still has
-      for (const id of [...standIns.keys()]) letGo(id);
+      letAllGo();
       held = undefined;
       if (!client) return;
       const c = client;
@@ -275,7 +279,7 @@ export = function (RED: NodeAPI) {
       });
 
     node.on('close', (done: () => void) => {
-      for (const id of [...standIns.keys()]) letGo(id);
+      letAllGo();
       acks?.flush();
       acks = undefined;
       const c = client;

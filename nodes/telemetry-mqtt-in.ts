@@ -140,7 +140,8 @@ export = function (RED: NodeAPI) {
 
     /** A journal write; one that fails is said here, and thrown on to the broker node, which then
      *  acknowledges nothing and reconnects, so that the broker sends again what was not written. */
-    const said = { problem: '', at: 0 };
+    let saidProblem = '';
+    let saidAt = 0;
     const journaled = <T>(write: () => T): T => {
       try {
         return write();
@@ -148,9 +149,10 @@ export = function (RED: NodeAPI) {
         // The same problem said once a minute: a full disk fails at every reconnect.
         const problem = errorMessage(e);
         const now = Date.now();
-        if (problem !== said.problem || now - said.at >= 60_000) {
+        if (problem !== saidProblem || now - saidAt >= 60_000) {
           node.error(`telemetry-mqtt-in: cannot write the inbound journal in ${journal.dir}: ${problem}`);
-          Object.assign(said, { problem, at: now });
+          saidProblem = problem;
+          saidAt = now;
         }
         throw e;
       }

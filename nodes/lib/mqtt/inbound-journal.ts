@@ -152,12 +152,10 @@ export class InboundJournal {
    *  dropped; the broker sends them again). */
   commit(): void {
     const lost = this.lost;
-    this.lost = undefined;
     try {
       this.writeStaged();
-    } catch (e) {
-      this.lost = undefined; // told now
-      throw e;
+    } finally {
+      this.lost = undefined; // told now, either way
     }
     if (lost) throw lost;
   }
