@@ -134,13 +134,25 @@ describe('InboundJournal', () => {
     should(again.recovered[2].payload.equals(big)).be.true();
   });
 
+  /** Runs `body` in a child process whose files may not grow past 64 KB, with `journal` opened on
+   *  the test's directory; returns what it printed as JSON. */
+  const underFileLimit = (body: string): unknown => {
+    const child = `
+      const { InboundJournal } = require(${JSON.stringify(require.resolve('../../../nodes/lib/mqtt/inbound-journal'))});
+      const { journal } = InboundJournal.open(process.argv[1], { maxBytes: 4e6 });
+      ${body}`;
+    const run = spawnSync('bash', ['-c', 'ulimit -f 64 && exec "$0" -e "$1" "$2"', process.execPath, child, dir], {
+      encoding: 'utf8',
+    });
+    should(run.status).equal(0, run.stderr);
+    return JSON.parse(run.stdout);
+  };
+
   it('after a write the kernel cuts short (file size limit), drops what it held and loses nothing later', function () {
     this.timeout(20_000);
     // A child whose files may not grow past 64 KB: commits of ten 1 KB messages each, until one
     // tears; the next ones go to a new segment. It exits without closing, as a kill would.
     const child = `
-      const { InboundJournal } = require(${JSON.stringify(require.resolve('../../../nodes/lib/mqtt/inbound-journal'))});
-      const { journal } = InboundJournal.open(process.argv[1], { maxBytes: 4e6 });
       const committed = [], failed = [];
       for (let batch = 0; batch < 20; batch++) {
         const seqs = [];
@@ -149,11 +161,7 @@ describe('InboundJournal', () => {
       }
       console.log(JSON.stringify({ committed, failed }));
       process.exit(0);`;
-    const run = spawnSync('bash', ['-c', 'ulimit -f 64 && exec "$0" -e "$1" "$2"', process.execPath, child, dir], {
-      encoding: 'utf8',
-    });
-    should(run.status).equal(0, run.stderr);
-    const { committed, failed } = JSON.parse(run.stdout) as {
+    const { committed, failed } = underFileLimit(child) as {
       committed: number[];
       failed: { code: string; seqs: number[] }[];
     };
@@ -174,8 +182,6 @@ describe('InboundJournal', () => {
     // settle path and the timer make) tears on them: the commit after must throw, so none of the
     // ten is acknowledged; the commit after that, in a new segment, succeeds.
     const child = `
-      const { InboundJournal } = require(${JSON.stringify(require.resolve('../../../nodes/lib/mqtt/inbound-journal'))});
-      const { journal } = InboundJournal.open(process.argv[1], { maxBytes: 4e6 });
       const kept = [], dropped = [], out = {};
       for (let i = 0; i < 60; i++) { kept.push(journal.stage('t', Buffer.alloc(1000, 0x61), 1)); journal.commit(); }
       for (let i = 0; i < 10; i++) dropped.push(journal.stage('t', Buffer.alloc(1000, 0x62), 1));
@@ -185,11 +191,7 @@ describe('InboundJournal', () => {
       try { journal.commit(); kept.push(later); } catch (e) { out.later = e.code; }
       console.log(JSON.stringify({ kept, dropped, out }));
       process.exit(0);`;
-    const run = spawnSync('bash', ['-c', 'ulimit -f 64 && exec "$0" -e "$1" "$2"', process.execPath, child, dir], {
-      encoding: 'utf8',
-    });
-    should(run.status).equal(0, run.stderr);
-    const { kept, dropped, out } = JSON.parse(run.stdout) as { kept: number[]; dropped: number[]; out: object };
+    const { kept, dropped, out } = underFileLimit(child) as { kept: number[]; dropped: number[]; out: object };
     should(out).eql(
       { flush: 'EFBIG', commit: 'EFBIG' },
       'the flush failed, the commit after it said so, the next did not',
