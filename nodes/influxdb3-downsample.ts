@@ -342,6 +342,9 @@ export = function (RED: NodeAPI) {
         },
       };
       if (c.clock === 'manual') out.now = new Date(now).toISOString();
+      // A finished backfill goes on to a coarser tier wired after this one, which then recomputes
+      // the same span from these points.
+      if (report.backfill?.done) out.backfill = { from: report.backfill.from, to: report.backfill.to };
       return out;
     }
 
@@ -360,8 +363,10 @@ export = function (RED: NodeAPI) {
           manualNow = t;
         }
         const tier = m.tier as { completeThrough?: unknown; database?: unknown; table?: unknown } | undefined;
+        let fromFinerTier = false;
         if (tier && typeof tier === 'object' && engine.spec.source.kind === 'tier') {
           if (tier.database === engine.spec.source.database && tier.table === engine.spec.source.table) {
+            fromFinerTier = true;
             if (tier.completeThrough !== null && tier.completeThrough !== undefined)
               engine.upstreamComplete(instant(tier.completeThrough, 'msg.tier.completeThrough'));
           } else
@@ -374,7 +379,14 @@ export = function (RED: NodeAPI) {
           if (!b || typeof b !== 'object')
             throw new Error('msg.backfill must be {from, to}: times as epoch ms or ISO 8601 text');
           const { from, to } = b as { from?: unknown; to?: unknown };
-          engine.requestBackfill(from, to, clockNow() ?? Date.now());
+          try {
+            engine.requestBackfill(from, to, clockNow() ?? Date.now());
+          } catch (e) {
+            // The finer tier's backfill is passed on as it finishes: one this tier cannot take now
+            // (no closed hour in it, its own backfill still running) is not the sender's mistake.
+            if (!fromFinerTier || !(e instanceof TierRequestError)) throw e;
+            node.warn(`influxdb3-downsample: the finer tier's backfill is not taken: ${errorMessage(e)}`);
+          }
         }
       } catch (e) {
         return done(new Error(`influxdb3-downsample: ${errorMessage(e)}`));
