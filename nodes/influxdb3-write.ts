@@ -3,10 +3,13 @@
 // telemetry-line-protocol does. Once accepted, a reading reaches the database or comes back on output 2 with
 // a reason: across outages (retries, then the disk spool), restarts (the spool is replayed) and bad
 // lines (each refused line on its own). See lib/durable-writer.ts for the rules.
+// Alert events from telemetry-alert are stored too, as points of their own table (alert_events).
 // Output 1: a summary per write. Output 2: refused lines and readings, with msg.error.
 
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
-import { compileSchema } from './lib/schema/compiled-schema';
+import { ALERT_EVENTS_TABLE, encodeAlertEvent, isAlertEvent } from './lib/alert/alert-event-lines';
+import { compileSchema, tagCoercer } from './lib/schema/compiled-schema';
+import { ReadingError } from './lib/schema/reading-error';
 import { DurableWriter, Owner, WRITER_DEFAULTS, contentLines, linesWereKept } from './lib/influxdb3/durable-writer';
 import { LineBytesEncoder, createLineBytesEncoder } from './lib/line-protocol/line-encoder';
 import { LineWriter } from './lib/line-protocol/line-writer';
@@ -27,7 +30,8 @@ import {
   receiptsAfterJudging,
   schemaFor,
 } from './runtime/node-support';
-import { Receipt, receiptsOf, settleReceipts } from './runtime/receipts';
+import { Receipt, notKeptReceipts, receiptsOf, settleReceipts } from './runtime/receipts';
+import { SERVER_REFUSAL } from './lib/http/request-answers';
 
 interface WriteSettings {
   name: string;
@@ -42,6 +46,7 @@ interface WriteSettings {
   spoolPolicy: SpoolFullPolicy;
   noSync: boolean;
   retention: string;
+  alertTable: string;
 }
 
 const DEFAULTS: WriteSettings = {
@@ -57,6 +62,7 @@ const DEFAULTS: WriteSettings = {
   spoolPolicy: 'reject',
   noSync: false,
   retention: '',
+  alertTable: ALERT_EVENTS_TABLE,
 };
 
 /** How long close waits for writes in flight before keeping them in the spool (Node-RED allows 15 s). */
@@ -99,7 +105,11 @@ export = function (RED: NodeAPI) {
       const policy = oneOf(c.spoolPolicy, ['reject', 'drop-oldest'] as const, 'When the spool is full');
       const compiled = compileSchema(schemaFor(RED, c.schema));
       schemaPrecision = compiled.schema.precision;
-      encode = createLineBytesEncoder(compiled, schemaPrecision);
+      encode = withAlertEvents(
+        createLineBytesEncoder(compiled, schemaPrecision),
+        alertTableSetting(c.alertTable),
+        schemaPrecision,
+      );
       // A database to create with its retention period: nothing is written before it exists.
       const retention = String(c.retention ?? '').trim();
       parseRetention(retention);
@@ -209,11 +219,12 @@ export = function (RED: NodeAPI) {
         count = lines.lineCount;
         precision = schemaPrecision;
       }
-      // Written, spooled, or refused by the server (output 2): telemetry-mqtt-in may forget them.
-      // Lines not kept at all (the spool failed) stay in its journal.
+      // Written, spooled, or refused whole by the server (output 2): telemetry-mqtt-in may forget
+      // them. Lines not kept at all (the spool failed) stay in its journal (an HTTP request: 503).
       const owner = receipts
         ? new Owner((err) => {
-            if (linesWereKept(err)) settleReceipts(receipts);
+            if (!linesWereKept(err)) notKeptReceipts(receipts, errorMessage(err));
+            else settleReceipts(receipts, err && { code: SERVER_REFUSAL, message: errorMessage(err) });
             done(err);
           })
         : new Owner(done);
@@ -233,6 +244,21 @@ export = function (RED: NodeAPI) {
           finish();
         });
     });
+  }
+
+  /** Readings by the schema, and alert events (telemetry-alert's first output) into their table. */
+  function withAlertEvents(readings: LineBytesEncoder, table: string, precision: Precision): LineBytesEncoder {
+    return (w, reading, now) =>
+      (reading as { alertId?: unknown } | null)?.alertId !== undefined && isAlertEvent(reading)
+        ? encodeAlertEvent(w, reading, table, precision)
+        : readings(w, reading, now);
+  }
+
+  function alertTableSetting(v: unknown): string {
+    const table = (typeof v === 'string' ? v.trim() : '') || ALERT_EVENTS_TABLE;
+    const checked = tagCoercer('Alert events table', 256)(table);
+    if (checked instanceof ReadingError) throw new Error(checked.message);
+    return table;
   }
 
   /** Why writes fail, short enough for a status: the network or TLS error, or the HTTP status. */

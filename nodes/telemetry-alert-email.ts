@@ -7,7 +7,7 @@
 import os from 'os';
 import path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
-import type { AlertEvent } from './lib/alert/alert-engine';
+import { isAlertEvent } from './lib/alert/alert-event-lines';
 import { readFileIfExists, writeFileAtomic } from './lib/atomic-file';
 import { AlertGrouper, GROUPER_DEFAULTS, Notification } from './lib/email/alert-grouper';
 import { DEFAULT_TEMPLATES, MailTemplates, renderMail } from './lib/email/alert-mail';
@@ -50,20 +50,7 @@ const DEFAULTS: AlertEmailConfig = {
   sendResolved: true,
 };
 
-const EVENTS = ['firing', 'resolved', 'reminder'];
 const MAX_BACKOFF_MS = 60_000;
-
-function isAlertEvent(v: unknown): v is AlertEvent {
-  const e = v as Partial<AlertEvent> | null;
-  return (
-    e !== null &&
-    typeof e === 'object' &&
-    EVENTS.includes(e.event as string) &&
-    typeof e.alertId === 'string' &&
-    typeof e.rule === 'string' &&
-    typeof e.series === 'string'
-  );
-}
 
 export = function (RED: NodeAPI) {
   function TelemetryAlertEmail(this: Node, raw: NodeDef & Partial<AlertEmailConfig>) {

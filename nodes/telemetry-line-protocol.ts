@@ -23,7 +23,7 @@ import {
   receiptsAfterJudging,
   schemaFor,
 } from './runtime/node-support';
-import { Receipt, ReceiptQueue, receiptsOf, settleReceipts } from './runtime/receipts';
+import { Receipt, ReceiptQueue, notKeptReceipts, receiptsOf, settleReceipts } from './runtime/receipts';
 
 interface LineProtocolConfig {
   name: string;
@@ -177,6 +177,7 @@ export = function (RED: NodeAPI) {
         } catch (e) {
           if (!(e instanceof BufferFullError)) throw e;
           overflowed += lines.lineCount;
+          notKeptReceipts(kept, e.message);
           showBuffer();
           return done(
             new Error(

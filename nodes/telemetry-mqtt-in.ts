@@ -17,7 +17,7 @@ import { CONFIG_VERSION, errorMessage, numberSetting, oneOf, withDefaults } from
 import { nodeStatePath } from './runtime/durable-writer-node';
 import { MqttBrokerNode, MqttSubscriber, Take, mqttBrokerFor } from './runtime/mqtt-broker-node';
 import { compactCount, ThrottledStatus } from './runtime/node-support';
-import { Receipt, registerJournal } from './runtime/receipts';
+import { Receipt, registerReceiptHolder } from './runtime/receipts';
 
 interface MqttInSettings {
   name: string;
@@ -105,13 +105,16 @@ export = function (RED: NodeAPI) {
         return { fill: connection.fill ?? 'grey', shape: connection.shape ?? 'ring', text: `${base}${held}${extra}` };
       });
 
-    const stopSettling = registerJournal(node.id, (seq, indexes) => {
-      if (closed || !journal.settle(seq, indexes)) return;
-      if (full) {
-        full = false;
-        broker.roomFreed();
-      }
-      showStatus();
+    // Stored, spooled or refused with a reason: the journal may forget them either way.
+    const stopSettling = registerReceiptHolder(node.id, {
+      settle: (seq, indexes) => {
+        if (closed || !journal.settle(seq, indexes)) return;
+        if (full) {
+          full = false;
+          broker.roomFreed();
+        }
+        showStatus();
+      },
     });
 
     const readingsMessage = (

@@ -1,11 +1,15 @@
 // telemetry-validate: checks readings against the telemetry schema and coerces them to their
 // declared types. Output 1: valid readings in the shape they came in. Output 2: each refused
 // reading, untouched, with msg.error {code, message, field}. Every reading leaves exactly once.
+// Readings POSTed through a core http in node are answered from here once they are durable (see
+// lib/http/request-answers.ts): 200, or 422 listing each refused reading with its reason.
 
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { compileSchema } from './lib/schema/compiled-schema';
 import { PAYLOAD_DEFAULTS, PayloadLimits, decodePayload } from './lib/schema/payload';
 import { ReadingValidator, VALIDATOR_DEFAULTS, createReadingValidator } from './lib/schema/reading-validator';
+import { Answer, RequestAnswers } from './lib/http/request-answers';
+import type { ReadingError } from './lib/schema/reading-error';
 import { CONFIG_VERSION, errorMessage, numberSetting, oneOf, withDefaults } from './lib/settings';
 import {
   Done,
@@ -18,7 +22,7 @@ import {
   rejectionMessage,
   schemaFor,
 } from './runtime/node-support';
-import { receiptsOf } from './runtime/receipts';
+import { Receipt, receiptsOf, registerReceiptHolder } from './runtime/receipts';
 
 interface ValidateConfig {
   name: string;
@@ -31,6 +35,8 @@ interface ValidateConfig {
   maxPayloadBytes: number | string;
   maxReadings: number | string;
   maxDepth: number | string;
+  httpAnswer: 'stored' | 'none';
+  httpTimeoutSec: number | string;
 }
 
 const DEFAULTS: ValidateConfig = {
@@ -44,7 +50,37 @@ const DEFAULTS: ValidateConfig = {
   maxPayloadBytes: PAYLOAD_DEFAULTS.maxPayloadBytes,
   maxReadings: PAYLOAD_DEFAULTS.maxReadings,
   maxDepth: PAYLOAD_DEFAULTS.maxDepth,
+  httpAnswer: 'stored',
+  httpTimeoutSec: 30,
 };
+
+/** What core http in puts on a message: msg.res wraps Express's response in _res. */
+interface HttpResponse {
+  headersSent?: boolean;
+  status(code: number): HttpResponse;
+  set(headers: Record<string, string>): HttpResponse;
+  json(body: unknown): void;
+}
+
+function httpResponseOf(msg: object): HttpResponse | undefined {
+  const res = (msg as { res?: { _res?: HttpResponse } }).res?._res;
+  return res && typeof res.status === 'function' && typeof res.json === 'function' ? res : undefined;
+}
+
+/** Answers a request once; a device that went away is not an error of the flow. */
+function answerWith(res: HttpResponse): (a: Answer) => void {
+  return (a) => {
+    try {
+      if (res.headersSent) return;
+      res
+        .status(a.status)
+        .set(a.headers ?? {})
+        .json(a.body);
+    } catch {
+      // the connection is gone: the device did not get a 2xx and sends the readings again
+    }
+  };
+}
 
 export = function (RED: NodeAPI) {
   function TelemetryValidateNode(this: Node, raw: NodeDef & Partial<ValidateConfig>) {
@@ -54,6 +90,7 @@ export = function (RED: NodeAPI) {
     let validate: ReadingValidator | undefined;
     let limits: PayloadLimits | undefined;
     let setupError: string | undefined;
+    let requests: RequestAnswers | undefined;
     try {
       const c = withDefaults(raw, DEFAULTS);
       validate = createReadingValidator(compileSchema(schemaFor(RED, c.schema)), {
@@ -67,6 +104,10 @@ export = function (RED: NodeAPI) {
         maxReadings: numberSetting(c.maxReadings, 'Max readings per message', { min: 1, integer: true }),
         maxDepth: numberSetting(c.maxDepth, 'Max nesting depth', { min: 2, integer: true }),
       };
+      if (oneOf(c.httpAnswer, ['stored', 'none'] as const, 'HTTP requests') === 'stored')
+        requests = new RequestAnswers(
+          numberSetting(c.httpTimeoutSec, 'Answer within (s)', { min: 1, max: 3600 }) * 1000,
+        );
     } catch (e) {
       setupError = errorMessage(e);
       node.error(setupError);
@@ -83,17 +124,37 @@ export = function (RED: NodeAPI) {
       }));
 
     const verdict: Judged = judged();
-    /** Receipts (telemetry-mqtt-in's) go on with the valid readings; the refused ones are settled,
-     *  since they leave on output 2 with their reason. Only messages that carry some pay for this. */
-    const carryReceipts = (msg: NodeMessageInFlow, readings: number, refusedAt: number[], whole: boolean) => {
+    /** Receipts (telemetry-mqtt-in's, or an HTTP request's) go on with the valid readings; the
+     *  refused ones are settled with their reasons, since they leave on output 2. Only messages that
+     *  carry some pay for this. */
+    const carryReceipts = (msg: NodeMessageInFlow, readings: number, refusedAt: number[], errors: ReadingError[]) => {
       if (!receiptsOf(msg)) return;
       verdict.readings = readings;
       verdict.refused = refusedAt;
-      verdict.whole = whole;
+      verdict.reasons = errors.map((e) => e.toJSON());
+      verdict.whole = undefined;
       const kept = receiptsAfterJudging(msg, verdict, node);
       const m = msg as NodeMessageInFlow & { _receipts?: unknown };
       if (kept) m._receipts = kept;
       else delete m._receipts;
+    };
+
+    // HTTP requests (core http in) answered once their readings are durable.
+    const holderId = `http:${node.id}`;
+    const stopAnswering = requests
+      ? registerReceiptHolder(holderId, {
+          settle: (seq, indexes, refused) => requests?.settle(seq, indexes, refused),
+          notKept: (seq, why) => requests?.fail(seq, `the readings could not be kept: ${why}; send them again`),
+        })
+      : undefined;
+    /** Takes over the answer of a request from http in: its readings get a receipt. */
+    const takeRequest = (msg: NodeMessageInFlow, readings: number) => {
+      const res = requests && !receiptsOf(msg) ? httpResponseOf(msg) : undefined;
+      if (!res) return;
+      const receipt: Receipt = { j: holderId, s: requests!.start(readings, answerWith(res)), n: readings };
+      const m = msg as NodeMessageInFlow & { _receipts?: Receipt[]; res?: unknown };
+      m._receipts = [receipt];
+      delete m.res; // answered from here: an http response node further on has nothing to answer
     };
 
     node.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {
@@ -103,25 +164,40 @@ export = function (RED: NodeAPI) {
         const decoded = decodePayload(msg.payload, limits);
         if (decoded.kind === 'refused') {
           refused++;
-          carryReceipts(msg, 0, [], true);
+          const res = requests && !receiptsOf(msg) ? httpResponseOf(msg) : undefined;
+          if (res) {
+            const e = decoded.error.toJSON();
+            answerWith(res)({
+              status: e.code === 'payload_too_large' ? 413 : 400,
+              body: { stored: 0, refused: [e] },
+            });
+            delete (msg as { res?: unknown }).res;
+          }
+          if (receiptsOf(msg)) {
+            verdict.whole = decoded.error.toJSON();
+            receiptsAfterJudging(msg, verdict, node);
+          }
           send([null, rejectionMessage(msg, msg.payload, decoded.error)]);
         } else if (decoded.kind === 'one') {
+          takeRequest(msg, 1);
           const error = validate(decoded.reading, now);
           if (error) {
             refused++;
-            carryReceipts(msg, 1, [0], false);
+            carryReceipts(msg, 1, [0], [error]);
             send([null, rejectionMessage(msg, msg.payload, error)]);
           } else {
             passed++;
             msg.payload = decoded.reading;
-            carryReceipts(msg, 1, [], false);
+            carryReceipts(msg, 1, [], []);
             send([msg, null]);
           }
         } else {
+          takeRequest(msg, decoded.readings.length);
           const readings = decoded.readings;
           let valid: unknown[] | undefined;
           let rejections: NodeMessage[] | undefined;
           const refusedAt: number[] = [];
+          const errors: ReadingError[] = [];
           for (let i = 0; i < readings.length; i++) {
             const error = validate(readings[i], now);
             if (error === undefined) {
@@ -130,12 +206,13 @@ export = function (RED: NodeAPI) {
               valid ??= readings.slice(0, i);
               (rejections ??= []).push(rejectionMessage(msg, readings[i], error, i));
               refusedAt.push(i);
+              errors.push(error);
             }
           }
           const validOut = valid ?? readings;
           passed += validOut.length;
           refused += rejections?.length ?? 0;
-          carryReceipts(msg, readings.length, refusedAt, false);
+          carryReceipts(msg, readings.length, refusedAt, errors);
           if (validOut.length > 0) msg.payload = validOut;
           send([validOut.length > 0 ? msg : null, rejections ?? null]);
         }
@@ -147,6 +224,9 @@ export = function (RED: NodeAPI) {
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {
+      stopAnswering?.();
+      // Their receipts can no longer reach this node: the devices are told to send them again.
+      requests?.failAll('Node-RED is restarting this flow: the readings may not be stored; send them again');
       status.stop();
       done();
     });

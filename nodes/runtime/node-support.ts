@@ -8,7 +8,7 @@ import type { LineWriter } from '../lib/line-protocol/line-writer';
 import { PayloadLimits, decodePayload } from '../lib/schema/payload';
 import type { ReadingError } from '../lib/schema/reading-error';
 import { referenceSchema } from '../lib/schema/reference-schema';
-import { Receipt, coveredReadings, keepReceipts, receiptsOf, settleReceipts } from './receipts';
+import { Receipt, Refusal, coveredReadings, keepReceipts, receiptsOf, settleReceipts } from './receipts';
 import type { TelemetrySchema } from '../lib/schema/schema';
 export { errorMessage } from '../lib/settings';
 
@@ -66,33 +66,39 @@ export function encodeReadings(
   };
   const refused: number[] = judged ? judged.refused : [];
   refused.length = 0;
+  if (judged) judged.reasons.length = 0;
+  const note = (i: number) => {
+    refused.push(i);
+    judged?.reasons.push((rejections[rejections.length - 1] as { error: Refusal }).error);
+  };
   if (decoded.kind === 'refused') rejections.push(rejectionMessage(msg, msg.payload, decoded.error));
   else if (decoded.kind === 'one') {
     one(decoded.reading);
-    if (rejections.length > 0) refused.push(0);
+    if (rejections.length > 0) note(0);
   } else
     decoded.readings.forEach((r, i) => {
       const before = rejections.length;
       one(r, i);
-      if (rejections.length > before) refused.push(i);
+      if (rejections.length > before) note(i);
     });
   if (judged) {
     judged.readings = decoded.kind === 'one' ? 1 : decoded.kind === 'many' ? decoded.readings.length : 0;
-    judged.whole = decoded.kind === 'refused';
+    judged.whole = decoded.kind === 'refused' ? decoded.error.toJSON() : undefined;
   }
   return rejections;
 }
 
-/** What a node made of a message's readings: how many, which were refused (positions, ascending),
- *  or whether the payload was refused whole. */
+/** What a node made of a message's readings: how many, which were refused (positions, ascending,
+ *  with their reasons), or why the payload was refused whole. */
 export interface Judged {
   readings: number;
   refused: number[];
-  whole: boolean;
+  reasons: Refusal[];
+  whole: Refusal | undefined;
 }
 
 export function judged(): Judged {
-  return { readings: 0, refused: [], whole: false };
+  return { readings: 0, refused: [], reasons: [], whole: undefined };
 }
 
 const warnedOfMismatch = new WeakSet<object>();
@@ -104,7 +110,7 @@ export function receiptsAfterJudging(msg: object, j: Judged, node: Node): Receip
   const receipts = receiptsOf(msg);
   if (!receipts) return undefined;
   if (j.whole) {
-    settleReceipts(receipts);
+    settleReceipts(receipts, j.whole);
     return undefined;
   }
   const readings = j.readings;
@@ -117,7 +123,7 @@ export function receiptsAfterJudging(msg: object, j: Judged, node: Node): Receip
     }
     return undefined;
   }
-  return keepReceipts(receipts, j.refused);
+  return keepReceipts(receipts, j.refused, j.reasons);
 }
 
 type Status = Parameters<Node['status']>[0];

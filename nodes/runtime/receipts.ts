@@ -1,15 +1,20 @@
-// Receipts: how telemetry-mqtt-in learns that the readings of a message it acknowledged are safe.
-// Each message it sends carries msg._receipts, one receipt per journal entry whose readings it
-// holds, in order. The pack's nodes downstream carry them on (telemetry-validate drops the
+// Receipts: how telemetry-mqtt-in learns that the readings of a message it acknowledged are safe,
+// and how telemetry-validate learns when to answer an HTTP request (lib/http/request-answers.ts).
+// Each message carries msg._receipts, one receipt per entry (a journal entry, a request) whose
+// readings it holds, in order. The pack's nodes downstream carry them on (telemetry-validate drops the
 // readings it refuses from them, telemetry-line-protocol puts them on the batch that holds their
 // lines) and settle them: influxdb3-write when the lines are written or spooled, any of them when
-// a reading leaves on an error output with its reason. A receipt is plain data, so it survives
-// Node-RED's cloning at fan-out and any node that forwards the message; settling twice is harmless.
-// Settling goes through this process-wide registry, keyed by the telemetry-mqtt-in node's id, so a
-// receipt from before a redeploy settles into the journal the node has reopened.
+// a reading leaves on an error output with its reason (given to the holder, for a device's answer).
+// A receipt is plain data, so it survives Node-RED's cloning at fan-out and any node that forwards
+// the message; settling twice is harmless. Settling goes through this process-wide registry, keyed
+// by the holder's id, so a receipt from before a redeploy settles into the journal the node has
+// reopened.
+
+import { Refusal, UNKNOWN_REFUSAL } from '../lib/http/request-answers';
+export type { Refusal };
 
 export interface Receipt {
-  /** The telemetry-mqtt-in node (journal) it belongs to. */
+  /** The holder it belongs to: a telemetry-mqtt-in node (journal), a validate node's requests. */
   j: string;
   /** The journal entry. */
   s: number;
@@ -19,15 +24,22 @@ export interface Receipt {
   i?: number[];
 }
 
-type Settler = (seq: number, readingIndexes?: readonly number[]) => void;
+/** Who keeps the entries receipts stand for. */
+export interface ReceiptHolder {
+  /** Readings of entry `seq` (all of them without indexes) are safe: stored or spooled, or, with
+   *  `refused` (one reason for all, or one per index), handed out of an error output. */
+  settle(seq: number, readingIndexes?: readonly number[], refused?: Refusal | readonly Refusal[]): void;
+  /** Readings of entry `seq` could not be kept anywhere (a full spool): the holder still has them. */
+  notKept?(seq: number, why: string): void;
+}
 
-const journals = new Map<string, Settler>();
+const holders = new Map<string, ReceiptHolder>();
 
-/** Starts taking settlements for a journal; returns the function that stops it. */
-export function registerJournal(id: string, settle: Settler): () => void {
-  journals.set(id, settle);
+/** Starts taking settlements for a holder; returns the function that stops it. */
+export function registerReceiptHolder(id: string, holder: ReceiptHolder): () => void {
+  holders.set(id, holder);
   return () => {
-    if (journals.get(id) === settle) journals.delete(id);
+    if (holders.get(id) === holder) holders.delete(id);
   };
 }
 
@@ -49,9 +61,16 @@ function isReceipt(r: unknown): boolean {
   );
 }
 
-export function settleReceipts(receipts: readonly Receipt[] | undefined): void {
+/** Every reading of the receipts is safe: stored or spooled, or refused for `refused`. */
+export function settleReceipts(receipts: readonly Receipt[] | undefined, refused?: Refusal): void {
   if (!receipts) return;
-  for (const r of receipts) journals.get(r.j)?.(r.s, r.i);
+  for (const r of receipts) holders.get(r.j)?.settle(r.s, r.i, refused);
+}
+
+/** The readings of the receipts could not be kept: their holders keep them (or answer so). */
+export function notKeptReceipts(receipts: readonly Receipt[] | undefined, why: string): void {
+  if (!receipts) return;
+  for (const r of receipts) holders.get(r.j)?.notKept?.(r.s, why);
 }
 
 /** How many readings the receipts cover. */
@@ -62,10 +81,14 @@ export function coveredReadings(receipts: readonly Receipt[]): number {
 }
 
 /** For a message whose readings were judged one by one: settles the receipts of the readings at
- *  `refused` positions (they left with a reason) and returns the receipts of the rest, or
- *  undefined when none are left. `refused` is in ascending order. The receipts must cover exactly
- *  the message's readings (check with coveredReadings first). */
-export function keepReceipts(receipts: Receipt[], refused: readonly number[]): Receipt[] | undefined {
+ *  `refused` positions (they left with a reason, `reasons[k]` for `refused[k]` when given) and
+ *  returns the receipts of the rest, or undefined when none are left. `refused` is in ascending
+ *  order. The receipts must cover exactly the message's readings (check with coveredReadings first). */
+export function keepReceipts(
+  receipts: Receipt[],
+  refused: readonly number[],
+  reasons?: readonly Refusal[],
+): Receipt[] | undefined {
   if (refused.length === 0) return receipts;
   const kept: Receipt[] = [];
   let position = 0;
@@ -80,14 +103,16 @@ export function keepReceipts(receipts: Receipt[], refused: readonly number[]): R
     }
     const keep: number[] = [];
     const drop: number[] = [];
+    const why: Refusal[] = [];
     for (let k = 0; k < count; k++, position++) {
       const index = r.i ? r.i[k] : k;
       if (next < refused.length && refused[next] === position) {
         drop.push(index);
+        if (reasons?.[next]) why.push(reasons[next]);
         next++;
       } else keep.push(index);
     }
-    journals.get(r.j)?.(r.s, drop);
+    holders.get(r.j)?.settle(r.s, drop, why.length === drop.length ? why : UNKNOWN_REFUSAL);
     if (keep.length > 0) kept.push({ j: r.j, s: r.s, n: r.n, i: keep });
   }
   return kept.length > 0 ? kept : undefined;

@@ -138,6 +138,74 @@ describe('influxdb3-write node', function () {
       (_, i) => `iot_sensors,batch=${tag},pad=${'x'.repeat(pad)} seq=${i}i ${1795342500000000000n + BigInt(i)}`,
     ).join('\n');
 
+  it('stores alert events from telemetry-alert in their own table, one point per event, and refuses one InfluxDB 3 cannot store', async () => {
+    const t = await setup({ alertTable: 'alert_events' });
+    const event = (over: object) => ({
+      event: 'firing',
+      alertId: 'temperature high|TEMP_001|temperature',
+      episodeId: 'temperature high|TEMP_001|temperature@2026-11-22T10:00:00.000Z',
+      rule: 'temperature high',
+      kind: 'threshold',
+      severity: 'HIGH',
+      series: 'TEMP_001',
+      field: 'temperature',
+      value: 36,
+      threshold: 35,
+      tags: { device_type: 'temperature', location: 'warehouse_a', floor: '2', rule: 'not a tag of its own' },
+      startedAt: '2026-11-22T10:00:00.000Z',
+      at: '2026-11-22T10:01:00.000Z',
+      ...over,
+    });
+    t.w.receive({ payload: event({}) });
+    t.w.receive({ payload: event({ event: 'resolved', value: 30, at: '2026-11-22T10:05:30.000Z' }) });
+    t.w.receive({ payload: [event({ series: 'TEMP_\u2028BAD\n', at: '2026-11-22T10:06:00.000Z' }), reading(3)] });
+    await eventually(() => t.completed.length === 3, 'three messages completed');
+    should(
+      await query(
+        'SELECT time, series, rule, severity, kind, field, device_type, location, floor, event, episode, value, threshold, started_at, duration_s FROM alert_events ORDER BY time',
+      ),
+    ).eql([
+      {
+        time: '2026-11-22T10:01:00',
+        series: 'TEMP_001',
+        rule: 'temperature high',
+        severity: 'HIGH',
+        kind: 'threshold',
+        field: 'temperature',
+        device_type: 'temperature',
+        location: 'warehouse_a',
+        floor: '2',
+        event: 'firing',
+        episode: 'temperature high|TEMP_001|temperature@2026-11-22T10:00:00.000Z',
+        value: 36,
+        threshold: 35,
+        started_at: '2026-11-22T10:00:00.000Z',
+      },
+      {
+        time: '2026-11-22T10:05:30',
+        series: 'TEMP_001',
+        rule: 'temperature high',
+        severity: 'HIGH',
+        kind: 'threshold',
+        field: 'temperature',
+        device_type: 'temperature',
+        location: 'warehouse_a',
+        floor: '2',
+        event: 'resolved',
+        episode: 'temperature high|TEMP_001|temperature@2026-11-22T10:00:00.000Z',
+        value: 30,
+        threshold: 35,
+        started_at: '2026-11-22T10:00:00.000Z',
+        duration_s: 330,
+      },
+    ]);
+    should(await query('SELECT count(*) AS n FROM iot_sensors')).eql([{ n: 1 }], 'the reading beside it is stored');
+    should(t.bad).have.length(1);
+    should(t.bad[0].error.code).equal('invalid_characters');
+    should(t.bad[0].error.field).equal('series');
+    should(t.bad[0].payload.series).equal('TEMP_\u2028BAD\n');
+  });
+
   it('shows connected, then retrying with the reason and what is spooled, then connected again; logs the outage and the recovery', async () => {
     const t = await setup();
     t.w.receive({ payload: lines('a', 1) });

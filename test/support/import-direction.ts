@@ -15,9 +15,10 @@ export const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   'line-protocol': ['', 'schema'],
   influxdb3: ['', 'schema', 'line-protocol'],
   downsample: ['', 'schema', 'line-protocol', 'influxdb3'],
-  alert: ['', 'schema'],
+  alert: ['', 'schema', 'line-protocol'],
   email: ['', 'alert'],
   mqtt: ['', 'schema'],
+  http: [''],
 };
 
 const NODE_RED = /^(node-red|@node-red\/)/;

@@ -226,7 +226,8 @@ function rangeText(spec: ColumnSpec): string {
   return spec.min !== undefined ? `the minimum ${spec.min}` : `the maximum ${spec.max}`;
 }
 
-function valueCoercer(key: string, type: ValueType, maxLength: number): Coercer {
+/** Checks and converts one field value of a declared type (also for rows that are not readings). */
+export function valueCoercer(key: string, type: ValueType, maxLength: number): Coercer {
   const wrong = (v: unknown, want: string) =>
     typeof v === 'object'
       ? new ReadingError('nested_value', `field '${key}' is ${describeType(v)}; it must be ${want}`, key)
@@ -299,7 +300,8 @@ function valueCoercer(key: string, type: ValueType, maxLength: number): Coercer 
   }
 }
 
-function tagCoercer(key: string, maxLength: number): Coercer {
+/** Checks one tag value: a non-empty string InfluxDB 3 can store, within maxLength. */
+export function tagCoercer(key: string, maxLength: number): Coercer {
   return (v) => {
     let s: string;
     if (typeof v === 'string') s = v;

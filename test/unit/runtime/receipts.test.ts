@@ -8,7 +8,7 @@ import {
   coveredReadings,
   keepReceipts,
   receiptsOf,
-  registerJournal,
+  registerReceiptHolder,
   settleReceipts,
 } from '../../../nodes/runtime/receipts';
 
@@ -17,7 +17,7 @@ describe('receipts', () => {
   let stop: () => void;
   beforeEach(() => {
     settled.length = 0;
-    stop = registerJournal('in1', (seq, i) => settled.push([seq, i]));
+    stop = registerReceiptHolder('in1', { settle: (seq, i) => settled.push([seq, i]) });
   });
   afterEach(() => stop());
 
