@@ -215,7 +215,10 @@ export = function (RED: NodeAPI) {
           }
           case 'advance': {
             if (c.clock !== 'manual') throw new Error('"advance" needs the clock set to manual');
-            if (!sim) start();
+            // With a start time, a replay from that moment (again the same readings for the same
+            // seed and start); without one, on from where the last advance ended.
+            if (cmd.startTime !== undefined) start(parseStart(cmd.startTime));
+            else if (!sim) start();
             const ms = numberSetting(cmd.ms, 'ms', { min: 0 });
             const due = sim!.readingsDueBy(simAtAnchor + ms);
             if (due > MAX_READINGS_PER_ADVANCE) {
@@ -267,7 +270,7 @@ type Command =
   | { command: 'stop' | 'pause' | 'resume' }
   | { command: 'rate'; intervalSec: unknown }
   | ({ command: 'fault' } & Record<string, unknown>)
-  | { command: 'advance'; ms: unknown };
+  | { command: 'advance'; ms: unknown; startTime?: unknown };
 
 const COMMANDS = ['start', 'stop', 'pause', 'resume', 'rate', 'fault', 'advance'];
 

@@ -39,6 +39,20 @@ describe('telemetry-simulator node', function () {
     should(out[57_599].payload.timestamp).equal('2026-11-22T06:59:59.937Z');
   });
 
+  it('replays from a start time given with advance: the same readings each time, whatever came before', async () => {
+    await helper.load([simulatorNode, catchNode], flow({ mode: 'array' }));
+    const out = collect(getNode('out'));
+    const replay = { command: 'advance', startTime: '2026-11-19T00:00:00Z', ms: 60_000 - 1 };
+    getNode('sim').receive({ payload: replay });
+    await until([getNode('out')], () => out.length === 12);
+    getNode('sim').receive({ payload: { command: 'advance', ms: 60_000 } });
+    await until([getNode('out')], () => out.length === 24);
+    getNode('sim').receive({ payload: replay });
+    await until([getNode('out')], () => out.length === 36);
+    should(out[0].payload[0].timestamp).equal('2026-11-19T00:00:00.000Z');
+    should(out[12].payload[0].timestamp).equal('2026-11-19T00:01:00.000Z');
+    should(out.slice(24).map((m) => m.payload)).eql(out.slice(0, 12).map((m) => m.payload));
+  });
   it('gives the same readings for the same seed and start', async () => {
     const run = async () => {
       await helper.load([simulatorNode, catchNode], flow());
