@@ -10,6 +10,7 @@ import { CONFIG_DEFAULTS, ConfigSettings, connectionSettings } from './lib/influ
 import { ConnectionSettings, InfluxDB3Http } from './lib/influxdb3/influxdb3-http';
 import { errorMessage, withDefaults } from './lib/settings';
 import type { InfluxDB3ConfigNode } from './runtime/influxdb3-config-node';
+import { withEnvironment } from './runtime/node-support';
 
 type ClientModule = typeof import('@influxdata/influxdb3-client');
 
@@ -114,12 +115,8 @@ export = function (RED: NodeAPI) {
       if (token === undefined && typeof body.id === 'string')
         token = (RED.nodes.getCredentials(body.id) as Credentials | undefined)?.token;
       const deployed = typeof body.id === 'string' ? RED.nodes.getNode(body.id) : null;
-      const withEnv = (v: unknown) => {
-        const name = typeof v === 'string' ? /^\$\{(\S+)\}$/.exec(v.trim())?.[1] : undefined;
-        return (name && RED.util.getSetting(deployed as never, name)) || v;
-      };
       for (const key of ['url', 'ca', 'headers'] as const)
-        if (body[key] !== undefined) body[key] = withEnv(body[key]) as string;
+        if (body[key] !== undefined) body[key] = withEnvironment(RED, deployed, body[key]) as string;
       let http: InfluxDB3Http | undefined;
       try {
         http = new InfluxDB3Http(connectionSettings(body, token, 1));

@@ -9,6 +9,7 @@ import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import { SMTP_DEFAULTS, SmtpCredentials, SmtpSettings, transportOptions } from './lib/email/smtp-settings';
 import { errorMessage, withDefaults } from './lib/settings';
 import type { SmtpConfigNode } from './runtime/smtp-config-node';
+import { withEnvironment } from './runtime/node-support';
 
 export = function (RED: NodeAPI) {
   function TelemetrySmtp(
@@ -46,6 +47,8 @@ export = function (RED: NodeAPI) {
 
   // Send test email: the dialog's settings, and the stored secrets of this config node for the
   // secret fields left unchanged (the editor never receives them back). Answers what the server said.
+  // A host, port or CA field that is ${NAME} is replaced as Node-RED does at deploy (the examples'
+  // host is ${SMTP_HOST}): from the deployed node's environment, else the process's.
   RED.httpAdmin.post('/influxdb3-pipeline/smtp-test', RED.auth.needsPermission('telemetry-smtp.write'), (req, res) => {
     const body = (req.body ?? {}) as Partial<SmtpSettings> & SmtpCredentials & { id?: string; to?: string };
     const stored =
@@ -56,6 +59,9 @@ export = function (RED: NodeAPI) {
       password: secret(body.password, stored?.password),
       accessToken: secret(body.accessToken, stored?.accessToken),
     };
+    const deployed = typeof body.id === 'string' ? RED.nodes.getNode(body.id) : null;
+    for (const key of ['host', 'port', 'ca'] as const)
+      if (body[key] !== undefined) body[key] = withEnvironment(RED, deployed, body[key]) as never;
     let transport: Transporter | undefined;
     try {
       const settings = withDefaults(body, SMTP_DEFAULTS);

@@ -169,3 +169,10 @@ export function compactCount(n: number): string {
   if (n < 1_000_000) return `${(n / 1000).toFixed(n < 10_000 ? 1 : 0)}k`;
   return `${(n / 1_000_000).toFixed(1)}M`;
 }
+
+/** A dialog value that is ${NAME}, replaced as Node-RED does at deploy: from the deployed node's
+ *  flow and global environment, else the process's (for the editor's test buttons). */
+export function withEnvironment(RED: NodeAPI, deployed: Node | null, v: unknown): unknown {
+  const name = typeof v === 'string' ? /^\$\{(\S+)\}$/.exec(v.trim())?.[1] : undefined;
+  return (name && RED.util.getSetting(deployed as never, name)) || v;
+}
