@@ -7,23 +7,15 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { FlowNode, allExamples, playgroundExamples } from './playground-flows';
 
 export const PACK_NAME = 'node-red-contrib-influxdb3-pipeline';
 export const PACK_ROOT = path.resolve(__dirname, '..', '..');
 
-/** Every example flow, one tab each; a config node they share (the InfluxDB 3 server) once. */
-export function exampleFlows(): { id: string }[] {
-  const dir = path.join(PACK_ROOT, 'examples');
-  const byId = new Map<string, { id: string }>();
-  for (const file of fs
-    .readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
-    .sort()) {
-    for (const n of JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as { id: string }[]) {
-      if (!byId.has(n.id)) byId.set(n.id, n);
-    }
-  }
-  return [...byId.values()];
+/** Every example flow as npm start runs them, one tab each, the Full pipeline first; a config node
+ *  they share once. */
+export function exampleFlows(): FlowNode[] {
+  return allExamples(playgroundExamples(path.join(PACK_ROOT, 'examples')));
 }
 
 export interface LaunchOptions {
@@ -31,6 +23,8 @@ export interface LaunchOptions {
   host?: string;
   port?: number;
   settings?: Record<string, unknown>;
+  /** Pages served beside the editor (npm start's mail page), before Node-RED's own routes. */
+  routes?: express.Router[];
 }
 
 /** What this file uses of the node-red module, which ships no types of its own. */
@@ -64,14 +58,15 @@ export async function launchNodeRed(o: LaunchOptions): Promise<LaunchedNodeRed> 
     userDir: o.userDir,
     flowFile: 'flows.json',
     httpAdminRoot: '/',
-    httpNodeRoot: '/api',
+    httpNodeRoot: '/',
     uiHost: o.host ?? '127.0.0.1',
     telemetry: { enabled: false },
     editorTheme: { tours: false },
     ...o.settings,
   });
+  for (const r of o.routes ?? []) app.use(r);
   app.use('/', RED.httpAdmin);
-  app.use('/api', RED.httpNode);
+  app.use('/', RED.httpNode);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port ?? 0, o.host ?? '127.0.0.1', () => resolve());

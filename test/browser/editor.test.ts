@@ -1,5 +1,8 @@
-// The editor as a person uses it: Debian's chromium, driven by playwright-core, opening the edit
-// dialogs of the example flow's nodes in a real Node-RED.
+// The editor as a person uses it: Debian's chromium, driven by playwright-core, at 1600 x 1000, with
+// the example flows as npm start runs them in a real Node-RED: each tab fits the window, the edit
+// dialogs open with their settings, examples come in through Import > Examples sharing their config
+// nodes, and the README's picture of the Full pipeline is taken here (screenshots/, and
+// docs/images/ with UPDATE_SCREENSHOTS=1).
 /* eslint-disable @typescript-eslint/no-explicit-any -- the editor's RED global has no types */
 import should from 'should';
 import fs from 'node:fs';
@@ -7,11 +10,24 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { InfluxDB3Server, startInfluxDB3 } from '../support/influxdb3/server';
 import { exampleFlows } from '../../scripts/launch-node-red';
+import { readExamples, tabHash } from '../../scripts/playground-flows';
+import { seedPastDay } from '../../scripts/seed-past-day';
+import { SmtpSink, startSmtpSink } from '../support/smtp-sink';
 import { AedesBroker, startAedes } from '../support/mqtt-brokers';
 import { NodeRedInstance, startNodeRed } from '../support/node-red-instance';
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
-const SHOTS = process.env.EDITOR_SCREENSHOTS; // a folder to keep screenshots in, when set
+const ROOT = path.join(__dirname, '..', '..', '..');
+const SHOTS = process.env.EDITOR_SCREENSHOTS ?? path.join(ROOT, 'screenshots'); // git-ignored
+const LAUNCH_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+const VIEWPORT = { width: 1600, height: 1000 };
 
 describe('editor in a browser', function () {
   this.timeout(90_000);
@@ -20,7 +36,8 @@ describe('editor in a browser', function () {
   let browser: Browser;
   let page: Page;
   let mqtt: AedesBroker | undefined;
-  const had = { INFLUXDB3_URL: process.env.INFLUXDB3_URL, MQTT_URL: process.env.MQTT_URL };
+  let smtp: SmtpSink | undefined;
+  const had = ['INFLUXDB3_URL', 'MQTT_URL', 'SMTP_HOST', 'SMTP_PORT'].map((k) => [k, process.env[k]] as const);
 
   before(async function () {
     if (!CHROMIUM) {
@@ -29,31 +46,26 @@ describe('editor in a browser', function () {
       console.log(`      skipped: ${why}`);
       this.skip();
     }
-    // The example flows' configs read ${INFLUXDB3_URL} and ${MQTT_URL}, as under npm start.
-    influx = await startInfluxDB3();
+    // The example flows' configs read these, as under npm start.
+    influx = await startInfluxDB3({ walFlushMs: 100 });
     mqtt = await startAedes();
+    smtp = await startSmtpSink({ starttls: false });
     process.env.INFLUXDB3_URL = influx.url;
     process.env.MQTT_URL = mqtt.url;
+    process.env.SMTP_HOST = '127.0.0.1';
+    process.env.SMTP_PORT = String(smtp.port);
+    // A few past hours, as npm start seeds a day, for the tiers the picture shows.
+    await seedPastDay({ url: influx.url, database: 'iot-sensors', retention: '7d', endMs: Date.now(), hours: 3 });
     nr = await startNodeRed();
     // Every example flow, as npm start opens them.
     await nr.deploy(exampleFlows());
+    await nr.api('POST', '/inject/fpinjbackfill001');
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { chromium } = require('playwright-core') as typeof import('playwright-core');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
+    page = await browser.newPage({ viewport: VIEWPORT });
     await page.goto(nr.url);
-    await page.waitForFunction(() => (window as any).RED?.nodes?.node?.('val0000000000001'), undefined, {
+    await page.waitForFunction(() => (window as any).RED?.nodes?.node?.('fpvalidate000001'), undefined, {
       timeout: 60_000,
     });
   });
@@ -62,15 +74,17 @@ describe('editor in a browser', function () {
     await browser?.close();
     await nr?.stop();
     await mqtt?.close();
+    await smtp?.stop();
     await influx?.stop();
-    for (const [k, v] of Object.entries(had)) {
+    for (const [k, v] of had) {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
     }
   });
 
   const shot = async (name: string) => {
-    if (SHOTS) await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+    fs.mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
   };
   const edit = (id: string) =>
     page.evaluate((nodeId) => (window as any).RED.editor.edit((window as any).RED.nodes.node(nodeId)), id);
@@ -79,6 +93,71 @@ describe('editor in a browser', function () {
     await page.waitForSelector('.red-ui-tray', { state: 'detached' });
   };
 
+  it('fits every example tab in a 1600 x 1000 editor at 100 % zoom, nothing off screen', async () => {
+    for (const e of readExamples(path.join(ROOT, 'examples'))) {
+      await page.evaluate((id) => (window as any).RED.workspaces.show(id), e.tab.id);
+      await page.waitForFunction(
+        (id) => (window as any).RED.workspaces.active() === id && document.querySelector('.red-ui-flow-node-group'),
+        e.tab.id,
+      );
+      const out = await page.evaluate(() => {
+        const chart = document.getElementById('red-ui-workspace-chart')!;
+        const box = chart.getBoundingClientRect();
+        const right = box.left + chart.clientWidth;
+        const bottom = box.top + chart.clientHeight;
+        const off: string[] = [];
+        for (const g of Array.from(document.querySelectorAll('#red-ui-workspace-chart .red-ui-flow-node-group'))) {
+          const r = g.getBoundingClientRect();
+          if (r.left < box.left || r.top < box.top || r.right > right || r.bottom > bottom)
+            off.push(
+              `${g.id} at ${Math.round(r.left - box.left)},${Math.round(r.top - box.top)} (${Math.round(r.width)} wide)`,
+            );
+        }
+        return {
+          off,
+          scale: (window as any).RED.view.scale(),
+          nodes: document.querySelectorAll('.red-ui-flow-node-group').length,
+        };
+      });
+      await shot(`tab ${e.name}`);
+      should(out.scale).equal(1);
+      should(out.nodes).be.above(5);
+      should(out.off).eql([], `${e.name}: nodes outside the visible editor`);
+    }
+  });
+
+  it("shows the Full pipeline running, its statuses live: the README's picture", async () => {
+    await page.evaluate(() => {
+      (window as any).RED.workspaces.show('fullpipelinetab1');
+      (window as any).RED.sidebar.show('debug');
+    });
+    // Statuses as a user sees them a minute after Deploy: readings written, tiers done to a time.
+    const statusOf = (id: string) =>
+      page.evaluate(
+        (nodeId) => document.querySelector(`[id="${nodeId}"] .red-ui-flow-node-status-label`)?.textContent ?? '',
+        id,
+      );
+    const waitStatus = async (id: string, re: RegExp) => {
+      for (let i = 0; i < 600 && !re.test(await statusOf(id)); i++) await page.waitForTimeout(100);
+      should(await statusOf(id)).match(re, id);
+    };
+    await waitStatus('fpwriteraw000001', /connected · [1-9][\d.]*k? written/);
+    await waitStatus('fpds5min00000001', /done to/);
+    await waitStatus('fpds1hour0000001', /done to/);
+    await waitStatus('fpmqttin00000001', /connected/);
+    await waitStatus('fpvalidate000001', /✓/);
+    // A refusal in the debug sidebar, as a user sees one within a minute (the simulator's faults).
+    await page.waitForSelector('.red-ui-debug-msg', { timeout: 60_000 });
+    await shot('full-pipeline');
+    if (process.env.UPDATE_SCREENSHOTS) {
+      const images = path.join(ROOT, 'docs', 'images');
+      fs.mkdirSync(images, { recursive: true });
+      fs.copyFileSync(path.join(SHOTS, 'full-pipeline.png'), path.join(images, 'full-pipeline.png'));
+      const full = readExamples(path.join(ROOT, 'examples'))[0];
+      fs.writeFileSync(path.join(images, 'full-pipeline.flow-hash'), `${tabHash(full.nodes, full.tab.id)}\n`);
+    }
+  });
+
   it('shows the palette entries of the pack', async () => {
     for (const label of ['simulator', 'validate', 'line protocol', 'alert']) {
       should(await page.locator('.red-ui-palette-node', { hasText: label }).first().isVisible()).be.true(label);
@@ -86,7 +165,7 @@ describe('editor in a browser', function () {
   });
 
   it('edits telemetry-validate, and a new telemetry-schema opens with the reference fleet as a table', async () => {
-    await edit('val0000000000001');
+    await edit('fpvalidate000001');
     await page.waitForSelector('#node-input-maxFutureSec');
     should(await page.inputValue('#node-input-maxFutureSec')).equal('300');
     should(await page.inputValue('#node-input-missingTimestamp')).equal('now');
@@ -103,32 +182,32 @@ describe('editor in a browser', function () {
   });
 
   it('edits telemetry-simulator with its faults listed', async () => {
-    await edit('sim0000000000001');
+    await edit('fpsim00000000001');
     await page.waitForSelector('#node-input-faults-list');
-    should(await page.locator('#node-input-faults-list > li').count()).equal(4);
+    should(await page.locator('#node-input-faults-list > li').count()).equal(3);
     should(await page.inputValue('#node-input-intervalSec')).equal('5');
     await shot('simulator');
     await closeTray();
   });
 
   it('edits telemetry-alert: its rules as a list, each with the settings of its kind, saved as they were', async () => {
-    await edit('alert00000000001');
+    await edit('fpalert000000001');
     await page.waitForSelector('#node-input-rules-list .alert-kind');
-    should(await page.locator('#node-input-rules-list > li').count()).equal(8);
+    should(await page.locator('#node-input-rules-list > li').count()).equal(7);
     should(await page.inputValue('#node-input-rules-list > li:first-child .alert-name')).equal('temperature high');
     // A threshold above a level: its level, hysteresis and lifecycle settings; no band.
     should(await page.locator('#node-input-rules-list > li:first-child .alert-param:visible').count()).equal(7);
-    should(await page.locator('#node-input-rules-list > li:nth-child(8) .alert-field').isVisible()).be.false(); // dead-man
+    should(await page.locator('#node-input-rules-list > li:nth-child(7) .alert-field').isVisible()).be.false(); // dead-man
     await shot('telemetry-alert');
-    const before = await page.evaluate(() => JSON.stringify((window as any).RED.nodes.node('alert00000000001').rules));
+    const before = await page.evaluate(() => JSON.stringify((window as any).RED.nodes.node('fpalert000000001').rules));
     await page.click('#node-dialog-ok');
     await page.waitForSelector('.red-ui-tray', { state: 'detached' });
-    const after = await page.evaluate(() => JSON.stringify((window as any).RED.nodes.node('alert00000000001').rules));
+    const after = await page.evaluate(() => JSON.stringify((window as any).RED.nodes.node('fpalert000000001').rules));
     should(JSON.parse(after)).eql(JSON.parse(before));
   });
 
   it('edits telemetry-line-protocol', async () => {
-    await edit('lp00000000000001');
+    await edit('fplp000000000001');
     await page.waitForSelector('#node-input-batchSize');
     should(await page.inputValue('#node-input-batchSize')).equal('5000');
     should(await page.inputValue('#node-input-database')).equal('iot-sensors');
@@ -137,7 +216,7 @@ describe('editor in a browser', function () {
   });
 
   it('edits influxdb3-write, and its server config tests the connection from the dialog', async () => {
-    await edit('wr00000000000001');
+    await edit('fpwriteraw000001');
     await page.waitForSelector('#node-input-maxInFlight');
     should(await page.inputValue('#node-input-maxInFlight')).equal('4');
     should(await page.inputValue('#node-input-maxBatchLines')).equal('10000');
@@ -165,12 +244,12 @@ describe('editor in a browser', function () {
   });
 
   it('edits influxdb3-query with its SQL in a code editor', async () => {
-    await edit('query00000000001');
+    await edit('fpqlatest0000001');
     await page.waitForSelector(
       '#node-input-query-editor .red-ui-editor-text-container, #node-input-query-editor .monaco-editor, #node-input-query-editor .ace_editor',
     );
-    should(await page.evaluate(() => (window as any).RED.nodes.node('query00000000001').query)).match(
-      /GROUP BY device_id/,
+    should(await page.evaluate(() => (window as any).RED.nodes.node('fpqlatest0000001').query)).match(
+      /PARTITION BY device_id/,
     );
     should(await page.inputValue('#node-input-output')).equal('array');
     should(await page.inputValue('#node-input-timeFormat')).equal('iso');
@@ -182,7 +261,7 @@ describe('editor in a browser', function () {
   });
 
   it('edits influxdb3-downsample: its fields as a list with aggregates, percentiles only from raw, saved as they were', async () => {
-    await edit('ds5min0000000001');
+    await edit('fpds5min00000001');
     await page.waitForSelector('#node-input-fields-list .ds-field');
     should(await page.inputValue('#node-input-targetTable')).equal('iot_sensors_5min');
     should(await page.inputValue('#node-input-retention')).equal('90d');
@@ -200,7 +279,7 @@ describe('editor in a browser', function () {
     await shot('influxdb3-downsample');
     await page.click('#node-dialog-ok');
     await page.waitForSelector('.red-ui-tray', { state: 'detached' });
-    should(await page.evaluate(() => (window as any).RED.nodes.node('ds5min0000000001').fields)).eql([
+    should(await page.evaluate(() => (window as any).RED.nodes.node('fpds5min00000001').fields)).eql([
       { field: 'temperature', aggregates: ['mean', 'min', 'max', 'stddev', 'p95'] },
       { field: 'humidity', aggregates: ['mean'] },
       { field: 'battery_level', aggregates: ['mean', 'min'] },

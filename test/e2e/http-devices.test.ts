@@ -49,7 +49,7 @@ describe('end to end: devices POST readings over HTTP and are answered once they
   }
 
   const post = async (body: unknown, type = 'application/json') => {
-    const res = await fetch(`${nr.url}/api/readings`, {
+    const res = await fetch(`${nr.url}/readings`, {
       method: 'POST',
       headers: { 'content-type': type },
       body: typeof body === 'string' ? body : JSON.stringify(body),

@@ -1,6 +1,4 @@
 import should from 'should';
-import fs from 'node:fs';
-import path from 'node:path';
 import { InfluxDB3Server, startInfluxDB3 } from '../support/influxdb3/server';
 import { AedesBroker, startAedes } from '../support/mqtt-brokers';
 import { NodeRedInstance, PACK_NAME, startNodeRed } from '../support/node-red-instance';
@@ -84,89 +82,6 @@ describe('end to end: a real Node-RED with the pack installed', function () {
       const res = await nr.api('GET', `/icons/${PACK_NAME}/${type}.svg`, undefined, '*/*');
       should(res.status).equal(200, type);
       should(res.body).match(/^<svg/);
-    }
-  });
-
-  it('deploys the example flow, whose readings travel through MQTT to the validator, the line-protocol node and InfluxDB 3', async () => {
-    const flow = JSON.parse(
-      fs.readFileSync(path.join(__dirname, '..', '..', '..', 'examples', 'front-half-pipeline.json'), 'utf8'),
-    );
-    // Every node of the pack but the schema config is in at least one example flow.
-    const examples = path.join(__dirname, '..', '..', '..', 'examples');
-    const types = new Set(
-      fs
-        .readdirSync(examples)
-        .flatMap((f) => JSON.parse(fs.readFileSync(path.join(examples, f), 'utf8')) as { type: string }[])
-        .map((n) => n.type),
-    );
-    for (const t of TYPES.filter((x) => x !== 'telemetry-schema')) should(types.has(t)).be.true(`an example uses ${t}`);
-    const seen = new Set<string>();
-    nr.RED.hooks.add('onReceive.example', (ev: { destination: { id: string } }) => {
-      seen.add(ev.destination.id);
-    });
-    try {
-      await nr.deploy(flow);
-      await new Promise<void>((resolve) => {
-        const check = setInterval(() => {
-          if (seen.has('mqttout000000001') && seen.has('val0000000000001') && seen.has('lp00000000000001')) {
-            clearInterval(check);
-            resolve();
-          }
-        }, 20);
-      });
-      // The example's "flush" inject sends the buffered lines on to influxdb3-write at once.
-      const flushed = await nr.api('POST', '/inject/injflush00000001');
-      should(flushed.status).equal(200);
-      let rows = 0;
-      for (let i = 0; i < 100 && rows === 0; i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        const res = await fetch(
-          `${influx.url}/api/v3/query_sql?db=iot-sensors&q=${encodeURIComponent('SELECT count(*) AS n FROM iot_sensors')}`,
-        );
-        if (res.status === 200) rows = (await res.json())[0].n;
-      }
-      should(rows > 0).be.true('readings of the example reached the database');
-      should(seen.has('wr00000000000001')).be.true();
-      // And the example's query ("per device, last 5 minutes") reads them back through Flight.
-      const results: { payload: unknown }[] = [];
-      nr.RED.hooks.add('onReceive.exampleQuery', (ev: { destination: { id: string }; msg: { payload: unknown } }) => {
-        if (ev.destination.id === 'dbgquery00000001') results.push(ev.msg);
-      });
-      const asked = await nr.api('POST', '/inject/injquery00000001');
-      should(asked.status).equal(200);
-      for (let i = 0; i < 100 && results.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
-      const perDevice = results[0]?.payload as { device_id: string; readings: number; last_seen: string }[] | undefined;
-      should(Array.isArray(perDevice) && perDevice.length > 0).be.true(
-        `the example's query answered with rows: ${JSON.stringify(results[0])}`,
-      );
-      should(
-        perDevice!.every(
-          (r) => typeof r.device_id === 'string' && r.readings > 0 && !Number.isNaN(Date.parse(r.last_seen)),
-        ),
-      ).be.true();
-    } finally {
-      nr.RED.hooks.remove('onReceive.example');
-      nr.RED.hooks.remove('onReceive.exampleQuery');
-    }
-  });
-
-  it('deploys the anomaly detection example, whose readings reach the alert node and leave it scored', async () => {
-    const flow = JSON.parse(
-      fs.readFileSync(path.join(__dirname, '..', '..', '..', 'examples', 'anomaly-detection.json'), 'utf8'),
-    ) as object[];
-    const seen = new Set<string>();
-    nr.RED.hooks.add('onReceive.anomaly', (ev: { destination: { id: string } }) => {
-      seen.add(ev.destination.id);
-    });
-    try {
-      await nr.deploy(flow);
-      for (let i = 0; i < 200 && !seen.has('dbgscored0000001'); i++) await new Promise((r) => setTimeout(r, 20));
-      should(seen.has('alert00000000001')).be.true('readings reached the alert node');
-      should(seen.has('dbgscored0000001')).be.true('the alert node passed them on');
-      const nodes = await nr.api('GET', '/flows');
-      should(nodes.status).equal(200);
-    } finally {
-      nr.RED.hooks.remove('onReceive.anomaly');
     }
   });
 

@@ -17,6 +17,8 @@ export interface SinkOptions {
   auth?: { user: string; pass: string };
   /** Print each email's envelope and subject. */
   log?: boolean;
+  /** Keep each email as a .eml file in this folder (npm start's mail page lists them). */
+  dir?: string;
 }
 
 export interface ReceivedMail {
@@ -34,6 +36,16 @@ export interface SmtpSink {
 }
 
 const TLS = path.join(__dirname, '..', '..', '..', 'test', 'support', 'tls');
+
+let kept = 0;
+/** Writes an email whole or not at all: a page reading the folder never sees half a file. */
+function keepEml(dir: string, raw: string): void {
+  fs.mkdirSync(dir, { recursive: true });
+  const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}-${++kept}.eml`;
+  const tmp = path.join(dir, `.${name}.tmp`);
+  fs.writeFileSync(tmp, raw);
+  fs.renameSync(tmp, path.join(dir, name));
+}
 
 export async function startSmtpSink(o: SinkOptions = {}): Promise<SmtpSink> {
   const mails: ReceivedMail[] = [];
@@ -83,7 +95,8 @@ export async function startSmtpSink(o: SinkOptions = {}): Promise<SmtpSink> {
               parsed,
             };
             mails.push(mail);
-            if (o.log) console.log(`mail sink: to ${mail.to.join(', ')}: ${parsed.subject ?? ''}`);
+            if (o.dir) keepEml(o.dir, raw);
+            if (o.log) console.log(`mail: to ${mail.to.join(', ')}: ${parsed.subject ?? ''}`);
             cb();
           },
           (e: Error) => cb(e),

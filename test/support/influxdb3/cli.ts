@@ -51,6 +51,8 @@ async function main() {
     );
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  // Started by npm start with an IPC channel: it ends when that process does, however it ended.
+  if (process.connected) process.once('disconnect', stop);
 }
 
 if (require.main === module) {
