@@ -29,6 +29,11 @@ const LAUNCH_ARGS = [
 ];
 const VIEWPORT = { width: 1600, height: 1000 };
 
+async function screenshot(page: Page, name: string): Promise<void> {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+}
+
 describe('editor in a browser', function () {
   this.timeout(90_000);
   let nr: NodeRedInstance;
@@ -82,10 +87,7 @@ describe('editor in a browser', function () {
     }
   });
 
-  const shot = async (name: string) => {
-    fs.mkdirSync(SHOTS, { recursive: true });
-    await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
-  };
+  const shot = (name: string) => screenshot(page, name);
   const edit = (id: string) =>
     page.evaluate((nodeId) => (window as any).RED.editor.edit((window as any).RED.nodes.node(nodeId)), id);
   const closeTray = async () => {
@@ -284,5 +286,73 @@ describe('editor in a browser', function () {
       { field: 'humidity', aggregates: ['mean'] },
       { field: 'battery_level', aggregates: ['mean', 'min'] },
     ]);
+  });
+});
+
+describe('Import > Examples in a browser', function () {
+  this.timeout(90_000);
+  let nr: NodeRedInstance;
+  let browser: Browser;
+  let page: Page;
+
+  before(async function () {
+    if (!CHROMIUM) {
+      if (process.env.CI === 'true') throw new Error("CI needs Debian's chromium");
+      this.skip();
+    }
+    nr = await startNodeRed();
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { chromium } = require('playwright-core') as typeof import('playwright-core');
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
+    page = await browser.newPage({ viewport: VIEWPORT });
+    await page.goto(nr.url);
+    await page.waitForSelector('#red-ui-header-button-sidemenu');
+    await page.waitForFunction(() => (window as any).RED?.workspaces?.active?.());
+  });
+  after(async () => {
+    await browser?.close();
+    await nr?.stop();
+  });
+
+  /** As a user does it: the menu, Import, Examples, this pack, the example, Import; and when
+   *  Node-RED says some of its nodes exist already (the shared config nodes), "Import copy". */
+  async function importExample(name: string, expectExisting = false) {
+    await page.click('#red-ui-header-button-sidemenu');
+    await page.click('#menu-item-import');
+    await page.click('#red-ui-clipboard-dialog >> text=Examples');
+    const pack = page.locator('#red-ui-clipboard-dialog .red-ui-treeList-label', {
+      hasText: 'node-red-contrib-influxdb3-pipeline',
+    });
+    const item = page.locator('#red-ui-clipboard-dialog .red-ui-treeList-label', { hasText: name });
+    if (!(await item.isVisible())) await pack.click();
+    await item.click();
+    await page.click('#red-ui-clipboard-dialog-ok');
+    await page.waitForSelector('#red-ui-clipboard-dialog', { state: 'hidden' });
+    if (expectExisting) {
+      await page.click('.red-ui-notification >> button:has-text("Import copy")');
+      await page.waitForSelector('.red-ui-notification >> button:has-text("Import copy")', { state: 'detached' });
+    }
+  }
+  const configNodes = () =>
+    page.evaluate(() => {
+      const ids: string[] = [];
+      (window as any).RED.nodes.eachConfig((n: { type: string; id: string }) => {
+        if (n.type === 'influxdb3-config' || n.type === 'telemetry-smtp') ids.push(`${n.type} ${n.id}`);
+      });
+      return ids.sort();
+    });
+
+  it('imports an example, then a second one that reuses the config nodes the first brought (Import copy copies the flow, not them)', async () => {
+    await importExample('03 - Anomaly detection');
+    should(await configNodes()).eql(['influxdb3-config influxcfg0000001', 'telemetry-smtp smtpcfg000000001']);
+    await importExample('02 - Quick start without a broker', true);
+    should(await configNodes()).eql(['influxdb3-config influxcfg0000001', 'telemetry-smtp smtpcfg000000001']);
+    const tabs = await page.evaluate(() => {
+      const labels: string[] = [];
+      (window as any).RED.nodes.eachWorkspace((w: { label: string }) => labels.push(w.label));
+      return labels;
+    });
+    should(tabs).containDeep(['Anomaly detection', 'Quick start without a broker']);
+    await screenshot(page, 'import-two-examples');
   });
 });
