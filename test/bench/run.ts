@@ -5,6 +5,7 @@ import { benchEncodeVsPoint } from './encode-vs-point';
 import { benchServerIngest } from './influxdb3-ingest';
 import { benchMqttIn } from './mqtt-in';
 import { benchPipeline } from './node-red-pipeline';
+import { benchPipelineMemory } from './pipeline-memory';
 import { benchWriter } from './writer';
 import { benchWriterMemory } from './writer-memory';
 
@@ -18,6 +19,7 @@ async function main() {
   if (!only || only === 'alert') await benchAlert();
   if (!only || only === 'downsample') await benchDownsample();
   if (!only || only === 'mqtt') await benchMqttIn();
+  if (!only || only === 'memory-pipeline') await benchPipelineMemory();
 }
 
 main().then(
