@@ -33,8 +33,8 @@ async function startPlayground(userDir: string): Promise<Playground> {
   for (const k of ['INFLUXDB3_URL', 'MQTT_URL', 'SMTP_HOST', 'HOST']) delete env[k];
   const proc = spawn(process.execPath, [START], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   await Promise.race([
     eventually(() => /Ctrl-C stops everything/.test(out), 'the banner', 90_000),
