@@ -6,6 +6,7 @@ import { benchServerIngest } from './influxdb3-ingest';
 import { benchMqttIn } from './mqtt-in';
 import { benchPipeline } from './node-red-pipeline';
 import { benchPipelineMemory } from './pipeline-memory';
+import { benchScaleOut } from './scale-out';
 import { benchWriter } from './writer';
 import { benchWriterMemory } from './writer-memory';
 
@@ -20,6 +21,7 @@ async function main() {
   if (!only || only === 'downsample') await benchDownsample();
   if (!only || only === 'mqtt') await benchMqttIn();
   if (!only || only === 'memory-pipeline') await benchPipelineMemory();
+  if (!only || only === 'scale') await benchScaleOut();
 }
 
 main().then(
