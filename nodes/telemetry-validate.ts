@@ -147,14 +147,21 @@ export = function (RED: NodeAPI) {
           notKept: (seq, why) => requests?.fail(seq, `the readings could not be kept: ${why}; send them again`),
         })
       : undefined;
-    /** Takes over the answer of a request from http in: its readings get a receipt. */
+    /** The response of a request from http in that this node answers (taken off the message: an
+     *  http response node further on has nothing to answer). Messages without msg.res pay one
+     *  property read. */
+    const requestOf = (msg: NodeMessageInFlow): HttpResponse | undefined => {
+      const res = requests ? httpResponseOf(msg) : undefined;
+      if (!res || receiptsOf(msg)) return undefined;
+      delete (msg as { res?: unknown }).res;
+      return res;
+    };
+    /** Takes over the answer of a request: its readings get a receipt. */
     const takeRequest = (msg: NodeMessageInFlow, readings: number) => {
-      const res = requests && !receiptsOf(msg) ? httpResponseOf(msg) : undefined;
-      if (!res) return;
-      const receipt: Receipt = { j: holderId, s: requests!.start(readings, answerWith(res)), n: readings };
-      const m = msg as NodeMessageInFlow & { _receipts?: Receipt[]; res?: unknown };
-      m._receipts = [receipt];
-      delete m.res; // answered from here: an http response node further on has nothing to answer
+      const res = requestOf(msg);
+      if (!res || !requests) return;
+      const receipt: Receipt = { j: holderId, s: requests.start(readings, answerWith(res)), n: readings };
+      (msg as NodeMessageInFlow & { _receipts?: Receipt[] })._receipts = [receipt];
     };
 
     node.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {
@@ -164,14 +171,10 @@ export = function (RED: NodeAPI) {
         const decoded = decodePayload(msg.payload, limits);
         if (decoded.kind === 'refused') {
           refused++;
-          const res = requests && !receiptsOf(msg) ? httpResponseOf(msg) : undefined;
+          const res = requestOf(msg);
           if (res) {
             const e = decoded.error.toJSON();
-            answerWith(res)({
-              status: e.code === 'payload_too_large' ? 413 : 400,
-              body: { stored: 0, refused: [e] },
-            });
-            delete (msg as { res?: unknown }).res;
+            answerWith(res)({ status: e.code === 'payload_too_large' ? 413 : 400, body: { stored: 0, refused: [e] } });
           }
           if (receiptsOf(msg)) {
             verdict.whole = decoded.error.toJSON();

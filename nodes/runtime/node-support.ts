@@ -60,27 +60,19 @@ export function encodeReadings(
   const rejections: NodeMessage[] = [];
   const now = Date.now();
   lines.reset();
-  const one = (reading: unknown, index?: number) => {
-    const error = encode(lines, reading, now);
-    if (error) rejections.push(rejectionMessage(msg, reading, error, index));
-  };
   const refused: number[] = judged ? judged.refused : [];
   refused.length = 0;
   if (judged) judged.reasons.length = 0;
-  const note = (i: number) => {
-    refused.push(i);
-    judged?.reasons.push((rejections[rejections.length - 1] as { error: Refusal }).error);
+  const one = (reading: unknown, index?: number) => {
+    const error = encode(lines, reading, now);
+    if (!error) return;
+    rejections.push(rejectionMessage(msg, reading, error, index));
+    refused.push(index ?? 0);
+    judged?.reasons.push(error.toJSON());
   };
   if (decoded.kind === 'refused') rejections.push(rejectionMessage(msg, msg.payload, decoded.error));
-  else if (decoded.kind === 'one') {
-    one(decoded.reading);
-    if (rejections.length > 0) note(0);
-  } else
-    decoded.readings.forEach((r, i) => {
-      const before = rejections.length;
-      one(r, i);
-      if (rejections.length > before) note(i);
-    });
+  else if (decoded.kind === 'one') one(decoded.reading);
+  else decoded.readings.forEach(one);
   if (judged) {
     judged.readings = decoded.kind === 'one' ? 1 : decoded.kind === 'many' ? decoded.readings.length : 0;
     judged.whole = decoded.kind === 'refused' ? decoded.error.toJSON() : undefined;

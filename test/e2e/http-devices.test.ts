@@ -32,8 +32,9 @@ describe('end to end: devices POST readings over HTTP and are answered once they
     await server?.stop();
   });
 
-  async function deploy(write: object = {}, validate: object = {}) {
+  async function deploy(write: object = {}, validate: object = {}, more: object[] = []) {
     await nr.deploy([
+      ...more,
       { id: 'tab', type: 'tab', label: 'http devices' },
       { id: 'in', z: 'tab', type: 'http in', url: '/readings', method: 'post', x: 100, y: 100, wires: [['val']] },
       { id: 'val', z: 'tab', type: 'telemetry-validate', x: 300, y: 100, wires: [['w'], []], ...validate },
@@ -80,6 +81,38 @@ describe('end to end: devices POST readings over HTTP and are answered once they
     should(await stored()).equal(4);
     const one = await post(reading(7));
     should(one.body).eql({ stored: 1 });
+  });
+
+  it('lists refusals by the writer too, at their place in the request, beside those of validate', async () => {
+    // The writer encodes with a schema that knows motion sensors only: a temperature reading that
+    // validate passed is refused there, as the message's first reading but the request's first too.
+    const motionOnly = {
+      id: 'motion-only',
+      type: 'telemetry-schema',
+      rows: ['device_id', 'device_type', 'location', 'floor']
+        .map((key) => ({ deviceType: 'motion', key, kind: 'tag', type: 'string', required: true }))
+        .concat([
+          { deviceType: 'motion', key: 'motion_detected', kind: 'field', type: 'boolean', required: true },
+          { deviceType: 'motion', key: 'sensitivity', kind: 'field', type: 'integer', required: true },
+          { deviceType: 'motion', key: 'battery_level', kind: 'field', type: 'float', required: true },
+        ]),
+    };
+    await deploy({ schema: 'motion-only' }, {}, [motionOnly]);
+    const motion = {
+      ...reading(60),
+      device_id: 'MOTION_001',
+      device_type: 'motion',
+      motion_detected: true,
+      sensitivity: 5,
+    };
+    for (const k of ['temperature', 'humidity', 'signal_strength']) delete (motion as Record<string, unknown>)[k];
+    const answer = await post([reading(61, { temperature: 500 }), reading(62), motion]);
+    should(answer.status).equal(422);
+    should(answer.body.stored).equal(1);
+    should(answer.body.refused.map((r: { index: number; code: string }) => [r.index, r.code])).eql([
+      [0, 'out_of_range'],
+      [1, 'unknown_device_type'],
+    ]);
   });
 
   it('answers 400 for a body that is not readings, with the reason', async () => {

@@ -112,7 +112,9 @@ export class RequestAnswers {
       if (o === true) stored++;
       else if (o) {
         if (o.code === SERVER_REFUSAL) byServer ??= o.message;
-        refused.push(o.field === undefined ? { index, code: o.code, message: o.message } : { index, ...o });
+        // The index in the request, not the one the refusing node saw in its message.
+        const why = { index, code: o.code, message: o.message };
+        refused.push(o.field === undefined ? why : { ...why, field: o.field });
       }
     });
     if (byServer !== undefined)
