@@ -8,12 +8,10 @@ import should from 'should';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { InfluxDB3Server, startInfluxDB3 } from '../support/influxdb3/server';
 import { exampleFlows } from '../../scripts/launch-node-red';
 import { readExamples, tabHash } from '../../scripts/playground-flows';
 import { seedPastDay } from '../../scripts/seed-past-day';
-import { SmtpSink, startSmtpSink } from '../support/smtp-sink';
-import { AedesBroker, startAedes } from '../support/mqtt-brokers';
+import { ExampleServices, startExampleServices } from '../support/example-services';
 import { NodeRedInstance, startNodeRed } from '../support/node-red-instance';
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
@@ -37,12 +35,9 @@ async function screenshot(page: Page, name: string): Promise<void> {
 describe('editor in a browser', function () {
   this.timeout(90_000);
   let nr: NodeRedInstance;
-  let influx: InfluxDB3Server;
+  let services: ExampleServices | undefined;
   let browser: Browser;
   let page: Page;
-  let mqtt: AedesBroker | undefined;
-  let smtp: SmtpSink | undefined;
-  const had = ['INFLUXDB3_URL', 'MQTT_URL', 'SMTP_HOST', 'SMTP_PORT'].map((k) => [k, process.env[k]] as const);
 
   before(async function () {
     if (!CHROMIUM) {
@@ -51,16 +46,15 @@ describe('editor in a browser', function () {
       console.log(`      skipped: ${why}`);
       this.skip();
     }
-    // The example flows' configs read these, as under npm start.
-    influx = await startInfluxDB3({ walFlushMs: 100 });
-    mqtt = await startAedes();
-    smtp = await startSmtpSink({ starttls: false });
-    process.env.INFLUXDB3_URL = influx.url;
-    process.env.MQTT_URL = mqtt.url;
-    process.env.SMTP_HOST = '127.0.0.1';
-    process.env.SMTP_PORT = String(smtp.port);
+    services = await startExampleServices();
     // A few past hours, as npm start seeds a day, for the tiers the picture shows.
-    await seedPastDay({ url: influx.url, database: 'iot-sensors', retention: '7d', endMs: Date.now(), hours: 3 });
+    await seedPastDay({
+      url: services.influx.url,
+      database: 'iot-sensors',
+      retention: '7d',
+      endMs: Date.now(),
+      hours: 3,
+    });
     nr = await startNodeRed();
     // Every example flow, as npm start opens them.
     await nr.deploy(exampleFlows());
@@ -78,13 +72,7 @@ describe('editor in a browser', function () {
   after(async () => {
     await browser?.close();
     await nr?.stop();
-    await mqtt?.close();
-    await smtp?.stop();
-    await influx?.stop();
-    for (const [k, v] of had) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
+    await services?.stop();
   });
 
   const shot = (name: string) => screenshot(page, name);

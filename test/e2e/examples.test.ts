@@ -10,10 +10,10 @@ import path from 'node:path';
 import { FlowNode, readExamples, tabHash } from '../../scripts/playground-flows';
 import { seedPastDay } from '../../scripts/seed-past-day';
 import { eventually } from '../support/eventually';
-import { InfluxDB3Server, startInfluxDB3 } from '../support/influxdb3/server';
-import { AedesBroker, startAedes } from '../support/mqtt-brokers';
+import { ExampleServices, startExampleServices } from '../support/example-services';
+import type { InfluxDB3Server } from '../support/influxdb3/server';
 import { NodeRedInstance, startNodeRed } from '../support/node-red-instance';
-import { SmtpSink, startSmtpSink } from '../support/smtp-sink';
+import type { SmtpSink } from '../support/smtp-sink';
 
 const ROOT = path.join(__dirname, '..', '..', '..');
 const examples = readExamples(path.join(ROOT, 'examples'));
@@ -84,22 +84,15 @@ describe('example flows: what they are made of', () => {
 describe('example flows in a real Node-RED', function () {
   this.timeout(240_000);
   let nr: NodeRedInstance;
+  let services: ExampleServices;
   let influx: InfluxDB3Server;
-  let mqtt: AedesBroker;
   let smtp: SmtpSink;
   const errors: { z?: string; msg: string }[] = [];
   const received = new Map<string, { payload: unknown }[]>();
-  const had = ['INFLUXDB3_URL', 'MQTT_URL', 'SMTP_HOST', 'SMTP_PORT'].map((k) => [k, process.env[k]] as const);
 
   before(async () => {
-    influx = await startInfluxDB3({ walFlushMs: 100 });
-    mqtt = await startAedes();
-    smtp = await startSmtpSink({ starttls: false });
-    // The examples' configs read these, as under npm start.
-    process.env.INFLUXDB3_URL = influx.url;
-    process.env.MQTT_URL = mqtt.url;
-    process.env.SMTP_HOST = '127.0.0.1';
-    process.env.SMTP_PORT = String(smtp.port);
+    services = await startExampleServices();
+    ({ influx, smtp } = services);
     nr = await startNodeRed();
     const log = new EventEmitter();
     log.on('log', (m: { level: number; z?: string; msg: unknown }) => {
@@ -115,13 +108,7 @@ describe('example flows in a real Node-RED', function () {
   after(async () => {
     nr?.RED.hooks.remove('onReceive.examples');
     await nr?.stop();
-    await mqtt?.close();
-    await smtp?.stop();
-    await influx?.stop();
-    for (const [k, v] of had) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
+    await services?.stop();
   });
 
   const sql = async (db: string, q: string): Promise<Record<string, unknown>[]> => {

@@ -9,6 +9,7 @@ import should from 'should';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { killMoments } from '../support/kill-moments';
 import { Child, startChild } from '../support/node-red-child-control';
 import { InfluxDB3Server, startInfluxDB3 } from '../support/influxdb3/server';
 import { referenceReading, storedWhenSettled } from '../support/mqtt-pipeline';
@@ -16,18 +17,6 @@ import { referenceReading, storedWhenSettled } from '../support/mqtt-pipeline';
 const KILLS = 8;
 const PER_REQUEST = 10;
 const DEVICES_AT_ONCE = 4;
-
-/** mulberry32, seeded: the kill moments a failing run can replay (KILL_SEED). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Answering = 'validate, once stored' | 'http response, at once';
 
@@ -129,7 +118,7 @@ describe('reliability: Node-RED killed between HTTP requests and their answers',
     let child: Child = await startChild(userDir, flow);
     const devices = new Devices(() => child.url);
     devices.start();
-    const next = random(seed);
+    const next = killMoments(seed);
     for (let kills = 0; kills < KILLS; kills++) {
       await new Promise((r) => setTimeout(r, 500 + next() * 2000));
       child.proc.kill('SIGKILL');

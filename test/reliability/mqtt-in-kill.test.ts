@@ -8,6 +8,7 @@ import should from 'should';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { killMoments } from '../support/kill-moments';
 import { startChild } from '../support/node-red-child-control';
 import { InfluxDB3Server, startInfluxDB3 } from '../support/influxdb3/server';
 import { Mosquitto, requireMosquitto, startMosquitto } from '../support/mqtt-brokers';
@@ -21,18 +22,6 @@ import {
 
 const KILLS = 10;
 const RATE = 250;
-
-/** mulberry32: the kill moments come from a seed the test prints, so a failing run can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface KillRun {
   published: number;
@@ -64,7 +53,7 @@ describe('reliability: Node-RED killed while readings arrive over MQTT', functio
     await prepareSession(mosquitto.url, clientId);
     const publisher = new ReferencePublisher(mosquitto.url, RATE);
     await publisher.start();
-    const next = random(seed);
+    const next = killMoments(seed);
     let kills = 0;
     try {
       for (; kills < KILLS; kills++) {

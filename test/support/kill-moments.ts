@@ -1,0 +1,13 @@
+// When the kill tests kill: a seeded generator (mulberry32), so the seed a test prints replays a
+// failing run's kill moments (KILL_SEED=...).
+
+export function killMoments(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
