@@ -127,12 +127,18 @@ export = function (RED: NodeAPI) {
     /** Receipts (telemetry-mqtt-in's, or an HTTP request's) go on with the valid readings; the
      *  refused ones are settled with their reasons, since they leave on output 2. Only messages that
      *  carry some pay for this. */
-    const carryReceipts = (msg: NodeMessageInFlow, readings: number, refusedAt: number[], errors: ReadingError[]) => {
+    const carryReceipts = (
+      msg: NodeMessageInFlow,
+      readings: number,
+      refusedAt: number[],
+      errors: ReadingError[],
+      whole?: ReadingError,
+    ) => {
       if (!receiptsOf(msg)) return;
       verdict.readings = readings;
       verdict.refused = refusedAt;
       verdict.reasons = errors.map((e) => e.toJSON());
-      verdict.whole = undefined;
+      verdict.whole = whole?.toJSON();
       const kept = receiptsAfterJudging(msg, verdict, node);
       const m = msg as NodeMessageInFlow & { _receipts?: unknown };
       if (kept) m._receipts = kept;
@@ -176,10 +182,7 @@ export = function (RED: NodeAPI) {
             const e = decoded.error.toJSON();
             answerWith(res)({ status: e.code === 'payload_too_large' ? 413 : 400, body: { stored: 0, refused: [e] } });
           }
-          if (receiptsOf(msg)) {
-            verdict.whole = decoded.error.toJSON();
-            receiptsAfterJudging(msg, verdict, node);
-          }
+          carryReceipts(msg, 0, [], [], decoded.error);
           send([null, rejectionMessage(msg, msg.payload, decoded.error)]);
         } else if (decoded.kind === 'one') {
           takeRequest(msg, 1);

@@ -6,7 +6,7 @@
 import express from 'express';
 import fs from 'node:fs';
 import path from 'node:path';
-import { simpleParser } from 'mailparser';
+import { ParsedMail, simpleParser } from 'mailparser';
 
 const esc = (s: string | undefined) =>
   (s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -18,6 +18,9 @@ a{color:#8f0000}pre{background:#f7f7f7;padding:12px;white-space:pre-wrap}iframe{
 function page(title: string, body: string): string {
   return `<!doctype html><html><head><meta charset="utf-8"><title>${esc(title)}</title>${STYLE}</head><body>${body}</body></html>`;
 }
+
+const recipients = (mail: ParsedMail) =>
+  Array.isArray(mail.to) ? mail.to.map((a) => a.text).join(', ') : (mail.to?.text ?? '');
 
 /** The .eml files of `dir`, newest first. */
 function emlFiles(dir: string): string[] {
@@ -37,7 +40,7 @@ export function mailPage(dir: string): express.Router {
     Promise.all(
       emlFiles(dir).map(async (name) => {
         const mail = await simpleParser(fs.readFileSync(path.join(dir, name)));
-        const to = Array.isArray(mail.to) ? mail.to.map((a) => a.text).join(', ') : (mail.to?.text ?? '');
+        const to = recipients(mail);
         return `<tr><td>${esc(mail.date?.toISOString().replace('T', ' ').slice(0, 19))}</td><td><a href="mail/${esc(name)}">${esc(mail.subject)}</a></td><td>${esc(to)}</td></tr>`;
       }),
     ).then((rows) => {
@@ -67,7 +70,7 @@ export function mailPage(dir: string): express.Router {
           page(
             mail.subject ?? 'email',
             `<p><a href="../mail">all emails</a> · <a href="?raw">.eml</a></p><h2>${esc(mail.subject)}</h2>` +
-              `<table><tr><th>from</th><td>${esc(mail.from?.text)}</td></tr><tr><th>to</th><td>${esc(Array.isArray(mail.to) ? mail.to.map((a) => a.text).join(', ') : mail.to?.text)}</td></tr>` +
+              `<table><tr><th>from</th><td>${esc(mail.from?.text)}</td></tr><tr><th>to</th><td>${esc(recipients(mail))}</td></tr>` +
               `<tr><th>date</th><td>${esc(mail.date?.toISOString())}</td></tr></table>` +
               `<h3>Text</h3><pre>${esc(mail.text)}</pre>` +
               (html ? `<h3>HTML</h3><iframe sandbox="" srcdoc="${esc(html)}"></iframe>` : ''),

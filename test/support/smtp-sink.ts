@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { ParsedMail, simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
+import { writeFileAtomic } from '../../nodes/lib/atomic-file';
 
 export interface SinkOptions {
   port?: number;
@@ -40,11 +41,8 @@ const TLS = path.join(__dirname, '..', '..', '..', 'test', 'support', 'tls');
 let kept = 0;
 /** Writes an email whole or not at all: a page reading the folder never sees half a file. */
 function keepEml(dir: string, raw: string): void {
-  fs.mkdirSync(dir, { recursive: true });
   const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}-${++kept}.eml`;
-  const tmp = path.join(dir, `.${name}.tmp`);
-  fs.writeFileSync(tmp, raw);
-  fs.renameSync(tmp, path.join(dir, name));
+  writeFileAtomic(path.join(dir, name), raw, { fsync: false });
 }
 
 export async function startSmtpSink(o: SinkOptions = {}): Promise<SmtpSink> {
