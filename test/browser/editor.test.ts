@@ -32,6 +32,33 @@ async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
 }
 
+/** Chromium on the editor at url, at the window size of the pictures. */
+async function openEditor(url: string): Promise<{ browser: Browser; page: Page }> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { chromium } = require('playwright-core') as typeof import('playwright-core');
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
+  const page = await browser.newPage({ viewport: VIEWPORT });
+  await page.goto(url);
+  return { browser, page };
+}
+
+/** What a type's help file says: its section headings and its first paragraph, as plain text. */
+function helpSource(type: string): { headings: string[]; first: string } {
+  const html = fs.readFileSync(path.join(ROOT, 'nodes', 'locales', 'en-US', `${type}.html`), 'utf8');
+  const text = (h: string) =>
+    h
+      .replace(/<[^>]+>/g, '')
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&amp;/g, '&')
+      .replace(/\s+/g, ' ')
+      .trim();
+  return {
+    headings: [...html.matchAll(/<h3>(.*?)<\/h3>/g)].map((m) => text(m[1])),
+    first: text(/<p>([\s\S]*?)<\/p>/.exec(html)?.[1] ?? ''),
+  };
+}
+
 describe('editor in a browser', function () {
   this.timeout(90_000);
   let nr: NodeRedInstance;
@@ -59,11 +86,7 @@ describe('editor in a browser', function () {
     // Every example flow, as npm start opens them.
     await nr.deploy(exampleFlows());
     await nr.api('POST', '/inject/fpinjbackfill001');
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { chromium } = require('playwright-core') as typeof import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
-    page = await browser.newPage({ viewport: VIEWPORT });
-    await page.goto(nr.url);
+    ({ browser, page } = await openEditor(nr.url));
     await page.waitForFunction(() => (window as any).RED?.nodes?.node?.('fpvalidate000001'), undefined, {
       timeout: 60_000,
     });
@@ -82,6 +105,86 @@ describe('editor in a browser', function () {
     await page.click('#node-dialog-cancel');
     await page.waitForSelector('.red-ui-tray', { state: 'detached' });
   };
+
+  /** A dialog as a user reaches it: a node's own, or a config node's through the pencil beside the
+   *  node's field that selects it (config: that field, e.g. 'server'). */
+  interface Dialog {
+    node: string;
+    config?: string;
+  }
+  const openDialog = async (d: Dialog) => {
+    await edit(d.node);
+    await page.waitForSelector('#node-dialog-ok');
+    if (d.config) {
+      await page.click(`#node-input-btn-${d.config}-edit`);
+      await page.waitForSelector('#node-config-dialog-ok');
+    }
+  };
+  /** Closes the config node's tray over the node's, with Update or Cancel. */
+  const closeConfig = async (button: 'ok' | 'cancel') => {
+    await page.click(`#node-config-dialog-${button}`);
+    await page.waitForFunction(() => document.querySelectorAll('.red-ui-tray').length === 1);
+  };
+  const saveDialog = async (d: Dialog) => {
+    if (d.config) await closeConfig('ok');
+    await page.click('#node-dialog-ok');
+    await page.waitForSelector('.red-ui-tray', { state: 'detached' });
+  };
+  const cancelDialog = async (d: Dialog) => {
+    if (d.config) await closeConfig('cancel');
+    await closeTray();
+  };
+  /** The node a dialog edits, as the editor holds it. */
+  const dialogNode = (d: Dialog) =>
+    page.evaluate(
+      ([node, config]) => {
+        const n = (window as any).RED.nodes.node(node);
+        return config ? (window as any).RED.nodes.node(n[config]) : n;
+      },
+      [d.node, d.config ?? ''],
+    );
+
+  /** Per type of the pack, what its dialog was seen to do: the last test checks every type did both. */
+  const seen = new Map<string, Set<'help' | 'saved'>>();
+  const note = (type: string, what: 'help' | 'saved') => seen.set(type, (seen.get(type) ?? new Set()).add(what));
+
+  /** The open dialog's own help button (the book in its footer) brings its type's help to the
+   *  sidebar, rendered: its title, the sections and the first paragraph its help file has. */
+  async function helpShows(type: string) {
+    await page.evaluate(() => (window as any).RED.sidebar.show('info'));
+    await page.locator('.red-ui-tray').last().locator('.red-ui-tray-footer-left button:has(i.fa-book)').click();
+    const help = page.locator('.red-ui-sidebar-help-stack');
+    await help.waitFor({ state: 'visible' });
+    const shown = await help.evaluate((el) => ({
+      title: el.querySelector('.red-ui-help-title')?.textContent ?? '',
+      headings: Array.from(el.querySelectorAll('.red-ui-help .red-ui-help h3')).map((h) => h.textContent?.trim()),
+      first: (el.querySelector('.red-ui-help .red-ui-help p')?.textContent ?? '').replace(/\s+/g, ' ').trim(),
+    }));
+    const label = await page.evaluate((t) => (window as any).RED.nodes.getType(t).paletteLabel ?? t, type);
+    const source = helpSource(type);
+    should(shown.title).equal(label, `${type}: help title`);
+    should(source.first).not.be.empty();
+    should(shown.first).equal(source.first, `${type}: first paragraph of its help`);
+    should(shown.headings).eql(source.headings, `${type}: sections of its help`);
+    if (!(await page.evaluate((t) => (window as any).RED.nodes.getType(t).category === 'config', type)))
+      should(shown.headings).containDeep(['Inputs', 'Details']);
+    note(type, 'help');
+  }
+
+  /** Types value into the open dialog's input, saves (Update, then Done), finds it in the node the
+   *  editor holds and in the input when the dialog opens again, and closes that. */
+  async function typeSaveReopen(d: Dialog, input: string, value: string) {
+    const prop = input.replace(/^#node-(config-)?input-/, '');
+    await page.fill(input, value);
+    await saveDialog(d);
+    const node = await dialogNode(d);
+    // Node-RED keeps what an input holds as text, numbers included.
+    should(String(node[prop])).equal(value, `${node.type}.${prop} saved`);
+    await openDialog(d);
+    should(await page.inputValue(input)).equal(value, `${node.type}: ${input} after reopening`);
+    await cancelDialog(d);
+    note(node.type, 'saved');
+  }
 
   it('fits every example tab in a 1600 x 1000 editor at 100 % zoom, nothing off screen', async () => {
     for (const e of readExamples(path.join(ROOT, 'examples'))) {
@@ -155,62 +258,75 @@ describe('editor in a browser', function () {
   });
 
   it('edits telemetry-validate, and a new telemetry-schema opens with the reference fleet as a table', async () => {
-    await edit('fpvalidate000001');
+    const validate = { node: 'fpvalidate000001' };
+    await openDialog(validate);
     await page.waitForSelector('#node-input-maxFutureSec');
     should(await page.inputValue('#node-input-maxFutureSec')).equal('300');
     should(await page.inputValue('#node-input-missingTimestamp')).equal('now');
-    await shot('validate');
+    await helpShows('telemetry-validate');
+    await shot('telemetry-validate');
     await page.click('#node-input-btn-schema-add');
     await page.waitForSelector('#node-config-input-rows-list');
     const rows = page.locator('#node-config-input-rows-list > li');
     await page.waitForFunction(() => document.querySelectorAll('#node-config-input-rows-list > li').length > 0);
     should(await rows.count()).equal(22, 'temperature 8 + motion 7 + door 7 rows');
     should(await rows.first().locator('.schema-key').inputValue()).equal('device_id');
-    await shot('schema');
-    await page.click('#node-config-dialog-cancel');
-    await closeTray();
+    await shot('telemetry-schema-new');
+    await closeConfig('cancel');
+    await typeSaveReopen(validate, '#node-input-maxFutureSec', '600');
   });
 
   it('edits telemetry-simulator with its faults listed', async () => {
-    await edit('fpsim00000000001');
+    const sim = { node: 'fpsim00000000001' };
+    await openDialog(sim);
     await page.waitForSelector('#node-input-faults-list');
     should(await page.locator('#node-input-faults-list > li').count()).equal(3);
     should(await page.inputValue('#node-input-intervalSec')).equal('5');
-    await shot('simulator');
-    await closeTray();
+    should(await page.inputValue('#node-input-seed')).equal('factory-1');
+    await helpShows('telemetry-simulator');
+    await shot('telemetry-simulator');
+    await typeSaveReopen(sim, '#node-input-seed', 'factory-2');
   });
 
   it('edits telemetry-alert: its rules as a list, each with the settings of its kind, saved as they were', async () => {
-    await edit('fpalert000000001');
+    const alert = { node: 'fpalert000000001' };
+    await openDialog(alert);
     await page.waitForSelector('#node-input-rules-list .alert-kind');
     should(await page.locator('#node-input-rules-list > li').count()).equal(7);
     should(await page.inputValue('#node-input-rules-list > li:first-child .alert-name')).equal('temperature high');
     // A threshold above a level: its level, hysteresis and lifecycle settings; no band.
     should(await page.locator('#node-input-rules-list > li:first-child .alert-param:visible').count()).equal(7);
     should(await page.locator('#node-input-rules-list > li:nth-child(7) .alert-field').isVisible()).be.false(); // dead-man
+    should(await page.inputValue('#node-input-maxSeries')).equal('10000');
+    await helpShows('telemetry-alert');
     await shot('telemetry-alert');
     const before = await page.evaluate(() => JSON.stringify((window as any).RED.nodes.node('fpalert000000001').rules));
-    await page.click('#node-dialog-ok');
-    await page.waitForSelector('.red-ui-tray', { state: 'detached' });
+    await typeSaveReopen(alert, '#node-input-maxSeries', '5000');
     const after = await page.evaluate(() => JSON.stringify((window as any).RED.nodes.node('fpalert000000001').rules));
     should(JSON.parse(after)).eql(JSON.parse(before));
   });
 
   it('edits telemetry-line-protocol', async () => {
-    await edit('fplp000000000001');
+    const lp = { node: 'fplp000000000001' };
+    await openDialog(lp);
     await page.waitForSelector('#node-input-batchSize');
     should(await page.inputValue('#node-input-batchSize')).equal('5000');
     should(await page.inputValue('#node-input-database')).equal('iot-sensors');
+    should(await page.inputValue('#node-input-flushInterval')).equal('10');
+    await helpShows('telemetry-line-protocol');
     await shot('telemetry-line-protocol');
-    await closeTray();
+    await typeSaveReopen(lp, '#node-input-flushInterval', '5');
   });
 
   it('edits influxdb3-write, and its server config tests the connection from the dialog', async () => {
-    await edit('fpwriteraw000001');
+    const write = { node: 'fpwriteraw000001' };
+    await openDialog(write);
     await page.waitForSelector('#node-input-maxInFlight');
     should(await page.inputValue('#node-input-maxInFlight')).equal('4');
     should(await page.inputValue('#node-input-maxBatchLines')).equal('10000');
     should(await page.inputValue('#node-input-spoolPolicy')).equal('reject');
+    should(await page.inputValue('#node-input-server')).equal('influxcfg0000001');
+    await helpShows('influxdb3-write');
     await shot('influxdb3-write');
     await page.click('#node-input-btn-server-edit');
     await page.waitForSelector('#node-config-input-url');
@@ -229,12 +345,13 @@ describe('editor in a browser', function () {
       /Not connected/.test(document.querySelector('#influxdb3-config-test-result')?.textContent ?? ''),
     );
     should((await page.textContent('#influxdb3-config-test-result')) ?? '').match(/ECONNREFUSED/);
-    await page.click('#node-config-dialog-cancel');
-    await closeTray();
+    await closeConfig('cancel');
+    await typeSaveReopen(write, '#node-input-maxQueueMB', '64');
   });
 
   it('edits influxdb3-query with its SQL in a code editor', async () => {
-    await edit('fpqlatest0000001');
+    const query = { node: 'fpqlatest0000001' };
+    await openDialog(query);
     await page.waitForSelector(
       '#node-input-query-editor .red-ui-editor-text-container, #node-input-query-editor .monaco-editor, #node-input-query-editor .ace_editor',
     );
@@ -246,12 +363,21 @@ describe('editor in a browser', function () {
     should(await page.isVisible('#node-input-partSize')).equal(false, 'part size only for parts');
     await page.selectOption('#node-input-output', 'parts');
     should(await page.isVisible('#node-input-partSize')).equal(true);
+    await helpShows('influxdb3-query');
     await shot('influxdb3-query');
     await closeTray();
+    // Cancel kept the output as it was; the SQL the code editor holds survives a save.
+    await openDialog(query);
+    should(await page.inputValue('#node-input-output')).equal('array');
+    await typeSaveReopen(query, '#node-input-timeColumns', 'time, bucket');
+    should(await page.evaluate(() => (window as any).RED.nodes.node('fpqlatest0000001').query)).match(
+      /PARTITION BY device_id/,
+    );
   });
 
   it('edits influxdb3-downsample: its fields as a list with aggregates, percentiles only from raw, saved as they were', async () => {
-    await edit('fpds5min00000001');
+    const tier = { node: 'fpds5min00000001' };
+    await openDialog(tier);
     await page.waitForSelector('#node-input-fields-list .ds-field');
     should(await page.inputValue('#node-input-targetTable')).equal('iot_sensors_5min');
     should(await page.inputValue('#node-input-retention')).equal('90d');
@@ -266,9 +392,9 @@ describe('editor in a browser', function () {
     should(await page.isEnabled('.ds-pct >> nth=0')).equal(false, 'no percentiles from a finer tier');
     should(await page.isVisible('#ds-percentile-tip')).equal(true);
     await page.selectOption('#node-input-sourceKind', 'raw');
+    await helpShows('influxdb3-downsample');
     await shot('influxdb3-downsample');
-    await page.click('#node-dialog-ok');
-    await page.waitForSelector('.red-ui-tray', { state: 'detached' });
+    await typeSaveReopen(tier, '#node-input-grace', '90');
     should(await page.evaluate(() => (window as any).RED.nodes.node('fpds5min00000001').fields)).eql([
       { field: 'temperature', aggregates: ['mean', 'min', 'max', 'stddev', 'p95'] },
       { field: 'humidity', aggregates: ['mean'] },
@@ -289,11 +415,7 @@ describe('Import > Examples in a browser', function () {
       this.skip();
     }
     nr = await startNodeRed();
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { chromium } = require('playwright-core') as typeof import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
-    page = await browser.newPage({ viewport: VIEWPORT });
-    await page.goto(nr.url);
+    ({ browser, page } = await openEditor(nr.url));
     await page.waitForSelector('#red-ui-header-button-sidemenu');
     await page.waitForFunction(() => (window as any).RED?.workspaces?.active?.());
   });
