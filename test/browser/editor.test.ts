@@ -6,6 +6,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- the editor's RED global has no types */
 import should from 'should';
 import fs from 'node:fs';
+import net, { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { exampleFlows } from '../../scripts/launch-node-red';
@@ -42,6 +43,13 @@ async function openEditor(url: string): Promise<{ browser: Browser; page: Page }
   return { browser, page };
 }
 
+/** Every node type of the pack, as package.json lists them for Node-RED. */
+const PACK_TYPES = Object.keys(
+  (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { 'node-red': { nodes: object } })[
+    'node-red'
+  ].nodes,
+);
+
 /** What a type's help file says: its section headings and its first paragraph, as plain text. */
 function helpSource(type: string): { headings: string[]; first: string } {
   const html = fs.readFileSync(path.join(ROOT, 'nodes', 'locales', 'en-US', `${type}.html`), 'utf8');
@@ -57,6 +65,15 @@ function helpSource(type: string): { headings: string[]; first: string } {
     headings: [...html.matchAll(/<h3>(.*?)<\/h3>/g)].map((m) => text(m[1])),
     first: text(/<p>([\s\S]*?)<\/p>/.exec(html)?.[1] ?? ''),
   };
+}
+
+/** A port on 127.0.0.1 that nothing listens on: one the system just gave out and took back. */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 describe('editor in a browser', function () {
@@ -276,6 +293,48 @@ describe('editor in a browser', function () {
     await typeSaveReopen(validate, '#node-input-maxFutureSec', '600');
   });
 
+  it('edits the telemetry-schema an example uses: its rows as they were, a row and a setting changed and saved', async () => {
+    // The schema of "Bring your own devices", through the pencil of a validate node that uses it.
+    const schema = { node: 'byodvalmqtt00001', config: 'schema' };
+    await openDialog(schema);
+    await page.waitForSelector('#node-config-input-rows-list > li .schema-key');
+    should(await page.inputValue('#node-config-input-name')).equal('line sensors (pressure, vibration)');
+    should(await page.inputValue('#node-config-input-measurement')).equal('line_sensors');
+    should(await page.inputValue('#node-config-input-unknownDeviceTypes')).equal('reject');
+    should(await page.isVisible('#node-config-input-inferredTags')).equal(false, 'inferred tags only for infer');
+    const rows = page.locator('#node-config-input-rows-list > li');
+    should(await rows.count()).equal(9, 'pressure 4 + vibration 5 rows');
+    const hpa = rows.nth(3);
+    should(await hpa.locator('.schema-key').inputValue()).equal('hpa');
+    should(await hpa.locator('.schema-type').inputValue()).equal('float');
+    should(await hpa.locator('.schema-unit').inputValue()).equal('hPa');
+    should(await hpa.locator('.schema-max').inputValue()).equal('1200');
+    await helpShows('telemetry-schema');
+    await shot('telemetry-schema');
+    // A row typed in a person's way is in the saved rows, the others as they were.
+    await hpa.locator('.schema-max').fill('1100');
+    await saveDialog(schema);
+    const saved = (await dialogNode(schema)).rows as Record<string, unknown>[];
+    should(saved.length).equal(9);
+    should(saved[3]).containEql({ deviceType: 'pressure', key: 'hpa', kind: 'field', type: 'float', unit: 'hPa' });
+    should(Number(saved[3].max)).equal(1100);
+    should(saved.map((r) => r.key)).eql([
+      'device_id',
+      'device_type',
+      'location',
+      'hpa',
+      'device_id',
+      'device_type',
+      'location',
+      'rms',
+      'peak',
+    ]);
+    await openDialog(schema);
+    await page.waitForSelector('#node-config-input-rows-list > li .schema-max');
+    should(await page.inputValue('#node-config-input-rows-list > li:nth-child(4) .schema-max')).equal('1100');
+    await typeSaveReopen(schema, '#node-config-input-maxStringLength', '2048');
+  });
+
   it('edits telemetry-simulator with its faults listed', async () => {
     const sim = { node: 'fpsim00000000001' };
     await openDialog(sim);
@@ -349,6 +408,20 @@ describe('editor in a browser', function () {
     await typeSaveReopen(write, '#node-input-maxQueueMB', '64');
   });
 
+  it("edits influxdb3-config's own settings; Cancel kept none of the URL the test tried", async () => {
+    const config = { node: 'fpwriteraw000001', config: 'server' };
+    await openDialog(config);
+    await page.waitForSelector('#node-config-input-url');
+    should(await page.inputValue('#node-config-input-url')).equal('${INFLUXDB3_URL}');
+    should(await page.inputValue('#node-config-input-name')).equal('InfluxDB 3 (url from INFLUXDB3_URL)');
+    should(await page.inputValue('#node-config-input-database')).equal('iot-sensors');
+    should(await page.inputValue('#node-config-input-timeout')).equal('10');
+    should(await page.inputValue('#node-config-input-gzipThreshold')).equal('1000');
+    should(await page.isChecked('#node-config-input-allowSelfSigned')).equal(false);
+    await helpShows('influxdb3-config');
+    await typeSaveReopen(config, '#node-config-input-timeout', '20');
+  });
+
   it('edits influxdb3-query with its SQL in a code editor', async () => {
     const query = { node: 'fpqlatest0000001' };
     await openDialog(query);
@@ -400,6 +473,105 @@ describe('editor in a browser', function () {
       { field: 'humidity', aggregates: ['mean'] },
       { field: 'battery_level', aggregates: ['mean', 'min'] },
     ]);
+  });
+
+  it('edits telemetry-mqtt-in', async () => {
+    const mqttIn = { node: 'fpmqttin00000001' };
+    await openDialog(mqttIn);
+    await page.waitForSelector('#node-input-topic');
+    should(await page.inputValue('#node-input-broker')).equal('mqttbroker000001');
+    should(await page.inputValue('#node-input-topic')).equal('iot/sensors/#');
+    should(await page.inputValue('#node-input-qos')).equal('1');
+    should(await page.inputValue('#node-input-topicTemplate')).equal('iot/sensors/{device_type}/{device_id}');
+    should(await page.inputValue('#node-input-journalMB')).equal('100');
+    should(await page.inputValue('#node-input-receiptTimeout')).equal('600');
+    await helpShows('telemetry-mqtt-in');
+    await shot('telemetry-mqtt-in');
+    await typeSaveReopen(mqttIn, '#node-input-receiptTimeout', '900');
+  });
+
+  it('edits telemetry-mqtt-broker from the mqtt in dialog: the MQTT 5 session expiry only for MQTT 5', async () => {
+    const broker = { node: 'fpmqttin00000001', config: 'broker' };
+    await openDialog(broker);
+    await page.waitForSelector('#node-config-input-url');
+    should(await page.inputValue('#node-config-input-url')).equal('${MQTT_URL}');
+    should(await page.inputValue('#node-config-input-protocol')).equal('4');
+    // Its own client id, not the random one a new broker node is offered.
+    should(await page.inputValue('#node-config-input-clientId')).equal('telemetry_example_pipeline');
+    should(await page.isChecked('#node-config-input-persistentSession')).equal(true);
+    should(await page.inputValue('#node-config-input-keepalive')).equal('60');
+    should(await page.getAttribute('#node-config-input-password', 'type')).equal('password');
+    should(await page.isVisible('#node-config-input-ca')).equal(false, 'TLS rows only for mqtts:// and wss://');
+    should(await page.isVisible('#node-config-input-sessionExpiry')).equal(false, 'session expiry only for MQTT 5');
+    await page.selectOption('#node-config-input-protocol', '5');
+    should(await page.isVisible('#node-config-input-sessionExpiry')).equal(true);
+    await page.selectOption('#node-config-input-protocol', '4');
+    await helpShows('telemetry-mqtt-broker');
+    await shot('telemetry-mqtt-broker');
+    await typeSaveReopen(broker, '#node-config-input-keepalive', '30');
+  });
+
+  it('edits telemetry-alert-email with its text and HTML in code editors', async () => {
+    const email = { node: 'fpemail000000001' };
+    await openDialog(email);
+    await page.waitForSelector('#node-input-to');
+    should(await page.inputValue('#node-input-smtp')).equal('smtpcfg000000001');
+    should(await page.inputValue('#node-input-to')).equal('ops@factory.example');
+    should(await page.inputValue('#node-input-groupBy')).equal('rule');
+    should(await page.inputValue('#node-input-groupWaitSec')).equal('10');
+    should(await page.inputValue('#node-input-maxPerHour')).equal('20');
+    should(await page.isChecked('#node-input-sendResolved')).equal(true);
+    for (const k of ['text', 'html'])
+      await page.waitForSelector(
+        `#node-input-${k}-editor .red-ui-editor-text-container, #node-input-${k}-editor .monaco-editor, #node-input-${k}-editor .ace_editor`,
+      );
+    await helpShows('telemetry-alert-email');
+    await shot('telemetry-alert-email');
+    await typeSaveReopen(email, '#node-input-cc', 'shift@factory.example');
+  });
+
+  it("edits telemetry-smtp from the alert email dialog: its test button mails the example's SMTP server, and says why when nothing listens", async () => {
+    const smtp = { node: 'fpemail000000001', config: 'smtp' };
+    await openDialog(smtp);
+    await page.waitForSelector('#node-config-input-host');
+    should(await page.inputValue('#node-config-input-host')).equal('${SMTP_HOST}');
+    should(await page.inputValue('#node-config-input-port')).equal('${SMTP_PORT}');
+    should(await page.inputValue('#node-config-input-security')).equal('none');
+    should(await page.inputValue('#node-config-input-from')).equal('node-red@factory.example');
+    should(await page.isChecked('#node-config-input-pool')).equal(true);
+    should(await page.inputValue('#node-config-input-timeoutSec')).equal('30');
+    // The test email, to the SMTP server startExampleServices runs (its host and port from the
+    // environment, as the example's config node has them).
+    const mailsTo = (to: string) => services!.smtp.mails.filter((m) => m.to.includes(to));
+    const sendTest = async (done: RegExp) => {
+      await page.click('#telemetry-smtp-test');
+      await page.waitForFunction(
+        (re) => new RegExp(re).test(document.querySelector('#telemetry-smtp-test-result')?.textContent ?? ''),
+        done.source,
+      );
+      return (await page.textContent('#telemetry-smtp-test-result')) ?? '';
+    };
+    await page.fill('#telemetry-smtp-test-to', 'maintainer@factory.example');
+    should(await sendTest(/^(Accepted|Failed):/)).match(/^Accepted: 250 /);
+    should(mailsTo('maintainer@factory.example')).have.length(1);
+    const mail = mailsTo('maintainer@factory.example')[0];
+    should(mail.from).equal('node-red@factory.example');
+    should(mail.parsed.subject).match(/^Test email from Node-RED/);
+    await helpShows('telemetry-smtp');
+    await shot('telemetry-smtp');
+    // A port nothing listens on: the reason, and the dialog stays usable: the next try with the
+    // port back reaches the server.
+    await page.fill('#node-config-input-port', String(await closedPort()));
+    should(await sendTest(/^Failed:/)).match(/ECONNREFUSED/);
+    await page.fill('#node-config-input-port', '${SMTP_PORT}');
+    should(await sendTest(/^Accepted:/)).match(/^Accepted: 250 /);
+    should(mailsTo('maintainer@factory.example')).have.length(2);
+    await typeSaveReopen(smtp, '#node-config-input-from', 'alerts@factory.example');
+  });
+
+  it('opened the dialog of every node type of the pack, config nodes included: its help shown, a value typed saved', () => {
+    should(PACK_TYPES).have.length(13);
+    for (const type of PACK_TYPES) should([...(seen.get(type) ?? [])].sort()).eql(['help', 'saved'], type);
   });
 });
 
