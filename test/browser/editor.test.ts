@@ -1,8 +1,11 @@
 // The editor as a person uses it: Debian's chromium, driven by playwright-core, at 1600 x 1000, with
-// the example flows as npm start runs them in a real Node-RED: each tab fits the window, the edit
-// dialogs open with their settings, examples come in through Import > Examples sharing their config
-// nodes, and the README's picture of the Full pipeline is taken here (screenshots/, and
-// docs/images/ with UPDATE_SCREENSHOTS=1).
+// the example flows as npm start runs them in a real Node-RED: each tab fits the window; the dialog
+// of every node type of the pack, config nodes included, opens with its settings, shows its help
+// and keeps a value typed and saved; the config dialogs' test buttons reach the real servers;
+// examples come in through Import > Examples sharing their config nodes, and the Full pipeline
+// imported that way and deployed with the Deploy button runs with the statuses of a healthy run;
+// the README's picture of the Full pipeline is taken here (screenshots/, and docs/images/ with
+// UPDATE_SCREENSHOTS=1).
 /* eslint-disable @typescript-eslint/no-explicit-any -- the editor's RED global has no types */
 import should from 'should';
 import fs from 'node:fs';
@@ -41,6 +44,26 @@ async function openEditor(url: string): Promise<{ browser: Browser; page: Page }
   const page = await browser.newPage({ viewport: VIEWPORT });
   await page.goto(url);
   return { browser, page };
+}
+
+/** As a user does it: the menu, Import, Examples, this pack, the example, Import; and when
+ *  Node-RED says some of its nodes exist already (the shared config nodes), "Import copy". */
+async function importExample(page: Page, name: string, expectExisting = false): Promise<void> {
+  await page.click('#red-ui-header-button-sidemenu');
+  await page.click('#menu-item-import');
+  await page.click('#red-ui-clipboard-dialog >> text=Examples');
+  const pack = page.locator('#red-ui-clipboard-dialog .red-ui-treeList-label', {
+    hasText: 'node-red-contrib-influxdb3-pipeline',
+  });
+  const item = page.locator('#red-ui-clipboard-dialog .red-ui-treeList-label', { hasText: name });
+  if (!(await item.isVisible())) await pack.click();
+  await item.click();
+  await page.click('#red-ui-clipboard-dialog-ok');
+  await page.waitForSelector('#red-ui-clipboard-dialog', { state: 'hidden' });
+  if (expectExisting) {
+    await page.click('.red-ui-notification >> button:has-text("Import copy")');
+    await page.waitForSelector('.red-ui-notification >> button:has-text("Import copy")', { state: 'detached' });
+  }
 }
 
 /** Every node type of the pack, as package.json lists them for Node-RED. */
@@ -596,25 +619,6 @@ describe('Import > Examples in a browser', function () {
     await nr?.stop();
   });
 
-  /** As a user does it: the menu, Import, Examples, this pack, the example, Import; and when
-   *  Node-RED says some of its nodes exist already (the shared config nodes), "Import copy". */
-  async function importExample(name: string, expectExisting = false) {
-    await page.click('#red-ui-header-button-sidemenu');
-    await page.click('#menu-item-import');
-    await page.click('#red-ui-clipboard-dialog >> text=Examples');
-    const pack = page.locator('#red-ui-clipboard-dialog .red-ui-treeList-label', {
-      hasText: 'node-red-contrib-influxdb3-pipeline',
-    });
-    const item = page.locator('#red-ui-clipboard-dialog .red-ui-treeList-label', { hasText: name });
-    if (!(await item.isVisible())) await pack.click();
-    await item.click();
-    await page.click('#red-ui-clipboard-dialog-ok');
-    await page.waitForSelector('#red-ui-clipboard-dialog', { state: 'hidden' });
-    if (expectExisting) {
-      await page.click('.red-ui-notification >> button:has-text("Import copy")');
-      await page.waitForSelector('.red-ui-notification >> button:has-text("Import copy")', { state: 'detached' });
-    }
-  }
   const configNodes = () =>
     page.evaluate(() => {
       const ids: string[] = [];
@@ -625,9 +629,9 @@ describe('Import > Examples in a browser', function () {
     });
 
   it('imports an example, then a second one that reuses the config nodes the first brought (Import copy copies the flow, not them)', async () => {
-    await importExample('03 - Anomaly detection');
+    await importExample(page, '03 - Anomaly detection');
     should(await configNodes()).eql(['influxdb3-config influxcfg0000001', 'telemetry-smtp smtpcfg000000001']);
-    await importExample('02 - Quick start without a broker', true);
+    await importExample(page, '02 - Quick start without a broker', true);
     should(await configNodes()).eql(['influxdb3-config influxcfg0000001', 'telemetry-smtp smtpcfg000000001']);
     const tabs = await page.evaluate(() => {
       const labels: string[] = [];
@@ -636,5 +640,135 @@ describe('Import > Examples in a browser', function () {
     });
     should(tabs).containDeep(['Anomaly detection', 'Quick start without a broker']);
     await screenshot(page, 'import-two-examples');
+  });
+});
+
+describe('the Full pipeline imported and deployed in a browser', function () {
+  this.timeout(120_000);
+  let nr: NodeRedInstance;
+  let services: ExampleServices | undefined;
+  let browser: Browser;
+  let page: Page;
+
+  before(async function () {
+    if (!CHROMIUM) {
+      if (process.env.CI === 'true') throw new Error("CI needs Debian's chromium");
+      this.skip();
+    }
+    // The services in the environment the example's config nodes read (INFLUXDB3_URL, MQTT_URL,
+    // SMTP_HOST, SMTP_PORT), set before Node-RED starts.
+    services = await startExampleServices();
+    // A few past hours of readings, as npm start seeds a day. On an empty database the two tiers
+    // rightly say "no source table ... yet" (yellow) until the first bucket with readings closes,
+    // up to 6 minutes after Deploy depending on the time of day: true, but no state to wait for.
+    await seedPastDay({
+      url: services.influx.url,
+      database: 'iot-sensors',
+      retention: '7d',
+      endMs: Date.now(),
+      hours: 3,
+    });
+    nr = await startNodeRed();
+    ({ browser, page } = await openEditor(nr.url));
+    await page.waitForSelector('#red-ui-header-button-sidemenu');
+    await page.waitForFunction(() => (window as any).RED?.workspaces?.active?.());
+  });
+  after(async () => {
+    await browser?.close();
+    await nr?.stop();
+    await services?.stop();
+  });
+
+  /** What the shown tab's nodes show under them: the dot (shape-fill, or - for none) and the text,
+   *  for each node that shows either. Node-RED hides a status's dot without clearing its class, and
+   *  a debug node keeps an empty status until its first message: neither shows anything. */
+  const statuses = () =>
+    page.evaluate(() => {
+      const out: Record<string, string> = {};
+      for (const g of Array.from(document.querySelectorAll('#red-ui-workspace-chart .red-ui-flow-node-group'))) {
+        const group = g.querySelector<SVGElement>('.red-ui-flow-node-status-group');
+        if (!group || group.style.display === 'none') continue;
+        const shape = g.querySelector<SVGElement>('.red-ui-flow-node-status');
+        const dot =
+          shape && shape.style.display !== 'none'
+            ? /red-ui-flow-node-status-(\S+)/.exec(shape.getAttribute('class') ?? '')?.[1]
+            : undefined;
+        const text = g.querySelector('.red-ui-flow-node-status-label')?.textContent ?? '';
+        if (dot || text) out[g.id] = `${dot ?? '-'} ${text}`;
+      }
+      return out;
+    });
+  /** Polls the statuses until done holds for them or ms pass; the last ones, for the assertions. */
+  const statusesWhen = async (done: (now: Record<string, string>) => boolean, ms: number) => {
+    let now = await statuses();
+    for (const end = Date.now() + ms; !done(now) && Date.now() < end; now = await statuses())
+      await page.waitForTimeout(250);
+    return now;
+  };
+  /** The button on the left of an inject node, as a user clicks it. */
+  const inject = async (id: string) => {
+    await page.click(`[id="${id}"] .red-ui-flow-node-button-button`);
+    await page.waitForSelector('.red-ui-notification-success >> text=Successfully injected');
+  };
+
+  it('imports 01 - Full pipeline from Import > Examples, deploys it with the Deploy button, and shows the statuses of a healthy run', async () => {
+    await importExample(page, '01 - Full pipeline');
+    await page.evaluate(() => (window as any).RED.workspaces.show('fullpipelinetab1'));
+    should(await page.evaluate(() => (window as any).RED.nodes.node('fpmqttin00000001')?.z)).equal('fullpipelinetab1');
+    await page.click('#red-ui-header-button-deploy');
+    await page.waitForSelector('.red-ui-notification-success >> text=Successfully deployed');
+    should(await page.getAttribute('#red-ui-header-button-deploy', 'class')).match(/disabled/);
+
+    // Readings on their way: simulator -> MQTT broker -> mqtt in -> validate -> batches -> InfluxDB 3.
+    const written = /^dot-green connected · [1-9][\d.]*k? written$/;
+    const flowing = await statusesWhen((now) => written.test(now.fpwriteraw000001 ?? ''), 60_000);
+    should(flowing.fpwriteraw000001).match(written);
+    // The example's own buttons, as a user presses them: "backfill the past day" computes the
+    // tiers of the seeded hours (npm start does the same after seeding; the hourly tier takes the
+    // backfill from the 5-minute tier's output), "latest reading per device" runs the query once,
+    // for its status and its debug node's.
+    await inject('fpinjbackfill001');
+    await inject('fpinjlatest00001');
+
+    // What a healthy run shows, node by node. Green where a node says all is well; three are not
+    // green by design, and say so:
+    // - validate is yellow once it has refused a reading (✗ > 0): the example's simulator sends
+    //   malformed and out-of-range readings on purpose (its faults), and the refusals are the point
+    //   of the example (they go to the "refused" debug node).
+    // - line protocol is blue: its status is a count of lines buffered for the next batch, neither
+    //   good nor bad (red only when its buffer overflowed).
+    // - the core debug nodes: "refused" counts messages in blue (the debug node's counter), "latest"
+    //   shows the device count in grey (the debug node's own colour for a status expression).
+    // No alert fires in a healthy minute of the reference fleet, so the alert node is green with
+    // "0 firing" and the email node green with "0 sent" (an alert would make them red and yellow).
+    // The inject nodes, the comment and the other two debug nodes ("tier runs", "alerts") show none.
+    const HEALTHY: Record<string, RegExp> = {
+      fpsim00000000001: /^dot-green 80 dev /,
+      fpmqttout0000001: /^dot-green connected$/,
+      fpmqttin00000001: /^dot-green connected · /,
+      fpvalidate000001: /^dot-yellow ✓[\d.]+k? ✗[1-9][\d.]*k?$/,
+      fplp000000000001: /^(dot|ring)-blue [\d.]+k? buffered$/,
+      fpwriteraw000001: written,
+      fpdbgrefused0001: /^ring-blue [1-9]\d*$/,
+      fpds5min00000001: /^dot-green done to \d{4}-\d\d-\d\d \d\d:\d\d$/,
+      fpds1hour0000001: /^dot-green done to \d{4}-\d\d-\d\d \d\d:\d\d$/,
+      fpalert000000001: /^dot-green 0 firing$/,
+      fpemail000000001: /^dot-green 0 sent$/,
+      fpwritealert0001: /^dot-green connected · 0 written$/,
+      fpqlatest0000001: /^dot-green 80 rows in \d+ ms$/,
+      fpdbglatest00001: /^dot-grey 80 devices$/,
+    };
+    const shown = await statusesWhen(
+      (now) =>
+        Object.keys(now).sort().join() === Object.keys(HEALTHY).sort().join() &&
+        Object.entries(HEALTHY).every(([id, re]) => re.test(now[id])),
+      60_000,
+    );
+    const all = JSON.stringify(shown, null, 1);
+    should(Object.keys(shown).sort()).eql(Object.keys(HEALTHY).sort(), `nodes with a status: ${all}`);
+    for (const [id, re] of Object.entries(HEALTHY)) should(shown[id]).match(re, `${id} in ${all}`);
+    // The picture without the "Successfully injected" notice over the header.
+    await page.waitForSelector('.red-ui-notification', { state: 'detached' });
+    await screenshot(page, 'import-full-pipeline-deployed');
   });
 });
