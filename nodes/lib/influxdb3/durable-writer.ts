@@ -267,6 +267,7 @@ export class DurableWriter {
     if (this.stopping || this.paused) return;
     if (Date.now() < this.resumeAt) {
       this.schedule(this.resumeAt - Date.now());
+      this.events.changed(); // a failed retry lands here: the status shows the new wait
       return;
     }
     while (this.inFlightParts.size < this.slots()) {

@@ -153,6 +153,17 @@ export class InfluxDB3Http {
     params: Record<string, string | number | boolean>,
     onRow: (row: Record<string, unknown>) => void,
   ): Promise<void> {
+    return onceMoreOnStaleSocket(() => this.querySqlOnce(database, sql, params, onRow)).catch((e: Error) => {
+      throw e instanceof QueryFailure ? e : QueryFailure.unreachable(this.base.host, e);
+    });
+  }
+
+  private async querySqlOnce(
+    database: string,
+    sql: string,
+    params: Record<string, string | number | boolean>,
+    onRow: (row: Record<string, unknown>) => void,
+  ): Promise<void> {
     const body = Buffer.from(JSON.stringify({ db: database, q: sql, params, format: 'jsonl' }));
     const headers = this.headers({ 'content-type': 'application/json', 'content-length': String(body.length) });
     const lib = this.base.protocol === 'https:' ? https : http;
@@ -195,7 +206,9 @@ export class InfluxDB3Http {
         res.on('error', (e) => reject(QueryFailure.unreachable(this.base.host, e)));
       });
       req.on('timeout', () => req.destroy(new Error(`no answer within ${this.settings.timeoutMs} ms`)));
-      req.on('error', (e) => reject(e instanceof QueryFailure ? e : QueryFailure.unreachable(this.base.host, e)));
+      req.on('error', (e) =>
+        reject(e instanceof QueryFailure ? e : (staleSocket(req, e) ?? QueryFailure.unreachable(this.base.host, e))),
+      );
       req.end(body);
     });
   }
@@ -281,6 +294,15 @@ export class InfluxDB3Http {
     headers: Record<string, string>,
     body?: Buffer,
   ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+    return onceMoreOnStaleSocket(() => this.requestOnce(method, path, headers, body));
+  }
+
+  private requestOnce(
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body?: Buffer,
+  ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
     const lib = this.base.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {
       const req = lib.request({ ...this.target(path), method, headers }, (res) => {
@@ -300,8 +322,33 @@ export class InfluxDB3Http {
         res.on('error', reject);
       });
       req.on('timeout', () => req.destroy(new Error(`no answer within ${this.settings.timeoutMs} ms`)));
-      req.on('error', reject);
+      req.on('error', (e) => reject(staleSocket(req, e) ?? e));
       req.end(body);
+    });
+  }
+}
+
+/** A kept-alive socket the server closed as idle just as a request went out on it: the request
+ *  never reached the server's handler, and Node.js's own advice is to send it again. */
+class StaleSocket extends Error {
+  constructor(readonly first: Error) {
+    super(first.message);
+  }
+}
+
+function staleSocket(req: http.ClientRequest, e: Error): StaleSocket | undefined {
+  const code = (e as NodeJS.ErrnoException).code;
+  return req.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE') ? new StaleSocket(e) : undefined;
+}
+
+/** Runs a request, and once more on a fresh socket when the first went out on a stale one. */
+async function onceMoreOnStaleSocket<T>(send: () => Promise<T>): Promise<T> {
+  try {
+    return await send();
+  } catch (e) {
+    if (!(e instanceof StaleSocket)) throw e;
+    return send().catch((again: unknown) => {
+      throw again instanceof StaleSocket ? again.first : again;
     });
   }
 }
