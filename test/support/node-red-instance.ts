@@ -21,7 +21,7 @@ export interface NodeRedInstance {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   RED: any;
   /** Admin API request; JSON in and out unless accept says otherwise. */
-  api(method: string, route: string, body?: unknown, accept?: string): Promise<ApiAnswer>;
+  api: (method: string, route: string, body?: unknown, accept?: string) => Promise<ApiAnswer>;
   deploy(flows: object[]): Promise<void>;
   stop(): Promise<void>;
 }
