@@ -30,7 +30,7 @@ export = function (RED: NodeAPI) {
     let transport: Transporter | undefined;
     node.sendMail = async (mail) => {
       if (!options || node.settingsError) throw new Error(`the SMTP settings are invalid: ${node.settingsError}`);
-      transport ??= nodemailer.createTransport(options as SMTPTransport.Options);
+      transport ??= nodemailer.createTransport(options);
       const info = (await transport.sendMail({ from: node.from, ...mail })) as { response: string; messageId: string };
       return info;
     };
@@ -80,7 +80,7 @@ export = function (RED: NodeAPI) {
           text: 'The SMTP settings of this Node-RED work: this email reached the server.',
         })
         .then(
-          (info: { response: string }) => res.json({ ok: true, response: info.response }),
+          (info) => res.json({ ok: true, response: info.response ?? '' }),
           (e: unknown) => res.json({ ok: false, error: errorMessage(e) }),
         )
         .finally(() => transport?.close());
