@@ -340,7 +340,7 @@ describe('editor in a browser', function () {
     const saved = (await dialogNode(schema)).rows as Record<string, unknown>[];
     should(saved.length).equal(9);
     should(saved[3]).containEql({ deviceType: 'pressure', key: 'hpa', kind: 'field', type: 'float', unit: 'hPa' });
-    should(Number(saved[3].max)).equal(1100);
+    should(saved[3].max).equal(1100, 'a number typed is saved as a number, as the examples have it');
     should(saved.map((r) => r.key)).eql([
       'device_id',
       'device_type',
@@ -524,7 +524,16 @@ describe('editor in a browser', function () {
     should(await page.isChecked('#node-config-input-persistentSession')).equal(true);
     should(await page.inputValue('#node-config-input-keepalive')).equal('60');
     should(await page.getAttribute('#node-config-input-password', 'type')).equal('password');
+    // The URL comes from an environment variable and may be mqtts://: the TLS rows are offered.
+    should(await page.isVisible('#node-config-input-ca')).equal(true, 'TLS rows for a URL from ${...}');
+    await page.fill('#node-config-input-url', 'mqtt://broker.local:1883');
+    await page.dispatchEvent('#node-config-input-url', 'change');
     should(await page.isVisible('#node-config-input-ca')).equal(false, 'TLS rows only for mqtts:// and wss://');
+    await page.fill('#node-config-input-url', 'mqtts://broker.local:8883');
+    await page.dispatchEvent('#node-config-input-url', 'change');
+    should(await page.isVisible('#node-config-input-ca')).equal(true, 'TLS rows for mqtts://');
+    await page.fill('#node-config-input-url', '${MQTT_URL}');
+    await page.dispatchEvent('#node-config-input-url', 'change');
     should(await page.isVisible('#node-config-input-sessionExpiry')).equal(false, 'session expiry only for MQTT 5');
     await page.selectOption('#node-config-input-protocol', '5');
     should(await page.isVisible('#node-config-input-sessionExpiry')).equal(true);
