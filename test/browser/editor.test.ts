@@ -49,6 +49,15 @@ async function openEditor(url: string): Promise<{ browser: Browser; page: Page }
 /** As a user does it: the menu, Import, Examples, this pack, the example, Import; and when
  *  Node-RED says some of its nodes exist already (the shared config nodes), "Import copy". */
 async function importExample(page: Page, name: string, expectExisting = false): Promise<void> {
+  const nodeCount = () =>
+    page.evaluate(() => {
+      let n = 0;
+      (window as any).RED.nodes.eachNode(() => {
+        n++;
+      });
+      return n;
+    });
+  const before = await nodeCount();
   await page.click('#red-ui-header-button-sidemenu');
   await page.click('#menu-item-import');
   await page.click('#red-ui-clipboard-dialog >> text=Examples');
@@ -64,6 +73,14 @@ async function importExample(page: Page, name: string, expectExisting = false): 
     await page.click('.red-ui-notification >> button:has-text("Import copy")');
     await page.waitForSelector('.red-ui-notification >> button:has-text("Import copy")', { state: 'detached' });
   }
+  // The editor fetches the example after the dialog closes: done when its nodes are in.
+  await page.waitForFunction((n) => {
+    let now = 0;
+    (window as any).RED.nodes.eachNode(() => {
+      now++;
+    });
+    return now > n;
+  }, before);
 }
 
 /** Every node type of the pack, as package.json lists them for Node-RED. */
