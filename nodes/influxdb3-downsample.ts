@@ -15,6 +15,7 @@ import { CONFIG_VERSION, errorMessage, numberSetting, oneOf, withDefaults } from
 import { InfluxDB3ConfigNode, influxdb3ServerFor } from './runtime/influxdb3-config-node';
 import { createDatabase, nodeStatePath, openDurableWriter } from './runtime/durable-writer-node';
 import { Done, Send, ThrottledStatus, compactCount, schemaFor } from './runtime/node-support';
+import { shownText } from './lib/shown-text';
 
 interface DownsampleSettings {
   name: string;
@@ -188,7 +189,7 @@ export = function (RED: NodeAPI) {
           rejected: (r) => {
             const first = r.lines[0];
             refusals++;
-            lastRefusal = `InfluxDB 3 refused ${r.lines.length} point(s) of the tier: ${first?.message ?? r.reason}${first ? ` (${first.line.slice(0, 200)})` : ''}`;
+            lastRefusal = `InfluxDB 3 refused ${r.lines.length} point(s) of the tier: ${first?.message ?? r.reason}${first ? ` (${shownText(first.line, 200)})` : ''}`;
             node.warn(`influxdb3-downsample: ${lastRefusal}`);
           },
           warn: (m) => node.warn(`influxdb3-downsample: ${m}`),
@@ -427,7 +428,7 @@ export = function (RED: NodeAPI) {
 
   function brief(reason: string): string {
     const b = reason.replace(/^the query of \S+ to \S+ failed: /, '');
-    return b.length > 60 ? `${b.slice(0, 59)}…` : b;
+    return shownText(b, 60);
   }
 
   RED.nodes.registerType('influxdb3-downsample', InfluxDB3Downsample);

@@ -32,6 +32,7 @@ import {
 } from './runtime/node-support';
 import { Receipt, notKeptReceipts, receiptsOf, settleReceipts } from './runtime/receipts';
 import { SERVER_REFUSAL } from './lib/http/request-answers';
+import { shownText } from './lib/shown-text';
 
 interface WriteSettings {
   name: string;
@@ -264,7 +265,7 @@ export = function (RED: NodeAPI) {
   /** Why writes fail, short enough for a status: the network or TLS error, or the HTTP status. */
   function briefReason(reason: string): string {
     const brief = reason.replace(/^cannot reach \S+?: /, '').replace(/^(the server answered \d+):[\s\S]*$/, '$1');
-    return brief.length > 60 ? `${brief.slice(0, 59)}…` : brief;
+    return shownText(brief, 60);
   }
 
   RED.nodes.registerType('influxdb3-write', InfluxDB3Write);

@@ -15,6 +15,7 @@ import { classifyFailure } from './lib/email/delivery-errors';
 import { CONFIG_VERSION, errorMessage, numberSetting, withDefaults } from './lib/settings';
 import { Done } from './runtime/node-support';
 import type { SmtpConfigNode } from './runtime/smtp-config-node';
+import { shownText } from './lib/shown-text';
 
 interface AlertEmailConfig {
   name: string;
@@ -51,6 +52,8 @@ const DEFAULTS: AlertEmailConfig = {
 };
 
 const MAX_BACKOFF_MS = 60_000;
+/** How long the events taken may wait to be saved together. */
+const TAKE_SAVE_MS = 100;
 
 export = function (RED: NodeAPI) {
   function TelemetryAlertEmail(this: Node, raw: NodeDef & Partial<AlertEmailConfig>) {
@@ -87,6 +90,7 @@ export = function (RED: NodeAPI) {
         groupIntervalMs: numberSetting(c.groupIntervalSec, 'Group interval (s)', { min: 0.1 }) * 1000,
         repeatIntervalMs: numberSetting(c.repeatIntervalSec, 'Repeat interval (s)', { min: 1 }) * 1000,
         maxPerHour: numberSetting(c.maxPerHour, 'Emails per hour', { min: 1, integer: true }),
+        maxAlerts: GROUPER_DEFAULTS.maxAlerts,
         sendResolved: c.sendResolved !== false,
       });
     } catch (e) {
@@ -102,7 +106,7 @@ export = function (RED: NodeAPI) {
     const showStatus = () => {
       if (!grouper) return;
       const queued = grouper.pending + grouper.outbox().length;
-      if (failing) node.status({ fill: 'red', shape: 'ring', text: `failing: ${failing}`.slice(0, 40) });
+      if (failing) node.status({ fill: 'red', shape: 'ring', text: shownText(`failing: ${failing}`, 40) });
       else
         node.status({
           fill: queued ? 'yellow' : 'green',
@@ -110,10 +114,21 @@ export = function (RED: NodeAPI) {
           text: queued ? `${queued} queued, ${sent} sent` : `${sent} sent`,
         });
     };
-    // fsync: false for the save of each event taken (a storm would otherwise pay one disk flush per
-    // event): a process crash loses nothing, a power cut what the OS had not written yet.
+    // The events taken are saved together within TAKE_SAVE_MS, without fsync: a storm of thousands
+    // would otherwise write the whole outbox once per event (and flush the disk each time). A crash
+    // loses at most the events of that last moment, whose messages have not completed; every email
+    // handed out is saved, with fsync, before it is sent.
+    let saveTimer: NodeJS.Timeout | undefined;
+    const saveSoon = () => {
+      saveTimer ??= setTimeout(() => {
+        saveTimer = undefined;
+        save(false);
+      }, TAKE_SAVE_MS);
+    };
     const save = (fsync = true) => {
       if (!grouper) return;
+      if (saveTimer) clearTimeout(saveTimer);
+      saveTimer = undefined;
       try {
         writeFileAtomic(stateFile, JSON.stringify(grouper.save()), { fsync });
       } catch (e) {
@@ -219,8 +234,14 @@ export = function (RED: NodeAPI) {
       }
       const token = `${msg._msgid}:${++seq}`;
       waiting.set(token, { done });
-      const now = grouper.add(msg.payload, token, Date.now());
-      save(false);
+      let now: string[];
+      try {
+        now = grouper.add(msg.payload, token, Date.now());
+      } catch (e) {
+        waiting.delete(token);
+        return done(new Error(`telemetry-alert-email: ${errorMessage(e)}`));
+      }
+      saveSoon();
       complete(now);
       showStatus();
       pump();

@@ -14,6 +14,7 @@ import { readFileIfExists, writeFileAtomic } from './lib/atomic-file';
 import { PAYLOAD_DEFAULTS, decodePayload } from './lib/schema/payload';
 import { CONFIG_VERSION, errorMessage, numberSetting, oneOf, withDefaults } from './lib/settings';
 import { Done, Send, ThrottledStatus, compactCount } from './runtime/node-support';
+import { shownText } from './lib/shown-text';
 
 interface AlertConfig {
   name: string;
@@ -23,6 +24,7 @@ interface AlertConfig {
   tagKeys: string;
   timestampKey: string;
   maxSeries: number | string;
+  forgetAfter: number | string;
   clock: 'system' | 'readings';
   checkSec: number | string;
 }
@@ -35,6 +37,7 @@ const DEFAULTS: AlertConfig = {
   tagKeys: 'device_type,location,floor',
   timestampKey: 'timestamp',
   maxSeries: 10_000,
+  forgetAfter: 86_400,
   clock: 'system',
   checkSec: 1,
 };
@@ -91,6 +94,7 @@ export = function (RED: NodeAPI) {
           .filter(Boolean),
         timestampKey: String(c.timestampKey).trim() || 'timestamp',
         maxSeries: numberSetting(c.maxSeries, 'Max series', { min: 1, integer: true }),
+        forgetAfterMs: forgetAfterMs(c.forgetAfter, rules),
         clock: oneOf(c.clock, ['system', 'readings'] as const, 'Clock'),
       });
     } catch (e) {
@@ -148,7 +152,8 @@ export = function (RED: NodeAPI) {
     /** Output 1 messages, one per event; the state is saved before any of them leaves. */
     const eventMessages = (events: AlertEvent[]): NodeMessage[] => {
       save('open');
-      return events.map((e) => ({ topic: e.alertId, payload: e }));
+      // The topic is for routing (an MQTT out, a switch): shown, so a hostile id cannot break it.
+      return events.map((e) => ({ topic: shownText(e.alertId), payload: e }));
     };
 
     const badSettings = new Set<string>();
@@ -189,7 +194,7 @@ export = function (RED: NodeAPI) {
         if (result.untracked > 0 && !warnedLimit) {
           warnedLimit = true;
           node.warn(
-            `telemetry-alert: more than ${engine.seriesLimit} series; readings of new series are not judged (raise Max series)`,
+            `telemetry-alert: ${engine.seriesLimit} series tracked, none silent long enough to give its place; readings of new series are not judged until one does (raise Max series, or lower Forget after)`,
           );
         }
         dirty = true;
@@ -220,7 +225,9 @@ export = function (RED: NodeAPI) {
     const timers: NodeJS.Timeout[] = [];
     if (engine) {
       const e = engine;
-      if (e.clock === 'system' && rules.some((r) => r.kind === 'deadman')) {
+      // With the node's clock, dead-man and forgetting silent series run on this timer; with the
+      // readings' clock, after each message.
+      if (e.clock === 'system') {
         let checkMs = 1000;
         try {
           checkMs = numberSetting(c.checkSec, 'Check every (s)', { min: 0.05, max: 3600 }) * 1000;
@@ -256,3 +263,15 @@ export = function (RED: NodeAPI) {
   }
   RED.nodes.registerType('telemetry-alert', TelemetryAlertNode);
 };
+
+/** Forget after, in ms: longer than every dead-man timeout, or a silent device would be forgotten
+ *  before its dead-man alert could fire. */
+function forgetAfterMs(v: unknown, rules: RuleSpec[]): number {
+  const sec = numberSetting(v, 'Forget after (s)', { min: 60, max: 365 * 86_400 });
+  const deadman = Math.max(0, ...rules.filter((r) => r.kind === 'deadman').map((r) => r.seconds ?? 0));
+  if (sec <= deadman)
+    throw new Error(
+      `Forget after (${sec} s) must be longer than the longest dead-man timeout (${deadman} s), or a silent device would be forgotten before its alert fires`,
+    );
+  return sec * 1000;
+}

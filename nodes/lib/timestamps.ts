@@ -1,4 +1,5 @@
-import { describeType, quote } from './describe';
+import { describeType } from './describe';
+import { quoted } from './shown-text';
 
 // Timestamps as readings carry them (ISO 8601 strings, epoch numbers of any unit, Date, bigint)
 // turned into one exact instant, and that instant written at a line-protocol precision.
@@ -83,18 +84,18 @@ function parseTimestampString(s: string): Instant | string {
   }
   if (len > 40) return 'is not an ISO 8601 timestamp';
   const m = ISO_RE.exec(s);
-  if (m === null) return `is not an ISO 8601 timestamp: ${quote(s)}`;
+  if (m === null) return `is not an ISO 8601 timestamp: ${quoted(s)}`;
   const year = +m[1];
   const month = +m[2];
   const day = +m[3];
   const hour = m[4] === undefined ? 0 : +m[4];
   const minute = m[5] === undefined ? 0 : +m[5];
   const second = m[6] === undefined ? 0 : +m[6];
-  if (month < 1 || month > 12) return `has month ${m[2]}: ${quote(s)}`;
+  if (month < 1 || month > 12) return `has month ${m[2]}: ${quoted(s)}`;
   if (day < 1 || day > DAYS_IN_MONTH[month - 1] || (month === 2 && day === 29 && !isLeapYear(year))) {
-    return `has no day ${m[3]} in that month: ${quote(s)}`;
+    return `has no day ${m[3]} in that month: ${quoted(s)}`;
   }
-  if (hour > 23 || minute > 59 || second > 59) return `has an impossible time of day: ${quote(s)}`;
+  if (hour > 23 || minute > 59 || second > 59) return `has an impossible time of day: ${quoted(s)}`;
   let offsetMinutes = 0;
   const zone = m[8];
   if (zone !== undefined && zone !== 'Z' && zone !== 'z') {
@@ -102,7 +103,7 @@ function parseTimestampString(s: string): Instant | string {
     const digits = zone.slice(1).replace(':', '');
     const oh = +digits.slice(0, 2);
     const om = digits.length > 2 ? +digits.slice(2, 4) : 0;
-    if (oh > 23 || om > 59) return `has an impossible UTC offset: ${quote(s)}`;
+    if (oh > 23 || om > 59) return `has an impossible UTC offset: ${quoted(s)}`;
     offsetMinutes = sign * (oh * 60 + om);
   }
   // A missing zone means UTC (documented in the help): devices on a factory floor rarely know their zone.

@@ -198,7 +198,7 @@ describe('telemetry-alert node', function () {
     should(events.map((m) => m.payload.event)).eql(['firing', 'resolved']);
   });
 
-  it('tracks at most Max series: readings of further series are counted as untracked, and warned once', async () => {
+  it('tracks at most Max series: readings of a new series that finds no place (none silent a minute) are counted as untracked, and warned once', async () => {
     await helper.load(nodes, flow({ maxSeries: 2 }));
     const scored = collect(getNode('scored'));
     const a = getNode('a') as unknown as { warn: (m: string) => void };
@@ -210,7 +210,7 @@ describe('telemetry-alert node', function () {
       [reading('TEMP_004', 5, 40)],
     ]);
     should(scored.map((m) => m.alert.untracked)).eql([1, 1]);
-    should(warnings.filter((w) => /more than 2 series/.test(w)).length).equal(1);
+    should(warnings.filter((w) => /2 series tracked, none silent long enough/.test(w)).length).equal(1);
   });
 
   it('refuses rules that cannot work at deploy, with the reason', async () => {

@@ -32,6 +32,7 @@ export function runFleet(
     tagKeys: ['device_type', 'location', 'floor'],
     timestampKey: 'timestamp',
     maxSeries: 10_000,
+    forgetAfterMs: 86_400_000,
     clock: 'readings',
   });
   const limits = rules.map(fixedLimits);

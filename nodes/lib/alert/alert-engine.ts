@@ -21,8 +21,12 @@ export interface AlertEngineOptions {
   /** Keys copied from the reading onto its alerts. */
   tagKeys: string[];
   timestampKey: string;
-  /** Series beyond this many are not tracked (counted). */
+  /** Series beyond this many are not tracked (counted), unless one that has been silent longer
+   *  than the room guard (the longest dead-man timeout, at least a minute) makes room. */
   maxSeries: number;
+  /** A series not seen for this long is forgotten: dropped from memory and the saved state, an
+   *  open alert on it resolved with the reason. */
+  forgetAfterMs: number;
   /** system: dead-man judges silence by the node's clock; readings: by the newest reading's time. */
   clock: 'system' | 'readings';
 }
@@ -42,6 +46,8 @@ export interface AlertEvent {
   tags: Record<string, unknown>;
   startedAt: string;
   resolvedAt?: string;
+  /** Why an alert was resolved without its condition clearing (its series was forgotten). */
+  reason?: string;
   at: string;
 }
 
@@ -63,6 +69,8 @@ export interface ProcessResult {
   skipped: Partial<Record<SkipReason, number>>;
   /** Readings of series past the limit, not judged. */
   untracked: number;
+  /** Series dropped to make room for a new one (silent longer than the room guard). */
+  evicted: number;
   /** Judgements made: one per reading and rule that could judge it. */
   judged: number;
 }
@@ -107,10 +115,20 @@ export class AlertEngine {
    *  the second, so one device with a clock far in the future cannot make all others look silent. */
   private ahead: { key: string; t: number }[] = [];
   untrackedTotal = 0;
+  /** Series forgotten (silent for forgetAfterMs) or evicted to make room, since start. */
+  forgottenTotal = 0;
+  /** Silent at least this long before a series may give its place to a new one when full: a dead
+   *  device's dead-man alert has fired by then, so its silence is never hidden. */
+  private readonly roomGuardMs: number;
 
   constructor(private readonly o: AlertEngineOptions) {
     this.fingerprints = o.rules.map((r) => JSON.stringify(r));
     this.scoreKeys = o.rules.map(scoreKey);
+    this.roomGuardMs = Math.max(60_000, longestDeadmanMs(o.rules));
+  }
+
+  get seriesCount(): number {
+    return this.series.size;
   }
 
   /** The stream's own time (clock: 'readings'). */
@@ -145,7 +163,7 @@ export class AlertEngine {
   /** Judges readings (in arrival order); nowMs is the node's clock. A rule whose limits are
    *  undefined (a TypedInput that is not a number now) is skipped. */
   process(readings: readonly unknown[], nowMs: number, limits: readonly (Limits | undefined)[]): ProcessResult {
-    const result: ProcessResult = { events: [], scores: [], skipped: {}, untracked: 0, judged: 0 };
+    const result: ProcessResult = { events: [], scores: [], skipped: {}, untracked: 0, evicted: 0, judged: 0 };
     const skip = (why: SkipReason) => (result.skipped[why] = (result.skipped[why] ?? 0) + 1);
     const rules = this.o.rules;
     for (const raw of readings) {
@@ -170,7 +188,7 @@ export class AlertEngine {
         }
         t = parsed.ms;
       }
-      const s = this.seriesFor(String(id), r);
+      const s = this.seriesFor(String(id), r, this.o.clock === 'readings' ? t : nowMs, result);
       if (!s) {
         result.untracked++;
         continue;
@@ -217,9 +235,11 @@ export class AlertEngine {
     return result;
   }
 
-  /** Dead-man: every series silent longer than its rule allows fires (and is reminded). */
+  /** Dead-man: every series silent longer than its rule allows fires (and is reminded). Series
+   *  silent for forgetAfterMs are forgotten, their open alerts resolved with the reason. */
   tick(nowMs: number): AlertEvent[] {
     const events: AlertEvent[] = [];
+    this.forgetSilent(nowMs, events);
     const rules = this.o.rules;
     for (let i = 0; i < rules.length; i++) {
       const rule = rules[i];
@@ -322,10 +342,66 @@ export class AlertEngine {
     }
   }
 
-  private seriesFor(key: string, r: Record<string, unknown>): Series | undefined {
+  /** The series are kept in the order they were last seen (a reading moves its series to the end),
+   *  so the silent ones are at the front: forgetting stops at the first that is not silent. */
+  private forgetSilent(nowMs: number, events: AlertEvent[]): void {
+    const cutoff = nowMs - this.o.forgetAfterMs;
+    for (const s of this.series.values()) {
+      if (Number.isNaN(s.lastSeen)) continue; // not seen since a restore: no time to judge by
+      if (s.lastSeen >= cutoff) break;
+      this.forget(s, nowMs, events);
+    }
+  }
+
+  private forget(s: Series, nowMs: number, events: AlertEvent[], why?: string): void {
+    const silentSec = Math.round((nowMs - s.lastSeen) / 1000);
+    const reason = `no reading for ${silentSec} s: the series is no longer tracked (${why ?? `Forget after ${this.o.forgetAfterMs / 1000} s`})`;
+    s.slots.forEach((slot, i) => {
+      const transition = slot.lifecycle.forget();
+      if (!transition) return;
+      this.emit(events, s, i, transition, this.o.rules[i].kind === 'deadman' ? silentSec : NaN, nowMs);
+      events[events.length - 1].reason = reason;
+    });
+    this.series.delete(s.key);
+    this.forgottenTotal++;
+  }
+
+  /** When full, a series silent past the room guard gives its place: among the longest silent
+   *  few, one with no alert open if there is one, else the longest silent, its alerts resolved
+   *  with the reason (a flood of one-time ids would otherwise fill the table with their own
+   *  dead-man alerts). */
+  private makeRoom(nowMs: number, events: AlertEvent[]): boolean {
+    let first: Series | undefined;
+    let looked = 0;
+    for (const s of this.series.values()) {
+      if (!(nowMs - s.lastSeen > this.roomGuardMs) || ++looked > 16) break;
+      first ??= s;
+      if (s.slots.every((slot) => slot.lifecycle.state === 'normal')) {
+        this.forget(s, nowMs, events);
+        return true;
+      }
+    }
+    if (!first) return false;
+    this.forget(first, nowMs, events, `Max series ${this.o.maxSeries} reached: it made room for a new series`);
+    return true;
+  }
+
+  private seriesFor(
+    key: string,
+    r: Record<string, unknown>,
+    nowMs?: number,
+    result?: ProcessResult,
+  ): Series | undefined {
     let s = this.series.get(key);
-    if (!s) {
-      if (this.series.size >= this.o.maxSeries) return undefined;
+    if (s) {
+      // Last seen goes last: delete and set again keeps the map in last-seen order.
+      this.series.delete(key);
+      this.series.set(key, s);
+    } else {
+      if (this.series.size >= this.o.maxSeries) {
+        if (nowMs === undefined || !result || !this.makeRoom(nowMs, result.events)) return undefined;
+        result.evicted++;
+      }
       s = {
         key,
         tags: {},
@@ -375,6 +451,10 @@ export class AlertEngine {
     if (transition === 'resolved') event.resolvedAt = event.at;
     out.push(event);
   }
+}
+
+function longestDeadmanMs(rules: RuleSpec[]): number {
+  return Math.max(0, ...rules.filter((r) => r.kind === 'deadman').map((r) => (r.seconds ?? 0) * 1000));
 }
 
 export function alertId(rule: RuleSpec, series: string): string {

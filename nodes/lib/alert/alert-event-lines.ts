@@ -11,12 +11,13 @@ import { tagCoercer, valueCoercer } from '../schema/compiled-schema';
 import { ReadingError } from '../schema/reading-error';
 import { Precision, formatAtPrecision } from '../timestamps';
 import type { AlertEvent } from './alert-engine';
+import { shownText } from '../shown-text';
 
 export const ALERT_EVENTS_TABLE = 'alert_events';
 const EVENTS: readonly string[] = ['firing', 'resolved', 'reminder'];
 /** The event's own tags; a reading tag of the same name is left out. */
 const OWN_TAGS = ['kind', 'rule', 'series', 'severity', 'field'] as const;
-const FIELD_NAMES = new Set(['event', 'episode', 'value', 'threshold', 'score', 'started_at', 'duration_s']);
+const FIELD_NAMES = new Set(['event', 'episode', 'value', 'threshold', 'score', 'started_at', 'duration_s', 'reason']);
 const MAX_TAG = 256;
 const MAX_TEXT = 1024;
 
@@ -74,6 +75,8 @@ export function encodeAlertEvent(
 
   const episode = checkText(e.episodeId);
   if (episode instanceof ReadingError) return episode;
+  // The engine's own words (a series forgotten), with the id in them shown safely.
+  const reason = e.reason === undefined ? undefined : shownText(e.reason, MAX_TEXT);
   const started = Date.parse(e.startedAt);
 
   let head = escapeMeasurement(table);
@@ -92,6 +95,7 @@ export function encodeAlertEvent(
     w.ascii(`,started_at="${new Date(started).toISOString()}"`);
     if (e.event === 'resolved') float('duration_s', Math.max(0, at - started) / 1000);
   }
+  if (reason !== undefined) w.text(`,reason=${quoteStringField(reason)}`);
   w.ascii(` ${formatAtPrecision({ ms: at, nanos: 0 }, precision)}`);
   w.endLine();
   return undefined;

@@ -103,6 +103,14 @@ export class AlertLifecycle {
     }
   }
 
+  /** Ends the alert without a judgement (its series is no longer tracked): 'resolved' when an
+   *  episode was open, nothing when it was only pending or normal. */
+  forget(): Transition | undefined {
+    const wasFiring = this.firing;
+    this.state = 'normal';
+    return wasFiring ? 'resolved' : undefined;
+  }
+
   private remind(t: number, rule: RuleSpec, severity: Severity): Transition | undefined {
     this.severity = severity;
     const every = (rule.reminderSec ?? RULE_DEFAULTS.reminderSec) * 1000;

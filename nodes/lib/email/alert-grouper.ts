@@ -8,7 +8,10 @@
 // - while alerts keep firing and nothing changes, the group is mailed again after repeatInterval (4 h);
 // - an alert that resolves before anything was mailed about it is never mailed;
 // - at most maxPerHour emails an hour: what is due past that is put into the next email allowed,
-//   one digest of every group waiting, never dropped.
+//   one digest of every group waiting, never dropped;
+// - at most maxAlerts alerts held (waiting for an email, or firing and mailed): a new alert past
+//   that is refused with the reason (GrouperFullError), so a flood of ids cannot grow it for good.
+//   Entries leave when their resolution is mailed or never needs to be.
 //
 // Time comes from the caller, so a test can run an afternoon in milliseconds. Every input message
 // is a token that completes when the email carrying its alert has been accepted, or at once when no
@@ -22,6 +25,7 @@ export interface GrouperSettings {
   groupIntervalMs: number;
   repeatIntervalMs: number;
   maxPerHour: number;
+  maxAlerts: number;
   sendResolved: boolean;
 }
 
@@ -31,8 +35,11 @@ export const GROUPER_DEFAULTS: GrouperSettings = {
   groupIntervalMs: 300_000,
   repeatIntervalMs: 4 * 3_600_000,
   maxPerHour: 20,
+  maxAlerts: 10_000,
   sendResolved: true,
 };
+
+export class GrouperFullError extends Error {}
 
 const HOUR = 3_600_000;
 
@@ -86,6 +93,8 @@ export class AlertGrouper {
   /** When each email of the last hour was handed out. */
   private sentAt: number[] = [];
   private seq = 0;
+  /** Entries in all groups. */
+  private held = 0;
 
   constructor(private readonly s: GrouperSettings) {}
 
@@ -105,6 +114,13 @@ export class AlertGrouper {
     if (!e) {
       // A resolution of an alert this node never heard of as firing (or already mailed as resolved).
       if (!firing) return [token];
+      if (this.held >= this.s.maxAlerts) {
+        if (Object.keys(g.entries).length === 0) this.groups.delete(key);
+        throw new GrouperFullError(
+          `${this.s.maxAlerts} alerts are held already (waiting for an email, or firing); this new one is not mailed. A flood of device ids, or an alert node without Forget after?`,
+        );
+      }
+      this.held++;
       g.entries[event.alertId] = { event, firing, mailed: 'nothing', tokens: [token] };
       this.changed(g, now);
       return [];
@@ -122,11 +138,13 @@ export class AlertGrouper {
     if (e.mailed === 'nothing') {
       // Resolved before anything was mailed about it: nothing to say, ever.
       delete g.entries[event.alertId];
+      this.held--;
       if (Object.keys(g.entries).length === 0) this.groups.delete(key);
       return [...e.tokens, token];
     }
     if (!this.s.sendResolved) {
       delete g.entries[event.alertId];
+      this.held--;
       return [...e.tokens, token];
     }
     e.tokens.push(token);
@@ -189,6 +207,11 @@ export class AlertGrouper {
     return next;
   }
 
+  /** Alerts held: waiting for an email, or firing and mailed (until their resolution is). */
+  get alertsHeld(): number {
+    return this.held;
+  }
+
   /** Alerts waiting for an email or in one being sent. */
   get pending(): number {
     let n = 0;
@@ -215,6 +238,7 @@ export class AlertGrouper {
       if (!g || typeof g.key !== 'string' || !g.entries) continue;
       for (const e of Object.values(g.entries)) e.tokens = [];
       this.groups.set(g.key, g);
+      this.held += Object.keys(g.entries).length;
     }
     for (const n of d.sending) if (n && typeof n.id === 'string') this.sending.set(n.id, { ...n, tokens: [] });
     this.sentAt = Array.isArray(d.sentAt) ? d.sentAt.filter((t) => typeof t === 'number') : [];
@@ -268,6 +292,7 @@ export class AlertGrouper {
       for (const ev of mail.resolved) {
         tokens.push(...g.entries[ev.alertId].tokens);
         delete g.entries[ev.alertId];
+        this.held--;
       }
       if (Object.keys(g.entries).length === 0) this.groups.delete(g.key);
     }

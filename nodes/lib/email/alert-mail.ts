@@ -1,9 +1,10 @@
 // One email of alert events: subject, text and HTML from Mustache templates (the syntax of
-// Node-RED's template node). Every value from a reading is escaped in the HTML part (Mustache's
-// {{ }}), and line breaks and control characters are stripped from everything that becomes a
-// header, so a device id cannot add a header or change the page.
+// Node-RED's template node). Every value from a reading is shown through shownText (line breaks,
+// control, bidirectional and invisible characters made visible, lengths capped) and escaped in the
+// HTML part (Mustache's {{ }}), so a device id cannot add a header, fake a line or change the page.
 
 import Mustache from 'mustache';
+import { shownText } from '../shown-text';
 import type { AlertEvent } from '../alert/alert-engine';
 import type { Notification } from './alert-grouper';
 
@@ -23,8 +24,10 @@ export const DEFAULT_TEMPLATES: MailTemplates = {
     '  FIRING   {{device}}  {{location}} floor {{floor}}: {{field}} = {{value}} ({{limit}})  since {{startedAt}}',
     '{{/firing}}',
     '{{#resolved}}',
-    '  RESOLVED {{device}}  {{location}} floor {{floor}}: {{field}} = {{value}}  {{startedAt}} - {{resolvedAt}}',
+    '  RESOLVED {{device}}  {{location}} floor {{floor}}: {{field}} = {{value}}  {{startedAt}} - {{resolvedAt}}{{#reason}}  ({{reason}}){{/reason}}',
     '{{/resolved}}',
+    '{{#moreFiring}}  ... and {{moreFiring}} more firing{{/moreFiring}}',
+    '{{#moreResolved}}  ... and {{moreResolved}} more resolved{{/moreResolved}}',
     '',
     '{{/groups}}',
     '{{#digest}}Several alert groups are in this one email: the hourly email limit was reached.{{/digest}}',
@@ -35,8 +38,10 @@ export const DEFAULT_TEMPLATES: MailTemplates = {
     '<table border="1" cellpadding="4" cellspacing="0">',
     '<tr><th>state</th><th>device</th><th>location</th><th>floor</th><th>field</th><th>value</th><th>threshold or score</th><th>time</th></tr>',
     '{{#firing}}<tr><td>FIRING</td><td>{{device}}</td><td>{{location}}</td><td>{{floor}}</td><td>{{field}}</td><td>{{value}}</td><td>{{limit}}</td><td>since {{startedAt}}</td></tr>{{/firing}}',
-    '{{#resolved}}<tr><td>RESOLVED</td><td>{{device}}</td><td>{{location}}</td><td>{{floor}}</td><td>{{field}}</td><td>{{value}}</td><td>{{limit}}</td><td>{{startedAt}} - {{resolvedAt}}</td></tr>{{/resolved}}',
+    '{{#resolved}}<tr><td>RESOLVED</td><td>{{device}}</td><td>{{location}}</td><td>{{floor}}</td><td>{{field}}</td><td>{{value}}</td><td>{{limit}}</td><td>{{startedAt}} - {{resolvedAt}}{{#reason}} ({{reason}}){{/reason}}</td></tr>{{/resolved}}',
     '</table>',
+    '{{#moreFiring}}<p>... and {{moreFiring}} more firing</p>{{/moreFiring}}',
+    '{{#moreResolved}}<p>... and {{moreResolved}} more resolved</p>{{/moreResolved}}',
     '{{/groups}}',
     '{{#digest}}<p>Several alert groups are in this one email: the hourly email limit was reached.</p>{{/digest}}',
   ].join('\n'),
@@ -48,13 +53,11 @@ export interface RenderedMail {
   html: string;
 }
 
-// eslint-disable-next-line no-control-regex -- control characters are what this removes
-const HEADER_UNSAFE = /[\u0000-\u001f\u007f]+/g;
-
-/** Removes what could end a header line (CR, LF) or hide in one (other control characters). */
-export function headerSafe(s: string): string {
-  return s.replace(HEADER_UNSAFE, ' ').trim();
-}
+/** The longest device id, rule, field or tag value a mail shows. */
+const VALUE_MAX = 100;
+const SUBJECT_MAX = 200;
+/** The most alerts of each state a group lists: a storm of thousands is counted, not listed. */
+export const ROWS_PER_GROUP = 100;
 
 function row(e: AlertEvent) {
   const limit =
@@ -65,21 +68,22 @@ function row(e: AlertEvent) {
         : '';
   // Values from readings on one line each, in the body too: a device id cannot fake a line.
   return {
-    device: headerSafe(e.series),
-    rule: headerSafe(e.rule),
-    severity: e.severity,
-    field: headerSafe(e.field) || '(silent)',
-    value: round(e.value),
+    device: shownText(e.series, VALUE_MAX),
+    rule: shownText(e.rule, VALUE_MAX),
+    severity: shownText(e.severity, VALUE_MAX),
+    field: shownText(e.field, VALUE_MAX) || '(silent)',
+    value: Number.isNaN(e.value) ? '' : round(e.value),
     limit,
     location: tagText(e.tags?.location),
     floor: tagText(e.tags?.floor),
-    startedAt: e.startedAt,
-    resolvedAt: e.resolvedAt ?? '',
+    startedAt: shownText(e.startedAt),
+    resolvedAt: shownText(e.resolvedAt ?? ''),
+    reason: shownText(e.reason ?? '', 300),
   };
 }
 
 function tagText(v: unknown): string {
-  return typeof v === 'string' || typeof v === 'number' ? headerSafe(String(v)) : '';
+  return typeof v === 'string' || typeof v === 'number' ? shownText(v, VALUE_MAX) : '';
 }
 
 function round(n: number): string {
@@ -90,11 +94,13 @@ function round(n: number): string {
  *  every group with its firing and resolved alerts. */
 export function mailView(n: Notification) {
   const groups = n.groups.map((g) => {
-    const firing = g.firing.map(row);
-    const resolved = g.resolved.map(row);
-    const rule = (g.firing[0] ?? g.resolved[0])?.rule ?? '';
-    const title = `${rule}: ${firing.length} firing${resolved.length ? `, ${resolved.length} resolved` : ''}${n.repeat ? ' (still firing)' : ''}`;
-    return { title, rule, firing, resolved };
+    const firing = g.firing.slice(0, ROWS_PER_GROUP).map(row);
+    const resolved = g.resolved.slice(0, ROWS_PER_GROUP).map(row);
+    const moreFiring = g.firing.length - firing.length;
+    const moreResolved = g.resolved.length - resolved.length;
+    const rule = shownText((g.firing[0] ?? g.resolved[0])?.rule ?? '', VALUE_MAX);
+    const title = `${rule}: ${g.firing.length} firing${g.resolved.length ? `, ${g.resolved.length} resolved` : ''}${n.repeat ? ' (still firing)' : ''}`;
+    return { title, rule, firing, resolved, moreFiring, moreResolved };
   });
   const all = n.groups.flatMap((g) => [...g.firing, ...g.resolved]);
   const first = all[0]
@@ -116,7 +122,7 @@ export function renderMail(n: Notification, t: MailTemplates): RenderedMail {
   const view = mailView(n);
   const plain = (tpl: string) => Mustache.render(tpl, view, {}, { escape: (s: string) => String(s) });
   return {
-    subject: headerSafe(plain(t.subject)).slice(0, 200),
+    subject: shownText(plain(t.subject).trim(), SUBJECT_MAX),
     text: plain(t.text),
     html: Mustache.render(t.html, view),
   };

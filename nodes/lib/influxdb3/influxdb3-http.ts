@@ -13,6 +13,7 @@ import zlib from 'zlib';
 import { Chunk, writeJoined } from './joined-text';
 import { ScratchBuffers } from './scratch-buffers';
 import type { Precision } from '../timestamps';
+import { shownText } from '../shown-text';
 
 export interface ConnectionSettings {
   url: string;
@@ -361,7 +362,7 @@ export function classify(status: number, headers: http.IncomingHttpHeaders, body
   if (status === 429 || status >= 500) {
     return {
       kind: 'retry',
-      reason: `the server answered ${status}${text ? `: ${text.slice(0, 300)}` : ''}`,
+      reason: `the server answered ${status}${text ? `: ${shownText(text, 300)}` : ''}`,
       retryAfterMs: retryAfterMs(headers['retry-after']),
     };
   }
@@ -378,7 +379,7 @@ export function classify(status: number, headers: http.IncomingHttpHeaders, body
         (d): d is { line_number: number; error_message: unknown } =>
           typeof (d as { line_number?: unknown } | null)?.line_number === 'number',
       )
-      .map((d) => ({ lineNumber: d.line_number, message: String(d.error_message) }));
+      .map((d) => ({ lineNumber: d.line_number, message: shownText(d.error_message, 500) }));
     if (rejected.length > 0) return { kind: 'partial', rejected };
   }
   const reason =
@@ -395,7 +396,8 @@ export function classify(status: number, headers: http.IncomingHttpHeaders, body
         : status === 404
           ? ' (is the URL an InfluxDB 3 server?)'
           : '';
-  return { kind: 'refused', status, reason: `${reason}${hint}` };
+  // The server's words can quote the refused line: shown, not as they came.
+  return { kind: 'refused', status, reason: `${shownText(reason, 500)}${hint}` };
 }
 
 /** Retry-After in milliseconds: seconds, or an HTTP date. */

@@ -3,6 +3,8 @@
 // first point the node at a factory or cloud broker, and OpenSSL's own message starts with 80
 // characters of codes and file names: the reason it carries is what is kept.
 
+import { shownText } from '../shown-text';
+
 export interface ConnectionErrorLike {
   message: string;
   code?: unknown;
@@ -61,5 +63,5 @@ export function describeConnectionError(e: ConnectionErrorLike): ConnectionProbl
 }
 
 function shorten(text: string): string {
-  return text.length > STATUS_MAX ? `${text.slice(0, STATUS_MAX - 1)}…` : text;
+  return shownText(text, STATUS_MAX);
 }

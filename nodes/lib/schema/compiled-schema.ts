@@ -5,7 +5,8 @@
 
 import { ReadingError } from './reading-error';
 import { ColumnSpec, TelemetrySchema, ValueType, endsWithBackslash, isForbiddenKey, unwritableName } from './schema';
-import { describeType, quote } from '../describe';
+import { describeType } from '../describe';
+import { named, quoted } from '../shown-text';
 
 export type Coercer = (v: unknown) => unknown;
 
@@ -60,12 +61,12 @@ function build(schema: TelemetrySchema): CompiledSchema {
     for (const key in reading) {
       if (key === schema.timestampKey) continue;
       if (isForbiddenKey(key))
-        return new ReadingError('forbidden_key', `the key '${key}' is not accepted in a reading`, key);
+        return new ReadingError('forbidden_key', `the key ${named(key)} is not accepted in a reading`, key);
       const problem = unwritableName(key);
       if (problem)
         return new ReadingError(
           'invalid_characters',
-          `the key ${quote(key)} cannot be a column name in InfluxDB: it ${problem}`,
+          `the key ${quoted(key)} cannot be a column name in InfluxDB: it ${problem}`,
           key,
         );
       const v = reading[key];
@@ -78,7 +79,7 @@ function build(schema: TelemetrySchema): CompiledSchema {
       else
         return new ReadingError(
           'nested_value',
-          `'${key}' is ${describeType(v)}; only numbers, booleans and strings can be stored`,
+          `${named(key)} is ${describeType(v)}; only numbers, booleans and strings can be stored`,
           key,
         );
       columns[key] = spec;
@@ -105,24 +106,24 @@ function build(schema: TelemetrySchema): CompiledSchema {
         if (dt === '')
           return new ReadingError(
             'missing_device_type',
-            `'${dtKey}' is empty; it says which device type the reading belongs to`,
+            `${named(dtKey)} is empty; it says which device type the reading belongs to`,
             dtKey,
           );
         if (schema.unknownDeviceTypes === 'infer') return infer(reading, dt);
         return new ReadingError(
           'unknown_device_type',
-          `device type ${quote(dt)} is not in the schema (known: ${known}); add it to the telemetry-schema or let it infer unknown device types`,
+          `device type ${quoted(dt)} is not in the schema (known: ${known}); add it to the telemetry-schema or let it infer unknown device types`,
           dtKey,
         );
       }
       if (dt === undefined || dt === null) {
         return new ReadingError(
           'missing_device_type',
-          `the reading has no '${dtKey}', which says which device type it belongs to`,
+          `the reading has no ${named(dtKey)}, which says which device type it belongs to`,
           dtKey,
         );
       }
-      return new ReadingError('wrong_type', `'${dtKey}' must be a string, got ${describeType(dt)}`, dtKey);
+      return new ReadingError('wrong_type', `${named(dtKey)} must be a string, got ${describeType(dt)}`, dtKey);
     },
   };
 }
@@ -175,13 +176,13 @@ export function asReading(v: unknown): Record<string, unknown> | ReadingError {
 }
 
 export function missingKey(key: string, plan: CompiledDeviceType): ReadingError {
-  return new ReadingError('missing_key', `'${key}' is required for device type '${plan.name}'`, key);
+  return new ReadingError('missing_key', `${named(key)} is required for device type ${named(plan.name)}`, key);
 }
 
 export function noFields(plan: CompiledDeviceType): ReadingError {
   return new ReadingError(
     'no_fields',
-    `the reading has no field values; device type '${plan.name}' needs at least one`,
+    `the reading has no field values; device type ${named(plan.name)} needs at least one`,
   );
 }
 
@@ -215,7 +216,11 @@ function coercerFor(key: string, spec: ColumnSpec, schema: TelemetrySchema): Coe
   return (v) => {
     const n = coerce(v);
     if (typeof n === 'number' && (n < min || n > max)) {
-      return new ReadingError('out_of_range', `field '${key}' is ${n}${unit}, outside ${rangeText(spec)}${unit}`, key);
+      return new ReadingError(
+        'out_of_range',
+        `field ${named(key)} is ${n}${unit}, outside ${rangeText(spec)}${unit}`,
+        key,
+      );
     }
     return n;
   };
@@ -230,15 +235,15 @@ function rangeText(spec: ColumnSpec): string {
 export function valueCoercer(key: string, type: ValueType, maxLength: number): Coercer {
   const wrong = (v: unknown, want: string) =>
     typeof v === 'object'
-      ? new ReadingError('nested_value', `field '${key}' is ${describeType(v)}; it must be ${want}`, key)
-      : new ReadingError('wrong_type', `field '${key}' must be ${want}, got ${describeType(v)}`, key);
+      ? new ReadingError('nested_value', `field ${named(key)} is ${describeType(v)}; it must be ${want}`, key)
+      : new ReadingError('wrong_type', `field ${named(key)} must be ${want}, got ${describeType(v)}`, key);
   switch (type) {
     case 'float':
       return (v) => {
         if (typeof v === 'number') {
           return Number.isFinite(v)
             ? v
-            : new ReadingError('not_finite', `field '${key}' is ${v}; only finite numbers can be stored`, key);
+            : new ReadingError('not_finite', `field ${named(key)} is ${v}; only finite numbers can be stored`, key);
         }
         if (typeof v === 'string' && v.length < 64 && NUMERIC_RE.test(v)) return Number(v);
         if (typeof v === 'bigint') return Number(v);
@@ -252,13 +257,13 @@ export function valueCoercer(key: string, type: ValueType, maxLength: number): C
         else if (typeof v === 'bigint') n = Number(v);
         else return wrong(v, 'a whole number');
         if (!Number.isFinite(n))
-          return new ReadingError('not_finite', `field '${key}' is ${n}; only finite numbers can be stored`, key);
+          return new ReadingError('not_finite', `field ${named(key)} is ${n}; only finite numbers can be stored`, key);
         if (!Number.isInteger(n))
-          return new ReadingError('not_integer', `field '${key}' is ${n} but is declared integer`, key);
+          return new ReadingError('not_integer', `field ${named(key)} is ${n} but is declared integer`, key);
         if (n > MAX_SAFE || n < -MAX_SAFE) {
           return new ReadingError(
             'out_of_range',
-            `field '${key}' is beyond ±${MAX_SAFE}, where integers are no longer exact`,
+            `field ${named(key)} is beyond ±${MAX_SAFE}, where integers are no longer exact`,
             key,
           );
         }
@@ -285,13 +290,13 @@ export function valueCoercer(key: string, type: ValueType, maxLength: number): C
         if (s.length > maxLength)
           return new ReadingError(
             'too_long',
-            `field '${key}' is ${s.length} characters long; the limit is ${maxLength}`,
+            `field ${named(key)} is ${s.length} characters long; the limit is ${maxLength}`,
             key,
           );
         if (STRING_SUSPECT.test(s) && (STRING_CONTROL.test(s) || !isWellFormed(s))) {
           return new ReadingError(
             'invalid_characters',
-            `field '${key}' contains a line break, control character or broken Unicode: ${quote(s)}`,
+            `field ${named(key)} contains a line break, control character or broken Unicode: ${quoted(s)}`,
             key,
           );
         }
@@ -308,27 +313,27 @@ export function tagCoercer(key: string, maxLength: number): Coercer {
     else if ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean' || typeof v === 'bigint')
       s = String(v);
     else if (typeof v === 'object')
-      return new ReadingError('nested_value', `tag '${key}' is ${describeType(v)}; it must be a string`, key);
-    else return new ReadingError('wrong_type', `tag '${key}' must be a string, got ${describeType(v)}`, key);
+      return new ReadingError('nested_value', `tag ${named(key)} is ${describeType(v)}; it must be a string`, key);
+    else return new ReadingError('wrong_type', `tag ${named(key)} must be a string, got ${describeType(v)}`, key);
     if (s.length === 0)
-      return new ReadingError('empty_tag', `tag '${key}' is empty; InfluxDB cannot store an empty tag value`, key);
+      return new ReadingError('empty_tag', `tag ${named(key)} is empty; InfluxDB cannot store an empty tag value`, key);
     if (endsWithBackslash(s)) {
       return new ReadingError(
         'invalid_characters',
-        `tag '${key}' ends with a backslash, which InfluxDB cannot store: ${quote(s)}`,
+        `tag ${named(key)} ends with a backslash, which InfluxDB cannot store: ${quoted(s)}`,
         key,
       );
     }
     if (s.length > maxLength)
       return new ReadingError(
         'too_long',
-        `tag '${key}' is ${s.length} characters long; the limit is ${maxLength}`,
+        `tag ${named(key)} is ${s.length} characters long; the limit is ${maxLength}`,
         key,
       );
     if (TAG_SUSPECT.test(s) && (CONTROL.test(s) || !isWellFormed(s))) {
       return new ReadingError(
         'invalid_characters',
-        `tag '${key}' contains a line break, control character or broken Unicode: ${quote(s)}`,
+        `tag ${named(key)} contains a line break, control character or broken Unicode: ${quoted(s)}`,
         key,
       );
     }

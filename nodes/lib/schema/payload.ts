@@ -2,6 +2,7 @@
 // limits checked before any work is done on an oversized or hostile payload.
 
 import { ReadingError, ReadingErrorCode } from './reading-error';
+import { shownText } from '../shown-text';
 
 export interface PayloadLimits {
   /** Largest JSON string or Buffer accepted (bytes). */
@@ -44,7 +45,7 @@ export function decodePayload(payload: unknown, limits: PayloadLimits): DecodedP
     try {
       value = JSON.parse(text);
     } catch (e) {
-      return refused('invalid_json', `the payload is not valid JSON (${(e as Error).message})`);
+      return refused('invalid_json', `the payload is not valid JSON (${shownText((e as Error).message)})`);
     }
     if (nestsDeeperThan(value, limits.maxDepth)) {
       return refused('too_deep', `the payload nests objects or arrays deeper than ${limits.maxDepth} levels`);

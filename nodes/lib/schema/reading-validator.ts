@@ -15,6 +15,7 @@ import {
 import { ReadingError } from './reading-error';
 import { isForbiddenKey } from './schema';
 import { Instant, formatIso, isCanonicalIso, parseTimestamp } from '../timestamps';
+import { named } from '../shown-text';
 
 export interface ValidatorSettings {
   /** A reading without a timestamp: stamped with its arrival time, or refused. */
@@ -54,7 +55,7 @@ export function createReadingValidator(compiled: CompiledSchema, settings: Valid
       return new ReadingError('too_many_keys', `the reading has ${keyCount} keys; the limit is ${settings.maxKeys}`);
     }
     if (forbidden !== undefined) {
-      return new ReadingError('forbidden_key', `the key '${forbidden}' is not accepted in a reading`, forbidden);
+      return new ReadingError('forbidden_key', `the key ${named(forbidden)} is not accepted in a reading`, forbidden);
     }
     const plan = compiled.planFor(r);
     if (plan instanceof ReadingError) return plan;
@@ -80,7 +81,7 @@ export function createReadingValidator(compiled: CompiledSchema, settings: Valid
     let instant: Instant | string;
     if (tsRaw === undefined || tsRaw === null) {
       if (settings.missingTimestamp === 'reject') {
-        return new ReadingError('missing_timestamp', `the reading has no '${tsKey}'`, tsKey);
+        return new ReadingError('missing_timestamp', `the reading has no ${named(tsKey)}`, tsKey);
       }
       instant = { ms: nowMs, nanos: 0 };
       (changes ??= []).push(tsKey, formatIso(instant));
@@ -88,19 +89,20 @@ export function createReadingValidator(compiled: CompiledSchema, settings: Valid
     } else {
       present++;
       instant = parseTimestamp(tsRaw);
-      if (typeof instant === 'string') return new ReadingError('invalid_timestamp', `'${tsKey}' ${instant}`, tsKey);
+      if (typeof instant === 'string')
+        return new ReadingError('invalid_timestamp', `${named(tsKey)} ${instant}`, tsKey);
       const ahead = instant.ms - nowMs;
       if (settings.maxFutureMs > 0 && ahead > settings.maxFutureMs) {
         return new ReadingError(
           'timestamp_in_future',
-          `'${tsKey}' ${formatIso(instant)} is ${duration(ahead)} ahead of this server's clock (limit ${duration(settings.maxFutureMs)}); check the device's clock`,
+          `${named(tsKey)} ${formatIso(instant)} is ${duration(ahead)} ahead of this server's clock (limit ${duration(settings.maxFutureMs)}); check the device's clock`,
           tsKey,
         );
       }
       if (settings.maxPastMs > 0 && -ahead > settings.maxPastMs) {
         return new ReadingError(
           'timestamp_too_old',
-          `'${tsKey}' ${formatIso(instant)} is ${duration(-ahead)} old (limit ${duration(settings.maxPastMs)}); check the device's clock`,
+          `${named(tsKey)} ${formatIso(instant)} is ${duration(-ahead)} old (limit ${duration(settings.maxPastMs)}); check the device's clock`,
           tsKey,
         );
       }
@@ -111,7 +113,7 @@ export function createReadingValidator(compiled: CompiledSchema, settings: Valid
     if (present !== keyCount && rejectUnknownKeys) {
       for (const k in r) {
         if (k !== tsKey && !plan.declared.has(k)) {
-          return new ReadingError('unknown_key', `'${k}' is not declared for device type '${plan.name}'`, k);
+          return new ReadingError('unknown_key', `${named(k)} is not declared for device type ${named(plan.name)}`, k);
         }
       }
     }

@@ -14,6 +14,7 @@ function engine(rule: Partial<RuleSpec> & { kind: RuleSpec['kind'] }) {
     tagKeys: ['site'],
     timestampKey: 't',
     maxSeries: 10,
+    forgetAfterMs: 86_400_000,
     clock: 'readings',
   });
   const limits = rules.map(fixedLimits);
@@ -208,6 +209,7 @@ describe('alert state across a restart', () => {
     tagKeys: [],
     timestampKey: 't',
     maxSeries: 10,
+    forgetAfterMs: 86_400_000,
     clock,
   });
 
