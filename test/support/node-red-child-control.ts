@@ -15,12 +15,22 @@ export interface Child {
   /** Payloads the node "alert-events" has received so far. */
   events: unknown[];
   exited: Promise<void>;
+  /** The heap in use after a full collection (started with exposeGc), and the counts of messages
+   *  that reached each node whose id starts with "count-", by msg.error.code. */
+  stats: () => Promise<ChildStats>;
 }
 
-export async function startChild(userDir: string, flows: object[]): Promise<Child> {
+export interface ChildStats {
+  heapUsed: number;
+  counts: Record<string, Record<string, number>>;
+}
+
+export async function startChild(userDir: string, flows: object[], o: { exposeGc?: boolean } = {}): Promise<Child> {
   const file = path.join(os.tmpdir(), `flows-${process.pid}-${Date.now()}.json`);
   fs.writeFileSync(file, JSON.stringify(flows));
-  const proc = spawn(process.execPath, [CHILD, userDir, file], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const args = [...(o.exposeGc ? ['--expose-gc'] : []), CHILD, userDir, file];
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const statsWaiting: ((s: ChildStats) => void)[] = [];
   let given = 0;
   let url = '';
   const events: unknown[] = [];
@@ -39,6 +49,7 @@ export async function startChild(userDir: string, flows: object[]): Promise<Chil
       const m = /^GIVEN (\d+)/.exec(l);
       if (m) given = Number(m[1]);
       if (l.startsWith('EVENT ')) events.push(JSON.parse(l.slice(6)));
+      if (l.startsWith('STATS ')) statsWaiting.shift()?.(JSON.parse(l.slice(6)) as ChildStats);
     }
   });
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
@@ -46,5 +57,10 @@ export async function startChild(userDir: string, flows: object[]): Promise<Chil
     isReady,
     exited.then(() => Promise.reject(new Error('Node-RED child exited before it was ready'))),
   ]);
-  return { proc, url, given: () => given, events, exited };
+  const stats = () =>
+    new Promise<ChildStats>((resolve) => {
+      statsWaiting.push(resolve);
+      proc.kill('SIGUSR2');
+    });
+  return { proc, url, given: () => given, events, exited, stats };
 }
