@@ -84,8 +84,14 @@ interface Series {
   key: string;
   tags: Record<string, unknown>;
   lastSeen: number;
+  /** When it was last moved to the end of the map (see seriesFor). */
+  placedAt: number;
   slots: AlertSlot[];
 }
+
+/** A series is moved to the end of the map at most this often: the order is last-seen to within
+ *  a second (forgetting and making room work in minutes), and the hot path stays a lookup. */
+const REPLACE_EVERY_MS = 1000;
 
 interface SavedSeries {
   key: string;
@@ -329,6 +335,7 @@ export class AlertEngine {
         key: ss.key,
         tags: ss.tags && typeof ss.tags === 'object' ? ss.tags : {},
         lastSeen: typeof ss.lastSeen === 'number' ? ss.lastSeen : NaN,
+        placedAt: -Infinity,
         slots: this.o.rules.map((rule, i) => {
           const a = ss.alerts?.[rule.name];
           const same = a?.rule === this.fingerprints[i];
@@ -342,8 +349,9 @@ export class AlertEngine {
     }
   }
 
-  /** The series are kept in the order they were last seen (a reading moves its series to the end),
-   *  so the silent ones are at the front: forgetting stops at the first that is not silent. */
+  /** The series are kept in the order they were last seen, to within a second (a reading moves its
+   *  series to the end), so the silent ones are at the front: forgetting stops at the first that is
+   *  not silent. */
   private forgetSilent(nowMs: number, events: AlertEvent[]): void {
     const cutoff = nowMs - this.o.forgetAfterMs;
     for (const s of this.series.values()) {
@@ -395,8 +403,11 @@ export class AlertEngine {
     let s = this.series.get(key);
     if (s) {
       // Last seen goes last: delete and set again keeps the map in last-seen order.
-      this.series.delete(key);
-      this.series.set(key, s);
+      if (nowMs !== undefined && !(nowMs - s.placedAt < REPLACE_EVERY_MS)) {
+        this.series.delete(key);
+        this.series.set(key, s);
+        s.placedAt = nowMs;
+      }
     } else {
       if (this.series.size >= this.o.maxSeries) {
         if (nowMs === undefined || !result || !this.makeRoom(nowMs, result.events)) return undefined;
@@ -406,6 +417,7 @@ export class AlertEngine {
         key,
         tags: {},
         lastSeen: NaN, // not seen yet: set by the reading that creates it, or unknown after a restore
+        placedAt: nowMs ?? -Infinity,
         slots: this.o.rules.map((rule) => ({
           detector: createDetector(rule),
           lifecycle: new AlertLifecycle(alertId(rule, key)),
