@@ -34,12 +34,6 @@ export function shownText(value: unknown, maxLength = SHOWN_TEXT_MAX): string {
   return cut(safe, maxLength);
 }
 
-/** True when shownText would change the text other than by its length. */
-export function hasUnsafeCharacters(text: string): boolean {
-  UNSAFE.lastIndex = 0;
-  return UNSAFE.test(text);
-}
-
 /** At most max code points; a \uXXXX this made is never cut in two. */
 function cut(text: string, max: number): string {
   if (text.length <= max) return text;
