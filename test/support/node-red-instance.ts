@@ -15,13 +15,28 @@ export interface ApiAnswer {
   json(): any;
 }
 
+/** Admin API request; JSON in and out unless accept says otherwise. */
+export type AdminApi = (method: string, route: string, body?: unknown, accept?: string) => Promise<ApiAnswer>;
+
+/** The Admin API of the Node-RED at url (no adminAuth). */
+export function adminApi(url: string): AdminApi {
+  return async (method, route, body, accept = 'application/json') => {
+    const res = await fetch(url + route, {
+      method,
+      headers: { accept, 'content-type': 'application/json', 'Node-RED-Deployment-Type': 'full' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text, json: () => JSON.parse(text) };
+  };
+}
+
 export interface NodeRedInstance {
   url: string;
   userDir: string;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   RED: any;
-  /** Admin API request; JSON in and out unless accept says otherwise. */
-  api: (method: string, route: string, body?: unknown, accept?: string) => Promise<ApiAnswer>;
+  api: AdminApi;
   deploy(flows: object[]): Promise<void>;
   stop(): Promise<void>;
 }
@@ -38,15 +53,7 @@ export async function startNodeRed(extraSettings: Record<string, unknown> = {}):
   });
   const { RED, url } = nr;
 
-  const api: NodeRedInstance['api'] = async (method, route, body, accept = 'application/json') => {
-    const res = await fetch(url + route, {
-      method,
-      headers: { accept, 'content-type': 'application/json', 'Node-RED-Deployment-Type': 'full' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text, json: () => JSON.parse(text) };
-  };
+  const api = adminApi(url);
 
   return {
     url,

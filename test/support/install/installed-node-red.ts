@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type { ApiAnswer } from '../node-red-instance';
+import { AdminApi, adminApi } from '../node-red-instance';
 import { npmInBackground } from './tool-cache';
 
 /** What Node-RED's palette manager (@node-red/registry installer) passes to `npm install`. */
@@ -31,7 +31,7 @@ export interface InstalledNodeRed {
   url: string;
   /** Everything Node-RED printed so far. */
   log(): string;
-  api: (method: string, route: string, body?: unknown, accept?: string) => Promise<ApiAnswer>;
+  api: AdminApi;
   /** A full deploy through the Admin API; resolves once Node-RED has started the flows, with the
    *  lines it logged meanwhile. */
   deploy(flows: object[]): Promise<string>;
@@ -77,15 +77,7 @@ export async function startInstalledNodeRed(o: {
     }
   };
 
-  const api: InstalledNodeRed['api'] = async (method, route, body, accept = 'application/json') => {
-    const res = await fetch(url + route, {
-      method,
-      headers: { accept, 'content-type': 'application/json', 'Node-RED-Deployment-Type': 'full' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text, json: () => JSON.parse(text) };
-  };
+  const api = adminApi(url);
 
   const stop = async () => {
     if (!gone) {

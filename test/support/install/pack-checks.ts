@@ -2,7 +2,7 @@
 // same checks run on an in-process Node-RED and on one installed from the tarball in a child
 // process): every node type registered without error, each with its editor, help and icon. Each
 // check returns what is wrong, in words, an empty list when nothing is.
-import { PACK_NAME, type ApiAnswer } from '../node-red-instance';
+import { PACK_NAME, type AdminApi } from '../node-red-instance';
 
 export { PACK_NAME };
 
@@ -23,9 +23,7 @@ export const TYPES = [
 ];
 export const CONFIG_ONLY = ['telemetry-schema', 'influxdb3-config', 'telemetry-smtp', 'telemetry-mqtt-broker'];
 
-type Api = (method: string, route: string, body?: unknown, accept?: string) => Promise<ApiAnswer>;
-
-export async function registrationProblems(api: Api): Promise<string[]> {
+export async function registrationProblems(api: AdminApi): Promise<string[]> {
   const res = await api('GET', '/nodes');
   if (res.status !== 200) return [`GET /nodes answered ${res.status}`];
   const sets = (res.json() as { module: string; types: string[]; enabled: boolean; err?: string }[]).filter(
@@ -44,7 +42,7 @@ export async function registrationProblems(api: Api): Promise<string[]> {
   return problems;
 }
 
-export async function editorProblems(api: Api): Promise<string[]> {
+export async function editorProblems(api: AdminApi): Promise<string[]> {
   const res = await api('GET', '/nodes', undefined, 'text/html');
   if (res.status !== 200) return [`GET /nodes (html) answered ${res.status}`];
   const problems: string[] = [];
@@ -70,7 +68,7 @@ export async function editorProblems(api: Api): Promise<string[]> {
   return problems;
 }
 
-export async function iconProblems(api: Api): Promise<string[]> {
+export async function iconProblems(api: AdminApi): Promise<string[]> {
   const problems: string[] = [];
   for (const type of TYPES.filter((t) => !CONFIG_ONLY.includes(t))) {
     const res = await api('GET', `/icons/${PACK_NAME}/${type}.svg`, undefined, '*/*');
@@ -80,7 +78,7 @@ export async function iconProblems(api: Api): Promise<string[]> {
 }
 
 /** The pack's examples as Import > Examples lists and reads them: Node-RED's library of examples. */
-export async function examplesListed(api: Api): Promise<{ names: string[]; problems: string[] }> {
+export async function examplesListed(api: AdminApi): Promise<{ names: string[]; problems: string[] }> {
   const root = await api('GET', '/library/examples/flows/');
   if (root.status !== 200) return { names: [], problems: [`examples library answered ${root.status}`] };
   // The top level lists the modules that have examples, by name.
@@ -92,7 +90,7 @@ export async function examplesListed(api: Api): Promise<{ names: string[]; probl
   return { names, problems: names.length === 0 ? ['no examples listed'] : [] };
 }
 
-export async function exampleFlow(api: Api, name: string): Promise<object[]> {
+export async function exampleFlow(api: AdminApi, name: string): Promise<object[]> {
   const res = await api('GET', `/library/examples/flows/${PACK_NAME}/${encodeURIComponent(name)}`);
   if (res.status !== 200) throw new Error(`example ${name} answered ${res.status}`);
   return res.json() as object[];
