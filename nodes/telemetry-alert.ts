@@ -94,7 +94,7 @@ export = function (RED: NodeAPI) {
           .filter(Boolean),
         timestampKey: String(c.timestampKey).trim() || 'timestamp',
         maxSeries: numberSetting(c.maxSeries, 'Max series', { min: 1, integer: true }),
-        forgetAfterMs: forgetAfterMs(c.forgetAfter, rules),
+        forgetAfterMs: numberSetting(c.forgetAfter, 'Forget after (s)', { min: 60, max: 365 * 86_400 }) * 1000,
         clock: oneOf(c.clock, ['system', 'readings'] as const, 'Clock'),
       });
     } catch (e) {
@@ -263,15 +263,3 @@ export = function (RED: NodeAPI) {
   }
   RED.nodes.registerType('telemetry-alert', TelemetryAlertNode);
 };
-
-/** Forget after, in ms: longer than every dead-man timeout, or a silent device would be forgotten
- *  before its dead-man alert could fire. */
-function forgetAfterMs(v: unknown, rules: RuleSpec[]): number {
-  const sec = numberSetting(v, 'Forget after (s)', { min: 60, max: 365 * 86_400 });
-  const deadman = Math.max(0, ...rules.filter((r) => r.kind === 'deadman').map((r) => r.seconds ?? 0));
-  if (sec <= deadman)
-    throw new Error(
-      `Forget after (${sec} s) must be longer than the longest dead-man timeout (${deadman} s), or a silent device would be forgotten before its alert fires`,
-    );
-  return sec * 1000;
-}

@@ -130,7 +130,12 @@ export class AlertEngine {
   constructor(private readonly o: AlertEngineOptions) {
     this.fingerprints = o.rules.map((r) => JSON.stringify(r));
     this.scoreKeys = o.rules.map(scoreKey);
-    this.roomGuardMs = Math.max(60_000, longestDeadmanMs(o.rules));
+    const deadmanMs = longestDeadmanMs(o.rules);
+    if (o.forgetAfterMs <= deadmanMs)
+      throw new Error(
+        `Forget after (${o.forgetAfterMs / 1000} s) must be longer than the longest dead-man timeout (${deadmanMs / 1000} s), or a silent device would be forgotten before its alert fires`,
+      );
+    this.roomGuardMs = Math.max(60_000, deadmanMs);
   }
 
   get seriesCount(): number {

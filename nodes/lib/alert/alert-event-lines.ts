@@ -75,7 +75,7 @@ export function encodeAlertEvent(
 
   const episode = checkText(e.episodeId);
   if (episode instanceof ReadingError) return episode;
-  // The engine's own words (a series forgotten), with the id in them shown safely.
+  // Why an alert was resolved unjudged (a series forgotten), or whatever a hand-made event says: shown, capped.
   const reason = e.reason === undefined ? undefined : shownText(e.reason, MAX_TEXT);
   const started = Date.parse(e.startedAt);
 

@@ -10,7 +10,7 @@
 // - at most maxPerHour emails an hour: what is due past that is put into the next email allowed,
 //   one digest of every group waiting, never dropped;
 // - at most maxAlerts alerts held (waiting for an email, or firing and mailed): a new alert past
-//   that is refused with the reason (GrouperFullError), so a flood of ids cannot grow it for good.
+//   that is refused with the reason (add throws), so a flood of ids cannot grow it for good.
 //   Entries leave when their resolution is mailed or never needs to be.
 //
 // Time comes from the caller, so a test can run an afternoon in milliseconds. Every input message
@@ -38,8 +38,6 @@ export const GROUPER_DEFAULTS: GrouperSettings = {
   maxAlerts: 10_000,
   sendResolved: true,
 };
-
-export class GrouperFullError extends Error {}
 
 const HOUR = 3_600_000;
 
@@ -93,7 +91,8 @@ export class AlertGrouper {
   /** When each email of the last hour was handed out. */
   private sentAt: number[] = [];
   private seq = 0;
-  /** Entries in all groups. */
+  /** Alerts held, in all groups: waiting for an email, or firing and mailed until their
+   *  resolution is. */
   private held = 0;
 
   constructor(private readonly s: GrouperSettings) {}
@@ -116,7 +115,7 @@ export class AlertGrouper {
       if (!firing) return [token];
       if (this.held >= this.s.maxAlerts) {
         if (Object.keys(g.entries).length === 0) this.groups.delete(key);
-        throw new GrouperFullError(
+        throw new Error(
           `${this.s.maxAlerts} alerts are held already (waiting for an email, or firing); this new one is not mailed. A flood of device ids, or an alert node without Forget after?`,
         );
       }
@@ -205,11 +204,6 @@ export class AlertGrouper {
     let next: number | undefined;
     for (const g of this.groups.values()) if (next === undefined || g.dueAt < next) next = g.dueAt;
     return next;
-  }
-
-  /** Alerts held: waiting for an email, or firing and mailed (until their resolution is). */
-  get alertsHeld(): number {
-    return this.held;
   }
 
   /** Alerts waiting for an email or in one being sent. */

@@ -49,6 +49,12 @@ describe('alert engine: bounded series', () => {
     should(e.forgottenTotal).equal(1);
   });
 
+  it('refuses a Forget after that is not longer than every dead-man timeout', () => {
+    should(() => new AlertEngine({ ...options(10), forgetAfterMs: 30_000 })).throw(
+      /Forget after \(30 s\) must be longer than the longest dead-man timeout \(30 s\)/,
+    );
+  });
+
   it('when full, a series silent past the room guard (a minute, or the longest dead-man) gives its place: one with no alert open first, else the longest silent, its alerts resolved with the reason', () => {
     const { e, feed } = engine(3);
     feed(T0, { id: 'A', v: 40 }, { id: 'B', v: 1 }, { id: 'C', v: 1 });
