@@ -10,7 +10,7 @@ import { CONFIG_DEFAULTS, ConfigSettings, connectionSettings } from './lib/influ
 import { ConnectionSettings, InfluxDB3Http } from './lib/influxdb3/influxdb3-http';
 import { errorMessage, withDefaults } from './lib/settings';
 import type { InfluxDB3ConfigNode } from './runtime/influxdb3-config-node';
-import { withEnvironment } from './runtime/node-support';
+import { withEnvironment } from './runtime/environment';
 
 type ClientModule = typeof import('@influxdata/influxdb3-client');
 

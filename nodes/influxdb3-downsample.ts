@@ -13,9 +13,13 @@ import { DurableWriter, Owner, WRITER_DEFAULTS } from './lib/influxdb3/durable-w
 import type { InfluxDB3Http } from './lib/influxdb3/influxdb3-http';
 import { CONFIG_VERSION, errorMessage, numberSetting, oneOf, withDefaults } from './lib/settings';
 import { InfluxDB3ConfigNode, influxdb3ServerFor } from './runtime/influxdb3-config-node';
-import { createDatabase, nodeStatePath, openDurableWriter } from './runtime/durable-writer-node';
-import { Done, Send, ThrottledStatus, compactCount, schemaFor } from './runtime/node-support';
+import { createDatabase, openDurableWriter } from './runtime/durable-writer-node';
+import { retryDelayMs } from './lib/retry-delay';
 import { shownText } from './lib/shown-text';
+import type { Done, Send } from './runtime/input-callbacks';
+import { compactCount, ThrottledStatus } from './runtime/node-status';
+import { schemaFor } from './runtime/schema-config-node';
+import { nodeStatePath } from './runtime/state-path';
 
 interface DownsampleSettings {
   name: string;
@@ -284,7 +288,7 @@ export = function (RED: NodeAPI) {
         if (!(e instanceof TierRequestError)) {
           failures++;
           lastError = errorMessage(e);
-          retryIn = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (failures - 1));
+          retryIn = retryDelayMs(failures, RETRY_FIRST_MS, RETRY_MAX_MS);
           retryAt = Date.now() + retryIn;
         }
       }

@@ -19,20 +19,15 @@ import { PRECISIONS, Precision } from './lib/timestamps';
 import type { SpoolFullPolicy } from './lib/influxdb3/write-spool';
 import { InfluxDB3ConfigNode, influxdb3ServerFor } from './runtime/influxdb3-config-node';
 import { parseRetention } from './lib/influxdb3/database-retention';
-import { createDatabaseThenWrite, nodeStatePath, openDurableWriter } from './runtime/durable-writer-node';
-import {
-  Done,
-  Send,
-  ThrottledStatus,
-  compactCount,
-  encodeReadings,
-  judged,
-  receiptsAfterJudging,
-  schemaFor,
-} from './runtime/node-support';
-import { Receipt, notKeptReceipts, receiptsOf, settleReceipts } from './runtime/receipts';
+import { createDatabaseThenWrite, openDurableWriter } from './runtime/durable-writer-node';
+import { Receipt, notKeptReceipts, receiptsOf, settleReceipts } from './lib/receipts/receipts';
 import { SERVER_REFUSAL } from './lib/http/request-answers';
 import { shownText } from './lib/shown-text';
+import type { Done, Send } from './runtime/input-callbacks';
+import { compactCount, ThrottledStatus } from './runtime/node-status';
+import { encodeReadings, judged, receiptsAfterJudging } from './runtime/readings-in-messages';
+import { schemaFor } from './runtime/schema-config-node';
+import { nodeStatePath } from './runtime/state-path';
 
 interface WriteSettings {
   name: string;

@@ -4,8 +4,6 @@
 // it for good. The outbox and the groups are kept in a file under the user directory, so what was
 // taken is mailed or reported, also across a redeploy or a crash.
 
-import os from 'os';
-import path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { isAlertEvent } from './lib/alert/alert-event-lines';
 import { readFileIfExists, writeFileAtomic } from './lib/atomic-file';
@@ -13,9 +11,11 @@ import { AlertGrouper, GROUPER_DEFAULTS, Notification } from './lib/email/alert-
 import { DEFAULT_TEMPLATES, MailTemplates, renderMail } from './lib/email/alert-mail';
 import { classifyFailure } from './lib/email/delivery-errors';
 import { CONFIG_VERSION, errorMessage, numberSetting, withDefaults } from './lib/settings';
-import { Done } from './runtime/node-support';
 import type { SmtpConfigNode } from './runtime/smtp-config-node';
+import { retryDelayMs } from './lib/retry-delay';
 import { shownText } from './lib/shown-text';
+import type { Done } from './runtime/input-callbacks';
+import { nodeStatePath } from './runtime/state-path';
 
 interface AlertEmailConfig {
   name: string;
@@ -60,11 +60,7 @@ export = function (RED: NodeAPI) {
     RED.nodes.createNode(this, raw);
     const node = this;
     const c = withDefaults(raw, DEFAULTS);
-    const stateFile = path.join(
-      RED.settings.userDir || path.join(os.homedir(), '.node-red'),
-      'influxdb3-pipeline',
-      `alert-email-${node.id.replace(/[^A-Za-z0-9_.-]/g, '_')}.json`,
-    );
+    const stateFile = `${nodeStatePath(RED, 'alert-email', node.id)}.json`;
     let setupError: string | undefined;
     let grouper: AlertGrouper | undefined;
     let smtp: SmtpConfigNode | undefined;
@@ -200,7 +196,7 @@ export = function (RED: NodeAPI) {
           }
           failing = `retrying: ${why.reason}`;
           showStatus();
-          later(Math.min(MAX_BACKOFF_MS, 1000 * 2 ** attempt), () => deliverNext(attempt + 1));
+          later(retryDelayMs(attempt + 1, 1000, MAX_BACKOFF_MS), () => deliverNext(attempt + 1));
         },
       );
     };

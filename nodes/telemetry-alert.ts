@@ -4,8 +4,6 @@
 // episodes, pending counters and windows are kept in a file under the user directory.
 
 import fs from 'fs';
-import os from 'os';
-import path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { AlertEngine, AlertEvent, ProcessResult, fixedLimits } from './lib/alert/alert-engine';
 import type { Limits } from './lib/alert/detector';
@@ -13,8 +11,10 @@ import { RuleSpec, checkRules, referenceRules } from './lib/alert/rules';
 import { readFileIfExists, writeFileAtomic } from './lib/atomic-file';
 import { PAYLOAD_DEFAULTS, decodePayload } from './lib/schema/payload';
 import { CONFIG_VERSION, errorMessage, numberSetting, oneOf, withDefaults } from './lib/settings';
-import { Done, Send, ThrottledStatus, compactCount } from './runtime/node-support';
 import { shownText } from './lib/shown-text';
+import type { Done, Send } from './runtime/input-callbacks';
+import { compactCount, ThrottledStatus } from './runtime/node-status';
+import { nodeStatePath } from './runtime/state-path';
 
 interface AlertConfig {
   name: string;
@@ -59,11 +59,7 @@ export = function (RED: NodeAPI) {
     RED.nodes.createNode(this, raw);
     const node = this;
     const status = new ThrottledStatus(node);
-    const stateBase = path.join(
-      RED.settings.userDir || path.join(os.homedir(), '.node-red'),
-      'influxdb3-pipeline',
-      `alert-${node.id.replace(/[^A-Za-z0-9_.-]/g, '_')}`,
-    );
+    const stateBase = nodeStatePath(RED, 'alert', node.id);
     // Windows and counters (large, saved every 10 s and on stop) and the open alerts (small, saved
     // before any event about them leaves the node).
     const stateFile = `${stateBase}.json`;

@@ -3,8 +3,6 @@
 // with msg.error. An input's done() is called when its last line leaves in a batch.
 
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
-import os from 'os';
-import path from 'path';
 import { saveHandover, takeHandover } from './lib/line-protocol/buffer-handover';
 import { compileSchema } from './lib/schema/compiled-schema';
 import { Batch, BufferFullError, LineBatcher } from './lib/line-protocol/line-batcher';
@@ -13,17 +11,12 @@ import { LineWriter } from './lib/line-protocol/line-writer';
 import { PAYLOAD_DEFAULTS, PayloadLimits } from './lib/schema/payload';
 import { CONFIG_VERSION, errorMessage, numberSetting, withDefaults } from './lib/settings';
 import { Precision } from './lib/timestamps';
-import {
-  Done,
-  Send,
-  ThrottledStatus,
-  compactCount,
-  encodeReadings,
-  judged,
-  receiptsAfterJudging,
-  schemaFor,
-} from './runtime/node-support';
-import { Receipt, ReceiptQueue, notKeptReceipts, receiptsOf, settleReceipts } from './runtime/receipts';
+import { Receipt, ReceiptQueue, notKeptReceipts, receiptsOf, settleReceipts } from './lib/receipts/receipts';
+import type { Done, Send } from './runtime/input-callbacks';
+import { compactCount, ThrottledStatus } from './runtime/node-status';
+import { encodeReadings, judged, receiptsAfterJudging } from './runtime/readings-in-messages';
+import { schemaFor } from './runtime/schema-config-node';
+import { pipelineStateDir } from './runtime/state-path';
 
 interface LineProtocolConfig {
   name: string;
@@ -197,7 +190,7 @@ export = function (RED: NodeAPI) {
 
     // Lines buffered at stop are written under the user directory and sent first when this node
     // starts again (see buffer-handover.ts for why sending them from here would lose them).
-    const handoverDir = path.join(RED.settings.userDir || os.tmpdir(), 'influxdb3-pipeline');
+    const handoverDir = pipelineStateDir(RED);
     const sendRecovered = () => {
       const recovered = takeHandover(handoverDir, node.id);
       if (!recovered || recovered.lines.length === 0) return;

@@ -14,10 +14,10 @@ import { TopicFilter, parseTopicFilter } from './lib/mqtt/topic-filter';
 import { TopicKeys, compileTopicTemplate, fillFromTopic } from './lib/mqtt/topic-template';
 import { PAYLOAD_DEFAULTS, PayloadLimits, decodePayload } from './lib/schema/payload';
 import { CONFIG_VERSION, errorMessage, numberSetting, oneOf, withDefaults } from './lib/settings';
-import { nodeStatePath } from './runtime/durable-writer-node';
 import { MqttBrokerNode, MqttSubscriber, Take, mqttBrokerFor } from './runtime/mqtt-broker-node';
-import { compactCount, ThrottledStatus } from './runtime/node-support';
-import { Receipt, registerReceiptHolder } from './runtime/receipts';
+import { Receipt, registerReceiptHolder } from './lib/receipts/receipts';
+import { compactCount, ThrottledStatus } from './runtime/node-status';
+import { nodeStatePath } from './runtime/state-path';
 
 interface MqttInSettings {
   name: string;

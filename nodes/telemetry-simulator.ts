@@ -16,7 +16,8 @@ import { describeType } from './lib/describe';
 import { isPlainObject } from './lib/schema/schema';
 import { CONFIG_VERSION, errorMessage, numberSetting, oneOf, withDefaults } from './lib/settings';
 import { parseTimestamp } from './lib/timestamps';
-import { Done, Send, ThrottledStatus, compactCount } from './runtime/node-support';
+import type { Done, Send } from './runtime/input-callbacks';
+import { compactCount, ThrottledStatus } from './runtime/node-status';
 
 interface SimulatorConfig {
   name: string;

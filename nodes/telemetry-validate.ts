@@ -11,18 +11,11 @@ import { ReadingValidator, VALIDATOR_DEFAULTS, createReadingValidator } from './
 import { Answer, RequestAnswers } from './lib/http/request-answers';
 import type { ReadingError } from './lib/schema/reading-error';
 import { CONFIG_VERSION, errorMessage, numberSetting, oneOf, withDefaults } from './lib/settings';
-import {
-  Done,
-  Judged,
-  Send,
-  ThrottledStatus,
-  compactCount,
-  judged,
-  receiptsAfterJudging,
-  rejectionMessage,
-  schemaFor,
-} from './runtime/node-support';
-import { Receipt, receiptsOf, registerReceiptHolder } from './runtime/receipts';
+import { Receipt, receiptsOf, registerReceiptHolder } from './lib/receipts/receipts';
+import type { Done, Send } from './runtime/input-callbacks';
+import { Judged, judged, receiptsAfterJudging, rejectionMessage } from './runtime/readings-in-messages';
+import { compactCount, ThrottledStatus } from './runtime/node-status';
+import { schemaFor } from './runtime/schema-config-node';
 
 interface ValidateConfig {
   name: string;

@@ -2,22 +2,12 @@
 // InfluxDB 3 (influxdb3-write, influxdb3-downsample): one write path, with its retries, 413 splits,
 // partial writes and spool, whatever node feeds it.
 
-import type { Node, NodeAPI } from 'node-red';
-import os from 'os';
-import path from 'path';
+import type { Node } from 'node-red';
 import { DurableWriter, WriterEvents, WriterOptions } from '../lib/influxdb3/durable-writer';
 import { ensureDatabase } from '../lib/influxdb3/database-retention';
 import type { InfluxDB3Http } from '../lib/influxdb3/influxdb3-http';
 import { SpoolOptions, WriteSpool } from '../lib/influxdb3/write-spool';
-
-/** <userDir>/influxdb3-pipeline/<kind>-<node id>: where a node keeps what must survive a restart. */
-export function nodeStatePath(RED: NodeAPI, kind: string, nodeId: string): string {
-  return path.join(
-    RED.settings.userDir || path.join(os.homedir(), '.node-red'),
-    'influxdb3-pipeline',
-    `${kind}-${nodeId.replace(/[^A-Za-z0-9_.-]/g, '_')}`,
-  );
-}
+import { retryDelayMs } from '../lib/retry-delay';
 
 /** Opens the spool in `dir` (reporting damage and what will be replayed) and starts a writer on it,
  *  paused when asked (see DurableWriter.pause). */
@@ -75,7 +65,7 @@ export function createDatabaseThenWrite(
       () => writer.resume(),
       (e) => {
         attempt++;
-        const wait = Math.min(60_000, 1000 * 2 ** Math.min(attempt - 1, 6));
+        const wait = retryDelayMs(attempt, 1000, 60_000);
         if (attempt === 1 || attempt % 10 === 0)
           node.warn(
             `${label}: cannot create the database "${database}" yet (${(e as Error).message}); writes wait, trying again in ${wait / 1000} s`,

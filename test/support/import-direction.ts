@@ -18,6 +18,7 @@ export const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   alert: ['', 'schema', 'line-protocol'],
   email: ['', 'alert'],
   mqtt: ['', 'schema'],
+  receipts: ['', 'http'],
   http: [''],
 };
 

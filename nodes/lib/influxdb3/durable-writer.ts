@@ -16,6 +16,7 @@
 import { bodyText, InfluxDB3Http, RejectedLine, WriteBody, WriteOutcome, WriteRequest } from './influxdb3-http';
 import type { Precision } from '../timestamps';
 import { Chunk, joinedLength, joinedText } from './joined-text';
+import { retryDelayMs } from '../retry-delay';
 import { ScratchBuffers } from './scratch-buffers';
 import { SpoolFullError, SpoolInput, WriteSpool } from './write-spool';
 
@@ -459,10 +460,7 @@ export class DurableWriter {
           );
         this.failures++;
         this.lastError = outcome.reason;
-        const backoff = Math.min(
-          this.options.retryMaxMs,
-          this.options.retryInitialMs * 2 ** Math.min(this.failures - 1, 20),
-        );
+        const backoff = retryDelayMs(this.failures, this.options.retryInitialMs, this.options.retryMaxMs);
         const wait = outcome.retryAfterMs ?? Math.random() * backoff;
         this.resumeAt = Math.max(this.resumeAt, Date.now() + wait);
         this.spoolWaiting(part);

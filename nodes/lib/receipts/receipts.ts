@@ -10,7 +10,7 @@
 // by the holder's id, so a receipt from before a redeploy settles into the journal the node has
 // reopened.
 
-import { Refusal, UNKNOWN_REFUSAL } from '../lib/http/request-answers';
+import { Refusal, UNKNOWN_REFUSAL } from '../http/request-answers';
 export type { Refusal };
 
 export interface Receipt {

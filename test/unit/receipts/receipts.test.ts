@@ -10,7 +10,7 @@ import {
   receiptsOf,
   registerReceiptHolder,
   settleReceipts,
-} from '../../../nodes/runtime/receipts';
+} from '../../../nodes/lib/receipts/receipts';
 
 describe('receipts', () => {
   const settled: [number, readonly number[] | undefined][] = [];

@@ -1,34 +1,13 @@
-// Small pieces every node of the pack needs from Node-RED: settings read with documented defaults
-// (so flows saved by older versions keep working), the schema a node uses, the messages of the
-// rejected-readings output, and a status that is not redrawn for every message.
+// Readings in and out of messages, the same way in every node that takes them: encoded into line
+// protocol with a rejected-readings message for each one refused, and the receipts that go on with
+// the readings that were accepted (see lib/receipts/receipts.ts).
 
-import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
+import type { Node, NodeMessage, NodeMessageInFlow } from 'node-red';
 import type { LineBytesEncoder } from '../lib/line-protocol/line-encoder';
 import type { LineWriter } from '../lib/line-protocol/line-writer';
+import { Receipt, Refusal, coveredReadings, keepReceipts, receiptsOf, settleReceipts } from '../lib/receipts/receipts';
 import { PayloadLimits, decodePayload } from '../lib/schema/payload';
 import type { ReadingError } from '../lib/schema/reading-error';
-import { referenceSchema } from '../lib/schema/reference-schema';
-import { Receipt, Refusal, coveredReadings, keepReceipts, receiptsOf, settleReceipts } from './receipts';
-import type { TelemetrySchema } from '../lib/schema/schema';
-export { errorMessage } from '../lib/settings';
-
-export type Send = (msg: NodeMessage | Array<NodeMessage | NodeMessage[] | null>) => void;
-export type Done = (err?: Error) => void;
-
-interface SchemaNode extends Node {
-  schema?: TelemetrySchema;
-  schemaError?: string;
-}
-
-/** The schema of the selected telemetry-schema config node, or the reference fleet's when none is
- *  selected. Throws with the config node's own complaint when it could not build its schema. */
-export function schemaFor(RED: NodeAPI, configId: string | undefined): TelemetrySchema {
-  if (!configId) return referenceSchema();
-  const node = RED.nodes.getNode(configId) as SchemaNode | null;
-  if (!node) throw new Error('the selected telemetry-schema node is missing: open this node and select one again');
-  if (!node.schema) throw new Error(`the telemetry-schema "${node.name || node.id}" is invalid: ${node.schemaError}`);
-  return node.schema;
-}
 
 /** A message for the rejected-readings output: the input's properties, the reading untouched,
  *  and error {code, message, field} (plus index when the reading came in an array). */
@@ -116,55 +95,4 @@ export function receiptsAfterJudging(msg: object, j: Judged, node: Node): Receip
     return undefined;
   }
   return keepReceipts(receipts, j.refused, j.reasons);
-}
-
-type Status = Parameters<Node['status']>[0];
-
-/** Node status that is redrawn at most every interval, however many messages pass. The status is
- *  given as a function and only computed when it is drawn. */
-export class ThrottledStatus {
-  private timer: NodeJS.Timeout | undefined;
-  private pending: (() => Status) | undefined;
-
-  constructor(
-    private readonly node: Node,
-    private readonly intervalMs = 500,
-  ) {}
-
-  set(make: () => Status): void {
-    this.pending = make;
-    if (this.timer) return;
-    this.pending = undefined;
-    this.node.status(make());
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      if (this.pending !== undefined) this.set(this.pending);
-    }, this.intervalMs);
-  }
-
-  /** Shows a status now and stops any pending redraw (errors, close). */
-  now(status: Status): void {
-    this.stop();
-    this.node.status(status);
-  }
-
-  stop(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.pending = undefined;
-  }
-}
-
-/** Compact counts for a status under 20 characters: 950, 12.3k, 4.1M. */
-export function compactCount(n: number): string {
-  if (n < 1000) return String(n);
-  if (n < 1_000_000) return `${(n / 1000).toFixed(n < 10_000 ? 1 : 0)}k`;
-  return `${(n / 1_000_000).toFixed(1)}M`;
-}
-
-/** A dialog value that is ${NAME}, replaced as Node-RED does at deploy: from the deployed node's
- *  flow and global environment, else the process's (for the editor's test buttons). */
-export function withEnvironment(RED: NodeAPI, deployed: Node | null, v: unknown): unknown {
-  const name = typeof v === 'string' ? /^\$\{(\S+)\}$/.exec(v.trim())?.[1] : undefined;
-  return (name && RED.util.getSetting(deployed as never, name)) || v;
 }
