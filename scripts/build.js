@@ -13,9 +13,14 @@ execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', pat
   stdio: 'inherit',
 });
 
-const nodesOut = path.join(dist, 'nodes');
-for (const file of fs.readdirSync(path.join(root, 'nodes'))) {
-  if (file.endsWith('.html')) fs.copyFileSync(path.join(root, 'nodes', file), path.join(nodesOut, file));
+// Each node's folder (nodes/<type>/) holds its runtime, editor, help, messages and icon; Node-RED
+// finds the html, locales/ and icons/ beside the compiled <type>.js.
+const nodesDir = path.join(root, 'nodes');
+for (const type of fs.readdirSync(nodesDir)) {
+  const from = path.join(nodesDir, type);
+  if (!fs.existsSync(path.join(from, `${type}.ts`))) continue;
+  fs.cpSync(from, path.join(dist, 'nodes', type), {
+    recursive: true,
+    filter: (src) => !src.endsWith('.ts'),
+  });
 }
-fs.cpSync(path.join(root, 'nodes', 'locales'), path.join(nodesOut, 'locales'), { recursive: true });
-fs.cpSync(path.join(root, 'icons'), path.join(nodesOut, 'icons'), { recursive: true });

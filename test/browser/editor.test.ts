@@ -92,7 +92,7 @@ const PACK_TYPES = Object.keys(
 
 /** What a type's help file says: its section headings and its first paragraph, as plain text. */
 function helpSource(type: string): { headings: string[]; first: string } {
-  const html = fs.readFileSync(path.join(ROOT, 'nodes', 'locales', 'en-US', `${type}.html`), 'utf8');
+  const html = fs.readFileSync(path.join(ROOT, 'nodes', type, 'locales', 'en-US', `${type}.html`), 'utf8');
   const text = (h: string) =>
     h
       .replace(/<[^>]+>/g, '')

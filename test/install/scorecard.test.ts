@@ -118,11 +118,14 @@ describe('Flow Library scorecard', function () {
 
   it('publishes help, messages and an icon for each node', () => {
     for (const type of TYPES) {
-      for (const f of [`dist/nodes/locales/en-US/${type}.html`, `dist/nodes/locales/en-US/${type}.json`])
+      for (const f of [
+        `dist/nodes/${type}/locales/en-US/${type}.html`,
+        `dist/nodes/${type}/locales/en-US/${type}.json`,
+      ])
         should(published).containEql(f);
-      const help = fs.readFileSync(path.join(ROOT, 'nodes', 'locales', 'en-US', `${type}.html`), 'utf8');
+      const help = fs.readFileSync(path.join(ROOT, 'nodes', type, 'locales', 'en-US', `${type}.html`), 'utf8');
       should(help).match(new RegExp(`data-help-name="${type}">\\s*<p>\\S`));
-      if (!CONFIG_ONLY.includes(type)) should(published).containEql(`dist/nodes/icons/${type}.svg`);
+      if (!CONFIG_ONLY.includes(type)) should(published).containEql(`dist/nodes/${type}/icons/${type}.svg`);
     }
   });
 });

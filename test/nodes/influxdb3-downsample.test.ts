@@ -12,9 +12,9 @@ import { FLEET_FIELD_SETTINGS, FleetDay } from '../support/fleet-day';
 import { InfluxDB3Server, startInfluxDB3 } from '../support/influxdb3/server';
 import { httpFor, rowsOf, shouldMatch, tierRows, writeLines } from '../support/tier-fixtures';
 import type { InfluxDB3Http } from '../../nodes/lib/influxdb3/influxdb3-http';
-import configNode = require('../../nodes/influxdb3-config');
-import downsampleNode = require('../../nodes/influxdb3-downsample');
-import writeNode = require('../../nodes/influxdb3-write');
+import configNode = require('../../nodes/influxdb3-config/influxdb3-config');
+import downsampleNode = require('../../nodes/influxdb3-downsample/influxdb3-downsample');
+import writeNode = require('../../nodes/influxdb3-write/influxdb3-write');
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;

@@ -5,8 +5,8 @@ import should from 'should';
 import { catchNode, collect, getNode, helper, onTab } from '../support/flow-helper';
 import { eventually } from '../support/eventually';
 import { InfluxDB3Server, startInfluxDB3 } from '../support/influxdb3/server';
-import configNode = require('../../nodes/influxdb3-config');
-import queryNode = require('../../nodes/influxdb3-query');
+import configNode = require('../../nodes/influxdb3-config/influxdb3-config');
+import queryNode = require('../../nodes/influxdb3-query/influxdb3-query');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const joinNode = require('@node-red/nodes/core/sequence/17-split.js');
 

@@ -10,9 +10,9 @@ import path from 'node:path';
 import { catchNode, collect, getNode, helper, onTab } from '../support/flow-helper';
 import { eventually } from '../support/eventually';
 import { InfluxDB3Server, startInfluxDB3 } from '../support/influxdb3/server';
-import configNode = require('../../nodes/influxdb3-config');
-import queryNode = require('../../nodes/influxdb3-query');
-import writeNode = require('../../nodes/influxdb3-write');
+import configNode = require('../../nodes/influxdb3-config/influxdb3-config');
+import queryNode = require('../../nodes/influxdb3-query/influxdb3-query');
+import writeNode = require('../../nodes/influxdb3-write/influxdb3-write');
 
 const tlsFile = (name: string) =>
   fs.readFileSync(path.join(__dirname, '..', '..', '..', 'test', 'support', 'tls', name), 'utf8');

@@ -8,9 +8,9 @@ import path from 'node:path';
 import { catchNode, collect, completeNode, getNode, helper, onTab } from '../support/flow-helper';
 import { eventually } from '../support/eventually';
 import { InfluxDB3Server, startInfluxDB3 } from '../support/influxdb3/server';
-import configNode = require('../../nodes/influxdb3-config');
-import writeNode = require('../../nodes/influxdb3-write');
-import schemaNode = require('../../nodes/telemetry-schema');
+import configNode = require('../../nodes/influxdb3-config/influxdb3-config');
+import writeNode = require('../../nodes/influxdb3-write/influxdb3-write');
+import schemaNode = require('../../nodes/telemetry-schema/telemetry-schema');
 
 const TOKEN = 'apiv3_s3cret-TOKEN-do-not-leak';
 const nodes = [configNode, writeNode, schemaNode, catchNode, completeNode];

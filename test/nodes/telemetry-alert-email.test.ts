@@ -8,8 +8,8 @@ import type { AlertEvent } from '../../nodes/lib/alert/alert-engine';
 import { eventually } from '../support/eventually';
 import { catchNode, collect, completeNode, getNode, helper, onTab } from '../support/flow-helper';
 import { SinkOptions, SmtpSink, startSmtpSink } from '../support/smtp-sink';
-import emailNode = require('../../nodes/telemetry-alert-email');
-import smtpNode = require('../../nodes/telemetry-smtp');
+import emailNode = require('../../nodes/telemetry-alert-email/telemetry-alert-email');
+import smtpNode = require('../../nodes/telemetry-smtp/telemetry-smtp');
 
 const nodes = [emailNode, smtpNode, catchNode, completeNode];
 const CA = fs.readFileSync(path.join(__dirname, '..', '..', '..', 'test', 'support', 'tls', 'ca.pem'), 'utf8');

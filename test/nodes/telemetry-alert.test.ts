@@ -4,7 +4,7 @@ import path from 'node:path';
 import should from 'should';
 import { Msg, catchNode, collect, completeNode, getNode, helper, onTab, until } from '../support/flow-helper';
 import { hostileCorpus } from '../support/hostile-corpus';
-import alertNode = require('../../nodes/telemetry-alert');
+import alertNode = require('../../nodes/telemetry-alert/telemetry-alert');
 
 const nodes = [alertNode, catchNode, completeNode];
 const T0 = Date.UTC(2026, 10, 2, 8, 0, 0);

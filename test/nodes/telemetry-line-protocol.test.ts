@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Msg, catchNode, collect, completeNode, getNode, helper, onTab, until } from '../support/flow-helper';
 import { hostileCorpus } from '../support/hostile-corpus';
-import lineProtocolNode = require('../../nodes/telemetry-line-protocol');
-import schemaNode = require('../../nodes/telemetry-schema');
+import lineProtocolNode = require('../../nodes/telemetry-line-protocol/telemetry-line-protocol');
+import schemaNode = require('../../nodes/telemetry-schema/telemetry-schema');
 
 const nodes = [lineProtocolNode, schemaNode, catchNode, completeNode];
 let seq = 0;

@@ -16,12 +16,12 @@ import { InfluxDB3Server, startInfluxDB3 } from '../support/influxdb3/server';
 import { AedesBroker, startAedes } from '../support/mqtt-brokers';
 import { distinctReadings } from '../support/mqtt-pipeline';
 import { InboundJournal } from '../../nodes/lib/mqtt/inbound-journal';
-import brokerNode = require('../../nodes/telemetry-mqtt-broker');
-import mqttInNode = require('../../nodes/telemetry-mqtt-in');
-import validateNode = require('../../nodes/telemetry-validate');
-import lineProtocolNode = require('../../nodes/telemetry-line-protocol');
-import configNode = require('../../nodes/influxdb3-config');
-import writeNode = require('../../nodes/influxdb3-write');
+import brokerNode = require('../../nodes/telemetry-mqtt-broker/telemetry-mqtt-broker');
+import mqttInNode = require('../../nodes/telemetry-mqtt-in/telemetry-mqtt-in');
+import validateNode = require('../../nodes/telemetry-validate/telemetry-validate');
+import lineProtocolNode = require('../../nodes/telemetry-line-protocol/telemetry-line-protocol');
+import configNode = require('../../nodes/influxdb3-config/influxdb3-config');
+import writeNode = require('../../nodes/influxdb3-write/influxdb3-write');
 
 const nodes = [brokerNode, mqttInNode, validateNode, lineProtocolNode, configNode, writeNode];
 

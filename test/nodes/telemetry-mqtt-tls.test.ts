@@ -12,8 +12,8 @@ import type { NodeStatus } from 'node-red';
 import { collect, getNode, helper, onTab, warningsOf, Msg } from '../support/flow-helper';
 import { eventually } from '../support/eventually';
 import { Mosquitto, requireMosquitto, startMosquitto, tlsFile } from '../support/mqtt-brokers';
-import brokerNode = require('../../nodes/telemetry-mqtt-broker');
-import mqttInNode = require('../../nodes/telemetry-mqtt-in');
+import brokerNode = require('../../nodes/telemetry-mqtt-broker/telemetry-mqtt-broker');
+import mqttInNode = require('../../nodes/telemetry-mqtt-in/telemetry-mqtt-in');
 
 const TOPIC = 'iot/sensors/temperature/TEMP_001';
 const READING = JSON.stringify({ timestamp: '2026-11-22T10:00:00Z', temperature: 21.5 });

@@ -1,7 +1,7 @@
 import should from 'should';
 import { Msg, catchNode, collect, getNode, helper, onTab, until } from '../support/flow-helper';
-import simulatorNode = require('../../nodes/telemetry-simulator');
-import validateNode = require('../../nodes/telemetry-validate');
+import simulatorNode = require('../../nodes/telemetry-simulator/telemetry-simulator');
+import validateNode = require('../../nodes/telemetry-validate/telemetry-validate');
 
 const START = '2026-11-22T06:00:00Z';
 

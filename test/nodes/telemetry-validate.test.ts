@@ -4,8 +4,8 @@ import { createLineEncoder } from '../../nodes/lib/line-protocol/line-encoder';
 import { referenceSchema } from '../../nodes/lib/schema/reference-schema';
 import { Msg, catchNode, collect, completeNode, getNode, helper, onTab, until } from '../support/flow-helper';
 import { hostileCorpus } from '../support/hostile-corpus';
-import validateNode = require('../../nodes/telemetry-validate');
-import schemaNode = require('../../nodes/telemetry-schema');
+import validateNode = require('../../nodes/telemetry-validate/telemetry-validate');
+import schemaNode = require('../../nodes/telemetry-schema/telemetry-schema');
 
 const nodes = [validateNode, schemaNode, catchNode, completeNode];
 const reading = () => ({

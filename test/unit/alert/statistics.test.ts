@@ -51,7 +51,10 @@ describe('alert statistics', () => {
   });
 
   it("the editor opens a new node with the runtime's reference rules", () => {
-    const html = fs.readFileSync(path.resolve(__dirname, '../../../../nodes/telemetry-alert.html'), 'utf8');
+    const html = fs.readFileSync(
+      path.resolve(__dirname, '../../../../nodes/telemetry-alert/telemetry-alert.html'),
+      'utf8',
+    );
     const literal = /var REFERENCE_RULES = (\[[\s\S]*?\]);/.exec(html);
     should.exist(literal, 'REFERENCE_RULES in the editor');
     should(JSON.parse(literal![1])).eql(referenceRules());

@@ -3,20 +3,20 @@
 // with msg.error. An input's done() is called when its last line leaves in a batch.
 
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
-import { saveHandover, takeHandover } from './lib/line-protocol/buffer-handover';
-import { compileSchema } from './lib/schema/compiled-schema';
-import { Batch, BufferFullError, LineBatcher } from './lib/line-protocol/line-batcher';
-import { LineBytesEncoder, createLineBytesEncoder } from './lib/line-protocol/line-encoder';
-import { LineWriter } from './lib/line-protocol/line-writer';
-import { PAYLOAD_DEFAULTS, PayloadLimits } from './lib/schema/payload';
-import { CONFIG_VERSION, errorMessage, numberSetting, withDefaults } from './lib/settings';
-import { Precision } from './lib/timestamps';
-import { Receipt, ReceiptQueue, notKeptReceipts, receiptsOf, settleReceipts } from './lib/receipts/receipts';
-import type { Done, Send } from './runtime/input-callbacks';
-import { compactCount, ThrottledStatus } from './runtime/node-status';
-import { encodeReadings, judged, receiptsAfterJudging } from './runtime/readings-in-messages';
-import { schemaFor } from './runtime/schema-config-node';
-import { pipelineStateDir } from './runtime/state-path';
+import { saveHandover, takeHandover } from '../lib/line-protocol/buffer-handover';
+import { compileSchema } from '../lib/schema/compiled-schema';
+import { Batch, BufferFullError, LineBatcher } from '../lib/line-protocol/line-batcher';
+import { LineBytesEncoder, createLineBytesEncoder } from '../lib/line-protocol/line-encoder';
+import { LineWriter } from '../lib/line-protocol/line-writer';
+import { PAYLOAD_DEFAULTS, PayloadLimits } from '../lib/schema/payload';
+import { CONFIG_VERSION, errorMessage, numberSetting, withDefaults } from '../lib/settings';
+import { Precision } from '../lib/timestamps';
+import { Receipt, ReceiptQueue, notKeptReceipts, receiptsOf, settleReceipts } from '../lib/receipts/receipts';
+import type { Done, Send } from '../runtime/input-callbacks';
+import { compactCount, ThrottledStatus } from '../runtime/node-status';
+import { encodeReadings, judged, receiptsAfterJudging } from '../runtime/readings-in-messages';
+import { schemaFor } from '../runtime/schema-config-node';
+import { pipelineStateDir } from '../runtime/state-path';
 
 interface LineProtocolConfig {
   name: string;

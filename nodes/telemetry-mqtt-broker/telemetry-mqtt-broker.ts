@@ -15,11 +15,11 @@ import {
   BrokerSettings,
   ConnectOptions,
   connectOptions,
-} from './lib/mqtt/broker-settings';
-import { ConnectionProblem, describeConnectionError } from './lib/mqtt/connection-error';
-import { DeferredAcks } from './lib/mqtt/deferred-acks';
-import { errorMessage, withDefaults } from './lib/settings';
-import type { MqttBrokerNode, MqttSubscriber } from './runtime/mqtt-broker-node';
+} from '../lib/mqtt/broker-settings';
+import { ConnectionProblem, describeConnectionError } from '../lib/mqtt/connection-error';
+import { DeferredAcks } from '../lib/mqtt/deferred-acks';
+import { errorMessage, withDefaults } from '../lib/settings';
+import type { MqttBrokerNode, MqttSubscriber } from '../runtime/mqtt-broker-node';
 
 /** How long close waits for the PUBACKs of taken messages to go out. */
 const END_WAIT_MS = 3000;

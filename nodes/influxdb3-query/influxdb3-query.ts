@@ -5,11 +5,11 @@
 
 import type { InfluxDBClient } from '@influxdata/influxdb3-client';
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
-import { TimeFormat, checkParams, shapeRow } from './lib/influxdb3/query-rows';
-import { CONFIG_VERSION, errorMessage, numberSetting, oneOf, withDefaults } from './lib/settings';
-import { InfluxDB3ConfigNode, influxdb3ServerFor } from './runtime/influxdb3-config-node';
-import type { Done, Send } from './runtime/input-callbacks';
-import { compactCount } from './runtime/node-status';
+import { TimeFormat, checkParams, shapeRow } from '../lib/influxdb3/query-rows';
+import { CONFIG_VERSION, errorMessage, numberSetting, oneOf, withDefaults } from '../lib/settings';
+import { InfluxDB3ConfigNode, influxdb3ServerFor } from '../runtime/influxdb3-config-node';
+import type { Done, Send } from '../runtime/input-callbacks';
+import { compactCount } from '../runtime/node-status';
 
 interface QuerySettings {
   name: string;

@@ -6,10 +6,10 @@
 import type { NodeAPI, NodeDef } from 'node-red';
 import nodemailer, { Transporter } from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
-import { SMTP_DEFAULTS, SmtpCredentials, SmtpSettings, transportOptions } from './lib/email/smtp-settings';
-import { errorMessage, withDefaults } from './lib/settings';
-import type { SmtpConfigNode } from './runtime/smtp-config-node';
-import { withEnvironment } from './runtime/environment';
+import { SMTP_DEFAULTS, SmtpCredentials, SmtpSettings, transportOptions } from '../lib/email/smtp-settings';
+import { errorMessage, withDefaults } from '../lib/settings';
+import type { SmtpConfigNode } from '../runtime/smtp-config-node';
+import { withEnvironment } from '../runtime/environment';
 
 export = function (RED: NodeAPI) {
   function TelemetrySmtp(

@@ -5,17 +5,17 @@
 // taken is mailed or reported, also across a redeploy or a crash.
 
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
-import { isAlertEvent } from './lib/alert/alert-event-lines';
-import { readFileIfExists, writeFileAtomic } from './lib/atomic-file';
-import { AlertGrouper, GROUPER_DEFAULTS, Notification } from './lib/email/alert-grouper';
-import { DEFAULT_TEMPLATES, MailTemplates, renderMail } from './lib/email/alert-mail';
-import { classifyFailure } from './lib/email/delivery-errors';
-import { CONFIG_VERSION, errorMessage, numberSetting, withDefaults } from './lib/settings';
-import type { SmtpConfigNode } from './runtime/smtp-config-node';
-import { retryDelayMs } from './lib/retry-delay';
-import { shownText } from './lib/shown-text';
-import type { Done } from './runtime/input-callbacks';
-import { nodeStatePath } from './runtime/state-path';
+import { isAlertEvent } from '../lib/alert/alert-event-lines';
+import { readFileIfExists, writeFileAtomic } from '../lib/atomic-file';
+import { AlertGrouper, GROUPER_DEFAULTS, Notification } from '../lib/email/alert-grouper';
+import { DEFAULT_TEMPLATES, MailTemplates, renderMail } from '../lib/email/alert-mail';
+import { classifyFailure } from '../lib/email/delivery-errors';
+import { CONFIG_VERSION, errorMessage, numberSetting, withDefaults } from '../lib/settings';
+import type { SmtpConfigNode } from '../runtime/smtp-config-node';
+import { retryDelayMs } from '../lib/retry-delay';
+import { shownText } from '../lib/shown-text';
+import type { Done } from '../runtime/input-callbacks';
+import { nodeStatePath } from '../runtime/state-path';
 
 interface AlertEmailConfig {
   name: string;

@@ -5,16 +5,16 @@
 
 import fs from 'fs';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
-import { AlertEngine, AlertEvent, ProcessResult, fixedLimits } from './lib/alert/alert-engine';
-import type { Limits } from './lib/alert/detector';
-import { RuleSpec, checkRules, referenceRules } from './lib/alert/rules';
-import { readFileIfExists, writeFileAtomic } from './lib/atomic-file';
-import { PAYLOAD_DEFAULTS, decodePayload } from './lib/schema/payload';
-import { CONFIG_VERSION, errorMessage, numberSetting, oneOf, withDefaults } from './lib/settings';
-import { shownText } from './lib/shown-text';
-import type { Done, Send } from './runtime/input-callbacks';
-import { compactCount, ThrottledStatus } from './runtime/node-status';
-import { nodeStatePath } from './runtime/state-path';
+import { AlertEngine, AlertEvent, ProcessResult, fixedLimits } from '../lib/alert/alert-engine';
+import type { Limits } from '../lib/alert/detector';
+import { RuleSpec, checkRules, referenceRules } from '../lib/alert/rules';
+import { readFileIfExists, writeFileAtomic } from '../lib/atomic-file';
+import { PAYLOAD_DEFAULTS, decodePayload } from '../lib/schema/payload';
+import { CONFIG_VERSION, errorMessage, numberSetting, oneOf, withDefaults } from '../lib/settings';
+import { shownText } from '../lib/shown-text';
+import type { Done, Send } from '../runtime/input-callbacks';
+import { compactCount, ThrottledStatus } from '../runtime/node-status';
+import { nodeStatePath } from '../runtime/state-path';
 
 interface AlertConfig {
   name: string;

@@ -5,21 +5,21 @@
 // also tells a coarser tier wired after it how far this one is written.
 
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
-import { Downsampler, RunReport, TierIO, TierRequestError, TierRunError, instant } from './lib/downsample/downsampler';
-import { FieldSetting, TierSpec, tierSpec } from './lib/downsample/tier-spec';
-import { TierStateFile, tierFingerprint } from './lib/downsample/tier-state';
-import { parseRetention } from './lib/influxdb3/database-retention';
-import { DurableWriter, Owner, WRITER_DEFAULTS } from './lib/influxdb3/durable-writer';
-import type { InfluxDB3Http } from './lib/influxdb3/influxdb3-http';
-import { CONFIG_VERSION, errorMessage, numberSetting, oneOf, withDefaults } from './lib/settings';
-import { InfluxDB3ConfigNode, influxdb3ServerFor } from './runtime/influxdb3-config-node';
-import { createDatabase, openDurableWriter } from './runtime/durable-writer-node';
-import { retryDelayMs } from './lib/retry-delay';
-import { shownText } from './lib/shown-text';
-import type { Done, Send } from './runtime/input-callbacks';
-import { compactCount, ThrottledStatus } from './runtime/node-status';
-import { schemaFor } from './runtime/schema-config-node';
-import { nodeStatePath } from './runtime/state-path';
+import { Downsampler, RunReport, TierIO, TierRequestError, TierRunError, instant } from '../lib/downsample/downsampler';
+import { FieldSetting, TierSpec, tierSpec } from '../lib/downsample/tier-spec';
+import { TierStateFile, tierFingerprint } from '../lib/downsample/tier-state';
+import { parseRetention } from '../lib/influxdb3/database-retention';
+import { DurableWriter, Owner, WRITER_DEFAULTS } from '../lib/influxdb3/durable-writer';
+import type { InfluxDB3Http } from '../lib/influxdb3/influxdb3-http';
+import { CONFIG_VERSION, errorMessage, numberSetting, oneOf, withDefaults } from '../lib/settings';
+import { InfluxDB3ConfigNode, influxdb3ServerFor } from '../runtime/influxdb3-config-node';
+import { createDatabase, openDurableWriter } from '../runtime/durable-writer-node';
+import { retryDelayMs } from '../lib/retry-delay';
+import { shownText } from '../lib/shown-text';
+import type { Done, Send } from '../runtime/input-callbacks';
+import { compactCount, ThrottledStatus } from '../runtime/node-status';
+import { schemaFor } from '../runtime/schema-config-node';
+import { nodeStatePath } from '../runtime/state-path';
 
 interface DownsampleSettings {
   name: string;

@@ -9,15 +9,15 @@
 
 import type { IPublishPacket } from 'mqtt';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeStatus } from 'node-red';
-import { InboundJournal, RecoveredMessage } from './lib/mqtt/inbound-journal';
-import { TopicFilter, parseTopicFilter } from './lib/mqtt/topic-filter';
-import { TopicKeys, compileTopicTemplate, fillFromTopic } from './lib/mqtt/topic-template';
-import { PAYLOAD_DEFAULTS, PayloadLimits, decodePayload } from './lib/schema/payload';
-import { CONFIG_VERSION, errorMessage, numberSetting, oneOf, withDefaults } from './lib/settings';
-import { MqttBrokerNode, MqttSubscriber, Take, mqttBrokerFor } from './runtime/mqtt-broker-node';
-import { Receipt, registerReceiptHolder } from './lib/receipts/receipts';
-import { compactCount, ThrottledStatus } from './runtime/node-status';
-import { nodeStatePath } from './runtime/state-path';
+import { InboundJournal, RecoveredMessage } from '../lib/mqtt/inbound-journal';
+import { TopicFilter, parseTopicFilter } from '../lib/mqtt/topic-filter';
+import { TopicKeys, compileTopicTemplate, fillFromTopic } from '../lib/mqtt/topic-template';
+import { PAYLOAD_DEFAULTS, PayloadLimits, decodePayload } from '../lib/schema/payload';
+import { CONFIG_VERSION, errorMessage, numberSetting, oneOf, withDefaults } from '../lib/settings';
+import { MqttBrokerNode, MqttSubscriber, Take, mqttBrokerFor } from '../runtime/mqtt-broker-node';
+import { Receipt, registerReceiptHolder } from '../lib/receipts/receipts';
+import { compactCount, ThrottledStatus } from '../runtime/node-status';
+import { nodeStatePath } from '../runtime/state-path';
 
 interface MqttInSettings {
   name: string;

@@ -7,27 +7,27 @@
 // Output 1: a summary per write. Output 2: refused lines and readings, with msg.error.
 
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
-import { ALERT_EVENTS_TABLE, encodeAlertEvent, isAlertEvent } from './lib/alert/alert-event-lines';
-import { compileSchema, tagCoercer } from './lib/schema/compiled-schema';
-import { ReadingError } from './lib/schema/reading-error';
-import { DurableWriter, Owner, WRITER_DEFAULTS, contentLines, linesWereKept } from './lib/influxdb3/durable-writer';
-import { LineBytesEncoder, createLineBytesEncoder } from './lib/line-protocol/line-encoder';
-import { LineWriter } from './lib/line-protocol/line-writer';
-import { PAYLOAD_DEFAULTS } from './lib/schema/payload';
-import { CONFIG_VERSION, errorMessage, numberSetting, oneOf, withDefaults } from './lib/settings';
-import { PRECISIONS, Precision } from './lib/timestamps';
-import type { SpoolFullPolicy } from './lib/influxdb3/write-spool';
-import { InfluxDB3ConfigNode, influxdb3ServerFor } from './runtime/influxdb3-config-node';
-import { parseRetention } from './lib/influxdb3/database-retention';
-import { createDatabaseThenWrite, openDurableWriter } from './runtime/durable-writer-node';
-import { Receipt, notKeptReceipts, receiptsOf, settleReceipts } from './lib/receipts/receipts';
-import { SERVER_REFUSAL } from './lib/http/request-answers';
-import { shownText } from './lib/shown-text';
-import type { Done, Send } from './runtime/input-callbacks';
-import { compactCount, ThrottledStatus } from './runtime/node-status';
-import { encodeReadings, judged, receiptsAfterJudging } from './runtime/readings-in-messages';
-import { schemaFor } from './runtime/schema-config-node';
-import { nodeStatePath } from './runtime/state-path';
+import { ALERT_EVENTS_TABLE, encodeAlertEvent, isAlertEvent } from '../lib/alert/alert-event-lines';
+import { compileSchema, tagCoercer } from '../lib/schema/compiled-schema';
+import { ReadingError } from '../lib/schema/reading-error';
+import { DurableWriter, Owner, WRITER_DEFAULTS, contentLines, linesWereKept } from '../lib/influxdb3/durable-writer';
+import { LineBytesEncoder, createLineBytesEncoder } from '../lib/line-protocol/line-encoder';
+import { LineWriter } from '../lib/line-protocol/line-writer';
+import { PAYLOAD_DEFAULTS } from '../lib/schema/payload';
+import { CONFIG_VERSION, errorMessage, numberSetting, oneOf, withDefaults } from '../lib/settings';
+import { PRECISIONS, Precision } from '../lib/timestamps';
+import type { SpoolFullPolicy } from '../lib/influxdb3/write-spool';
+import { InfluxDB3ConfigNode, influxdb3ServerFor } from '../runtime/influxdb3-config-node';
+import { parseRetention } from '../lib/influxdb3/database-retention';
+import { createDatabaseThenWrite, openDurableWriter } from '../runtime/durable-writer-node';
+import { Receipt, notKeptReceipts, receiptsOf, settleReceipts } from '../lib/receipts/receipts';
+import { SERVER_REFUSAL } from '../lib/http/request-answers';
+import { shownText } from '../lib/shown-text';
+import type { Done, Send } from '../runtime/input-callbacks';
+import { compactCount, ThrottledStatus } from '../runtime/node-status';
+import { encodeReadings, judged, receiptsAfterJudging } from '../runtime/readings-in-messages';
+import { schemaFor } from '../runtime/schema-config-node';
+import { nodeStatePath } from '../runtime/state-path';
 
 interface WriteSettings {
   name: string;

@@ -2,9 +2,9 @@
 // node of the pack. It builds the schema once at deploy; nodes that use it read node.schema.
 
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { TelemetrySchemaConfig, buildSchema } from './lib/schema/schema-config';
-import type { TelemetrySchema } from './lib/schema/schema';
-import { errorMessage } from './lib/settings';
+import { TelemetrySchemaConfig, buildSchema } from '../lib/schema/schema-config';
+import type { TelemetrySchema } from '../lib/schema/schema';
+import { errorMessage } from '../lib/settings';
 
 export = function (RED: NodeAPI) {
   function TelemetrySchemaNode(

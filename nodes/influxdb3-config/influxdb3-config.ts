@@ -6,11 +6,11 @@
 
 import type { InfluxDBClient } from '@influxdata/influxdb3-client';
 import type { NodeAPI, NodeDef } from 'node-red';
-import { CONFIG_DEFAULTS, ConfigSettings, connectionSettings } from './lib/influxdb3/connection-settings';
-import { ConnectionSettings, InfluxDB3Http } from './lib/influxdb3/influxdb3-http';
-import { errorMessage, withDefaults } from './lib/settings';
-import type { InfluxDB3ConfigNode } from './runtime/influxdb3-config-node';
-import { withEnvironment } from './runtime/environment';
+import { CONFIG_DEFAULTS, ConfigSettings, connectionSettings } from '../lib/influxdb3/connection-settings';
+import { ConnectionSettings, InfluxDB3Http } from '../lib/influxdb3/influxdb3-http';
+import { errorMessage, withDefaults } from '../lib/settings';
+import type { InfluxDB3ConfigNode } from '../runtime/influxdb3-config-node';
+import { withEnvironment } from '../runtime/environment';
 
 type ClientModule = typeof import('@influxdata/influxdb3-client');
 

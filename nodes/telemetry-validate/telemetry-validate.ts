@@ -5,17 +5,17 @@
 // lib/http/request-answers.ts): 200, or 422 listing each refused reading with its reason.
 
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
-import { compileSchema } from './lib/schema/compiled-schema';
-import { PAYLOAD_DEFAULTS, PayloadLimits, decodePayload } from './lib/schema/payload';
-import { ReadingValidator, VALIDATOR_DEFAULTS, createReadingValidator } from './lib/schema/reading-validator';
-import { Answer, RequestAnswers } from './lib/http/request-answers';
-import type { ReadingError } from './lib/schema/reading-error';
-import { CONFIG_VERSION, errorMessage, numberSetting, oneOf, withDefaults } from './lib/settings';
-import { Receipt, receiptsOf, registerReceiptHolder } from './lib/receipts/receipts';
-import type { Done, Send } from './runtime/input-callbacks';
-import { Judged, judged, receiptsAfterJudging, rejectionMessage } from './runtime/readings-in-messages';
-import { compactCount, ThrottledStatus } from './runtime/node-status';
-import { schemaFor } from './runtime/schema-config-node';
+import { compileSchema } from '../lib/schema/compiled-schema';
+import { PAYLOAD_DEFAULTS, PayloadLimits, decodePayload } from '../lib/schema/payload';
+import { ReadingValidator, VALIDATOR_DEFAULTS, createReadingValidator } from '../lib/schema/reading-validator';
+import { Answer, RequestAnswers } from '../lib/http/request-answers';
+import type { ReadingError } from '../lib/schema/reading-error';
+import { CONFIG_VERSION, errorMessage, numberSetting, oneOf, withDefaults } from '../lib/settings';
+import { Receipt, receiptsOf, registerReceiptHolder } from '../lib/receipts/receipts';
+import type { Done, Send } from '../runtime/input-callbacks';
+import { Judged, judged, receiptsAfterJudging, rejectionMessage } from '../runtime/readings-in-messages';
+import { compactCount, ThrottledStatus } from '../runtime/node-status';
+import { schemaFor } from '../runtime/schema-config-node';
 
 interface ValidateConfig {
   name: string;

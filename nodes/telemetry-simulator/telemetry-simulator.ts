@@ -3,7 +3,7 @@
 // Controlled by messages: start, stop, pause, resume, rate, fault, advance (manual clock).
 
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
-import { FleetSpec, checkFleetSpec, referenceFleet } from './lib/simulator/fleet-spec';
+import { FleetSpec, checkFleetSpec, referenceFleet } from '../lib/simulator/fleet-spec';
 import {
   Emission,
   FAULT_KINDS,
@@ -11,13 +11,13 @@ import {
   FaultRule,
   FleetSimulator,
   SIMULATOR_DEFAULTS,
-} from './lib/simulator/fleet-simulator';
-import { describeType } from './lib/describe';
-import { isPlainObject } from './lib/schema/schema';
-import { CONFIG_VERSION, errorMessage, numberSetting, oneOf, withDefaults } from './lib/settings';
-import { parseTimestamp } from './lib/timestamps';
-import type { Done, Send } from './runtime/input-callbacks';
-import { compactCount, ThrottledStatus } from './runtime/node-status';
+} from '../lib/simulator/fleet-simulator';
+import { describeType } from '../lib/describe';
+import { isPlainObject } from '../lib/schema/schema';
+import { CONFIG_VERSION, errorMessage, numberSetting, oneOf, withDefaults } from '../lib/settings';
+import { parseTimestamp } from '../lib/timestamps';
+import type { Done, Send } from '../runtime/input-callbacks';
+import { compactCount, ThrottledStatus } from '../runtime/node-status';
 
 interface SimulatorConfig {
   name: string;
