@@ -5,7 +5,7 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.node-red-data/'] },
+  { ignores: ['dist/', 'resources/', 'node_modules/', '.node-red-data/'] },
   eslint.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {

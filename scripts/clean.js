@@ -5,7 +5,7 @@ const fs = require('fs');
 const path = require('path');
 
 const root = path.resolve(__dirname, '..');
-const dirs = [path.join(root, '.node-red-data'), path.join(root, 'dist')];
+const dirs = [path.join(root, '.node-red-data'), path.join(root, 'dist'), path.join(root, 'resources')];
 for (const dir of dirs) {
   fs.rmSync(dir, { recursive: true, force: true });
   console.log(`removed ${path.relative(process.cwd(), dir) || dir}`);

@@ -6,9 +6,10 @@
 
 import type { InfluxDBClient } from '@influxdata/influxdb3-client';
 import type { NodeAPI, NodeDef } from 'node-red';
-import { CONFIG_DEFAULTS, ConfigSettings, connectionSettings } from '../lib/influxdb3/connection-settings';
+import { connectionSettings } from '../lib/influxdb3/connection-settings';
 import { ConnectionSettings, InfluxDB3Http } from '../lib/influxdb3/influxdb3-http';
-import { errorMessage, withDefaults } from '../lib/settings';
+import { errorMessage } from '../lib/settings';
+import { settings } from './settings';
 import type { InfluxDB3ConfigNode } from '../runtime/influxdb3-config-node';
 import { withEnvironment } from '../runtime/environment';
 
@@ -19,19 +20,17 @@ interface Credentials {
 }
 
 export = function (RED: NodeAPI) {
-  function InfluxDB3Config(
-    this: InfluxDB3ConfigNode & { credentials: Credentials },
-    raw: NodeDef & Partial<ConfigSettings>,
-  ) {
+  function InfluxDB3Config(this: InfluxDB3ConfigNode & { credentials: Credentials }, raw: NodeDef) {
     RED.nodes.createNode(this, raw);
     const node = this;
-    const c = withDefaults(raw, CONFIG_DEFAULTS);
-    node.database = String(c.database).trim();
+    let c = settings.defaults();
     try {
+      c = settings.read(raw);
       connectionSettings(c, node.credentials?.token);
     } catch (e) {
       node.settingsError = errorMessage(e);
     }
+    node.database = c.database.trim();
     let http: InfluxDB3Http | undefined;
     let httpUsers = 0;
     let client: InfluxDBClient | undefined;
@@ -110,16 +109,16 @@ export = function (RED: NodeAPI) {
     '/influxdb3-pipeline/test-connection',
     RED.auth.needsPermission('influxdb3-config.write'),
     (req, res) => {
-      const body = { ...((req.body ?? {}) as Partial<ConfigSettings> & { id?: string; token?: string }) };
+      const body = { ...((req.body ?? {}) as Record<string, unknown> & { id?: string; token?: string }) };
       let token = typeof body.token === 'string' && body.token !== '__PWRD__' ? body.token : undefined;
       if (token === undefined && typeof body.id === 'string')
         token = (RED.nodes.getCredentials(body.id) as Credentials | undefined)?.token;
       const deployed = typeof body.id === 'string' ? RED.nodes.getNode(body.id) : null;
       for (const key of ['url', 'ca', 'headers'] as const)
-        if (body[key] !== undefined) body[key] = withEnvironment(RED, deployed, body[key]) as string;
+        if (body[key] !== undefined) body[key] = withEnvironment(RED, deployed, body[key]);
       let http: InfluxDB3Http | undefined;
       try {
-        http = new InfluxDB3Http(connectionSettings(body, token, 1));
+        http = new InfluxDB3Http(connectionSettings(settings.read(body), token, 1));
       } catch (e) {
         res.json({ ok: false, error: errorMessage(e) });
         return;

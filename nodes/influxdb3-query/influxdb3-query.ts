@@ -5,61 +5,34 @@
 
 import type { InfluxDBClient } from '@influxdata/influxdb3-client';
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
-import { TimeFormat, checkParams, shapeRow } from '../lib/influxdb3/query-rows';
-import { CONFIG_VERSION, errorMessage, numberSetting, oneOf, withDefaults } from '../lib/settings';
+import { checkParams, shapeRow } from '../lib/influxdb3/query-rows';
+import { errorMessage } from '../lib/settings';
 import { InfluxDB3ConfigNode, influxdb3ServerFor } from '../runtime/influxdb3-config-node';
 import type { Done, Send } from '../runtime/input-callbacks';
 import { compactCount } from '../runtime/node-status';
-
-interface QuerySettings {
-  name: string;
-  version: number;
-  server: string;
-  database: string;
-  query: string;
-  output: 'array' | 'rows' | 'parts';
-  partSize: number | string;
-  timeFormat: TimeFormat;
-  timeColumns: string;
-  timeout: number | string;
-}
-
-const DEFAULTS: QuerySettings = {
-  name: '',
-  version: CONFIG_VERSION,
-  server: '',
-  database: '',
-  query: '',
-  output: 'array',
-  partSize: 1000,
-  timeFormat: 'date',
-  timeColumns: 'time',
-  timeout: 60,
-};
+import { settings } from './settings';
 
 /** Most rows one array message may carry; larger results need output "parts". */
 const MAX_ARRAY_ROWS = 1_000_000;
 
 export = function (RED: NodeAPI) {
-  function InfluxDB3Query(this: Node, raw: NodeDef & Partial<QuerySettings>) {
+  function InfluxDB3Query(this: Node, raw: NodeDef) {
     RED.nodes.createNode(this, raw);
     const node = this;
     let setupError: string | undefined;
     let config: InfluxDB3ConfigNode | undefined;
-    let c = DEFAULTS;
+    let c = settings.defaults();
     let partSize = 1000;
     let timeoutMs = 60_000;
     let timeColumns = new Set<string>();
     let client: InfluxDBClient | undefined;
     try {
-      c = withDefaults(raw, DEFAULTS);
+      c = settings.read(raw);
       config = influxdb3ServerFor(RED, c.server);
-      oneOf(c.output, ['array', 'rows', 'parts'] as const, 'Output');
-      oneOf(c.timeFormat, ['date', 'iso', 'ms'] as const, 'Timestamps as');
-      partSize = numberSetting(c.partSize, 'Rows per part', { min: 1, max: 100_000, integer: true });
-      timeoutMs = numberSetting(c.timeout, 'Timeout (s)', { min: 1, max: 3600 }) * 1000;
+      partSize = c.partSize;
+      timeoutMs = c.timeout * 1000;
       timeColumns = new Set(
-        String(c.timeColumns)
+        c.timeColumns
           .split(',')
           .map((s) => s.trim())
           .filter(Boolean),

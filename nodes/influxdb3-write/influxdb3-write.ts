@@ -8,64 +8,30 @@
 
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { ALERT_EVENTS_TABLE, encodeAlertEvent, isAlertEvent } from '../lib/alert/alert-event-lines';
-import { compileSchema, tagCoercer } from '../lib/schema/compiled-schema';
-import { ReadingError } from '../lib/schema/reading-error';
+import { compileSchema } from '../lib/schema/compiled-schema';
 import { DurableWriter, Owner, WRITER_DEFAULTS, contentLines, linesWereKept } from '../lib/influxdb3/durable-writer';
 import { LineBytesEncoder, createLineBytesEncoder } from '../lib/line-protocol/line-encoder';
 import { LineWriter } from '../lib/line-protocol/line-writer';
 import { PAYLOAD_DEFAULTS } from '../lib/schema/payload';
-import { CONFIG_VERSION, errorMessage, numberSetting, oneOf, withDefaults } from '../lib/settings';
+import { errorMessage, oneOf } from '../lib/settings';
 import { PRECISIONS, Precision } from '../lib/timestamps';
-import type { SpoolFullPolicy } from '../lib/influxdb3/write-spool';
 import { InfluxDB3ConfigNode, influxdb3ServerFor } from '../runtime/influxdb3-config-node';
-import { parseRetention } from '../lib/influxdb3/database-retention';
 import { createDatabaseThenWrite, openDurableWriter } from '../runtime/durable-writer-node';
 import { Receipt, notKeptReceipts, receiptsOf, settleReceipts } from '../lib/receipts/receipts';
 import { SERVER_REFUSAL } from '../lib/http/request-answers';
 import { shownText } from '../lib/shown-text';
+import { settings } from './settings';
 import type { Done, Send } from '../runtime/input-callbacks';
 import { compactCount, ThrottledStatus } from '../runtime/node-status';
 import { encodeReadings, judged, receiptsAfterJudging } from '../runtime/readings-in-messages';
 import { schemaFor } from '../runtime/schema-config-node';
 import { nodeStatePath } from '../runtime/state-path';
 
-interface WriteSettings {
-  name: string;
-  version: number;
-  server: string;
-  database: string;
-  schema: string;
-  maxInFlight: number | string;
-  maxBatchLines: number | string;
-  maxQueueMB: number | string;
-  spoolMB: number | string;
-  spoolPolicy: SpoolFullPolicy;
-  noSync: boolean;
-  retention: string;
-  alertTable: string;
-}
-
-const DEFAULTS: WriteSettings = {
-  name: '',
-  version: CONFIG_VERSION,
-  server: '',
-  database: '',
-  schema: '',
-  maxInFlight: WRITER_DEFAULTS.maxInFlight,
-  maxBatchLines: WRITER_DEFAULTS.maxBatchLines,
-  maxQueueMB: WRITER_DEFAULTS.maxQueueBytes / 1024 / 1024,
-  spoolMB: 1024,
-  spoolPolicy: 'reject',
-  noSync: false,
-  retention: '',
-  alertTable: ALERT_EVENTS_TABLE,
-};
-
 /** How long close waits for writes in flight before keeping them in the spool (Node-RED allows 15 s). */
 const CLOSE_WAIT_MS = 8000;
 
 export = function (RED: NodeAPI) {
-  function InfluxDB3Write(this: Node, raw: NodeDef & Partial<WriteSettings>) {
+  function InfluxDB3Write(this: Node, raw: NodeDef) {
     RED.nodes.createNode(this, raw);
     const node = this;
     const status = new ThrottledStatus(node);
@@ -87,28 +53,27 @@ export = function (RED: NodeAPI) {
 
     let ready: Promise<void> = Promise.resolve();
     try {
-      const c = withDefaults(raw, DEFAULTS);
+      const c = settings.read(raw);
       config = influxdb3ServerFor(RED, c.server);
       database = c.database.trim();
       const options = {
         ...WRITER_DEFAULTS,
-        maxInFlight: numberSetting(c.maxInFlight, 'Writes in flight', { min: 1, max: 64, integer: true }),
-        maxBatchLines: numberSetting(c.maxBatchLines, 'Lines per write', { min: 1, max: 100_000, integer: true }),
-        maxQueueBytes: numberSetting(c.maxQueueMB, 'Memory limit (MB)', { min: 1, max: 4096 }) * 1024 * 1024,
-        noSync: c.noSync === true,
+        maxInFlight: c.maxInFlight,
+        maxBatchLines: c.maxBatchLines,
+        maxQueueBytes: c.maxQueueMB * 1024 * 1024,
+        noSync: c.noSync,
       };
-      const spoolBytes = numberSetting(c.spoolMB, 'Spool limit (MB)', { min: 1 }) * 1024 * 1024;
-      const policy = oneOf(c.spoolPolicy, ['reject', 'drop-oldest'] as const, 'When the spool is full');
+      const spoolBytes = c.spoolMB * 1024 * 1024;
+      const policy = c.spoolPolicy;
       const compiled = compileSchema(schemaFor(RED, c.schema));
       schemaPrecision = compiled.schema.precision;
       encode = withAlertEvents(
         createLineBytesEncoder(compiled, schemaPrecision),
-        alertTableSetting(c.alertTable),
+        c.alertTable.trim() || ALERT_EVENTS_TABLE,
         schemaPrecision,
       );
       // A database to create with its retention period: nothing is written before it exists.
-      const retention = String(c.retention ?? '').trim();
-      parseRetention(retention);
+      const retention = c.retention.trim();
       const createFirst = retention && (database || config.database);
       const http = config.acquireHttp();
       const dir = nodeStatePath(RED, 'spool', node.id);
@@ -248,13 +213,6 @@ export = function (RED: NodeAPI) {
       (reading as { alertId?: unknown } | null)?.alertId !== undefined && isAlertEvent(reading)
         ? encodeAlertEvent(w, reading, table, precision)
         : readings(w, reading, now);
-  }
-
-  function alertTableSetting(v: unknown): string {
-    const table = (typeof v === 'string' ? v.trim() : '') || ALERT_EVENTS_TABLE;
-    const checked = tagCoercer('Alert events table', 256)(table);
-    if (checked instanceof ReadingError) throw new Error(checked.message);
-    return table;
   }
 
   /** Why writes fail, short enough for a status: the network or TLS error, or the HTTP status. */

@@ -15,36 +15,48 @@ export function withDefaults<T extends object>(config: Partial<T>, defaults: T):
 }
 
 /** A number setting from the editor (which stores numbers as strings), checked. */
-export function numberSetting(
-  value: unknown,
-  what: string,
-  opts: { min?: number; max?: number; integer?: boolean } = {},
-): number {
+export function numberSetting(value: unknown, what: string, opts: NumberRange = {}): number {
+  const problem = numberProblem(value, what, opts);
+  if (problem) throw new Error(problem);
+  return typeof value === 'number' ? value : Number(String(value).trim());
+}
+
+export interface NumberRange {
+  min?: number;
+  max?: number;
+  integer?: boolean;
+}
+
+/** What is wrong with a number setting, in words a person can act on; undefined when it is fine. */
+export function numberProblem(value: unknown, what: string, opts: NumberRange = {}): string | undefined {
   const n = typeof value === 'number' ? value : Number(String(value).trim());
   const ok =
+    (typeof value === 'number' || typeof value === 'string') &&
     String(value).trim() !== '' &&
     Number.isFinite(n) &&
     (opts.min === undefined || n >= opts.min) &&
     (opts.max === undefined || n <= opts.max) &&
     (!opts.integer || Number.isInteger(n));
-  if (!ok) {
-    const range = [
-      opts.min !== undefined ? `at least ${opts.min}` : '',
-      opts.max !== undefined ? `at most ${opts.max}` : '',
-    ]
-      .filter(Boolean)
-      .join(' and ');
-    throw new Error(
-      `${what} must be ${opts.integer ? 'a whole number' : 'a number'}${range ? ` ${range}` : ''}, got "${String(value)}"`,
-    );
-  }
-  return n;
+  if (ok) return undefined;
+  const range = [
+    opts.min !== undefined ? `at least ${opts.min}` : '',
+    opts.max !== undefined ? `at most ${opts.max}` : '',
+  ]
+    .filter(Boolean)
+    .join(' and ');
+  return `${what} must be ${opts.integer ? 'a whole number' : 'a number'}${range ? ` ${range}` : ''}, got "${String(value)}"`;
 }
 
 export function oneOf<T extends string>(value: unknown, allowed: readonly T[], what: string): T {
-  if (!allowed.includes(value as T))
-    throw new Error(`${what} must be one of ${allowed.join(', ')}, got "${String(value)}"`);
+  const problem = choiceProblem(value, allowed, what);
+  if (problem) throw new Error(problem);
   return value as T;
+}
+
+export function choiceProblem(value: unknown, allowed: readonly string[], what: string): string | undefined {
+  return allowed.includes(value as string)
+    ? undefined
+    : `${what} must be one of ${allowed.join(', ')}, got "${String(value)}"`;
 }
 
 export function errorMessage(e: unknown): string {

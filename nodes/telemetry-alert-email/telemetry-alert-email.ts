@@ -10,84 +10,50 @@ import { readFileIfExists, writeFileAtomic } from '../lib/atomic-file';
 import { AlertGrouper, GROUPER_DEFAULTS, Notification } from '../lib/email/alert-grouper';
 import { DEFAULT_TEMPLATES, MailTemplates, renderMail } from '../lib/email/alert-mail';
 import { classifyFailure } from '../lib/email/delivery-errors';
-import { CONFIG_VERSION, errorMessage, numberSetting, withDefaults } from '../lib/settings';
+import { errorMessage } from '../lib/settings';
 import type { SmtpConfigNode } from '../runtime/smtp-config-node';
 import { retryDelayMs } from '../lib/retry-delay';
 import { shownText } from '../lib/shown-text';
 import type { Done } from '../runtime/input-callbacks';
 import { nodeStatePath } from '../runtime/state-path';
-
-interface AlertEmailConfig {
-  name: string;
-  version: number;
-  smtp: string;
-  to: string;
-  cc: string;
-  subject: string;
-  text: string;
-  html: string;
-  groupBy: string;
-  groupWaitSec: number | string;
-  groupIntervalSec: number | string;
-  repeatIntervalSec: number | string;
-  maxPerHour: number | string;
-  sendResolved: boolean;
-}
-
-const DEFAULTS: AlertEmailConfig = {
-  name: '',
-  version: CONFIG_VERSION,
-  smtp: '',
-  to: '',
-  cc: '',
-  subject: '',
-  text: '',
-  html: '',
-  groupBy: 'rule',
-  groupWaitSec: GROUPER_DEFAULTS.groupWaitMs / 1000,
-  groupIntervalSec: GROUPER_DEFAULTS.groupIntervalMs / 1000,
-  repeatIntervalSec: GROUPER_DEFAULTS.repeatIntervalMs / 1000,
-  maxPerHour: GROUPER_DEFAULTS.maxPerHour,
-  sendResolved: true,
-};
+import { settings } from './settings';
 
 const MAX_BACKOFF_MS = 60_000;
 /** How long the events taken may wait to be saved together. */
 const TAKE_SAVE_MS = 100;
 
 export = function (RED: NodeAPI) {
-  function TelemetryAlertEmail(this: Node, raw: NodeDef & Partial<AlertEmailConfig>) {
+  function TelemetryAlertEmail(this: Node, raw: NodeDef) {
     RED.nodes.createNode(this, raw);
     const node = this;
-    const c = withDefaults(raw, DEFAULTS);
     const stateFile = `${nodeStatePath(RED, 'alert-email', node.id)}.json`;
     let setupError: string | undefined;
     let grouper: AlertGrouper | undefined;
     let smtp: SmtpConfigNode | undefined;
     let recipients: { to: string; cc?: string } = { to: '' };
-    const templates: MailTemplates = {
-      subject: String(c.subject).trim() || DEFAULT_TEMPLATES.subject,
-      text: String(c.text).trim() || DEFAULT_TEMPLATES.text,
-      html: String(c.html).trim() || DEFAULT_TEMPLATES.html,
-    };
+    let templates: MailTemplates = DEFAULT_TEMPLATES;
     try {
+      const c = settings.read(raw);
+      templates = {
+        subject: c.subject.trim() || DEFAULT_TEMPLATES.subject,
+        text: c.text.trim() || DEFAULT_TEMPLATES.text,
+        html: c.html.trim() || DEFAULT_TEMPLATES.html,
+      };
       smtp = (RED.nodes.getNode(c.smtp) as SmtpConfigNode | null) ?? undefined;
       if (!smtp) throw new Error('no SMTP server selected: open this node and choose or add a telemetry-smtp config');
       if (smtp.settingsError) throw new Error(`the SMTP settings are invalid: ${smtp.settingsError}`);
-      const to = String(c.to).trim();
-      if (!to) throw new Error('no recipients: set To');
-      recipients = { to, cc: String(c.cc).trim() || undefined };
+      recipients = { to: c.to.trim(), cc: c.cc.trim() || undefined };
       grouper = new AlertGrouper({
-        groupBy: String(c.groupBy)
+        groupBy: c.groupBy
           .split(',')
           .map((s) => s.trim())
           .filter(Boolean),
-        groupWaitMs: numberSetting(c.groupWaitSec, 'Group wait (s)', { min: 0 }) * 1000,
-        groupIntervalMs: numberSetting(c.groupIntervalSec, 'Group interval (s)', { min: 0.1 }) * 1000,
-        repeatIntervalMs: numberSetting(c.repeatIntervalSec, 'Repeat interval (s)', { min: 1 }) * 1000,
-        maxPerHour: numberSetting(c.maxPerHour, 'Emails per hour', { min: 1, integer: true }),
+        groupWaitMs: c.groupWaitSec * 1000,
+        groupIntervalMs: c.groupIntervalSec * 1000,
+        repeatIntervalMs: c.repeatIntervalSec * 1000,
+        maxPerHour: c.maxPerHour,
         maxAlerts: GROUPER_DEFAULTS.maxAlerts,
-        sendResolved: c.sendResolved !== false,
+        sendResolved: c.sendResolved,
       });
     } catch (e) {
       setupError = `telemetry-alert-email: ${errorMessage(e)}`;

@@ -9,7 +9,7 @@ import { Batch, BufferFullError, LineBatcher } from '../lib/line-protocol/line-b
 import { LineBytesEncoder, createLineBytesEncoder } from '../lib/line-protocol/line-encoder';
 import { LineWriter } from '../lib/line-protocol/line-writer';
 import { PAYLOAD_DEFAULTS, PayloadLimits } from '../lib/schema/payload';
-import { CONFIG_VERSION, errorMessage, numberSetting, withDefaults } from '../lib/settings';
+import { errorMessage } from '../lib/settings';
 import { Precision } from '../lib/timestamps';
 import { Receipt, ReceiptQueue, notKeptReceipts, receiptsOf, settleReceipts } from '../lib/receipts/receipts';
 import type { Done, Send } from '../runtime/input-callbacks';
@@ -17,28 +17,7 @@ import { compactCount, ThrottledStatus } from '../runtime/node-status';
 import { encodeReadings, judged, receiptsAfterJudging } from '../runtime/readings-in-messages';
 import { schemaFor } from '../runtime/schema-config-node';
 import { pipelineStateDir } from '../runtime/state-path';
-
-interface LineProtocolConfig {
-  name: string;
-  version: number;
-  schema: string;
-  batchSize: number | string;
-  batchBytes: number | string;
-  flushInterval: number | string;
-  maxBufferBytes: number | string;
-  database: string;
-}
-
-const DEFAULTS: LineProtocolConfig = {
-  name: '',
-  version: CONFIG_VERSION,
-  schema: '',
-  batchSize: 5000,
-  batchBytes: 5 * 1024 * 1024,
-  flushInterval: 10,
-  maxBufferBytes: 64 * 1024 * 1024,
-  database: '',
-};
+import { settings } from './settings';
 
 /** What the writer needs besides the lines. */
 interface BatchMessage extends NodeMessage {
@@ -51,7 +30,7 @@ interface BatchMessage extends NodeMessage {
 }
 
 export = function (RED: NodeAPI) {
-  function LineProtocolNode(this: Node, raw: NodeDef & Partial<LineProtocolConfig>) {
+  function LineProtocolNode(this: Node, raw: NodeDef) {
     RED.nodes.createNode(this, raw);
     const node = this;
     const status = new ThrottledStatus(node);
@@ -64,16 +43,16 @@ export = function (RED: NodeAPI) {
     const limits: PayloadLimits = PAYLOAD_DEFAULTS;
     let setupError: string | undefined;
     try {
-      const c = withDefaults(raw, DEFAULTS);
+      const c = settings.read(raw);
       const compiled = compileSchema(schemaFor(RED, c.schema));
       precision = compiled.schema.precision;
       encode = createLineBytesEncoder(compiled, precision);
       batcher = new LineBatcher<Done>({
-        maxLines: numberSetting(c.batchSize, 'Batch size (lines)', { min: 0, integer: true }),
-        maxBytes: numberSetting(c.batchBytes, 'Batch size (bytes)', { min: 0, integer: true }),
-        maxBufferBytes: numberSetting(c.maxBufferBytes, 'Memory limit (bytes)', { min: 1024, integer: true }),
+        maxLines: c.batchSize,
+        maxBytes: c.batchBytes,
+        maxBufferBytes: c.maxBufferBytes,
       });
-      intervalMs = numberSetting(c.flushInterval, 'Flush interval (s)', { min: 0 }) * 1000;
+      intervalMs = c.flushInterval * 1000;
       database = c.database.trim();
     } catch (e) {
       setupError = errorMessage(e);

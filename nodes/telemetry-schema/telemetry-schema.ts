@@ -2,18 +2,16 @@
 // node of the pack. It builds the schema once at deploy; nodes that use it read node.schema.
 
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { TelemetrySchemaConfig, buildSchema } from '../lib/schema/schema-config';
+import { buildSchema } from '../lib/schema/schema-config';
 import type { TelemetrySchema } from '../lib/schema/schema';
 import { errorMessage } from '../lib/settings';
+import { settings } from './settings';
 
 export = function (RED: NodeAPI) {
-  function TelemetrySchemaNode(
-    this: Node & { schema?: TelemetrySchema; schemaError?: string },
-    config: NodeDef & Partial<TelemetrySchemaConfig>,
-  ) {
+  function TelemetrySchemaNode(this: Node & { schema?: TelemetrySchema; schemaError?: string }, config: NodeDef) {
     RED.nodes.createNode(this, config);
     try {
-      this.schema = buildSchema(config);
+      this.schema = buildSchema(settings.read(config));
     } catch (e) {
       this.schemaError = errorMessage(e);
       this.error(`telemetry-schema: ${this.schemaError}`);

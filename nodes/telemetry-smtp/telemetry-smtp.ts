@@ -6,24 +6,22 @@
 import type { NodeAPI, NodeDef } from 'node-red';
 import nodemailer, { Transporter } from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
-import { SMTP_DEFAULTS, SmtpCredentials, SmtpSettings, transportOptions } from '../lib/email/smtp-settings';
-import { errorMessage, withDefaults } from '../lib/settings';
+import { SmtpCredentials, transportOptions } from '../lib/email/smtp-settings';
+import { errorMessage } from '../lib/settings';
 import type { SmtpConfigNode } from '../runtime/smtp-config-node';
 import { withEnvironment } from '../runtime/environment';
+import { settings } from './settings';
 
 export = function (RED: NodeAPI) {
-  function TelemetrySmtp(
-    this: SmtpConfigNode & { credentials: SmtpCredentials },
-    raw: NodeDef & Partial<SmtpSettings>,
-  ) {
+  function TelemetrySmtp(this: SmtpConfigNode & { credentials: SmtpCredentials }, raw: NodeDef) {
     RED.nodes.createNode(this, raw);
     const node = this;
-    const c = withDefaults(raw, SMTP_DEFAULTS);
-    node.from = String(c.from).trim();
+    node.from = '';
     let options: ReturnType<typeof transportOptions> | undefined;
     try {
+      const c = settings.read(raw);
+      node.from = c.from.trim();
       options = transportOptions(c, node.credentials ?? {});
-      if (!node.from) throw new Error('no From address: set one in the SMTP config');
     } catch (e) {
       node.settingsError = errorMessage(e);
     }
@@ -50,7 +48,7 @@ export = function (RED: NodeAPI) {
   // A host, port or CA field that is ${NAME} is replaced as Node-RED does at deploy (the examples'
   // host is ${SMTP_HOST}): from the deployed node's environment, else the process's.
   RED.httpAdmin.post('/influxdb3-pipeline/smtp-test', RED.auth.needsPermission('telemetry-smtp.write'), (req, res) => {
-    const body = (req.body ?? {}) as Partial<SmtpSettings> & SmtpCredentials & { id?: string; to?: string };
+    const body = (req.body ?? {}) as Record<string, unknown> & SmtpCredentials & { id?: string; to?: string };
     const stored =
       typeof body.id === 'string' ? (RED.nodes.getCredentials(body.id) as SmtpCredentials | undefined) : undefined;
     const secret = (v: unknown, kept: string | undefined) => (typeof v === 'string' && v !== '__PWRD__' ? v : kept);
@@ -61,20 +59,19 @@ export = function (RED: NodeAPI) {
     };
     const deployed = typeof body.id === 'string' ? RED.nodes.getNode(body.id) : null;
     for (const key of ['host', 'port', 'ca'] as const)
-      if (body[key] !== undefined) body[key] = withEnvironment(RED, deployed, body[key]) as never;
+      if (body[key] !== undefined) body[key] = withEnvironment(RED, deployed, body[key]);
     let transport: Transporter | undefined;
     try {
-      const settings = withDefaults(body, SMTP_DEFAULTS);
       const to = String(body.to ?? '').trim();
       if (!to) throw new Error('name a recipient for the test email');
-      if (!String(settings.from).trim()) throw new Error('no From address');
+      const c = settings.read(body);
       transport = nodemailer.createTransport({
-        ...transportOptions(settings, creds),
+        ...transportOptions(c, creds),
         pool: false,
       } as SMTPTransport.Options);
       transport
         .sendMail({
-          from: String(settings.from).trim(),
+          from: c.from.trim(),
           to,
           subject: 'Test email from Node-RED (node-red-contrib-influxdb3-pipeline)',
           text: 'The SMTP settings of this Node-RED work: this email reached the server.',

@@ -6,46 +6,17 @@
 
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { compileSchema } from '../lib/schema/compiled-schema';
-import { PAYLOAD_DEFAULTS, PayloadLimits, decodePayload } from '../lib/schema/payload';
-import { ReadingValidator, VALIDATOR_DEFAULTS, createReadingValidator } from '../lib/schema/reading-validator';
+import { PayloadLimits, decodePayload } from '../lib/schema/payload';
+import { ReadingValidator, createReadingValidator } from '../lib/schema/reading-validator';
 import { Answer, RequestAnswers } from '../lib/http/request-answers';
 import type { ReadingError } from '../lib/schema/reading-error';
-import { CONFIG_VERSION, errorMessage, numberSetting, oneOf, withDefaults } from '../lib/settings';
+import { errorMessage } from '../lib/settings';
 import { Receipt, receiptsOf, registerReceiptHolder } from '../lib/receipts/receipts';
 import type { Done, Send } from '../runtime/input-callbacks';
 import { Judged, judged, receiptsAfterJudging, rejectionMessage } from '../runtime/readings-in-messages';
 import { compactCount, ThrottledStatus } from '../runtime/node-status';
 import { schemaFor } from '../runtime/schema-config-node';
-
-interface ValidateConfig {
-  name: string;
-  version: number;
-  schema: string;
-  missingTimestamp: 'now' | 'reject';
-  maxFutureSec: number | string;
-  maxPastDays: number | string;
-  maxKeys: number | string;
-  maxPayloadBytes: number | string;
-  maxReadings: number | string;
-  maxDepth: number | string;
-  httpAnswer: 'stored' | 'none';
-  httpTimeoutSec: number | string;
-}
-
-const DEFAULTS: ValidateConfig = {
-  name: '',
-  version: CONFIG_VERSION,
-  schema: '',
-  missingTimestamp: VALIDATOR_DEFAULTS.missingTimestamp,
-  maxFutureSec: VALIDATOR_DEFAULTS.maxFutureMs / 1000,
-  maxPastDays: VALIDATOR_DEFAULTS.maxPastMs / 86_400_000,
-  maxKeys: VALIDATOR_DEFAULTS.maxKeys,
-  maxPayloadBytes: PAYLOAD_DEFAULTS.maxPayloadBytes,
-  maxReadings: PAYLOAD_DEFAULTS.maxReadings,
-  maxDepth: PAYLOAD_DEFAULTS.maxDepth,
-  httpAnswer: 'stored',
-  httpTimeoutSec: 30,
-};
+import { settings } from './settings';
 
 /** What core http in puts on a message: msg.res wraps Express's response in _res. */
 interface HttpResponse {
@@ -76,7 +47,7 @@ function answerWith(res: HttpResponse): (a: Answer) => void {
 }
 
 export = function (RED: NodeAPI) {
-  function TelemetryValidateNode(this: Node, raw: NodeDef & Partial<ValidateConfig>) {
+  function TelemetryValidateNode(this: Node, raw: NodeDef) {
     RED.nodes.createNode(this, raw);
     const node = this;
     const status = new ThrottledStatus(node);
@@ -85,22 +56,15 @@ export = function (RED: NodeAPI) {
     let setupError: string | undefined;
     let requests: RequestAnswers | undefined;
     try {
-      const c = withDefaults(raw, DEFAULTS);
+      const c = settings.read(raw);
       validate = createReadingValidator(compileSchema(schemaFor(RED, c.schema)), {
-        missingTimestamp: oneOf(c.missingTimestamp, ['now', 'reject'], 'Missing timestamp'),
-        maxFutureMs: numberSetting(c.maxFutureSec, 'Max future (s)', { min: 0 }) * 1000,
-        maxPastMs: numberSetting(c.maxPastDays, 'Max age (days)', { min: 0 }) * 86_400_000,
-        maxKeys: numberSetting(c.maxKeys, 'Max keys', { min: 1, integer: true }),
+        missingTimestamp: c.missingTimestamp,
+        maxFutureMs: c.maxFutureSec * 1000,
+        maxPastMs: c.maxPastDays * 86_400_000,
+        maxKeys: c.maxKeys,
       });
-      limits = {
-        maxPayloadBytes: numberSetting(c.maxPayloadBytes, 'Max payload bytes', { min: 1, integer: true }),
-        maxReadings: numberSetting(c.maxReadings, 'Max readings per message', { min: 1, integer: true }),
-        maxDepth: numberSetting(c.maxDepth, 'Max nesting depth', { min: 2, integer: true }),
-      };
-      if (oneOf(c.httpAnswer, ['stored', 'none'] as const, 'HTTP requests') === 'stored')
-        requests = new RequestAnswers(
-          numberSetting(c.httpTimeoutSec, 'Answer within (s)', { min: 1, max: 3600 }) * 1000,
-        );
+      limits = { maxPayloadBytes: c.maxPayloadBytes, maxReadings: c.maxReadings, maxDepth: c.maxDepth };
+      if (c.httpAnswer === 'stored') requests = new RequestAnswers(c.httpTimeoutSec * 1000);
     } catch (e) {
       setupError = errorMessage(e);
       node.error(setupError);

@@ -19,6 +19,7 @@ export const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   email: ['', 'alert'],
   mqtt: ['', 'schema'],
   receipts: ['', 'http'],
+  'node-settings': [''],
   http: [''],
 };
 

@@ -3,32 +3,21 @@
 // connection fails rather than go on in clear text), or none (a relay on a trusted network).
 
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
-import { numberSetting, oneOf } from '../settings';
 
 export const SECURITIES = ['tls', 'starttls', 'none'] as const;
 export type SmtpSecurity = (typeof SECURITIES)[number];
 
+/** A telemetry-smtp node's settings, as its declaration reads them (nodes/telemetry-smtp/settings.ts). */
 export interface SmtpSettings {
   host: string;
-  port: number | string;
+  port: number;
   security: SmtpSecurity;
   from: string;
   allowSelfSigned: boolean;
   ca: string;
   pool: boolean;
-  timeoutSec: number | string;
+  timeoutSec: number;
 }
-
-export const SMTP_DEFAULTS: SmtpSettings = {
-  host: '',
-  port: 587,
-  security: 'starttls',
-  from: '',
-  allowSelfSigned: false,
-  ca: '',
-  pool: true,
-  timeoutSec: 30,
-};
 
 export interface SmtpCredentials {
   user?: string;
@@ -38,25 +27,25 @@ export interface SmtpCredentials {
 }
 
 export function transportOptions(s: SmtpSettings, c: SmtpCredentials = {}): SMTPTransport.Options & { pool?: boolean } {
-  const host = String(s.host).trim();
+  const host = s.host.trim();
   if (!host) throw new Error('no SMTP host: set the server in the SMTP config');
-  const security = oneOf(s.security, SECURITIES, 'Security');
-  const timeout = numberSetting(s.timeoutSec, 'Timeout (s)', { min: 1, max: 600 }) * 1000;
+  const security = s.security;
+  const timeout = s.timeoutSec * 1000;
   const user = c.user?.trim();
   let auth: SMTPTransport.Options['auth'];
   if (user && c.accessToken) auth = { type: 'OAuth2', user, accessToken: c.accessToken };
   else if (user) auth = { user, pass: c.password ?? '' };
   return {
     host,
-    port: numberSetting(s.port, 'Port', { min: 1, max: 65_535, integer: true }),
+    port: s.port,
     secure: security === 'tls',
     requireTLS: security === 'starttls',
     ignoreTLS: security === 'none',
     auth,
-    tls: { rejectUnauthorized: !s.allowSelfSigned, ca: String(s.ca).trim() || undefined },
+    tls: { rejectUnauthorized: !s.allowSelfSigned, ca: s.ca.trim() || undefined },
     connectionTimeout: timeout,
     greetingTimeout: timeout,
     socketTimeout: timeout,
-    pool: s.pool !== false,
+    pool: s.pool,
   };
 }

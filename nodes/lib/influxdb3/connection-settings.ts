@@ -2,39 +2,20 @@
 // threshold, TLS choices and extra headers, with messages that say what to fix.
 
 import type { ConnectionSettings } from './influxdb3-http';
-import { CONFIG_VERSION, errorMessage, numberSetting, withDefaults } from '../settings';
+import { errorMessage } from '../settings';
 
+/** An influxdb3-config node's settings, as its declaration reads them (nodes/influxdb3-config/settings.ts). */
 export interface ConfigSettings {
-  name: string;
-  version: number;
   url: string;
-  database: string;
-  timeout: number | string;
-  gzipThreshold: number | string;
+  timeout: number;
+  gzipThreshold: number;
   allowSelfSigned: boolean;
   ca: string;
   headers: string;
 }
 
-export const CONFIG_DEFAULTS: ConfigSettings = {
-  name: '',
-  version: CONFIG_VERSION,
-  url: 'http://127.0.0.1:8181',
-  database: 'iot-sensors',
-  timeout: 10,
-  gzipThreshold: 1000,
-  allowSelfSigned: false,
-  ca: '',
-  headers: '',
-};
-
 /** The settings as a connection, checked; throws with what to fix. */
-export function connectionSettings(
-  c: Partial<ConfigSettings>,
-  token: string | undefined,
-  maxSockets = 8,
-): ConnectionSettings {
-  const s = withDefaults(c, CONFIG_DEFAULTS);
+export function connectionSettings(s: ConfigSettings, token: string | undefined, maxSockets = 8): ConnectionSettings {
   const url = String(s.url).trim();
   let parsed: URL;
   try {
@@ -67,8 +48,8 @@ export function connectionSettings(
   return {
     url: url.replace(/\/$/, ''),
     token: token || undefined,
-    timeoutMs: numberSetting(s.timeout, 'Timeout (s)', { min: 1, max: 600 }) * 1000,
-    gzipThreshold: numberSetting(s.gzipThreshold, 'Gzip threshold (bytes)', { min: 0, integer: true }),
+    timeoutMs: s.timeout * 1000,
+    gzipThreshold: s.gzipThreshold,
     headers,
     ca: String(s.ca).trim() || undefined,
     rejectUnauthorized: !s.allowSelfSigned,

@@ -2,7 +2,7 @@
 // takes `retention_period` at creation; a first write would create it without one), and an
 // existing database left as it is: a different retention is reported, never changed silently.
 
-import { InfluxDB3Http } from './influxdb3-http';
+import type { InfluxDB3Http } from './influxdb3-http';
 
 /** humantime's units (what InfluxDB 3 parses retention_period with), in seconds. */
 const UNIT_SECONDS: Record<string, number> = {
@@ -38,6 +38,16 @@ const UNIT_SECONDS: Record<string, number> = {
   year: 31_557_600,
   years: 31_557_600,
 };
+
+/** What is wrong with a retention period as a dialog holds it; undefined when it is fine. */
+export function retentionProblem(text: string): string | undefined {
+  try {
+    parseRetention(text.trim());
+    return undefined;
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+}
 
 /** A retention period such as "7d", "90d", "1y" or "12h 30m" in nanoseconds; undefined for ''
  *  (no retention set by the pack). Throws with what is wrong. */

@@ -19,27 +19,8 @@ import { Chunk, joinedLength, joinedText } from './joined-text';
 import { retryDelayMs } from '../retry-delay';
 import { ScratchBuffers } from './scratch-buffers';
 import { SpoolFullError, SpoolInput, WriteSpool } from './write-spool';
-
-export interface WriterOptions {
-  maxInFlight: number;
-  maxBatchLines: number;
-  maxBatchBytes: number;
-  /** Memory for batches waiting or in flight; past it, new batches go to the spool. */
-  maxQueueBytes: number;
-  noSync: boolean;
-  retryInitialMs: number;
-  retryMaxMs: number;
-}
-
-export const WRITER_DEFAULTS: WriterOptions = {
-  maxInFlight: 4,
-  maxBatchLines: 10_000,
-  maxBatchBytes: 10 * 1024 * 1024,
-  maxQueueBytes: 32 * 1024 * 1024,
-  noSync: false,
-  retryInitialMs: 500,
-  retryMaxMs: 30_000,
-};
+import { WRITER_DEFAULTS, WriterOptions } from './writer-options';
+export { WRITER_DEFAULTS, type WriterOptions };
 
 /** Lines that could not be kept anywhere (the spool failed): unlike lines the server refused,
  *  which are handed back on the rejected event, they are gone unless their sender still has them. */

@@ -16,7 +16,9 @@ export interface TopicFilter {
 export function parseTopicFilter(text: string): TopicFilter {
   const subscription = text.trim();
   if (!subscription) throw new Error('Topic: a topic filter is required, e.g. iot/sensors/#');
-  if (Buffer.byteLength(subscription) > 65535) throw new Error('Topic: longer than MQTT allows (65,535 bytes)');
+  // TextEncoder rather than Buffer: the editor checks topics with this module too.
+  if (new TextEncoder().encode(subscription).length > 65535)
+    throw new Error('Topic: longer than MQTT allows (65,535 bytes)');
   if (subscription.includes('\u0000')) throw new Error('Topic: contains a NUL character');
   let filter = subscription;
   let group: string | undefined;

@@ -1,8 +1,5 @@
 // The statistics behind the rules, against plain definitions computed the slow way.
-import fs from 'node:fs';
-import path from 'node:path';
 import should from 'should';
-import { referenceRules } from '../../../nodes/lib/alert/rules';
 import { RollingMoments } from '../../../nodes/lib/alert/rolling-moments';
 import { median, medianAbsoluteDeviation, modifiedZ } from '../../../nodes/lib/alert/robust-zscore';
 import { seededRandom } from '../../../nodes/lib/simulator/seeded-random';
@@ -48,15 +45,5 @@ describe('alert statistics', () => {
     const xs = [1, 2, 3, 4, 5, 6, 7, 8, 9].sort((a, b) => a - b);
     // median 5, deviations 0..4 -> MAD 2
     should(modifiedZ(xs, 15)).be.approximately((0.6745 * 10) / 2, 1e-12);
-  });
-
-  it("the editor opens a new node with the runtime's reference rules", () => {
-    const html = fs.readFileSync(
-      path.resolve(__dirname, '../../../../nodes/telemetry-alert/telemetry-alert.html'),
-      'utf8',
-    );
-    const literal = /var REFERENCE_RULES = (\[[\s\S]*?\]);/.exec(html);
-    should.exist(literal, 'REFERENCE_RULES in the editor');
-    should(JSON.parse(literal![1])).eql(referenceRules());
   });
 });

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import should from 'should';
 import { InfluxDB3Http } from '../../../nodes/lib/influxdb3/influxdb3-http';
 import { connectionSettings } from '../../../nodes/lib/influxdb3/connection-settings';
+import { settings } from '../../../nodes/influxdb3-config/settings';
 
 const PING = 'HTTP/1.1 200 OK\r\nx-influxdb-version: 3.7.0\r\ncontent-length: 2\r\nconnection: keep-alive\r\n\r\n{}';
 const ROW = '{"n":1}\n';
@@ -32,7 +33,7 @@ describe('InfluxDB 3 HTTP on a stale kept-alive socket', () => {
   const open: net.Server[] = [];
   afterEach(() => open.splice(0).forEach((s) => s.close()));
 
-  const client = (url: string) => new InfluxDB3Http(connectionSettings({ url }, 't'));
+  const client = (url: string) => new InfluxDB3Http(connectionSettings(settings.read({ url }), 't'));
 
   it('sends a ping and a query again on a fresh connection when the kept-alive one was dropped', async () => {
     const s = await serverThatDropsKeptAlive();

@@ -8,6 +8,7 @@ import {
   schemaFromRows,
 } from '../../../nodes/lib/schema/schema';
 import { buildSchema } from '../../../nodes/lib/schema/schema-config';
+import { settings } from '../../../nodes/telemetry-schema/settings';
 
 describe('telemetry schema', () => {
   it('describes the reference fleet', () => {
@@ -77,14 +78,16 @@ describe('telemetry schema', () => {
   });
 
   it('builds from a config node that lacks properties (an older flow) with the documented defaults', () => {
-    should(buildSchema({})).eql(referenceSchema());
-    should(buildSchema({ mode: 'table', maxTagLength: '' })).eql(referenceSchema());
-    should(() => buildSchema({ mode: 'jsonschema', jsonSchema: '{' })).throw(/not valid JSON/);
-    const s = buildSchema({
-      mode: 'jsonschema',
-      jsonSchema: JSON.stringify({ deviceTypes: { p: { properties: { v: { type: 'number' } } } } }),
-      precision: 'ms',
-    });
+    should(buildSchema(settings.read({}))).eql(referenceSchema());
+    should(buildSchema(settings.read({ mode: 'table', maxTagLength: '' }))).eql(referenceSchema());
+    should(() => buildSchema(settings.read({ mode: 'jsonschema', jsonSchema: '{' }))).throw(/not valid JSON/);
+    const s = buildSchema(
+      settings.read({
+        mode: 'jsonschema',
+        jsonSchema: JSON.stringify({ deviceTypes: { p: { properties: { v: { type: 'number' } } } } }),
+        precision: 'ms',
+      }),
+    );
     should(s.precision).equal('ms');
     should(s.deviceTypes.p.columns.v.type).equal('float');
   });
