@@ -20,29 +20,12 @@ import {
 import type { MqttSubscriber } from '../../../nodes/lib/mqtt/subscriber';
 import { parseTopicFilter } from '../../../nodes/lib/mqtt/topic-filter';
 import { compileTopicTemplate } from '../../../nodes/lib/mqtt/topic-template';
-import type { Status, StatusLine } from '../../../nodes/lib/node-io';
 import { settleReceipts } from '../../../nodes/lib/receipts/receipts';
 import { PAYLOAD_DEFAULTS } from '../../../nodes/lib/schema/payload';
 import { FakeTime } from '../../support/fake-time';
+import { RecordingStatus, recordingLog } from '../../support/recording-io';
 
 const TIMEOUT_MS = 60_000;
-
-class RecordingStatus implements StatusLine {
-  shown: Status[] = [];
-  stopped = false;
-  set(make: () => Status) {
-    this.shown.push(make());
-  }
-  now(s: Status) {
-    this.shown.push(s);
-  }
-  stop() {
-    this.stopped = true;
-  }
-  get text() {
-    return this.shown.at(-1)?.text;
-  }
-}
 
 const packet = (topic: string, payload: unknown): IPublishPacket => ({
   cmd: 'publish',
@@ -58,6 +41,7 @@ describe('JournaledSubscriber', () => {
   let time: FakeTime;
   let sent: ReadingsMessage[];
   let refused: RefusedMessage[];
+  let log: ReturnType<typeof recordingLog>;
   let lines: string[];
   let status: RecordingStatus;
   let broker: {
@@ -75,7 +59,8 @@ describe('JournaledSubscriber', () => {
     time = new FakeTime(Date.now());
     sent = [];
     refused = [];
-    lines = [];
+    log = recordingLog();
+    lines = log.lines;
     status = new RecordingStatus();
     broker = {
       registered: [],
@@ -112,11 +97,7 @@ describe('JournaledSubscriber', () => {
         sendRefused: (m) => refused.push(m),
         status,
         translate: (t) => (t === 'node-red:common.status.connected' ? 'connected' : t),
-        log: {
-          log: (t) => lines.push(`log ${t}`),
-          warn: (t) => lines.push(`warn ${t}`),
-          error: (t) => lines.push(`error ${t}`),
-        },
+        log,
       },
       time,
       time,

@@ -16,6 +16,7 @@ import type { Log } from '../../../nodes/lib/node-io';
 import { eventually } from '../../support/eventually';
 import { FakeTime } from '../../support/fake-time';
 import { AedesBroker, startAedes } from '../../support/mqtt-brokers';
+import { recordingLog } from '../../support/recording-io';
 
 interface FakeSubscriber extends MqttSubscriber {
   taken: string[];
@@ -62,16 +63,6 @@ function subscriber(id: string, topic: string): FakeSubscriber {
     },
   };
   return s;
-}
-
-function recordingLog(): Log & { lines: string[] } {
-  const lines: string[] = [];
-  return {
-    lines,
-    log: (t) => lines.push(`log ${t}`),
-    warn: (t) => lines.push(`warn ${t}`),
-    error: (t) => lines.push(`error ${t}`),
-  };
 }
 
 /** A port nothing listens on. */
