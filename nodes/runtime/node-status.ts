@@ -3,6 +3,8 @@
 
 import type { Node } from 'node-red';
 
+export { compactCount } from '../lib/node-io';
+
 type Status = Parameters<Node['status']>[0];
 
 /** Node status that is redrawn at most every interval, however many messages pass. The status is
@@ -38,11 +40,4 @@ export class ThrottledStatus {
     this.timer = undefined;
     this.pending = undefined;
   }
-}
-
-/** Compact counts for a status under 20 characters: 950, 12.3k, 4.1M. */
-export function compactCount(n: number): string {
-  if (n < 1000) return String(n);
-  if (n < 1_000_000) return `${(n / 1000).toFixed(n < 10_000 ? 1 : 0)}k`;
-  return `${(n / 1_000_000).toFixed(1)}M`;
 }

@@ -17,7 +17,7 @@ export const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   downsample: ['', 'schema', 'line-protocol', 'influxdb3'],
   alert: ['', 'schema', 'line-protocol'],
   email: ['', 'alert'],
-  mqtt: ['', 'schema'],
+  mqtt: ['', 'schema', 'receipts'],
   receipts: ['', 'http'],
   'node-settings': [''],
   http: [''],
