@@ -40,9 +40,5 @@ export class ThrottledStatus {
   }
 }
 
-/** Compact counts for a status under 20 characters: 950, 12.3k, 4.1M. */
-export function compactCount(n: number): string {
-  if (n < 1000) return String(n);
-  if (n < 1_000_000) return `${(n / 1000).toFixed(n < 10_000 ? 1 : 0)}k`;
-  return `${(n / 1_000_000).toFixed(1)}M`;
-}
+// Worked out in nodes/lib, where a status is made without Node-RED.
+export { compactCount } from '../lib/status';
