@@ -1,6 +1,7 @@
 // A clock and timers a test moves by hand (lib/node-io.ts's Clock and Timers), for lib objects
-// whose waits are seconds or minutes: advance() runs every timer due on the way, in time order,
-// with now() at the time each was due.
+// whose waits are seconds or minutes: the timers due on the way run in time order, with now() at
+// the time each was due. advance() runs them straight through; advanceSettling() lets the promise
+// chains each one started finish before the next (for schedulers that await their I/O).
 
 import type { Clock, Timers } from '../../nodes/lib/node-io';
 
@@ -9,6 +10,9 @@ interface Pending {
   fn: () => void;
   every?: number;
 }
+
+/** Lets every promise chain that is ready run to its end (all of them resolve on microtasks). */
+export const settled = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export class FakeTime implements Clock, Timers {
   private t: number;
@@ -25,7 +29,7 @@ export class FakeTime implements Clock, Timers {
 
   setTimeout(fn: () => void, ms: number): unknown {
     const id = this.nextId++;
-    this.pending.set(id, { at: this.t + ms, fn });
+    this.pending.set(id, { at: this.t + Math.max(0, ms), fn });
     return id;
   }
 
@@ -48,18 +52,37 @@ export class FakeTime implements Clock, Timers {
     return this.pending.size;
   }
 
+  /** How long from now each timer waits, soonest first. */
+  get waits(): number[] {
+    return [...this.pending.values()].map((p) => p.at - this.t).sort((a, b) => a - b);
+  }
+
   advance(ms: number): void {
     const end = this.t + ms;
-    for (;;) {
-      let next: [number, Pending] | undefined;
-      for (const e of this.pending) if (e[1].at <= end && (!next || e[1].at < next[1].at)) next = e;
-      if (!next) break;
-      const [id, p] = next;
-      this.t = p.at;
-      if (p.every) p.at += p.every;
-      else this.pending.delete(id);
-      p.fn();
+    for (let next = this.due(end); next; next = this.due(end)) this.run(next);
+    this.t = end;
+  }
+
+  async advanceSettling(ms: number): Promise<void> {
+    const end = this.t + ms;
+    await settled();
+    for (let next = this.due(end); next; next = this.due(end)) {
+      this.run(next);
+      await settled();
     }
     this.t = end;
+  }
+
+  private due(end: number): [number, Pending] | undefined {
+    let next: [number, Pending] | undefined;
+    for (const e of this.pending) if (e[1].at <= end && (!next || e[1].at < next[1].at)) next = e;
+    return next;
+  }
+
+  private run([id, p]: [number, Pending]): void {
+    this.t = p.at;
+    if (p.every) p.at += p.every;
+    else this.pending.delete(id);
+    p.fn();
   }
 }
