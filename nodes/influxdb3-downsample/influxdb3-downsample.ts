@@ -6,76 +6,24 @@
 
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { DownsampleInput, DownsampleScheduler } from '../lib/downsample/downsample-scheduler';
-import { FieldSetting, TierSpec, tierSpec } from '../lib/downsample/tier-spec';
+import { TierSpec, tierSpec } from '../lib/downsample/tier-spec';
 import { TierStateFile, tierFingerprint } from '../lib/downsample/tier-state';
-import { parseRetention } from '../lib/influxdb3/database-retention';
 import { WRITER_DEFAULTS } from '../lib/influxdb3/durable-writer';
 import type { InfluxDB3Http } from '../lib/influxdb3/influxdb3-http';
-import { CONFIG_VERSION, errorMessage, numberSetting, oneOf, withDefaults } from '../lib/settings';
+import { errorMessage } from '../lib/settings';
 import { InfluxDB3ConfigNode, influxdb3ServerFor } from '../runtime/influxdb3-config-node';
 import { createDatabase, openDurableWriter } from '../runtime/durable-writer-node';
 import type { Done, Send } from '../runtime/input-callbacks';
 import { ThrottledStatus } from '../runtime/node-status';
 import { schemaFor } from '../runtime/schema-config-node';
 import { nodeStatePath } from '../runtime/state-path';
-
-interface DownsampleSettings {
-  name: string;
-  version: number;
-  server: string;
-  schema: string;
-  sourceDatabase: string;
-  sourceTable: string;
-  sourceKind: 'raw' | 'tier';
-  targetDatabase: string;
-  targetTable: string;
-  bucket: number | string;
-  bucketUnit: 's' | 'min' | 'h' | 'd';
-  tags: string;
-  fields: FieldSetting[];
-  grace: number | string;
-  recountMinutes: number | string;
-  bucketsPerQuery: number | string;
-  rowsPerQuery: number | string;
-  backfillDays: number | string;
-  retention: string;
-  clock: 'system' | 'manual';
-  spoolMB: number | string;
-}
-
-const DEFAULTS: DownsampleSettings = {
-  name: '',
-  version: CONFIG_VERSION,
-  server: '',
-  schema: '',
-  sourceDatabase: 'iot-sensors',
-  sourceTable: 'iot_sensors',
-  sourceKind: 'raw',
-  targetDatabase: 'iot-sensors-5min',
-  targetTable: 'iot_sensors_5min',
-  bucket: 5,
-  bucketUnit: 'min',
-  tags: '',
-  fields: [
-    { field: 'temperature', aggregates: ['mean', 'min', 'max'] },
-    { field: 'humidity', aggregates: ['mean'] },
-    { field: 'battery_level', aggregates: ['mean'] },
-  ],
-  grace: 60,
-  recountMinutes: 60,
-  bucketsPerQuery: 288,
-  rowsPerQuery: 500_000,
-  backfillDays: 31,
-  retention: '',
-  clock: 'system',
-  spoolMB: 256,
-};
+import { settings } from './settings';
 
 const UNIT_SECONDS = { s: 1, min: 60, h: 3600, d: 86400 } as const;
 const WRITER_OPTIONS = { ...WRITER_DEFAULTS, maxInFlight: 4 };
 
 export = function (RED: NodeAPI) {
-  function InfluxDB3Downsample(this: Node, raw: NodeDef & Partial<DownsampleSettings>) {
+  function InfluxDB3Downsample(this: Node, raw: NodeDef) {
     RED.nodes.createNode(this, raw);
     const node = this;
     const status = new ThrottledStatus(node);
@@ -84,49 +32,37 @@ export = function (RED: NodeAPI) {
     let http: InfluxDB3Http | undefined;
     let tier: DownsampleScheduler | undefined;
     let spec: TierSpec | undefined;
-    let c: DownsampleSettings;
+    let c: ReturnType<typeof settings.read>;
     let retention: string;
     let graceMs: number;
 
     try {
-      c = withDefaults(raw, DEFAULTS);
+      c = settings.read(raw);
       config = influxdb3ServerFor(RED, c.server);
-      const unit = oneOf(c.bucketUnit, ['s', 'min', 'h', 'd'] as const, 'Bucket unit');
-      const bucket = numberSetting(c.bucket, 'Bucket', { min: 1, integer: true });
       spec = tierSpec(
         {
-          sourceDatabase: String(c.sourceDatabase).trim() || config.database,
+          sourceDatabase: c.sourceDatabase.trim() || config.database,
           sourceTable: c.sourceTable,
           sourceKind: c.sourceKind,
           targetDatabase: c.targetDatabase,
           targetTable: c.targetTable,
-          bucketSeconds: bucket * UNIT_SECONDS[unit],
+          bucketSeconds: c.bucket * UNIT_SECONDS[c.bucketUnit],
           tags: c.tags,
           fields: c.fields,
         },
         schemaFor(RED, c.schema),
       );
-      oneOf(c.clock, ['system', 'manual'] as const, 'Clock');
-      retention = String(c.retention ?? '').trim();
-      parseRetention(retention);
+      retention = c.retention.trim();
       const bucketMs = spec.bucketMs;
-      graceMs = numberSetting(c.grace, 'Grace (s)', { min: 0, max: 86400 }) * 1000;
+      graceMs = c.grace * 1000;
       const options = {
         graceMs,
-        recountBuckets: Math.ceil(
-          (numberSetting(c.recountMinutes, 'Recount (minutes)', { min: 0, max: 7 * 1440 }) * 60_000) / bucketMs,
-        ),
-        maxBucketsPerQuery: numberSetting(c.bucketsPerQuery, 'Buckets per query', {
-          min: 1,
-          max: 100_000,
-          integer: true,
-        }),
-        maxRowsPerQuery: numberSetting(c.rowsPerQuery, 'Rows per query', { min: 1000, integer: true }),
-        maxBackfillBuckets: Math.floor(
-          (numberSetting(c.backfillDays, 'Longest backfill (days)', { min: 1, max: 3660 }) * 86_400_000) / bucketMs,
-        ),
+        recountBuckets: Math.ceil((c.recountMinutes * 60_000) / bucketMs),
+        maxBucketsPerQuery: c.bucketsPerQuery,
+        maxRowsPerQuery: c.rowsPerQuery,
+        maxBackfillBuckets: Math.floor((c.backfillDays * 86_400_000) / bucketMs),
       };
-      const spoolBytes = numberSetting(c.spoolMB, 'Spool limit (MB)', { min: 1 }) * 1024 * 1024;
+      const spoolBytes = c.spoolMB * 1024 * 1024;
       const stateFile = `${nodeStatePath(RED, 'downsample', node.id)}.json`;
       const store = new TierStateFile(stateFile, tierFingerprint(spec), (m) => node.warn(`influxdb3-downsample: ${m}`));
       http = config.acquireHttp();

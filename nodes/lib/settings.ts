@@ -1,20 +1,8 @@
-// Node settings as the editor stores them (numbers as strings, properties missing from flows
-// saved by older versions) turned into checked values with documented defaults.
+// Checked values with messages a person can act on: numbers as the editor or a message holds
+// them (often as strings), choices, and errors as text. A node's own settings are declared in its
+// settings.ts (lib/node-settings/declared-settings.ts), which checks them with these.
 
-/** Config-node version written by this release; older flows are migrated by filling defaults. */
-export const CONFIG_VERSION = 1;
-
-/** The node's config with every missing property set to its documented default. */
-export function withDefaults<T extends object>(config: Partial<T>, defaults: T): T {
-  const out = { ...defaults } as Record<string, unknown>;
-  for (const [k, v] of Object.entries(config)) {
-    if (v !== undefined && v !== null && !(v === '' && typeof (defaults as Record<string, unknown>)[k] === 'number'))
-      out[k] = v;
-  }
-  return out as T;
-}
-
-/** A number setting from the editor (which stores numbers as strings), checked. */
+/** A number from a setting or a message (which may hold it as a string), checked. */
 export function numberSetting(value: unknown, what: string, opts: NumberRange = {}): number {
   const problem = numberProblem(value, what, opts);
   if (problem) throw new Error(problem);

@@ -9,41 +9,16 @@ import { AlertEngine, fixedLimits } from '../lib/alert/alert-engine';
 import { AlertRunner, LIMIT_KEYS } from '../lib/alert/alert-runner';
 import { AlertStateFiles } from '../lib/alert/alert-state';
 import type { Limits } from '../lib/alert/detector';
-import { RuleSpec, checkRules, referenceRules } from '../lib/alert/rules';
-import { CONFIG_VERSION, errorMessage, numberSetting, oneOf, withDefaults } from '../lib/settings';
+import { RuleSpec } from '../lib/alert/rules';
+import { errorMessage } from '../lib/settings';
 import type { Done, Send } from '../runtime/input-callbacks';
 import { nodeLog } from '../runtime/node-log';
 import { ThrottledStatus } from '../runtime/node-status';
 import { nodeStatePath } from '../runtime/state-path';
-
-interface AlertConfig {
-  name: string;
-  version: number;
-  rules: unknown;
-  seriesKey: string;
-  tagKeys: string;
-  timestampKey: string;
-  maxSeries: number | string;
-  forgetAfter: number | string;
-  clock: 'system' | 'readings';
-  checkSec: number | string;
-}
-
-const DEFAULTS: AlertConfig = {
-  name: '',
-  version: CONFIG_VERSION,
-  rules: undefined,
-  seriesKey: 'device_id',
-  tagKeys: 'device_type,location,floor',
-  timestampKey: 'timestamp',
-  maxSeries: 10_000,
-  forgetAfter: 86_400,
-  clock: 'system',
-  checkSec: 1,
-};
+import { rulesOf, settings } from './settings';
 
 export = function (RED: NodeAPI) {
-  function TelemetryAlertNode(this: Node, raw: NodeDef & Partial<AlertConfig>) {
+  function TelemetryAlertNode(this: Node, raw: NodeDef) {
     RED.nodes.createNode(this, raw);
     const node = this;
     const status = new ThrottledStatus(node);
@@ -53,29 +28,23 @@ export = function (RED: NodeAPI) {
     let fixed: Limits[] = [];
     let typed: boolean[] = [];
     let setupError: string | undefined;
-    let c = DEFAULTS;
+    let c = settings.defaults();
     try {
-      c = withDefaults(raw, DEFAULTS);
-      rules = checkRules(
-        c.rules === undefined || c.rules === ''
-          ? referenceRules()
-          : typeof c.rules === 'string'
-            ? JSON.parse(c.rules)
-            : c.rules,
-      );
+      c = settings.read(raw);
+      rules = rulesOf(c.rules);
       fixed = rules.map(fixedLimits);
       typed = rules.map((r) => LIMIT_KEYS.some((k) => r[k] !== undefined && typeof r[k] !== 'number'));
       engine = new AlertEngine({
         rules,
-        seriesKey: String(c.seriesKey).trim() || 'device_id',
-        tagKeys: String(c.tagKeys)
+        seriesKey: c.seriesKey.trim(),
+        tagKeys: c.tagKeys
           .split(',')
           .map((s) => s.trim())
           .filter(Boolean),
-        timestampKey: String(c.timestampKey).trim() || 'timestamp',
-        maxSeries: numberSetting(c.maxSeries, 'Max series', { min: 1, integer: true }),
-        forgetAfterMs: numberSetting(c.forgetAfter, 'Forget after (s)', { min: 60, max: 365 * 86_400 }) * 1000,
-        clock: oneOf(c.clock, ['system', 'readings'] as const, 'Clock'),
+        timestampKey: c.timestampKey.trim(),
+        maxSeries: c.maxSeries,
+        forgetAfterMs: c.forgetAfter * 1000,
+        clock: c.clock,
       });
     } catch (e) {
       setupError = `telemetry-alert: ${errorMessage(e)}`;
@@ -106,15 +75,7 @@ export = function (RED: NodeAPI) {
     if (alerts) {
       // With the node's clock, dead-man and forgetting silent series run on a timer; with the
       // readings' clock, after each message.
-      let checkMs = 1000;
-      if (engine?.clock === 'system') {
-        try {
-          checkMs = numberSetting(c.checkSec, 'Check every (s)', { min: 0.05, max: 3600 }) * 1000;
-        } catch (err) {
-          node.warn(`telemetry-alert: ${errorMessage(err)}; checking every second`);
-        }
-      }
-      alerts.start(checkMs);
+      alerts.start(engine?.clock === 'system' ? c.checkSec * 1000 : 1000);
     }
 
     node.on('close', (removed: boolean, done: () => void) => {

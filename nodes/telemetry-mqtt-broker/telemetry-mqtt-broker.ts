@@ -6,29 +6,21 @@
 
 import crypto from 'node:crypto';
 import type { NodeAPI, NodeDef } from 'node-red';
-import {
-  BROKER_DEFAULTS,
-  BrokerCredentials,
-  BrokerSettings,
-  ConnectOptions,
-  connectOptions,
-} from '../lib/mqtt/broker-settings';
+import { BrokerCredentials, ConnectOptions, connectOptions } from '../lib/mqtt/broker-settings';
 import { SharedConnection } from '../lib/mqtt/shared-connection';
-import { errorMessage, withDefaults } from '../lib/settings';
+import { errorMessage } from '../lib/settings';
 import type { MqttBrokerNode } from '../runtime/mqtt-broker-node';
 import { nodeLog } from '../runtime/node-log';
+import { settings as declared } from './settings';
 
 export = function (RED: NodeAPI) {
-  function TelemetryMqttBroker(
-    this: MqttBrokerNode & { credentials: BrokerCredentials },
-    raw: NodeDef & Partial<BrokerSettings>,
-  ) {
+  function TelemetryMqttBroker(this: MqttBrokerNode & { credentials: BrokerCredentials }, raw: NodeDef) {
     RED.nodes.createNode(this, raw);
     const node = this;
     let settings: ConnectOptions | undefined;
     try {
       settings = connectOptions(
-        withDefaults(raw, BROKER_DEFAULTS),
+        declared.read(raw),
         node.credentials ?? {},
         () => `telemetry_${crypto.randomBytes(4).toString('hex')}`,
       );

@@ -15,38 +15,15 @@ import { JournaledSubscriber } from '../lib/mqtt/journaled-subscriber';
 import { TopicFilter, parseTopicFilter } from '../lib/mqtt/topic-filter';
 import { TopicKeys, compileTopicTemplate } from '../lib/mqtt/topic-template';
 import { PAYLOAD_DEFAULTS, PayloadLimits } from '../lib/schema/payload';
-import { CONFIG_VERSION, errorMessage, numberSetting, oneOf, withDefaults } from '../lib/settings';
+import { errorMessage } from '../lib/settings';
 import { MqttBrokerNode, mqttBrokerFor } from '../runtime/mqtt-broker-node';
 import { nodeLog } from '../runtime/node-log';
 import { ThrottledStatus } from '../runtime/node-status';
 import { nodeStatePath } from '../runtime/state-path';
-
-interface MqttInSettings {
-  name: string;
-  version: number;
-  broker: string;
-  topic: string;
-  qos: number | string;
-  topicTemplate: string;
-  maxPayloadKB: number | string;
-  journalMB: number | string;
-  receiptTimeout: number | string;
-}
-
-const DEFAULTS: MqttInSettings = {
-  name: '',
-  version: CONFIG_VERSION,
-  broker: '',
-  topic: 'iot/sensors/#',
-  qos: 1,
-  topicTemplate: '',
-  maxPayloadKB: 256,
-  journalMB: 100,
-  receiptTimeout: 600,
-};
+import { settings } from './settings';
 
 export = function (RED: NodeAPI) {
-  function TelemetryMqttIn(this: Node, raw: NodeDef & Partial<MqttInSettings>) {
+  function TelemetryMqttIn(this: Node, raw: NodeDef) {
     RED.nodes.createNode(this, raw);
     const node = this;
     const status = new ThrottledStatus(node);
@@ -59,17 +36,17 @@ export = function (RED: NodeAPI) {
     let journal: InboundJournal | undefined;
     let recovered: RecoveredMessage[];
     try {
-      const c = withDefaults(raw, DEFAULTS);
+      const c = settings.read(raw);
       broker = mqttBrokerFor(RED, c.broker);
       filter = parseTopicFilter(c.topic);
       template = compileTopicTemplate(c.topicTemplate);
-      qos = Number(oneOf(String(c.qos), ['0', '1', '2'] as const, 'QoS')) as 0 | 1 | 2;
-      const journalBytes = numberSetting(c.journalMB, 'Journal limit (MB)', { min: 0.05 }) * 1024 * 1024;
-      const maxPayloadBytes = numberSetting(c.maxPayloadKB, 'Max payload (KB)', { min: 1 }) * 1024;
+      qos = Number(c.qos) as 0 | 1 | 2;
+      const journalBytes = c.journalMB * 1024 * 1024;
+      const maxPayloadBytes = c.maxPayloadKB * 1024;
       if (maxPayloadBytes * 4 > journalBytes)
         throw new Error('Max payload must be at most a quarter of the journal limit, so the journal holds several');
       limits = { ...PAYLOAD_DEFAULTS, maxPayloadBytes };
-      timeoutMs = numberSetting(c.receiptTimeout, 'Receipt timeout (s)', { min: 1 }) * 1000;
+      timeoutMs = c.receiptTimeout * 1000;
       const opened = InboundJournal.open(nodeStatePath(RED, 'mqtt-journal', node.id), { maxBytes: journalBytes });
       journal = opened.journal;
       recovered = opened.recovered;

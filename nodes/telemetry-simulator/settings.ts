@@ -5,7 +5,7 @@ import { checkFleetSpec } from '../lib/simulator/fleet-spec';
 import { SIMULATOR_DEFAULTS } from '../lib/simulator/fleet-simulator';
 import type { FaultRule } from '../lib/simulator/fleet-simulator';
 import { errorMessage, numberProblem } from '../lib/settings';
-import { parseTimestamp } from '../lib/timestamps';
+import { checkFault, parseStart } from '../lib/simulator/simulator-commands';
 
 export const settings = declareSettings('telemetry-simulator', {
   /** '' is the reference fleet; else JSON. */
@@ -25,14 +25,17 @@ export const settings = declareSettings('telemetry-simulator', {
   faults: {
     kind: 'data',
     value: [] as FaultRule[],
-    check: (v) => (Array.isArray(v) ? undefined : 'the faults must be a list'),
+    check: faultsProblem,
   },
 });
 
 function fleetProblem(v: string): string | undefined {
-  if (v.trim() === '') return undefined;
+  return v.trim() === '' ? undefined : problemOf(() => checkFleetSpec(JSON.parse(v)));
+}
+
+function problemOf(check: () => unknown): string | undefined {
   try {
-    checkFleetSpec(JSON.parse(v));
+    check();
     return undefined;
   } catch (e) {
     return errorMessage(e);
@@ -40,9 +43,12 @@ function fleetProblem(v: string): string | undefined {
 }
 
 function startTimeProblem(v: string): string | undefined {
-  if (v.trim() === '') return undefined;
-  const t = parseTimestamp(v);
-  return typeof t === 'string' ? `start time ${t}` : undefined;
+  return v.trim() === '' ? undefined : problemOf(() => parseStart(v));
+}
+
+function faultsProblem(v: unknown): string | undefined {
+  if (!Array.isArray(v)) return 'the faults must be a list';
+  return problemOf(() => v.forEach((f: FaultRule) => checkFault(f, true)));
 }
 
 function utcOffsetProblem(v: string): string | undefined {

@@ -8,65 +8,29 @@ import { FleetSpec, checkFleetSpec, referenceFleet } from '../lib/simulator/flee
 import { FaultRule, SIMULATOR_DEFAULTS } from '../lib/simulator/fleet-simulator';
 import { checkFault } from '../lib/simulator/simulator-commands';
 import { SimulatorRunner } from '../lib/simulator/simulator-runner';
-import { CONFIG_VERSION, errorMessage, numberSetting, oneOf, withDefaults } from '../lib/settings';
+import { errorMessage } from '../lib/settings';
 import type { Done, Send } from '../runtime/input-callbacks';
 import { ThrottledStatus } from '../runtime/node-status';
-
-interface SimulatorConfig {
-  name: string;
-  version: number;
-  fleet: string; // '' = the reference fleet, else JSON
-  seed: string;
-  intervalSec: number | string;
-  mode: 'spread' | 'array';
-  topic: string;
-  autoStart: boolean;
-  startTime: string; // '' = now; ISO 8601 or epoch
-  speed: number | string; // simulated seconds per real second
-  clock: 'real' | 'manual';
-  utcOffset: string; // '' = this machine's zone, else minutes east of UTC
-  faults: FaultRule[];
-}
-
-const DEFAULTS: SimulatorConfig = {
-  name: '',
-  version: CONFIG_VERSION,
-  fleet: '',
-  seed: 'factory-1',
-  intervalSec: SIMULATOR_DEFAULTS.intervalMs / 1000,
-  mode: SIMULATOR_DEFAULTS.mode,
-  topic: SIMULATOR_DEFAULTS.topicTemplate,
-  autoStart: true,
-  startTime: '',
-  speed: 1,
-  clock: 'real',
-  utcOffset: '',
-  faults: [],
-};
+import { settings } from './settings';
 
 export = function (RED: NodeAPI) {
-  function TelemetrySimulatorNode(this: Node, raw: NodeDef & Partial<SimulatorConfig>) {
+  function TelemetrySimulatorNode(this: Node, raw: NodeDef) {
     RED.nodes.createNode(this, raw);
     const node = this;
     const status = new ThrottledStatus(node, 1000);
     let fleet: FleetSpec | undefined;
-    let c: SimulatorConfig = DEFAULTS;
+    let c = settings.defaults();
     let intervalMs = SIMULATOR_DEFAULTS.intervalMs;
     let speed = 1;
     let utcOffsetMinutes: number | undefined;
     let faultRules: FaultRule[] = [];
     let setupError: string | undefined;
     try {
-      c = withDefaults(raw, DEFAULTS);
+      c = settings.read(raw);
       fleet = c.fleet.trim() === '' ? referenceFleet() : checkFleetSpec(JSON.parse(c.fleet));
-      intervalMs = numberSetting(c.intervalSec, 'Interval (s)', { min: 0.001 }) * 1000;
-      speed = numberSetting(c.speed, 'Speed', { min: 0.001, max: 1e6 });
-      oneOf(c.mode, ['spread', 'array'], 'Output');
-      oneOf(c.clock, ['real', 'manual'], 'Clock');
-      utcOffsetMinutes =
-        c.utcOffset.trim() === ''
-          ? undefined
-          : numberSetting(c.utcOffset, 'UTC offset (minutes)', { min: -840, max: 840 });
+      intervalMs = c.intervalSec * 1000;
+      speed = c.speed;
+      utcOffsetMinutes = c.utcOffset.trim() === '' ? undefined : Number(c.utcOffset);
       faultRules = c.faults.map((f) => checkFault(f, true));
     } catch (e) {
       setupError = errorMessage(e);

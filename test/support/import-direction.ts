@@ -78,3 +78,40 @@ function tsFiles(dir: string): string[] {
     return e.name.endsWith('.ts') ? [p] : [];
   });
 }
+
+/** The rules of the rest of nodes/: a node's folder wires lib to Node-RED through runtime/ and
+ *  never reaches into another node's folder; its settings.ts, which the editor runs too, needs
+ *  neither Node-RED nor runtime/; runtime/ is the Node-RED glue (each file imports Node-RED) on
+ *  top of lib; editor/ takes only lib and the nodes' settings. */
+export function nodeTreeViolations(nodesDir: string): ImportViolation[] {
+  const violations: ImportViolation[] = [];
+  const say = (file: string, imports: string, reason: string) =>
+    violations.push({ file: path.relative(nodesDir, file), imports, reason });
+  for (const entry of fs.readdirSync(nodesDir, { withFileTypes: true })) {
+    if (!entry.isDirectory() || entry.name === 'lib') continue;
+    const folder = entry.name;
+    for (const file of tsFiles(path.join(nodesDir, folder))) {
+      const { importedFiles } = ts.preProcessFile(fs.readFileSync(file, 'utf8'), true, true);
+      const specs = importedFiles.map((f) => f.fileName);
+      if (folder === 'runtime' && !specs.some((s) => NODE_RED.test(s)))
+        say(file, '', 'runtime/ is Node-RED glue: a module without Node-RED belongs in nodes/lib');
+      for (const spec of specs) {
+        const inBrowser = folder === 'editor' || path.basename(file) === 'settings.ts';
+        if (!spec.startsWith('.')) {
+          if (inBrowser) say(file, spec, 'the editor runs this module: it may import only nodes/lib and settings');
+          continue;
+        }
+        const target = path.relative(nodesDir, path.resolve(path.dirname(file), spec)).split(path.sep);
+        const where = target.length > 1 ? target[0] : '';
+        const ok =
+          where === 'lib' ||
+          (folder === 'editor' && (where === 'editor' || target[1] === 'settings')) ||
+          (!inBrowser && folder !== 'runtime' && folder !== 'editor' && (where === 'runtime' || where === folder)) ||
+          (folder === 'runtime' && where === 'runtime') ||
+          (inBrowser && folder !== 'editor' && where === folder && target[1] === 'settings');
+        if (!ok) say(file, spec, `${folder}/ may not import from ${where || 'nodes/'}`);
+      }
+    }
+  }
+  return violations;
+}

@@ -2,7 +2,7 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import should from 'should';
-import { importViolations } from '../support/import-direction';
+import { importViolations, nodeTreeViolations } from '../support/import-direction';
 
 const repoRoot = path.resolve(__dirname, '../../..');
 
@@ -35,6 +35,49 @@ describe('nodes/lib imports run from a later stage to an earlier one', () => {
       ]);
     } finally {
       fs.rmSync(lib, { recursive: true, force: true });
+    }
+  });
+
+  it('holds for the node folders, runtime/ and editor/', () => {
+    should(nodeTreeViolations(path.join(repoRoot, 'nodes'))).eql([]);
+  });
+
+  it('reports a node reaching into another, Node.js in what the editor runs, and runtime/ without Node-RED', () => {
+    const nodes = fs.mkdtempSync(path.join(os.tmpdir(), 'nodes-'));
+    try {
+      const write = (file: string, text: string) => {
+        fs.mkdirSync(path.dirname(path.join(nodes, file)), { recursive: true });
+        fs.writeFileSync(path.join(nodes, file), text);
+      };
+      write('lib/x.ts', 'export const x = 1;\n');
+      write('runtime/glue.ts', "import type { Node } from 'node-red';\nexport type G = Node;\n");
+      write('runtime/plain.ts', "import { x } from '../lib/x';\nexport const p = x;\n");
+      write(
+        'telemetry-a/telemetry-a.ts',
+        "import { x } from '../lib/x';\nimport { b } from '../telemetry-b/telemetry-b';\nimport type { G } from '../runtime/glue';\nexport const a: G | number = x + b;\n",
+      );
+      write(
+        'telemetry-a/settings.ts',
+        "import fs from 'fs';\nimport type { G } from '../runtime/glue';\nexport const s: G | typeof fs | 1 = 1;\n",
+      );
+      write('telemetry-b/telemetry-b.ts', "import { s } from './settings';\nexport const b = s;\n");
+      write('telemetry-b/settings.ts', "import { x } from '../lib/x';\nexport const s = x;\n");
+      write(
+        'editor/entry.ts',
+        "import { s } from '../telemetry-b/settings';\nimport { a } from '../telemetry-a/telemetry-a';\nexport const e = [s, a];\n",
+      );
+      const found = nodeTreeViolations(nodes)
+        .map((v) => `${v.file} -> ${v.imports}: ${v.reason}`)
+        .sort();
+      should(found).eql([
+        'editor/entry.ts -> ../telemetry-a/telemetry-a: editor/ may not import from telemetry-a',
+        'runtime/plain.ts -> : runtime/ is Node-RED glue: a module without Node-RED belongs in nodes/lib',
+        'telemetry-a/settings.ts -> ../runtime/glue: telemetry-a/ may not import from runtime',
+        'telemetry-a/settings.ts -> fs: the editor runs this module: it may import only nodes/lib and settings',
+        'telemetry-a/telemetry-a.ts -> ../telemetry-b/telemetry-b: telemetry-a/ may not import from telemetry-b',
+      ]);
+    } finally {
+      fs.rmSync(nodes, { recursive: true, force: true });
     }
   });
 });

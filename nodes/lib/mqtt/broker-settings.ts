@@ -4,15 +4,15 @@
 
 import fs from 'node:fs';
 import type { IClientOptions } from 'mqtt';
-import { numberSetting, oneOf } from '../settings';
 
+/** A telemetry-mqtt-broker node's settings, as its declaration reads them (nodes/telemetry-mqtt-broker/settings.ts). */
 export interface BrokerSettings {
   url: string;
   protocol: '4' | '5';
   clientId: string;
   persistentSession: boolean;
-  sessionExpiry: number | string;
-  keepalive: number | string;
+  sessionExpiry: number;
+  keepalive: number;
   verifyServer: boolean;
   ca: string;
   cert: string;
@@ -24,18 +24,6 @@ export interface BrokerCredentials {
   key?: string;
   passphrase?: string;
 }
-
-export const BROKER_DEFAULTS: BrokerSettings = {
-  url: 'mqtt://localhost:1883',
-  protocol: '4',
-  clientId: '',
-  persistentSession: true,
-  sessionExpiry: 86_400,
-  keepalive: 60,
-  verifyServer: true,
-  ca: '',
-  cert: '',
-};
 
 /** MQTT.js hands these on to tls.connect, passphrase included (its types leave it out). */
 export type ClientOptions = IClientOptions & { passphrase?: string };
@@ -58,7 +46,7 @@ export function connectOptions(c: BrokerSettings, creds: BrokerCredentials, rand
   const scheme = parsed.protocol.replace(/:$/, '');
   if (!['mqtt', 'mqtts', 'ws', 'wss'].includes(scheme))
     throw new Error(`Broker URL: "${scheme}" is not mqtt, mqtts, ws or wss`);
-  const protocolVersion = Number(oneOf(String(c.protocol), ['4', '5'] as const, 'MQTT version')) as 4 | 5;
+  const protocolVersion = Number(c.protocol) as 4 | 5;
   let clientId = c.clientId.trim();
   let warning: string | undefined;
   let clean = !c.persistentSession;
@@ -73,7 +61,7 @@ export function connectOptions(c: BrokerSettings, creds: BrokerCredentials, rand
     protocolVersion,
     clientId,
     clean,
-    keepalive: numberSetting(c.keepalive, 'Keep alive (s)', { min: 1, max: 65535, integer: true }),
+    keepalive: c.keepalive,
     reconnectPeriod: 2000,
     connectTimeout: 15_000,
     // Node-RED owns the flow of messages: nothing is queued while offline (there is no publishing).
@@ -83,11 +71,7 @@ export function connectOptions(c: BrokerSettings, creds: BrokerCredentials, rand
   };
   if (protocolVersion === 5 && !clean) {
     options.properties = {
-      sessionExpiryInterval: numberSetting(c.sessionExpiry, 'Session expiry (s)', {
-        min: 1,
-        max: 4_294_967_295,
-        integer: true,
-      }),
+      sessionExpiryInterval: c.sessionExpiry,
     };
   }
   if (creds.user) options.username = creds.user;

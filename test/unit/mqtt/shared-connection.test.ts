@@ -8,7 +8,8 @@
 import should from 'should';
 import net from 'node:net';
 import mqtt, { IPublishPacket, MqttClient } from 'mqtt';
-import { BROKER_DEFAULTS, ConnectOptions, connectOptions } from '../../../nodes/lib/mqtt/broker-settings';
+import { ConnectOptions, connectOptions } from '../../../nodes/lib/mqtt/broker-settings';
+import { settings as brokerSettings } from '../../../nodes/telemetry-mqtt-broker/settings';
 import { CONNECTION_WAITS, SharedConnection } from '../../../nodes/lib/mqtt/shared-connection';
 import type { MqttSubscriber } from '../../../nodes/lib/mqtt/subscriber';
 import { parseTopicFilter } from '../../../nodes/lib/mqtt/topic-filter';
@@ -100,7 +101,7 @@ describe('SharedConnection', function () {
   });
 
   const settings = (url = aedes.url): ConnectOptions => {
-    const s = connectOptions({ ...BROKER_DEFAULTS, url, clientId: 'shared' }, {}, () => 'unused');
+    const s = connectOptions(brokerSettings.read({ url, clientId: 'shared' }), {}, () => 'unused');
     s.options.reconnectPeriod = 50;
     return s;
   };
@@ -224,7 +225,7 @@ describe('SharedConnection', function () {
 
   it('warns once that a session cannot persist without a client id', async () => {
     const log = recordingLog();
-    const s = connectOptions({ ...BROKER_DEFAULTS, url: aedes.url }, {}, () => 'random');
+    const s = connectOptions(brokerSettings.read({ url: aedes.url }), {}, () => 'random');
     const c = open(log, undefined, s);
     const a = subscriber('a', 'plant/#');
     c.register(a);
