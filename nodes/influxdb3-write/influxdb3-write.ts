@@ -9,7 +9,14 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { ALERT_EVENTS_TABLE, encodeAlertEvent, isAlertEvent } from '../lib/alert/alert-event-lines';
 import { compileSchema } from '../lib/schema/compiled-schema';
-import { DurableWriter, Owner, WRITER_DEFAULTS, contentLines, linesWereKept } from '../lib/influxdb3/durable-writer';
+import {
+  DurableWriter,
+  Owner,
+  RejectedSummary,
+  WRITER_DEFAULTS,
+  contentLines,
+  linesWereKept,
+} from '../lib/influxdb3/durable-writer';
 import { LineBytesEncoder, createLineBytesEncoder } from '../lib/line-protocol/line-encoder';
 import { LineWriter } from '../lib/line-protocol/line-writer';
 import { PAYLOAD_DEFAULTS } from '../lib/schema/payload';
@@ -19,13 +26,28 @@ import { InfluxDB3ConfigNode, influxdb3ServerFor } from '../runtime/influxdb3-co
 import { createDatabaseThenWrite, openDurableWriter } from '../runtime/durable-writer-node';
 import { Receipt, notKeptReceipts, receiptsOf, settleReceipts } from '../lib/receipts/receipts';
 import { SERVER_REFUSAL } from '../lib/http/request-answers';
-import { shownText } from '../lib/shown-text';
+import { writerStatus } from '../lib/influxdb3/writer-status';
 import { settings } from './settings';
 import type { Done, Send } from '../runtime/input-callbacks';
-import { compactCount, ThrottledStatus } from '../runtime/node-status';
-import { encodeReadings, judged, receiptsAfterJudging } from '../runtime/readings-in-messages';
+import { ThrottledStatus } from '../runtime/node-status';
+import { Judged, encodeReadings, judged, receiptsAfterJudging } from '../runtime/readings-in-messages';
 import { schemaFor } from '../runtime/schema-config-node';
 import { nodeStatePath } from '../runtime/state-path';
+
+/** Where a message's lines go, and the scratch space its readings are encoded in. */
+interface WriteTarget {
+  node: Node;
+  /** This node's database, else msg.database, else the server config's. */
+  database: string;
+  serverDatabase: string;
+  encode: LineBytesEncoder;
+  precision: Precision;
+  writer: DurableWriter;
+  lines: LineWriter;
+  verdict: Judged;
+}
+
+const scratch = () => ({ lines: new LineWriter(), verdict: judged() });
 
 /** How long close waits for writes in flight before keeping them in the spool (Node-RED allows 15 s). */
 const CLOSE_WAIT_MS = 8000;
@@ -38,11 +60,7 @@ export = function (RED: NodeAPI) {
     let setupError: string | undefined;
     let config: InfluxDB3ConfigNode | undefined;
     let writer: DurableWriter | undefined;
-    let encode: LineBytesEncoder | undefined;
-    let database = '';
-    let schemaPrecision: Precision = 'ns';
-    const lines = new LineWriter();
-    const verdict = judged();
+    let target: WriteTarget | undefined;
     let closing = false;
 
     const fail = (message: string) => {
@@ -55,7 +73,7 @@ export = function (RED: NodeAPI) {
     try {
       const c = settings.read(raw);
       config = influxdb3ServerFor(RED, c.server);
-      database = c.database.trim();
+      const database = c.database.trim();
       const options = {
         ...WRITER_DEFAULTS,
         maxInFlight: c.maxInFlight,
@@ -66,11 +84,11 @@ export = function (RED: NodeAPI) {
       const spoolBytes = c.spoolMB * 1024 * 1024;
       const policy = c.spoolPolicy;
       const compiled = compileSchema(schemaFor(RED, c.schema));
-      schemaPrecision = compiled.schema.precision;
-      encode = withAlertEvents(
-        createLineBytesEncoder(compiled, schemaPrecision),
+      const precision = compiled.schema.precision;
+      const encode = withAlertEvents(
+        createLineBytesEncoder(compiled, precision),
         c.alertTable.trim() || ALERT_EVENTS_TABLE,
-        schemaPrecision,
+        precision,
       );
       // A database to create with its retention period: nothing is written before it exists.
       const retention = c.retention.trim();
@@ -86,16 +104,7 @@ export = function (RED: NodeAPI) {
         options,
         {
           written: (s) => node.send([{ topic: 'written', payload: s }, null]),
-          rejected: (r) =>
-            node.send([
-              null,
-              r.lines.map((l) => ({
-                topic: 'rejected',
-                payload: l.line,
-                database: r.database,
-                error: { code: 'rejected_by_server', message: l.message, lineNumber: l.lineNumber },
-              })),
-            ]),
+          rejected: (r) => node.send([null, rejectedLineMessages(r)]),
           warn: (m) => node.warn(`influxdb3-write: ${m}`),
           info: (m) => node.log(`influxdb3-write: ${m}`),
           changed: showStatus,
@@ -103,6 +112,7 @@ export = function (RED: NodeAPI) {
         Boolean(createFirst),
       ).then((w) => {
         writer = w;
+        target = { node, database, serverDatabase: config!.database, encode, precision, writer: w, ...scratch() };
         if (createFirst)
           createDatabaseThenWrite(node, 'influxdb3-write', http, w, createFirst, retention, () => closing);
         showStatus();
@@ -113,84 +123,25 @@ export = function (RED: NodeAPI) {
     }
 
     function showStatus() {
-      status.set(() => {
-        const w = writer;
-        if (!w) return { fill: 'grey', shape: 'ring', text: 'opening spool' };
-        const written = `${compactCount(w.writtenLines)} written`;
-        if (w.state === 'retrying') {
-          return {
-            fill: 'yellow',
-            shape: 'ring',
-            text: `retrying in ${Math.ceil(w.retryInMs / 1000)} s (${briefReason(w.error)}) · ${compactCount(w.waitingLines)} waiting · ${compactCount(w.spooledLines)} spooled`,
-          };
-        }
-        if (w.spooledLines > 0)
-          return { fill: 'yellow', shape: 'dot', text: `spooling ${compactCount(w.spooledLines)} · ${written}` };
-        if (w.error) return { fill: 'red', shape: 'ring', text: `error · ${written}` };
-        return {
-          fill: 'green',
-          shape: 'dot',
-          text: `connected · ${written}${w.rejectedLines ? ` · ${compactCount(w.rejectedLines)} refused` : ''}`,
-        };
-      });
+      status.set(() => writerStatus(writer));
     }
 
     node.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {
       if (setupError || !config) return done(new Error(setupError));
       const take = () => {
         try {
-          handle(msg, send, done);
+          takeMessage(target!, msg, send, done);
         } catch (e) {
           done(e as Error);
         }
       };
       // Once the spool is open, take the message at once: waiting for a promise would leave every
       // message of a delivery round unspooled until the round ends, open to a crash.
-      if (writer) return take();
+      if (target) return take();
       ready.then(take, (e) =>
         done(new Error(`influxdb3-write: the disk spool could not be opened: ${errorMessage(e)}`)),
       );
     });
-
-    function handle(msg: NodeMessageInFlow, send: Send, done: Done) {
-      const m = msg as NodeMessageInFlow & { database?: unknown; precision?: unknown };
-      const db = database || (typeof m.database === 'string' && m.database.trim()) || config!.database;
-      if (!db)
-        return done(
-          new Error('influxdb3-write: no database: set one in this node, in msg.database or in the server config'),
-        );
-      let payload: string;
-      let precision: Precision;
-      let count: number;
-      let receipts: Receipt[] | undefined = receiptsOf(msg);
-      if (typeof msg.payload === 'string') {
-        payload = msg.payload;
-        precision = m.precision === undefined ? 'ns' : oneOf(m.precision, PRECISIONS, 'msg.precision');
-        count = contentLines(payload).length;
-        if (count === 0) {
-          settleReceipts(receipts);
-          return done();
-        }
-      } else {
-        const rejections = encodeReadings(msg, encode!, lines, PAYLOAD_DEFAULTS, verdict);
-        if (receipts) receipts = receiptsAfterJudging(msg, verdict, node);
-        if (rejections.length > 0) send([null, rejections]);
-        if (lines.lineCount === 0) return done();
-        payload = lines.toString();
-        count = lines.lineCount;
-        precision = schemaPrecision;
-      }
-      // Written, spooled, or refused whole by the server (output 2): telemetry-mqtt-in may forget
-      // them. Lines not kept at all (the spool failed) stay in its journal (an HTTP request: 503).
-      const owner = receipts
-        ? new Owner((err) => {
-            if (!linesWereKept(err)) notKeptReceipts(receipts, errorMessage(err));
-            else settleReceipts(receipts, err && { code: SERVER_REFUSAL, message: errorMessage(err) });
-            done(err);
-          })
-        : new Owner(done);
-      writer!.accept(db, precision, payload, count, owner);
-    }
 
     node.on('close', (_removed: boolean, done: () => void) => {
       closing = true;
@@ -207,18 +158,64 @@ export = function (RED: NodeAPI) {
     });
   }
 
+  /** A message of lines or readings, handed to the writer with an owner that settles its receipts
+   *  once the lines are written, spooled or refused. */
+  function takeMessage(t: WriteTarget, msg: NodeMessageInFlow, send: Send, done: Done) {
+    const m = msg as NodeMessageInFlow & { database?: unknown; precision?: unknown };
+    const db = t.database || (typeof m.database === 'string' && m.database.trim()) || t.serverDatabase;
+    if (!db)
+      return done(
+        new Error('influxdb3-write: no database: set one in this node, in msg.database or in the server config'),
+      );
+    let payload: string;
+    let precision: Precision;
+    let count: number;
+    let receipts: Receipt[] | undefined = receiptsOf(msg);
+    if (typeof msg.payload === 'string') {
+      payload = msg.payload;
+      precision = m.precision === undefined ? 'ns' : oneOf(m.precision, PRECISIONS, 'msg.precision');
+      count = contentLines(payload).length;
+      if (count === 0) {
+        settleReceipts(receipts);
+        return done();
+      }
+    } else {
+      const rejections = encodeReadings(msg, t.encode, t.lines, PAYLOAD_DEFAULTS, t.verdict);
+      if (receipts) receipts = receiptsAfterJudging(msg, t.verdict, t.node);
+      if (rejections.length > 0) send([null, rejections]);
+      if (t.lines.lineCount === 0) return done();
+      payload = t.lines.toString();
+      count = t.lines.lineCount;
+      precision = t.precision;
+    }
+    // Written, spooled, or refused whole by the server (output 2): telemetry-mqtt-in may forget
+    // them. Lines not kept at all (the spool failed) stay in its journal (an HTTP request: 503).
+    const owner = receipts
+      ? new Owner((err) => {
+          if (!linesWereKept(err)) notKeptReceipts(receipts, errorMessage(err));
+          else settleReceipts(receipts, err && { code: SERVER_REFUSAL, message: errorMessage(err) });
+          done(err);
+        })
+      : new Owner(done);
+    t.writer.accept(db, precision, payload, count, owner);
+  }
+
+  /** Lines the server refused, one message each on output 2, with the server's reason. */
+  function rejectedLineMessages(r: RejectedSummary) {
+    return r.lines.map((l) => ({
+      topic: 'rejected',
+      payload: l.line,
+      database: r.database,
+      error: { code: 'rejected_by_server', message: l.message, lineNumber: l.lineNumber },
+    }));
+  }
+
   /** Readings by the schema, and alert events (telemetry-alert's first output) into their table. */
   function withAlertEvents(readings: LineBytesEncoder, table: string, precision: Precision): LineBytesEncoder {
     return (w, reading, now) =>
       (reading as { alertId?: unknown } | null)?.alertId !== undefined && isAlertEvent(reading)
         ? encodeAlertEvent(w, reading, table, precision)
         : readings(w, reading, now);
-  }
-
-  /** Why writes fail, short enough for a status: the network or TLS error, or the HTTP status. */
-  function briefReason(reason: string): string {
-    const brief = reason.replace(/^cannot reach \S+?: /, '').replace(/^(the server answered \d+):[\s\S]*$/, '$1');
-    return shownText(brief, 60);
   }
 
   RED.nodes.registerType('influxdb3-write', InfluxDB3Write);

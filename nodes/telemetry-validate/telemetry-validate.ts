@@ -8,43 +8,15 @@ import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'nod
 import { compileSchema } from '../lib/schema/compiled-schema';
 import { PayloadLimits, decodePayload } from '../lib/schema/payload';
 import { ReadingValidator, createReadingValidator } from '../lib/schema/reading-validator';
-import { Answer, RequestAnswers } from '../lib/http/request-answers';
 import type { ReadingError } from '../lib/schema/reading-error';
 import { errorMessage } from '../lib/settings';
-import { Receipt, receiptsOf, registerReceiptHolder } from '../lib/receipts/receipts';
+import { receiptsOf } from '../lib/receipts/receipts';
 import type { Done, Send } from '../runtime/input-callbacks';
 import { Judged, judged, receiptsAfterJudging, rejectionMessage } from '../runtime/readings-in-messages';
 import { compactCount, ThrottledStatus } from '../runtime/node-status';
 import { schemaFor } from '../runtime/schema-config-node';
+import { HttpInRequests } from '../runtime/http-in-requests';
 import { settings } from './settings';
-
-/** What core http in puts on a message: msg.res wraps Express's response in _res. */
-interface HttpResponse {
-  headersSent?: boolean;
-  status(code: number): HttpResponse;
-  set(headers: Record<string, string>): HttpResponse;
-  json(body: unknown): void;
-}
-
-function httpResponseOf(msg: object): HttpResponse | undefined {
-  const res = (msg as { res?: { _res?: HttpResponse } }).res?._res;
-  return res && typeof res.status === 'function' && typeof res.json === 'function' ? res : undefined;
-}
-
-/** Answers a request once; a device that went away is not an error of the flow. */
-function answerWith(res: HttpResponse): (a: Answer) => void {
-  return (a) => {
-    try {
-      if (res.headersSent) return;
-      res
-        .status(a.status)
-        .set(a.headers ?? {})
-        .json(a.body);
-    } catch {
-      // the connection is gone: the device did not get a 2xx and sends the readings again
-    }
-  };
-}
 
 export = function (RED: NodeAPI) {
   function TelemetryValidateNode(this: Node, raw: NodeDef) {
@@ -54,7 +26,7 @@ export = function (RED: NodeAPI) {
     let validate: ReadingValidator | undefined;
     let limits: PayloadLimits | undefined;
     let setupError: string | undefined;
-    let requests: RequestAnswers | undefined;
+    let requests: HttpInRequests | undefined;
     try {
       const c = settings.read(raw);
       validate = createReadingValidator(compileSchema(schemaFor(RED, c.schema)), {
@@ -64,7 +36,7 @@ export = function (RED: NodeAPI) {
         maxKeys: c.maxKeys,
       });
       limits = { maxPayloadBytes: c.maxPayloadBytes, maxReadings: c.maxReadings, maxDepth: c.maxDepth };
-      if (c.httpAnswer === 'stored') requests = new RequestAnswers(c.httpTimeoutSec * 1000);
+      if (c.httpAnswer === 'stored') requests = new HttpInRequests(node.id, c.httpTimeoutSec * 1000);
     } catch (e) {
       setupError = errorMessage(e);
       node.error(setupError);
@@ -102,31 +74,6 @@ export = function (RED: NodeAPI) {
       else delete m._receipts;
     };
 
-    // HTTP requests (core http in) answered once their readings are durable.
-    const holderId = `http:${node.id}`;
-    const stopAnswering = requests
-      ? registerReceiptHolder(holderId, {
-          settle: (seq, indexes, refused) => requests?.settle(seq, indexes, refused),
-          notKept: (seq, why) => requests?.fail(seq, `the readings could not be kept: ${why}; send them again`),
-        })
-      : undefined;
-    /** The response of a request from http in that this node answers (taken off the message: an
-     *  http response node further on has nothing to answer). Messages without msg.res pay one
-     *  property read. */
-    const requestOf = (msg: NodeMessageInFlow): HttpResponse | undefined => {
-      const res = requests ? httpResponseOf(msg) : undefined;
-      if (!res || receiptsOf(msg)) return undefined;
-      delete (msg as { res?: unknown }).res;
-      return res;
-    };
-    /** Takes over the answer of a request: its readings get a receipt. */
-    const takeRequest = (msg: NodeMessageInFlow, readings: number) => {
-      const res = requestOf(msg);
-      if (!res || !requests) return;
-      const receipt: Receipt = { j: holderId, s: requests.start(readings, answerWith(res)), n: readings };
-      (msg as NodeMessageInFlow & { _receipts?: Receipt[] })._receipts = [receipt];
-    };
-
     node.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {
       try {
         if (!validate || !limits) return done(new Error(setupError));
@@ -134,15 +81,11 @@ export = function (RED: NodeAPI) {
         const decoded = decodePayload(msg.payload, limits);
         if (decoded.kind === 'refused') {
           refused++;
-          const res = requestOf(msg);
-          if (res) {
-            const e = decoded.error.toJSON();
-            answerWith(res)({ status: e.code === 'payload_too_large' ? 413 : 400, body: { stored: 0, refused: [e] } });
-          }
+          requests?.refuseWhole(msg, decoded.error);
           carryReceipts(msg, 0, [], [], decoded.error);
           send([null, rejectionMessage(msg, msg.payload, decoded.error)]);
         } else if (decoded.kind === 'one') {
-          takeRequest(msg, 1);
+          requests?.take(msg, 1);
           const error = validate(decoded.reading, now);
           if (error) {
             refused++;
@@ -155,7 +98,7 @@ export = function (RED: NodeAPI) {
             send([msg, null]);
           }
         } else {
-          takeRequest(msg, decoded.readings.length);
+          requests?.take(msg, decoded.readings.length);
           const readings = decoded.readings;
           let valid: unknown[] | undefined;
           let rejections: NodeMessage[] | undefined;
@@ -187,9 +130,7 @@ export = function (RED: NodeAPI) {
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {
-      stopAnswering?.();
-      // Their receipts can no longer reach this node: the devices are told to send them again.
-      requests?.failAll('Node-RED is restarting this flow: the readings may not be stored; send them again');
+      requests?.close();
       status.stop();
       done();
     });
