@@ -16,6 +16,7 @@ execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', pat
 // Each node's folder (nodes/<type>/) holds its runtime, editor, help, messages and icon; Node-RED
 // finds the html, locales/ and icons/ beside the compiled <type>.js.
 const nodesDir = path.join(root, 'nodes');
+const { expandFormRows } = require(path.join(dist, 'nodes', 'editor', 'form-rows.js'));
 for (const type of fs.readdirSync(nodesDir)) {
   const from = path.join(nodesDir, type);
   if (!fs.existsSync(path.join(from, `${type}.ts`))) continue;
@@ -23,6 +24,9 @@ for (const type of fs.readdirSync(nodesDir)) {
     recursive: true,
     filter: (src) => !src.endsWith('.ts'),
   });
+  // The rows every dialog has (name, config node pickers) come from one helper: nodes/editor/form-rows.ts.
+  const html = path.join(dist, 'nodes', type, `${type}.html`);
+  fs.writeFileSync(html, expandFormRows(fs.readFileSync(html, 'utf8'), type));
 }
 
 // The editor's share of the runtime (nodes/editor/pipeline-editor.ts and what it imports) as one

@@ -425,6 +425,20 @@ describe('editor in a browser', function () {
     should(await page.inputValue('#node-input-maxBatchLines')).equal('10000');
     should(await page.inputValue('#node-input-spoolPolicy')).equal('reject');
     should(await page.inputValue('#node-input-server')).equal('influxcfg0000001');
+    // The dialog refuses what the node would refuse (its validators come from the node's settings).
+    const invalid = () => page.$eval('#node-input-maxInFlight', (el) => el.classList.contains('input-error'));
+    await page.fill('#node-input-maxInFlight', '65');
+    await page.dispatchEvent('#node-input-maxInFlight', 'change');
+    await page.waitForFunction(() =>
+      document.querySelector('#node-input-maxInFlight')?.classList.contains('input-error'),
+    );
+    await shot('influxdb3-write-invalid');
+    await page.fill('#node-input-maxInFlight', '4');
+    await page.dispatchEvent('#node-input-maxInFlight', 'change');
+    await page.waitForFunction(
+      () => !document.querySelector('#node-input-maxInFlight')?.classList.contains('input-error'),
+    );
+    should(await invalid()).be.false();
     await helpShows('influxdb3-write');
     await shot('influxdb3-write');
     await page.click('#node-input-btn-server-edit');

@@ -116,6 +116,18 @@ describe("each node's dialog and runtime share one declaration of its settings",
         should(html()).containEql(`defaults: InfluxDB3Pipeline.defaults('${type}')`);
       });
 
+      it('takes its name row and a picker per config node from the one form-rows helper', () => {
+        const pickers = Object.entries(d().settings).filter(([, s]) => s.kind === 'config-node');
+        for (const name of ['name', ...pickers.map(([k]) => k)]) should(html()).containEql(`<!-- row: ${name} -->`);
+        const built = fs.readFileSync(
+          path.join(REPO_ROOT, pkg['node-red'].nodes[type].replace(/\.js$/, '.html')),
+          'utf8',
+        );
+        should(built).not.containEql('<!-- row:');
+        for (const name of ['name', ...pickers.map(([k]) => k)])
+          should(built).match(new RegExp(`id="node-(config-)?input-${name}"`));
+      });
+
       it("has the dialog's defaults equal the runtime's", () => {
         const fromEditor = editor.defaults(type);
         const values = Object.fromEntries(Object.entries(fromEditor).map(([k, v]) => [k, v.value]));
