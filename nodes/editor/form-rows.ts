@@ -24,7 +24,8 @@ export function expandFormRows(html: string, type: string): string {
     let icon = 'fa-tag';
     if (name !== 'name') {
       const s = (settings.settings as Record<string, { kind: string; nodeType?: string }>)[name];
-      if (s?.kind !== 'config-node') throw new Error(`${type}: "${name}" is neither the name nor a config node setting`);
+      if (s?.kind !== 'config-node')
+        throw new Error(`${type}: "${name}" is neither the name nor a config node setting`);
       icon = PICKER_ICONS[s.nodeType!] ?? 'fa-cog';
     }
     return [
