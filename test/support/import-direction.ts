@@ -12,7 +12,7 @@ export const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   '': [],
   schema: [''],
   simulator: ['', 'schema'],
-  'line-protocol': ['', 'schema'],
+  'line-protocol': ['', 'schema', 'receipts'],
   influxdb3: ['', 'schema', 'line-protocol'],
   downsample: ['', 'schema', 'line-protocol', 'influxdb3'],
   alert: ['', 'schema', 'line-protocol'],

@@ -51,3 +51,17 @@ export function takeHandover(dir: string, nodeId: string): HandedOver | undefine
     precision: PRECISIONS.includes(precision) ? precision : 'ns',
   };
 }
+
+/** Where a node's lines buffered at stop wait for its next start (BatchRunner takes this, a test
+ *  gives its own). */
+export interface Handover {
+  /** Keeps them; returns where, for the log. */
+  save(h: ToHandOver): string;
+  /** What the last instance kept, if anything, and forgets it. */
+  take(): HandedOver | undefined;
+}
+
+/** The handover file of node `nodeId` in `dir`. */
+export function handoverFile(dir: string, nodeId: string): Handover {
+  return { save: (h) => saveHandover(dir, nodeId, h), take: () => takeHandover(dir, nodeId) };
+}
