@@ -9,7 +9,7 @@ import { checkParams, shapeRow } from '../lib/influxdb3/query-rows';
 import { errorMessage } from '../lib/settings';
 import { InfluxDB3ConfigNode, influxdb3ServerFor } from '../runtime/influxdb3-config-node';
 import type { Done, Send } from '../runtime/input-callbacks';
-import { compactCount } from '../runtime/node-status';
+import { compactCount } from '../lib/node-io';
 import { settings } from './settings';
 
 /** Most rows one array message may carry; larger results need output "parts". */

@@ -3,8 +3,6 @@
 import type { Node, NodeAPI } from 'node-red';
 import type { MqttSubscriptions } from '../lib/mqtt/subscriber';
 
-export type { MqttSubscriber, Take } from '../lib/mqtt/subscriber';
-
 export interface MqttBrokerNode extends Node, MqttSubscriptions {
   settingsError?: string;
   readonly connected: boolean;

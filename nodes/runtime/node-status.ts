@@ -3,8 +3,6 @@
 
 import type { Node } from 'node-red';
 
-export { compactCount } from '../lib/node-io';
-
 type Status = Parameters<Node['status']>[0];
 
 /** Node status that is redrawn at most every interval, however many messages pass. The status is
