@@ -9,6 +9,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { AlertGrouper, GROUPER_DEFAULTS } from '../lib/email/alert-grouper';
 import { DEFAULT_TEMPLATES, MailTemplates } from '../lib/email/alert-mail';
 import { AlertMailOutbox, OutboxFile } from '../lib/email/alert-mail-outbox';
+import { isTokenError } from '../lib/email/oauth2-token-source';
 import type { StatusLine } from '../lib/node-io';
 import { errorMessage } from '../lib/settings';
 import type { Done } from '../runtime/input-callbacks';
@@ -62,11 +63,25 @@ export = function (RED: NodeAPI) {
       now: (s) => node.status(s),
       stop: () => undefined,
     };
+    // An OAuth 2 token that cannot be renewed keeps the email in the outbox (tried again); Catch
+    // hears of it once, with the provider's words, until an email goes through again.
+    let tokenTrouble: string | undefined;
+    const sendMail = (mail: { subject: string; text: string; html: string }) =>
+      smtp!.sendMail({ ...recipients, ...mail }).then(
+        (info) => ((tokenTrouble = undefined), info),
+        (e: unknown) => {
+          if (isTokenError(e) && errorMessage(e) !== tokenTrouble) {
+            tokenTrouble = errorMessage(e);
+            node.error(`telemetry-alert-email: ${tokenTrouble} The email stays in the outbox and is tried again.`, {});
+          }
+          throw e;
+        },
+      );
     const outbox =
       grouper &&
       smtp &&
       new AlertMailOutbox(grouper, templates, new OutboxFile(stateFile), {
-        sendMail: (mail) => smtp.sendMail({ ...recipients, subject: mail.subject, text: mail.text, html: mail.html }),
+        sendMail: (mail) => sendMail({ subject: mail.subject, text: mail.text, html: mail.html }),
         reportRefusal: (err) => node.error(err.message, {}),
         status,
         log: nodeLog(node, 'telemetry-alert-email'),

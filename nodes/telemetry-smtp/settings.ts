@@ -1,8 +1,20 @@
-// telemetry-smtp's settings, declared once for the runtime and the editor (user, password and
-// access token are credentials, declared with the type).
+// telemetry-smtp's settings, declared once for the runtime and the editor (user, password, access
+// token, client secret, refresh token and private key are credentials, declared with the type).
+// auth chooses the login: basic (user and password, or a static access token: flows saved before
+// OAuth 2 renewal existed keep it) or an OAuth 2 grant whose tokens are renewed; provider is the
+// preset the dialog filled the server and OAuth 2 fields from, all of them still editable.
 
+import { AUTH_MODES, PROVIDERS } from '../lib/email/auth-modes';
 import { SECURITIES } from '../lib/email/smtp-settings';
 import { declareSettings } from '../lib/node-settings/declared-settings';
+
+/** A token URL is http(s) (https for a real provider; http for a local test endpoint). */
+function tokenUrlProblem(v: string): string | undefined {
+  const t = v.trim();
+  if (t === '') return undefined;
+  if (!/^https?:\/\/[^\s/]+/i.test(t)) return 'Token URL must start with https://';
+  return undefined;
+}
 
 export const settings = declareSettings('telemetry-smtp', {
   host: { kind: 'text', value: '', required: { label: 'Host' } },
@@ -13,4 +25,9 @@ export const settings = declareSettings('telemetry-smtp', {
   ca: { kind: 'text', value: '' },
   pool: { kind: 'flag', value: true },
   timeoutSec: { kind: 'number', value: 30, label: 'Timeout (s)', min: 1, max: 600 },
+  auth: { kind: 'choice', value: 'basic', label: 'Login', options: AUTH_MODES },
+  provider: { kind: 'choice', value: 'custom', label: 'Provider', options: PROVIDERS },
+  tokenUrl: { kind: 'text', value: '', check: tokenUrlProblem },
+  scope: { kind: 'text', value: '' },
+  clientId: { kind: 'text', value: '' },
 });

@@ -1,11 +1,16 @@
 // telemetry-smtp: one SMTP server for the pack's email nodes, with the security chosen explicitly
-// (implicit TLS, STARTTLS required, or none), user and password or an OAuth 2 access token in
-// Node-RED's credentials only, a custom CA or self-signed certificates by explicit choice, and
-// pooled connections. The editor's "Send test email" button calls an admin endpoint of the pack.
+// (implicit TLS, STARTTLS required, or none), user and password, a static OAuth 2 access token, or
+// OAuth 2 tokens renewed from a refresh token, client credentials or a Google service account
+// (lib/email/oauth2-token-source.ts), the secrets in Node-RED's credentials only, a custom CA or
+// self-signed certificates by explicit choice, and pooled connections. A refresh token the provider
+// rotates goes back into Node-RED's credentials (RED.nodes.addCredentials): used at once and across
+// redeploys, and written to flows_cred.json at the next deploy (Node-RED writes that file only
+// then). The editor's "Send test email" button calls an admin endpoint of the pack.
 
 import type { NodeAPI, NodeDef } from 'node-red';
 import nodemailer, { Transporter } from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
+import { tokenSourceFor } from '../lib/email/smtp-auth';
 import { SmtpCredentials, transportOptions } from '../lib/email/smtp-settings';
 import { errorMessage } from '../lib/settings';
 import type { SmtpConfigNode } from '../runtime/smtp-config-node';
@@ -21,7 +26,9 @@ export = function (RED: NodeAPI) {
     try {
       const c = settings.read(raw);
       node.from = c.from.trim();
-      options = transportOptions(c, node.credentials ?? {});
+      const creds = node.credentials ?? {};
+      node.oauth2 = tokenSourceFor(c, creds, (token) => keepRefreshToken(node.id, token));
+      options = transportOptions(c, creds, node.oauth2?.provisionCallback);
     } catch (e) {
       node.settingsError = errorMessage(e);
     }
@@ -39,8 +46,22 @@ export = function (RED: NodeAPI) {
     });
   }
 
+  /** A rotated refresh token, into Node-RED's credentials of the node: a new object, so Node-RED
+   *  sees the change and writes it at the next deploy. */
+  function keepRefreshToken(id: string, refreshToken: string): void {
+    const kept = (RED.nodes.getCredentials(id) as SmtpCredentials | undefined) ?? {};
+    void RED.nodes.addCredentials(id, { ...kept, refreshToken });
+  }
+
   RED.nodes.registerType('telemetry-smtp', TelemetrySmtp as never, {
-    credentials: { user: { type: 'text' }, password: { type: 'password' }, accessToken: { type: 'password' } },
+    credentials: {
+      user: { type: 'text' },
+      password: { type: 'password' },
+      accessToken: { type: 'password' },
+      clientSecret: { type: 'password' },
+      refreshToken: { type: 'password' },
+      privateKey: { type: 'password' },
+    },
   });
 
   // Send test email: the dialog's settings, and the stored secrets of this config node for the
@@ -56,6 +77,9 @@ export = function (RED: NodeAPI) {
       user: typeof body.user === 'string' ? body.user : stored?.user,
       password: secret(body.password, stored?.password),
       accessToken: secret(body.accessToken, stored?.accessToken),
+      clientSecret: secret(body.clientSecret, stored?.clientSecret),
+      refreshToken: secret(body.refreshToken, stored?.refreshToken),
+      privateKey: secret(body.privateKey, stored?.privateKey),
     };
     const deployed = typeof body.id === 'string' ? RED.nodes.getNode(body.id) : null;
     for (const key of ['host', 'port', 'ca'] as const)
@@ -65,8 +89,17 @@ export = function (RED: NodeAPI) {
       const to = String(body.to ?? '').trim();
       if (!to) throw new Error('name a recipient for the test email');
       const c = settings.read(body);
+      // A stored refresh token the provider rotates is kept, as the deployed node keeps its own.
+      const keep =
+        typeof body.id === 'string' && creds.refreshToken === stored?.refreshToken
+          ? (token: string) => {
+              keepRefreshToken(body.id!, token);
+              (deployed as SmtpConfigNode | null)?.oauth2?.setRefreshToken(token);
+            }
+          : undefined;
+      const oauth2 = tokenSourceFor(c, creds, keep);
       transport = nodemailer.createTransport({
-        ...transportOptions(c, creds),
+        ...transportOptions(c, creds, oauth2?.provisionCallback),
         pool: false,
       } as SMTPTransport.Options);
       transport

@@ -35,6 +35,8 @@ export interface TokenServer {
   requests: TokenRequest[];
   /** Whether an access token was issued by this server and has not expired. */
   validAccessToken(token: string): boolean;
+  /** Revoke every access token issued so far (as a password reset does). */
+  invalidateAccessTokens(): void;
   /** Refuse every grant with invalid_grant (the description given) until told otherwise. */
   refuse(description: string | false): void;
   stop(): Promise<void>;
@@ -52,6 +54,7 @@ export async function startTokenServer(o: TokenServerOptions = {}): Promise<Toke
     requests: [],
     validAccessToken: (t) => (issued.get(t) ?? 0) > Date.now(),
     refuse: (d) => (refusing = d),
+    invalidateAccessTokens: () => issued.clear(),
     stop: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

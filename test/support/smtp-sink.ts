@@ -16,6 +16,9 @@ export interface SinkOptions {
   starttls?: boolean;
   /** Require this login. */
   auth?: { user: string; pass: string };
+  /** Require an XOAUTH2 login (the only method offered) of this user with a token valid() takes:
+   *  a refused token is answered as Microsoft 365 and Gmail do (334 with the error, then 535). */
+  oauth2?: { user: string; valid(accessToken: string): boolean };
   /** Print each email's envelope and subject. */
   log?: boolean;
   /** Keep each email as a .eml file in this folder (npm start's mail page lists them). */
@@ -32,6 +35,8 @@ export interface ReceivedMail {
 export interface SmtpSink {
   port: number;
   mails: ReceivedMail[];
+  /** XOAUTH2 logins, accepted or not. */
+  logins: { accessToken: string; ok: boolean }[];
   failNext(n: number, code?: number): void;
   stop(): Promise<void>;
 }
@@ -47,6 +52,8 @@ function keepEml(dir: string, raw: string): void {
 
 export async function startSmtpSink(o: SinkOptions = {}): Promise<SmtpSink> {
   const mails: ReceivedMail[] = [];
+  const logins: SmtpSink['logins'] = [];
+  const login = !!(o.auth || o.oauth2);
   let failing = 0;
   let failCode = 421;
   const tls = o.secure || o.starttls !== false;
@@ -55,14 +62,21 @@ export async function startSmtpSink(o: SinkOptions = {}): Promise<SmtpSink> {
     hideSTARTTLS: o.starttls === false,
     key: tls ? fs.readFileSync(path.join(TLS, 'server-key.pem')) : undefined,
     cert: tls ? fs.readFileSync(path.join(TLS, 'server.pem')) : undefined,
-    authOptional: !o.auth,
+    authOptional: !login,
+    authMethods: o.oauth2 ? ['XOAUTH2'] : undefined,
     // A server without STARTTLS answers the command as unknown, as Postfix without TLS does.
-    disabledCommands: [...(o.auth ? [] : ['AUTH']), ...(o.starttls === false && !o.secure ? ['STARTTLS'] : [])],
+    disabledCommands: [...(login ? [] : ['AUTH']), ...(o.starttls === false && !o.secure ? ['STARTTLS'] : [])],
     allowInsecureAuth: true,
     logger: false,
     // Pooled clients keep their connections open: close them soon when the sink stops.
     closeTimeout: 200,
     onAuth(auth, _session, cb) {
+      if (o.oauth2 && auth.method === 'XOAUTH2') {
+        const ok = auth.username === o.oauth2.user && o.oauth2.valid(auth.accessToken ?? '');
+        logins.push({ accessToken: auth.accessToken ?? '', ok });
+        if (ok) return cb(null, { user: auth.username });
+        return cb(null, { data: { status: '401', schemes: 'bearer', scope: 'https://mail.google.com/' } });
+      }
       if (o.auth && auth.username === o.auth.user && auth.password === o.auth.pass)
         return cb(null, { user: auth.username });
       const err = new Error('5.7.8 Authentication credentials invalid') as Error & { responseCode: number };
@@ -110,6 +124,7 @@ export async function startSmtpSink(o: SinkOptions = {}): Promise<SmtpSink> {
   return {
     port: (server.server.address() as AddressInfo).port,
     mails,
+    logins,
     failNext(n, code = 421) {
       failing = n;
       failCode = code;

@@ -136,7 +136,7 @@ export class OAuth2TokenSource {
     } catch (e) {
       const cause = (e as { cause?: { message?: string } }).cause?.message ?? (e as Error).message;
       throw new TokenError(
-        `could not reach the OAuth 2 token endpoint ${o.tokenUrl}: ${cause}. Check the token URL and the network; the email is tried again.`,
+        `OAuth 2 token endpoint unreachable (${o.tokenUrl}): ${cause}. Check the token URL and the network; the email is tried again.`,
       );
     }
     const text = await res.text();
@@ -153,7 +153,7 @@ export class OAuth2TokenSource {
         : `HTTP ${res.status} ${text.slice(0, 200)}`.trim();
       const advice =
         (code && ADVICE[code]) ?? 'Check the OAuth 2 settings of the SMTP config (token URL, client ID, scope).';
-      throw new TokenError(`the OAuth 2 token endpoint refused: ${said} ${advice}`, code);
+      throw new TokenError(`OAuth 2 token refused: ${said} ${advice}`, code);
     }
     const lifeMs = Math.max(0, Number(body.expires_in) || 3600) * 1000;
     this.accessToken = body.access_token;

@@ -22,18 +22,37 @@ export interface SmtpSettings {
 export interface SmtpCredentials {
   user?: string;
   password?: string;
-  /** An OAuth 2 access token (XOAUTH2), used instead of the password. */
+  /** An OAuth 2 access token (XOAUTH2), used instead of the password (basic login). */
   accessToken?: string;
+  /** OAuth 2 client secret (refresh token and client credentials grants). */
+  clientSecret?: string;
+  /** OAuth 2 refresh token (delegated login); a rotated one replaces it. */
+  refreshToken?: string;
+  /** A Google service account's private key (PEM, or the key file's JSON). */
+  privateKey?: string;
 }
 
-export function transportOptions(s: SmtpSettings, c: SmtpCredentials = {}): SMTPTransport.Options & { pool?: boolean } {
+/** Nodemailer's provisionCallback: an access token for the user, a new one when renew is set. */
+export type ProvisionCallback = (
+  user: string,
+  renew: boolean,
+  callback: (err: Error | null, accessToken?: string, expires?: number) => void,
+) => void;
+
+/** provision: the OAuth 2 token source's callback, for a login whose tokens are renewed. */
+export function transportOptions(
+  s: SmtpSettings,
+  c: SmtpCredentials = {},
+  provision?: ProvisionCallback,
+): SMTPTransport.Options & { pool?: boolean } {
   const host = s.host.trim();
   if (!host) throw new Error('no SMTP host: set the server in the SMTP config');
   const security = s.security;
   const timeout = s.timeoutSec * 1000;
   const user = c.user?.trim();
   let auth: SMTPTransport.Options['auth'];
-  if (user && c.accessToken) auth = { type: 'OAuth2', user, accessToken: c.accessToken };
+  if (user && provision) auth = { type: 'OAuth2', user, provisionCallback: provision };
+  else if (user && c.accessToken) auth = { type: 'OAuth2', user, accessToken: c.accessToken };
   else if (user) auth = { user, pass: c.password ?? '' };
   return {
     host,

@@ -85,7 +85,7 @@ describe('OAuth2TokenSource', function () {
     const source = refreshSource({ tokenUrl: url });
     await source.token().then(
       () => should.fail(undefined, undefined, 'no token expected'),
-      (e: Error) => should(e.message).match(/could not reach the OAuth 2 token endpoint/),
+      (e: Error) => should(e.message).match(/OAuth 2 token endpoint unreachable/),
     );
   });
 
