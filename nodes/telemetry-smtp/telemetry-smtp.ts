@@ -35,9 +35,15 @@ export = function (RED: NodeAPI) {
     let transport: Transporter | undefined;
     node.sendMail = async (mail) => {
       if (!options || node.settingsError) throw new Error(`the SMTP settings are invalid: ${node.settingsError}`);
-      transport ??= nodemailer.createTransport(options);
-      const info = (await transport.sendMail({ from: node.from, ...mail })) as { response: string; messageId: string };
-      return info;
+      const send = async () => {
+        transport ??= nodemailer.createTransport(options);
+        return (await transport.sendMail({ from: node.from, ...mail })) as { response: string; messageId: string };
+      };
+      const reset = () => {
+        transport?.close();
+        transport = undefined;
+      };
+      return node.oauth2 ? node.oauth2.sendRenewingOnce(send, reset) : send();
     };
     node.on('close', (_removed: boolean, done: () => void) => {
       transport?.close();

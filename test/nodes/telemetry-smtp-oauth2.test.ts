@@ -134,6 +134,37 @@ describe('telemetry-smtp with OAuth 2 tokens that renew themselves', function ()
     should(caught).eql([]);
   });
 
+  it('renews once after a 535 to the token, as Microsoft 365 answers one it does not take (no 334 first)', async () => {
+    await sink.stop();
+    await tokens.stop();
+    tokens = await startTokenServer({ expiresInSec: 3600 });
+    sink = await startSmtpSink({
+      starttls: false,
+      oauth2: { user: MAILBOX, valid: (t) => tokens.validAccessToken(t), refuseAtOnce: true },
+    });
+    const { completed, caught } = await load({ pool: false }); // a new login per email
+    send('TEMP_001');
+    await eventually(() => completed.length === 1);
+    tokens.invalidateAccessTokens(); // the cached token is refused from now on, long before it expires
+    send('TEMP_002');
+    await eventually(() => completed.length === 2, 'the email after the 535');
+    should(sink.logins.map((l) => l.ok)).eql([true, false, true]);
+    should(tokens.requests.length).equal(2);
+    should(sink.mails.length).equal(2);
+    should(caught).eql([]);
+
+    // A token refused again after its renewal (SMTP AUTH off for the mailbox, say) is the server's
+    // answer, refused for good: not renewed once more.
+    sink.logins.length = 0;
+    const before = tokens.requests.length;
+    tokens.acceptAccessTokens(false);
+    send('TEMP_003');
+    await eventually(() => caught.length === 1, 'the refusal');
+    should(caught[0].error.message).match(/535/);
+    should(tokens.requests.length).equal(before + 1);
+    should(sink.logins.map((l) => l.ok)).eql([false, false]);
+  });
+
   it("takes Microsoft 365's client credentials and a Google service account's signed JWT", async () => {
     const { completed } = await load(
       { auth: 'oauth2-client', scope: 'https://outlook.office365.com/.default' },

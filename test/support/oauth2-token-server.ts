@@ -35,6 +35,8 @@ export interface TokenServer {
   requests: TokenRequest[];
   /** Whether an access token was issued by this server and has not expired. */
   validAccessToken(token: string): boolean;
+  /** false: take no access token, not even new ones (SMTP AUTH switched off for the mailbox). */
+  acceptAccessTokens(on: boolean): void;
   /** Revoke every access token issued so far (as a password reset does). */
   invalidateAccessTokens(): void;
   /** Refuse every grant with invalid_grant (the description given) until told otherwise. */
@@ -47,12 +49,14 @@ export async function startTokenServer(o: TokenServerOptions = {}): Promise<Toke
   const clientSecret = o.clientSecret ?? 'client-secret-1';
   const issued = new Map<string, number>();
   let refusing: string | false = false;
+  let accepting = true;
   let seq = 0;
   const state: TokenServer = {
     url: '',
     refreshToken: o.refreshToken ?? 'refresh-0',
     requests: [],
-    validAccessToken: (t) => (issued.get(t) ?? 0) > Date.now(),
+    validAccessToken: (t) => accepting && (issued.get(t) ?? 0) > Date.now(),
+    acceptAccessTokens: (on) => (accepting = on),
     refuse: (d) => (refusing = d),
     invalidateAccessTokens: () => issued.clear(),
     stop: () =>

@@ -17,8 +17,9 @@ export interface SinkOptions {
   /** Require this login. */
   auth?: { user: string; pass: string };
   /** Require an XOAUTH2 login (the only method offered) of this user with a token valid() takes:
-   *  a refused token is answered as Microsoft 365 and Gmail do (334 with the error, then 535). */
-  oauth2?: { user: string; valid(accessToken: string): boolean };
+   *  a refused token is answered as Gmail does (334 with the error, then 535), or with 535 at once
+   *  as Microsoft 365 does. */
+  oauth2?: { user: string; valid(accessToken: string): boolean; refuseAtOnce?: boolean };
   /** Print each email's envelope and subject. */
   log?: boolean;
   /** Keep each email as a .eml file in this folder (npm start's mail page lists them). */
@@ -75,6 +76,12 @@ export async function startSmtpSink(o: SinkOptions = {}): Promise<SmtpSink> {
         const ok = auth.username === o.oauth2.user && o.oauth2.valid(auth.accessToken ?? '');
         logins.push({ accessToken: auth.accessToken ?? '', ok });
         if (ok) return cb(null, { user: auth.username });
+        if (o.oauth2.refuseAtOnce) {
+          // as Microsoft 365 answers a token it does not take
+          const err = new Error('5.7.3 Authentication unsuccessful') as Error & { responseCode: number };
+          err.responseCode = 535;
+          return cb(err);
+        }
         return cb(null, { data: { status: '401', schemes: 'bearer', scope: 'https://mail.google.com/' } });
       }
       if (o.auth && auth.username === o.auth.user && auth.password === o.auth.pass)

@@ -46,6 +46,13 @@ export function isTokenError(e: unknown): boolean {
   return (e as { tokenRenewal?: unknown } | null)?.tokenRenewal === true;
 }
 
+/** The server refused the access token with a 535 to AUTH XOAUTH2 (Microsoft 365 answers so at
+ *  once; Gmail and smtp-server first send a 334 with the error, on which nodemailer renews). */
+export function isRefusedToken(e: unknown): boolean {
+  const err = (e ?? {}) as { code?: unknown; responseCode?: unknown; command?: unknown };
+  return err.code === 'EAUTH' && err.responseCode === 535 && err.command === 'AUTH XOAUTH2';
+}
+
 /** The longest a token is kept before its expiry: renewed this early, or at 10% of a shorter life. */
 const MAX_MARGIN_MS = 60_000;
 
@@ -66,6 +73,8 @@ export class OAuth2TokenSource {
   private pending: Promise<{ accessToken: string; expiresAt: number }> | undefined;
   private refreshToken: string | undefined;
   private readonly now: () => number;
+  /** How many times a new token was asked for because the server refused one. */
+  renewals = 0;
 
   constructor(private readonly o: TokenSourceOptions) {
     this.refreshToken = o.refreshToken?.trim() || undefined;
@@ -89,9 +98,27 @@ export class OAuth2TokenSource {
   async token(renew = false): Promise<{ accessToken: string; expiresAt: number }> {
     if (!renew && this.accessToken && this.now() < this.expiresAt)
       return { accessToken: this.accessToken, expiresAt: this.expiresAt };
-    if (renew) this.accessToken = undefined;
+    if (renew) {
+      this.renewals++;
+      this.accessToken = undefined;
+    }
     this.pending ??= this.request().finally(() => (this.pending = undefined));
     return this.pending;
+  }
+
+  /** Sends with a token, and once more with a new one when the server refused the token with a 535
+   *  and nothing renewed it meanwhile (nodemailer renews after a 334). reset: drop the transport,
+   *  whose login caches the token. */
+  async sendRenewingOnce<T>(send: () => Promise<T>, reset: () => void): Promise<T> {
+    const renewals = this.renewals;
+    try {
+      return await send();
+    } catch (e) {
+      if (!isRefusedToken(e) || this.renewals !== renewals) throw e;
+      reset();
+      await this.token(true);
+      return send();
+    }
   }
 
   /** For nodemailer: auth: { type: 'OAuth2', user, provisionCallback }. */
