@@ -95,15 +95,18 @@ export = function (RED: NodeAPI) {
       const to = String(body.to ?? '').trim();
       if (!to) throw new Error('name a recipient for the test email');
       const c = settings.read(body);
-      // A stored refresh token the provider rotates is kept, as the deployed node keeps its own.
+      // The deployed node's login when the dialog has not changed it: one refresh token, rotated
+      // in one place. Else a stored refresh token the provider rotates is still kept.
+      const node = deployed as SmtpConfigNode | null;
       const keep =
         typeof body.id === 'string' && creds.refreshToken === stored?.refreshToken
           ? (token: string) => {
               keepRefreshToken(body.id!, token);
-              (deployed as SmtpConfigNode | null)?.oauth2?.setRefreshToken(token);
+              node?.oauth2?.setRefreshToken(token);
             }
           : undefined;
-      const oauth2 = tokenSourceFor(c, creds, keep);
+      const asked = tokenSourceFor(c, creds, keep);
+      const oauth2 = asked && node?.oauth2?.sameLogin(asked) ? node.oauth2 : asked;
       transport = nodemailer.createTransport({
         ...transportOptions(c, creds, oauth2?.provisionCallback),
         pool: false,

@@ -284,6 +284,9 @@ describe('telemetry-smtp with OAuth 2 tokens that renew themselves', function ()
         to: 'ops@factory.example',
       });
     should(ok.body).containDeep({ ok: true });
+    // The test email logged in as the node does: a refresh token it rotated is the node's too.
+    await eventually(() => completed.length === 2, 'the alert email, once renewal works again', 20_000);
+    should(helper._redNodes.getCredentials('smtp').refreshToken).equal(tokens.refreshToken);
 
     const secrets = [CLIENT_SECRET, 'refresh-0', tokens.refreshToken, ...sink.logins.map((l) => l.accessToken)];
     const seen = JSON.stringify({

@@ -83,6 +83,19 @@ export class OAuth2TokenSource {
     if (missing) throw new Error(missing);
   }
 
+  /** Whether another source logs in as this one does (the same settings and secrets, its refresh
+   *  token this one's first or current): then this one, with its cached token and its rotated
+   *  refresh token, serves for both. */
+  sameLogin(other: OAuth2TokenSource): boolean {
+    const a = this.o;
+    const b = other.o;
+    const keys = ['mode', 'tokenUrl', 'clientId', 'clientSecret', 'privateKey', 'scope', 'user'] as const;
+    return (
+      keys.every((k) => (a[k] ?? '') === (b[k] ?? '')) &&
+      [this.o.refreshToken?.trim() || undefined, this.refreshToken].includes(other.refreshToken)
+    );
+  }
+
   /** The refresh token now in use (a rotated one once the provider rotated it). */
   get currentRefreshToken(): string | undefined {
     return this.refreshToken;

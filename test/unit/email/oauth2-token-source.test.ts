@@ -49,6 +49,17 @@ describe('OAuth2TokenSource', function () {
     should(source.currentRefreshToken).equal(server.refreshToken);
   });
 
+  it('is one login with a source of the same settings and refresh token (the first or the rotated one)', async () => {
+    server = await startTokenServer({ expiresInSec: 3600 });
+    const deployed = refreshSource();
+    should(deployed.sameLogin(refreshSource())).be.true();
+    await deployed.token(); // rotates
+    should(deployed.sameLogin(refreshSource())).be.true();
+    should(deployed.sameLogin(refreshSource({ refreshToken: deployed.currentRefreshToken }))).be.true();
+    should(deployed.sameLogin(refreshSource({ refreshToken: 'typed-anew' }))).be.false();
+    should(deployed.sameLogin(refreshSource({ scope: 'https://mail.google.com/' }))).be.false();
+  });
+
   it('renews when asked (the server refused the token), with one request for concurrent callers', async () => {
     server = await startTokenServer({ expiresInSec: 3600 });
     const source = refreshSource();
