@@ -17,6 +17,7 @@ import { readExamples, tabHash } from '../../scripts/playground-flows';
 import { seedPastDay } from '../../scripts/seed-past-day';
 import { ExampleServices, startExampleServices } from '../support/example-services';
 import { NodeRedInstance, startNodeRed } from '../support/node-red-instance';
+import { startSmtpSink } from '../support/smtp-sink';
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
 const ROOT = path.join(__dirname, '..', '..', '..');
@@ -630,6 +631,62 @@ describe('editor in a browser', function () {
     should(await sendTest(/^Accepted:/)).match(/^Accepted: 250 /);
     should(mailsTo('maintainer@factory.example')).have.length(2);
     await typeSaveReopen(smtp, '#node-config-input-from', 'alerts@factory.example');
+  });
+
+  it("offers OAuth 2 presets in the telemetry-smtp dialog (Microsoft 365, Google) that fill the server, and answers the test email with the provider's failure", async () => {
+    const smtp = { node: 'fpemail000000001', config: 'smtp' };
+    await openDialog(smtp);
+    await page.waitForSelector('#node-config-input-provider');
+    const visible = (sel: string) => page.isVisible(sel);
+    should(await page.inputValue('#node-config-input-auth')).equal('basic');
+    should(await visible('#node-config-input-password')).be.true();
+    should(await visible('#node-config-input-tokenUrl')).be.false();
+    await page.selectOption('#node-config-input-auth', 'oauth2-refresh');
+    await page.selectOption('#node-config-input-provider', 'microsoft365');
+    should(await page.inputValue('#node-config-input-host')).equal('smtp.office365.com');
+    should(await page.inputValue('#node-config-input-port')).equal('587');
+    should(await page.inputValue('#node-config-input-security')).equal('starttls');
+    should(await page.inputValue('#node-config-input-tokenUrl')).match(
+      /^https:\/\/login\.microsoftonline\.com\/.+\/oauth2\/v2\.0\/token$/,
+    );
+    should(await page.inputValue('#node-config-input-scope')).containEql('SMTP.Send');
+    should(await visible('#node-config-input-refreshToken')).be.true();
+    should(await visible('#node-config-input-password')).be.false();
+    await shot('telemetry-smtp-microsoft365');
+    await page.selectOption('#node-config-input-provider', 'google');
+    should(await page.inputValue('#node-config-input-host')).equal('smtp.gmail.com');
+    should(await page.inputValue('#node-config-input-port')).equal('465');
+    should(await page.inputValue('#node-config-input-security')).equal('tls');
+    should(await page.inputValue('#node-config-input-scope')).equal('https://mail.google.com/');
+    // Everything stays editable, and the test email says what the token endpoint answered: here
+    // an SMTP server that takes only XOAUTH2, and a token endpoint where nothing answers.
+    const oauthOnly = await startSmtpSink({
+      starttls: false,
+      oauth2: { user: 'alerts@factory.example', valid: () => false },
+    });
+    await page.fill('#node-config-input-host', '127.0.0.1');
+    await page.fill('#node-config-input-port', String(oauthOnly.port));
+    await page.selectOption('#node-config-input-security', 'none');
+    await page.fill('#node-config-input-tokenUrl', `http://127.0.0.1:${await closedPort()}/token`);
+    await page.fill('#node-config-input-clientId', 'client-1');
+    await page.fill('#node-config-input-user', 'alerts@factory.example');
+    await page.fill('#node-config-input-refreshToken', 'refresh-1');
+    await page.fill('#telemetry-smtp-test-to', 'maintainer@factory.example');
+    await page.click('#telemetry-smtp-test');
+    await page.waitForFunction(() =>
+      /^Failed:/.test(document.querySelector('#telemetry-smtp-test-result')?.textContent ?? ''),
+    );
+    const answer = (await page.textContent('#telemetry-smtp-test-result')) ?? '';
+    should(answer)
+      .match(/OAuth 2/)
+      .and.match(/ECONNREFUSED/);
+    should(answer).not.containEql('refresh-1');
+    await shot('telemetry-smtp-google');
+    await oauthOnly.stop();
+    await cancelDialog(smtp);
+    const kept = await dialogNode(smtp);
+    should(kept.host).equal('${SMTP_HOST}');
+    should(kept.auth ?? 'basic').equal('basic');
   });
 
   it('opened the dialog of every node type of the pack, config nodes included: its help shown, a value typed saved', () => {
