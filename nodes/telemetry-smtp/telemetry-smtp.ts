@@ -56,7 +56,10 @@ export = function (RED: NodeAPI) {
    *  sees the change and writes it at the next deploy. */
   function keepRefreshToken(id: string, refreshToken: string): void {
     const kept = (RED.nodes.getCredentials(id) as SmtpCredentials | undefined) ?? {};
-    void RED.nodes.addCredentials(id, { ...kept, refreshToken });
+    // A promise in Node-RED 4: a failure is logged, never left unhandled.
+    Promise.resolve(RED.nodes.addCredentials(id, { ...kept, refreshToken })).catch((e: unknown) =>
+      RED.log.warn(`telemetry-smtp: could not keep the rotated refresh token: ${errorMessage(e)}`),
+    );
   }
 
   RED.nodes.registerType('telemetry-smtp', TelemetrySmtp as never, {
