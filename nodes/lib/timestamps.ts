@@ -226,6 +226,12 @@ function isLeapYear(y: number): boolean {
 
 export const FRACTION_DIGITS: Record<Precision, number> = { s: 0, ms: 3, us: 6, ns: 9 };
 
+/** v itself when parseTimestamp reads it as a whole number of epoch milliseconds that InfluxDB can
+ *  store ({ ms: v, nanos: 0 }), else -1: the common epoch form, checked without making an instant. */
+export function wholeEpochMillis(v: number): number {
+  return v >= SECONDS_BELOW && v <= MAX_MS && Math.floor(v) === v ? v : -1;
+}
+
 /** For a canonical UTC ISO string ("YYYY-MM-DDTHH:MM:SS[.f…]Z", after 1970-01-01T00:00:01), its
  *  epoch seconds as text; undefined when the string is not in that form. The digits after the
  *  decimal point are then the line-protocol timestamp's sub-second digits as they stand, so the

@@ -16,11 +16,11 @@ import { escapeKeyOrTagValue, escapeMeasurement, quoteStringField } from './lp-e
 import { ReadingError } from '../schema/reading-error';
 import {
   FRACTION_DIGITS,
-  Instant,
   Precision,
   canonicalIsoSeconds,
   formatAtPrecision,
   parseTimestamp,
+  wholeEpochMillis,
 } from '../timestamps';
 
 /** Writes one reading as one line into w, or refuses it (w is then as before). */
@@ -28,12 +28,24 @@ export type LineBytesEncoder = (w: LineWriter, reading: unknown, nowMs: number) 
 /** One reading as one line of text (no trailing newline), or why not. */
 export type LineEncoder = (reading: unknown, nowMs: number) => string | ReadingError;
 
+const FLOAT = 0;
+const INTEGER = 1;
+const BOOLEAN = 2;
+const STRING = 3;
+
 interface FieldWriter {
   col: CompiledColumn;
+  key: string;
+  required: boolean;
+  /** FLOAT, INTEGER, BOOLEAN or STRING: a switch here, not a function per type, so the common
+   *  cases are written inline at one call site instead of through a megamorphic call. */
+  type: number;
+  /** The declared range of a number (else -Infinity..Infinity). */
+  min: number;
+  max: number;
   /** ` key=` before the first field, `,key=` before the others. */
   first: Uint8Array;
   next: Uint8Array;
-  write(w: LineWriter, v: unknown): ReadingError | undefined;
 }
 
 interface SeriesKey {
@@ -76,17 +88,39 @@ export function createLineBytesEncoder(
     const series = seriesKey(measurementLp, plan, lp, r);
     if (series instanceof ReadingError) return series;
     w.bytesOf(series.bytes, series.ascii);
+    const fields = lp.fields;
     let first = true;
-    for (const f of lp.fields) {
-      const v = r[f.col.key];
+    for (let i = 0; i < fields.length; i++) {
+      const f = fields[i];
+      const v = r[f.key];
       if (v === undefined || v === null) {
-        if (f.col.spec.required) return drop(w, missingKey(f.col.key, plan));
+        if (f.required) return drop(w, missingKey(f.key, plan));
         continue;
       }
       w.bytesOf(first ? f.first : f.next);
-      const error = f.write(w, v);
-      if (error) return drop(w, error);
       first = false;
+      // The common cases inline: a value already of its declared type and in range, which the
+      // column's coercer would hand back unchanged. Anything else takes the coercer.
+      const type = f.type;
+      if (type === FLOAT) {
+        if (typeof v === 'number' && v >= f.min && v <= f.max && v - v === 0) {
+          w.float(v);
+          continue;
+        }
+      } else if (type === INTEGER) {
+        if (typeof v === 'number' && v >= f.min && v <= f.max && Math.floor(v) === v && v - v === 0) {
+          if (v <= MAX_SAFE && v >= -MAX_SAFE) {
+            w.int(v);
+            w.byte(LETTER_I);
+            continue;
+          }
+        }
+      } else if (type === BOOLEAN && typeof v === 'boolean') {
+        w.bytesOf(v ? TRUE : FALSE);
+        continue;
+      }
+      const error = writeCoerced(w, f, v);
+      if (error) return drop(w, error);
     }
     if (first) {
       return drop(w, noFields(plan));
@@ -94,21 +128,58 @@ export function createLineBytesEncoder(
 
     const tsRaw = r[tsKey];
     w.byte(SPACE);
-    const seconds = typeof tsRaw === 'string' ? canonicalIsoSeconds(tsRaw) : undefined;
-    if (seconds !== undefined) {
-      w.ascii(seconds);
-      if (fractionDigits > 0) w.asciiDigits(tsRaw as string, 20, (tsRaw as string).length - 21, fractionDigits);
-    } else {
-      let t: Instant | string = { ms: nowMs, nanos: 0 };
-      if (tsRaw !== undefined && tsRaw !== null) {
-        t = parseTimestamp(tsRaw);
-        if (typeof t === 'string') return drop(w, new ReadingError('invalid_timestamp', `'${tsKey}' ${t}`, tsKey));
+    if (typeof tsRaw === 'string') {
+      const seconds = canonicalIsoSeconds(tsRaw);
+      if (seconds !== undefined) {
+        w.ascii(seconds);
+        if (fractionDigits > 0) w.asciiDigits(tsRaw, 20, tsRaw.length - 21, fractionDigits);
+        w.endLine();
+        return undefined;
       }
-      w.ascii(formatAtPrecision(t, precision));
+    } else if (typeof tsRaw === 'number') {
+      const ms = wholeEpochMillis(tsRaw);
+      if (ms >= 0) {
+        writeInstant(w, ms, 0, precision);
+        w.endLine();
+        return undefined;
+      }
+    } else if (tsRaw === undefined || tsRaw === null) {
+      writeInstant(w, nowMs, 0, precision);
+      w.endLine();
+      return undefined;
     }
+    const t = parseTimestamp(tsRaw);
+    if (typeof t === 'string') return drop(w, new ReadingError('invalid_timestamp', `'${tsKey}' ${t}`, tsKey));
+    writeInstant(w, t.ms, t.nanos, precision);
     w.endLine();
     return undefined;
   };
+}
+
+/** An instant at a precision, as formatAtPrecision writes it, without making its string. */
+function writeInstant(w: LineWriter, ms: number, nanos: number, precision: Precision): void {
+  // Before 1970-01-01T00:16:40Z (never in practice), or not a whole millisecond (a caller's odd
+  // clock): the general formatting.
+  if (!(ms >= 1e6 && Math.floor(ms) === ms)) return w.ascii(formatAtPrecision({ ms, nanos }, precision));
+  switch (precision) {
+    case 'ns': {
+      const high = Math.floor(ms / 1e6);
+      w.uint(high);
+      w.padded(ms - high * 1e6, 6);
+      w.padded(nanos, 6);
+      return;
+    }
+    case 'us':
+      // Past 2^53 µs (mid-2255) formatAtPrecision's sum is rounded: keep writing what it writes.
+      if (ms > MAX_SAFE_MS_AS_US) return w.ascii(formatAtPrecision({ ms, nanos }, precision));
+      w.uint(ms);
+      w.padded(Math.floor(nanos / 1000), 3);
+      return;
+    case 'ms':
+      return w.uint(ms);
+    case 's':
+      return w.uint(Math.floor(ms / 1000));
+  }
 }
 
 export function createLineEncoder(
@@ -164,9 +235,19 @@ function seriesKey(
 
 function buildLinePlan(plan: CompiledDeviceType): LinePlan {
   return {
-    fields: plan.fields.map((col) => {
+    fields: plan.fields.map((col): FieldWriter => {
       const key = escapeKeyOrTagValue(col.key);
-      return { col, first: Buffer.from(` ${key}=`), next: Buffer.from(`,${key}=`), write: valueWriter(col) };
+      const type = col.spec.type;
+      return {
+        col,
+        key: col.key,
+        required: col.spec.required,
+        type: type === 'float' ? FLOAT : type === 'integer' ? INTEGER : type === 'boolean' ? BOOLEAN : STRING,
+        min: col.spec.min ?? -Infinity,
+        max: col.spec.max ?? Infinity,
+        first: Buffer.from(` ${key}=`),
+        next: Buffer.from(`,${key}=`),
+      };
     }),
     tagText: plan.tags.map((col) => {
       const prefix = `,${escapeKeyOrTagValue(col.key)}=`;
@@ -180,49 +261,29 @@ function buildLinePlan(plan: CompiledDeviceType): LinePlan {
 }
 
 const SPACE = 32;
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const MAX_SAFE_MS_AS_US = Math.floor(MAX_SAFE / 1000) - 1;
 const LETTER_I = 105;
 const TRUE = Buffer.from('true');
 const FALSE = Buffer.from('false');
 
-function valueWriter(col: CompiledColumn): (w: LineWriter, v: unknown) => ReadingError | undefined {
-  const coerce = col.coerce;
-  switch (col.spec.type) {
-    case 'float': {
-      const min = col.spec.min ?? -Infinity;
-      const max = col.spec.max ?? Infinity;
-      return (w, v) => {
-        // The common case first: a finite number in range. Anything else takes the full check.
-        if (typeof v === 'number' && v >= min && v <= max && v - v === 0) {
-          w.float(v);
-          return undefined;
-        }
-        const c = coerce(v);
-        if (c instanceof ReadingError) return c;
-        w.float(c as number);
-        return undefined;
-      };
-    }
-    case 'integer':
-      return (w, v) => {
-        const c = coerce(v);
-        if (c instanceof ReadingError) return c;
-        w.int(c as number);
-        w.byte(LETTER_I);
-        return undefined;
-      };
-    case 'boolean':
-      return (w, v) => {
-        const c = coerce(v);
-        if (c instanceof ReadingError) return c;
-        w.bytesOf(c ? TRUE : FALSE);
-        return undefined;
-      };
+/** A field value through its column's coercer: typed as declared, or refused. */
+function writeCoerced(w: LineWriter, f: FieldWriter, v: unknown): ReadingError | undefined {
+  const c = f.col.coerce(v);
+  if (c instanceof ReadingError) return c;
+  switch (f.type) {
+    case FLOAT:
+      w.float(c as number);
+      break;
+    case INTEGER:
+      w.int(c as number);
+      w.byte(LETTER_I);
+      break;
+    case BOOLEAN:
+      w.bytesOf(c ? TRUE : FALSE);
+      break;
     default:
-      return (w, v) => {
-        const c = coerce(v);
-        if (c instanceof ReadingError) return c;
-        w.text(quoteStringField(c as string));
-        return undefined;
-      };
+      w.text(quoteStringField(c as string));
   }
+  return undefined;
 }

@@ -4,7 +4,12 @@
 
 const NEWLINE = 10;
 const SMALL = 2_147_483_647;
-const SCALE = [1, 10, 100, 1000, 10_000];
+/** "00" "01" … "99" as character codes: numbers are written two digits per division. */
+const DIGIT_PAIRS = new Uint8Array(200);
+for (let i = 0; i < 100; i++) {
+  DIGIT_PAIRS[2 * i] = 48 + Math.floor(i / 10);
+  DIGIT_PAIRS[2 * i + 1] = 48 + (i % 10);
+}
 
 export class LineWriter {
   private buf: Buffer;
@@ -125,34 +130,67 @@ export class LineWriter {
     else this.ascii(String(v));
   }
 
+  /** A whole number 0 <= v < 2^53, in decimal (what String(v) gives), without making a string. */
+  uint(v: number): void {
+    if (v < SMALL) return this.smallInt(v);
+    const high = Math.floor(v / 1e9);
+    this.smallInt(high);
+    this.padded(v - high * 1e9, 9);
+  }
+
+  /** A whole number 0 <= v < 10^width, as exactly width digits (leading zeros). */
+  padded(v: number, width: number): void {
+    this.room(width);
+    const buf = this.buf;
+    let pos = this.pos + width;
+    this.pos = pos;
+    let n = width;
+    while (n >= 2) {
+      const q = Math.floor(v / 100);
+      const r = (v - q * 100) * 2;
+      buf[--pos] = DIGIT_PAIRS[r + 1];
+      buf[--pos] = DIGIT_PAIRS[r];
+      v = q;
+      n -= 2;
+    }
+    if (n === 1) buf[pos - 1] = 48 + v;
+  }
+
   /** A finite float as the shortest decimal that reads back as exactly v (what String(v) gives),
    *  written from small integers for the few-decimal values sensors send. */
   float(v: number): void {
-    for (let d = 0; d < SCALE.length; d++) {
-      const i = Math.round(v * SCALE[d]);
-      // i / 10^d is correctly rounded, and so is parsing the decimal "i with d decimals": both are
-      // the double nearest that decimal, which is v.
-      if (i / SCALE[d] === v && i < SMALL && i > -SMALL) {
-        if (d === 0) return this.smallInt(i);
-        this.room(24);
-        let a = i;
-        if (a < 0) {
-          this.buf[this.pos++] = 45; // '-'
-          a = -a;
-        }
-        const whole = Math.floor(a / SCALE[d]);
-        this.smallInt(whole);
-        this.buf[this.pos++] = 46; // '.'
-        let frac = a - whole * SCALE[d];
-        for (let k = d - 1; k >= 0; k--) {
-          this.buf[this.pos + k] = 48 + (frac % 10);
-          frac = Math.floor(frac / 10);
-        }
-        this.pos += d;
-        return;
-      }
-    }
+    // v is the double nearest "i with d decimals" when i / 10^d === v (both sides are correctly
+    // rounded). A decimal with fewer decimals that names v names it with more too (ending in
+    // zeros), so trying two decimals first (what most sensors send) and then dropping trailing
+    // zeros finds the shortest; fewer than 16 significant digits name at most one double, so it is
+    // String(v)'s.
+    let i = Math.round(v * 100);
+    if (i / 100 === v && i < SMALL && i > -SMALL) return this.decimal(i, 2);
+    i = Math.round(v * 1000);
+    if (i / 1000 === v && i < SMALL && i > -SMALL) return this.decimal(i, 3);
+    i = Math.round(v * 10_000);
+    if (i / 10_000 === v && i < SMALL && i > -SMALL) return this.decimal(i, 4);
     this.ascii(String(v));
+  }
+
+  /** i / 10^decimals, |i| < 2^31, without trailing zeros ("-0" is written "0", as String(-0)). */
+  private decimal(i: number, decimals: number): void {
+    this.room(24);
+    if (i < 0) {
+      this.buf[this.pos++] = 45; // '-'
+      i = -i;
+    }
+    const scale = decimals === 2 ? 100 : decimals === 3 ? 1000 : 10_000;
+    const whole = Math.floor(i / scale);
+    let frac = i - whole * scale;
+    this.smallInt(whole);
+    if (frac === 0) return;
+    while (frac % 10 === 0) {
+      frac /= 10;
+      decimals--;
+    }
+    this.buf[this.pos++] = 46; // '.'
+    this.padded(frac, decimals);
   }
 
   private smallInt(v: number): void {
@@ -163,17 +201,22 @@ export class LineWriter {
       v = -v;
     }
     if (v < 10) {
-      buf[this.pos++] = 48 + v;
+      buf[this.pos++] = 48 + v; // -0 too
       return;
     }
-    let digits = 1;
-    for (let p = 10; p <= v; p *= 10) digits++;
-    let pos = this.pos + digits;
+    let pos = this.pos + digitCount(v);
     this.pos = pos;
-    while (v > 0) {
-      buf[--pos] = 48 + (v % 10);
-      v = Math.floor(v / 10);
+    while (v >= 100) {
+      const q = Math.floor(v / 100);
+      const r = (v - q * 100) * 2;
+      buf[--pos] = DIGIT_PAIRS[r + 1];
+      buf[--pos] = DIGIT_PAIRS[r];
+      v = q;
     }
+    if (v >= 10) {
+      buf[pos - 1] = DIGIT_PAIRS[2 * v + 1];
+      buf[pos - 2] = DIGIT_PAIRS[2 * v];
+    } else buf[pos - 1] = 48 + v;
   }
 
   private room(n: number): void {
@@ -184,4 +227,10 @@ export class LineWriter {
     this.buf.copy(bigger, 0, 0, this.pos);
     this.buf = bigger;
   }
+}
+
+/** Decimal digits of 10 <= v < 2^31. */
+function digitCount(v: number): number {
+  if (v < 100_000) return v < 100 ? 2 : v < 1000 ? 3 : v < 10_000 ? 4 : 5;
+  return v < 10_000_000 ? (v < 1_000_000 ? 6 : 7) : v < 100_000_000 ? 8 : v < 1_000_000_000 ? 9 : 10;
 }
