@@ -30,12 +30,11 @@ const ISO_RE =
   /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
 const DIGITS_RE = /^-?\d{1,20}$/;
 
-// The whole second of the last canonical timestamp read ("YYYY-MM-DDTHH:MM:SS"), its epoch
-// milliseconds and its epoch seconds as text: readings that arrive together share their second.
+// The whole second of the last canonical timestamp read ("YYYY-MM-DDTHH:MM:SS") and its epoch
+// milliseconds: readings that arrive together share their second.
 const cachedSecond = new Uint16Array(19); // its character codes: cheaper to compare than a sliced string
 let haveCachedSecond = false;
 let cachedSecondMs = 0;
-let cachedSecondText = '';
 
 /** Whether s starts with the remembered second. Compared from the end, where seconds change;
  *  String.prototype.startsWith costs several times more on this path. */
@@ -50,7 +49,6 @@ function rememberSecond(s: string, wholeMs: number): void {
   for (let i = 0; i < 19; i++) cachedSecond[i] = s.charCodeAt(i);
   haveCachedSecond = true;
   cachedSecondMs = wholeMs;
-  cachedSecondText = String(wholeMs / 1000);
 }
 const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
@@ -233,22 +231,22 @@ export function wholeEpochMillis(v: number): number {
 }
 
 /** For a canonical UTC ISO string ("YYYY-MM-DDTHH:MM:SS[.f…]Z", after 1970-01-01T00:00:01), its
- *  epoch seconds as text; undefined when the string is not in that form. The digits after the
- *  decimal point are then the line-protocol timestamp's sub-second digits as they stand, so the
- *  timestamp is written without formatting a number. Readings arriving together share their
- *  second, which is parsed once. */
-export function canonicalIsoSeconds(s: string): string | undefined {
+ *  whole epoch seconds; -1 when the string is not in that form. The digits after the decimal
+ *  point are then the line-protocol timestamp's sub-second digits as they stand, so the timestamp
+ *  is written without making an instant. Readings arriving together share their second, which is
+ *  parsed once. */
+export function canonicalIsoSecond(s: string): number {
   const len = s.length;
-  if (len < 20 || len > 30 || s.charCodeAt(len - 1) !== 90 || (len > 20 && s.charCodeAt(19) !== 46)) return undefined;
+  if (len < 20 || len > 30 || s.charCodeAt(len - 1) !== 90 || (len > 20 && s.charCodeAt(19) !== 46)) return -1;
   if (!inCachedSecond(s)) {
     const t = parseCanonicalIso(s.slice(0, 19) + 'Z', 20);
-    if (t === undefined || t.ms < 1000 || t.ms > MAX_MS) return undefined;
+    if (t === undefined || t.ms < 1000 || t.ms > MAX_MS) return -1;
   }
   for (let i = 20; i < len - 1; i++) {
     const c = s.charCodeAt(i);
-    if (c < 48 || c > 57) return undefined;
+    if (c < 48 || c > 57) return -1;
   }
-  return cachedSecondText;
+  return cachedSecondMs / 1000;
 }
 
 /** The instant as a line-protocol timestamp at the given precision (truncated towards the past). */

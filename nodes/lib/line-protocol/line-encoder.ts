@@ -17,7 +17,7 @@ import { ReadingError } from '../schema/reading-error';
 import {
   FRACTION_DIGITS,
   Precision,
-  canonicalIsoSeconds,
+  canonicalIsoSecond,
   formatAtPrecision,
   parseTimestamp,
   wholeEpochMillis,
@@ -55,6 +55,7 @@ interface SeriesKey {
 }
 
 interface LinePlan {
+  plan: CompiledDeviceType;
   fields: FieldWriter[];
   tagText: ((v: unknown) => string | ReadingError)[];
   /** Measurement and tag set as bytes, by the first tag's value: a device sends the same tags
@@ -77,13 +78,23 @@ export function createLineBytesEncoder(
     if (!lp) plans.set(plan, (lp = buildLinePlan(plan)));
     return lp;
   };
+  // The declared device types by name with their line plans: one lookup where planFor and the
+  // WeakMap above take two. Any other device type (inferred, refused) goes through planFor.
+  const dtKey = compiled.schema.deviceTypeKey;
+  const declared = new Map<string, LinePlan>();
+  for (const [name, plan] of compiled.deviceTypes) declared.set(name, linePlan(plan));
 
   return function encodeInto(w, reading, nowMs) {
     const r = asReading(reading);
     if (r instanceof ReadingError) return r;
-    const plan = compiled.planFor(r);
-    if (plan instanceof ReadingError) return plan;
-    const lp = linePlan(plan);
+    const dt = r[dtKey];
+    let lp = typeof dt === 'string' ? declared.get(dt) : undefined;
+    if (lp === undefined) {
+      const inferred = compiled.planFor(r);
+      if (inferred instanceof ReadingError) return inferred;
+      lp = linePlan(inferred);
+    }
+    const plan = lp.plan;
 
     const series = seriesKey(measurementLp, plan, lp, r);
     if (series instanceof ReadingError) return series;
@@ -129,9 +140,9 @@ export function createLineBytesEncoder(
     const tsRaw = r[tsKey];
     w.byte(SPACE);
     if (typeof tsRaw === 'string') {
-      const seconds = canonicalIsoSeconds(tsRaw);
-      if (seconds !== undefined) {
-        w.ascii(seconds);
+      const second = canonicalIsoSecond(tsRaw);
+      if (second >= 0) {
+        w.uint(second);
         if (fractionDigits > 0) w.asciiDigits(tsRaw, 20, tsRaw.length - 21, fractionDigits);
         w.endLine();
         return undefined;
@@ -235,6 +246,7 @@ function seriesKey(
 
 function buildLinePlan(plan: CompiledDeviceType): LinePlan {
   return {
+    plan,
     fields: plan.fields.map((col): FieldWriter => {
       const key = escapeKeyOrTagValue(col.key);
       const type = col.spec.type;
