@@ -7,13 +7,12 @@
 // The encoder figures are measured under this Node.js and under the newest one the compatibility
 // matrix runs (from the tool cache, test/support/install/tool-cache.ts), each in a child process
 // of its own, one after the other. Then the whole telemetry-line-protocol node taking arrays of 500
-// readings, against a pass-through node that JSON.stringifies each array, in Node-RED (the test
-// helper) under this Node.js. Only ratios are printed; nothing is asserted.
+// readings, against a pass-through node that JSON.stringifies each array, in Node-RED under this
+// Node.js. Only ratios are printed; nothing is asserted.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { createLineBytesEncoder } from '../../nodes/lib/line-protocol/line-encoder';
 import { LineWriter } from '../../nodes/lib/line-protocol/line-writer';
 import { compileSchema } from '../../nodes/lib/schema/compiled-schema';
@@ -120,57 +119,70 @@ export async function benchEncodeVsStringify(): Promise<void> {
   await nodeFigures();
 }
 
+/** A node that sends each message's payload as JSON.stringify makes it (the baseline), and a sink. */
+function stringifyNodeDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-stringify-'));
+  fs.writeFileSync(
+    path.join(dir, 'bench-stringify.js'),
+    [
+      'module.exports = function (RED) {',
+      "  function S(c) { RED.nodes.createNode(this, c); this.on('input', (msg, send, done) => { send({ payload: JSON.stringify(msg.payload) }); done(); }); }",
+      "  RED.nodes.registerType('bench-stringify', S);",
+      "  function Sink(c) { RED.nodes.createNode(this, c); this.on('input', (msg, send, done) => done()); }",
+      "  RED.nodes.registerType('bench-sink', Sink);",
+      '};',
+    ].join('\n'),
+  );
+  fs.writeFileSync(
+    path.join(dir, 'bench-stringify.html'),
+    ['bench-stringify', 'bench-sink']
+      .map(
+        (t) =>
+          `<script type="text/javascript">RED.nodes.registerType('${t}', {category: 'function', defaults: {}, inputs: 1, outputs: 1});</script>`,
+      )
+      .join('\n'),
+  );
+  return dir;
+}
+
 /** telemetry-line-protocol taking arrays of 500 readings against a node that JSON.stringifies
- *  each array, one message out for each in (batch size 500), alternating rounds. */
+ *  each array, one message out for each in (batch size 500), alternating rounds, in a real
+ *  Node-RED started in-process as node-red-pipeline.ts does. Not node-red-node-test-helper: its
+ *  sinon spies on every node method keep every message alive, and the collector then takes
+ *  half the time of both contenders. */
 async function nodeFigures(): Promise<void> {
-  // Loaded here, not at the top: the child processes need neither Node-RED nor its helper.
-  const { helper, onTab } = await import('../support/flow-helper');
-  const lineProtocolNode = (await import('../../nodes/telemetry-line-protocol/telemetry-line-protocol')).default;
-  const stringifyNode = (RED: NodeAPI) => {
-    function Stringify(this: Node, c: NodeDef) {
-      RED.nodes.createNode(this, c);
-      this.on('input', (msg, send, done) => {
-        send({ payload: JSON.stringify(msg.payload) });
-        done();
-      });
-    }
-    RED.nodes.registerType('bench-stringify', Stringify);
-  };
-  const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-stringify-'));
-  helper.settings({ userDir });
+  // Loaded here, not at the top: the child processes need no Node-RED.
+  const { startNodeRed } = await import('../support/node-red-instance');
+  const nodesDir = stringifyNodeDir();
+  const nr = await startNodeRed({ nodesDir });
   const ARRAY = 500;
   const MESSAGES = 200;
   try {
-    await helper.load(
-      [lineProtocolNode, stringifyNode],
-      onTab([
-        { id: 'lp', type: 'telemetry-line-protocol', batchSize: ARRAY, flushInterval: 0, wires: [['lpOut'], []] },
-        { id: 'lpOut', type: 'helper' },
-        { id: 'json', type: 'bench-stringify', wires: [['jsonOut']] },
-        { id: 'jsonOut', type: 'helper' },
-      ]),
-    );
-    const counted = (id: string) => {
-      const c = { n: 0 };
-      helper.getNode(id).on('input', () => c.n++);
-      return c;
-    };
-    const lpOut = counted('lpOut');
-    const jsonOut = counted('jsonOut');
-    const through = (entry: string, out: { n: number }, msgs: object[]) =>
-      new Promise<void>((resolve) => {
-        const target = out.n + msgs.length;
-        const node = helper.getNode(entry);
+    const at = (n: object) => ({ z: 'tab', x: 100, y: 100, ...n });
+    await nr.deploy([
+      { id: 'tab', type: 'tab', label: 'bench' },
+      at({ id: 'lp', type: 'telemetry-line-protocol', batchSize: ARRAY, flushInterval: 0, wires: [['lpOut'], []] }),
+      at({ id: 'lpOut', type: 'bench-sink', wires: [] }),
+      at({ id: 'json', type: 'bench-stringify', wires: [['jsonOut']] }),
+      at({ id: 'jsonOut', type: 'bench-sink', wires: [] }),
+    ]);
+    const arrived: Record<string, number> = { lpOut: 0, jsonOut: 0 };
+    nr.RED.hooks.add('onReceive.benchStringify', (ev: { destination: { id: string } }) => {
+      if (ev.destination.id in arrived) arrived[ev.destination.id]++;
+    });
+    const timed = (entry: string, out: string, msgs: object[]) =>
+      new Promise<number>((resolve) => {
+        (globalThis as { gc?: () => void }).gc?.();
+        const target = arrived[out] + msgs.length;
+        const node = nr.RED.nodes.getNode(entry);
+        const t0 = process.hrtime.bigint();
         for (const m of msgs) node.receive(m);
-        const check = () => (out.n >= target ? resolve() : setImmediate(check));
+        const check = () =>
+          arrived[out] >= target
+            ? resolve((msgs.length * ARRAY) / (Number(process.hrtime.bigint() - t0) / 1e9))
+            : setImmediate(check);
         check();
       });
-    const timed = async (entry: string, out: { n: number }, msgs: object[]) => {
-      (globalThis as { gc?: () => void }).gc?.();
-      const t0 = process.hrtime.bigint();
-      await through(entry, out, msgs);
-      return (msgs.length * ARRAY) / (Number(process.hrtime.bigint() - t0) / 1e9);
-    };
     console.log(
       `telemetry-line-protocol node, arrays of ${ARRAY} (${MESSAGES} messages a round), against a node that JSON.stringifies each array, Node ${process.versions.node}:`,
     );
@@ -180,14 +192,14 @@ async function nodeFigures(): Promise<void> {
         Array.from({ length: MESSAGES }, (_, i) => ({
           payload: pool.slice((i % 40) * ARRAY, (i % 40) * ARRAY + ARRAY),
         }));
-      await timed('lp', lpOut, msgs());
-      await timed('json', jsonOut, msgs());
+      await timed('lp', 'lpOut', msgs());
+      await timed('json', 'jsonOut', msgs());
       const ours: number[] = [];
       const json: number[] = [];
       const ratios: number[] = [];
       for (let round = 0; round < ROUNDS; round++) {
-        const a = await timed('lp', lpOut, msgs());
-        const b = await timed('json', jsonOut, msgs());
+        const a = await timed('lp', 'lpOut', msgs());
+        const b = await timed('json', 'jsonOut', msgs());
         ours.push(a);
         json.push(b);
         ratios.push(a / b);
@@ -197,10 +209,10 @@ async function nodeFigures(): Promise<void> {
         `  ${dataSet.padEnd(9)} line protocol ${mps(median(ours))}, stringify ${mps(median(json))} (readings) -> ${median(ratios).toFixed(2)}x`,
       );
     }
+    nr.RED.hooks.remove('onReceive.benchStringify');
   } finally {
-    await helper.unload();
-    helper.settings({});
-    fs.rmSync(userDir, { recursive: true, force: true });
+    await nr.stop();
+    fs.rmSync(nodesDir, { recursive: true, force: true });
   }
 }
 
