@@ -3,9 +3,12 @@
 // true/false, strings quoted. A value the schema cannot type is refused, never guessed.
 
 import {
+  BOOLEAN,
   CompiledColumn,
   CompiledDeviceType,
   CompiledSchema,
+  FLOAT,
+  INTEGER,
   TAG_CACHE_SIZE,
   asReading,
   missingKey,
@@ -28,17 +31,12 @@ export type LineBytesEncoder = (w: LineWriter, reading: unknown, nowMs: number) 
 /** One reading as one line of text (no trailing newline), or why not. */
 export type LineEncoder = (reading: unknown, nowMs: number) => string | ReadingError;
 
-const FLOAT = 0;
-const INTEGER = 1;
-const BOOLEAN = 2;
-const STRING = 3;
-
 interface FieldWriter {
   col: CompiledColumn;
   key: string;
   required: boolean;
-  /** FLOAT, INTEGER, BOOLEAN or STRING: a switch here, not a function per type, so the common
-   *  cases are written inline at one call site instead of through a megamorphic call. */
+  /** The column's FLOAT, INTEGER, BOOLEAN or OTHER (a string): a switch here, not a function per
+   *  type, so the common cases are written inline instead of through a megamorphic call. */
   type: number;
   /** The declared range of a number (else -Infinity..Infinity). */
   min: number;
@@ -249,14 +247,13 @@ function buildLinePlan(plan: CompiledDeviceType): LinePlan {
     plan,
     fields: plan.fields.map((col): FieldWriter => {
       const key = escapeKeyOrTagValue(col.key);
-      const type = col.spec.type;
       return {
         col,
         key: col.key,
         required: col.spec.required,
-        type: type === 'float' ? FLOAT : type === 'integer' ? INTEGER : type === 'boolean' ? BOOLEAN : STRING,
-        min: col.spec.min ?? -Infinity,
-        max: col.spec.max ?? Infinity,
+        type: col.typed,
+        min: col.min,
+        max: col.max,
         first: Buffer.from(` ${key}=`),
         next: Buffer.from(`,${key}=`),
       };

@@ -43,7 +43,7 @@ export class LineWriter {
     this.asciiOnly = true;
     this.pos = 0;
     this.lineStart = 0;
-    this.ends.length = 0;
+    if (this.ends.length > 0) this.ends.length = 0; // a call into the runtime even when empty
   }
 
   /** Appends finished lines [from, to) of another writer, in one copy. */
