@@ -127,34 +127,27 @@ export class LineWriter {
 
   /** A whole number, in decimal. */
   int(v: number): void {
-    if (v < SMALL && v > -SMALL) this.smallInt(v);
-    else this.ascii(String(v));
+    if (v < SMALL && v > -SMALL) {
+      this.room(11);
+      this.pos = putInt(this.buf, this.pos, v);
+    } else this.ascii(String(v));
   }
 
   /** A whole number 0 <= v < 2^53, in decimal (what String(v) gives), without making a string. */
   uint(v: number): void {
-    if (v < SMALL) return this.smallInt(v);
+    this.room(16);
+    if (v < SMALL) {
+      this.pos = putUint(this.buf, this.pos, v);
+      return;
+    }
     const high = Math.floor(v / 1e9);
-    this.smallInt(high);
-    this.padded(v - high * 1e9, 9);
+    this.pos = putPadded(this.buf, putUint(this.buf, this.pos, high), v - high * 1e9, 9);
   }
 
   /** A whole number 0 <= v < 10^width, as exactly width digits (leading zeros). */
   padded(v: number, width: number): void {
     this.room(width);
-    const buf = this.buf;
-    let pos = this.pos + width;
-    this.pos = pos;
-    let n = width;
-    while (n >= 2) {
-      const q = Math.floor(v / 100);
-      const r = (v - q * 100) * 2;
-      buf[--pos] = DIGIT_PAIRS[r + 1];
-      buf[--pos] = DIGIT_PAIRS[r];
-      v = q;
-      n -= 2;
-    }
-    if (n === 1) buf[pos - 1] = 48 + v;
+    this.pos = putPadded(this.buf, this.pos, v, width);
   }
 
   /** A finite float as the shortest decimal that reads back as exactly v (what String(v) gives),
@@ -166,58 +159,37 @@ export class LineWriter {
     // zeros finds the shortest; fewer than 16 significant digits name at most one double, so it is
     // String(v)'s.
     let i = Math.round(v * 100);
-    if (i / 100 === v && i < SMALL && i > -SMALL) return this.decimal(i, 2);
-    i = Math.round(v * 1000);
-    if (i / 1000 === v && i < SMALL && i > -SMALL) return this.decimal(i, 3);
-    i = Math.round(v * 10_000);
-    if (i / 10_000 === v && i < SMALL && i > -SMALL) return this.decimal(i, 4);
-    this.ascii(String(v));
-  }
-
-  /** i / 10^decimals, |i| < 2^31, without trailing zeros ("-0" is written "0", as String(-0)). */
-  private decimal(i: number, decimals: number): void {
-    this.room(24);
+    let scale = 100;
+    if (!(i / 100 === v && i < SMALL && i > -SMALL)) {
+      i = Math.round(v * 1000);
+      scale = 1000;
+      if (!(i / 1000 === v && i < SMALL && i > -SMALL)) {
+        i = Math.round(v * 10_000);
+        scale = 10_000;
+        if (!(i / 10_000 === v && i < SMALL && i > -SMALL)) return this.ascii(String(v));
+      }
+    }
+    // i / scale, |i| < 2^31, without trailing zeros ("-0" is written "0", as String(-0) is).
+    this.room(16);
+    const buf = this.buf;
+    let pos = this.pos;
     if (i < 0) {
-      this.buf[this.pos++] = 45; // '-'
+      buf[pos++] = 45; // '-'
       i = -i;
     }
-    const scale = decimals === 2 ? 100 : decimals === 3 ? 1000 : 10_000;
     const whole = Math.floor(i / scale);
     let frac = i - whole * scale;
-    this.smallInt(whole);
-    if (frac === 0) return;
-    while (frac % 10 === 0) {
-      frac /= 10;
-      decimals--;
+    pos = putUint(buf, pos, whole);
+    if (frac !== 0) {
+      buf[pos++] = 46; // '.'
+      let width = scale === 100 ? 2 : scale === 1000 ? 3 : 4;
+      while (frac % 10 === 0) {
+        frac /= 10;
+        width--;
+      }
+      pos = putPadded(buf, pos, frac, width);
     }
-    this.buf[this.pos++] = 46; // '.'
-    this.padded(frac, decimals);
-  }
-
-  private smallInt(v: number): void {
-    this.room(12);
-    const buf = this.buf;
-    if (v < 0) {
-      buf[this.pos++] = 45;
-      v = -v;
-    }
-    if (v < 10) {
-      buf[this.pos++] = 48 + v; // -0 too
-      return;
-    }
-    let pos = this.pos + digitCount(v);
     this.pos = pos;
-    while (v >= 100) {
-      const q = Math.floor(v / 100);
-      const r = (v - q * 100) * 2;
-      buf[--pos] = DIGIT_PAIRS[r + 1];
-      buf[--pos] = DIGIT_PAIRS[r];
-      v = q;
-    }
-    if (v >= 10) {
-      buf[pos - 1] = DIGIT_PAIRS[2 * v + 1];
-      buf[pos - 2] = DIGIT_PAIRS[2 * v];
-    } else buf[pos - 1] = 48 + v;
   }
 
   private room(n: number): void {
@@ -228,6 +200,55 @@ export class LineWriter {
     this.buf.copy(bigger, 0, 0, this.pos);
     this.buf = bigger;
   }
+}
+
+// The digit writers below assume the room was made; each returns the position after what it wrote.
+
+/** -2^31 < v < 2^31, a whole number ("-0" as "0"). */
+function putInt(buf: Buffer, pos: number, v: number): number {
+  if (v < 0) {
+    buf[pos++] = 45; // '-'
+    v = -v;
+  }
+  return putUint(buf, pos, v);
+}
+
+/** 0 <= v < 2^31, a whole number (-0 too, as "0"). */
+function putUint(buf: Buffer, pos: number, v: number): number {
+  if (v < 10) {
+    buf[pos] = 48 + v;
+    return pos + 1;
+  }
+  const end = pos + digitCount(v);
+  pos = end;
+  while (v >= 100) {
+    const q = Math.floor(v / 100);
+    const r = (v - q * 100) * 2;
+    buf[--pos] = DIGIT_PAIRS[r + 1];
+    buf[--pos] = DIGIT_PAIRS[r];
+    v = q;
+  }
+  if (v >= 10) {
+    buf[pos - 1] = DIGIT_PAIRS[2 * v + 1];
+    buf[pos - 2] = DIGIT_PAIRS[2 * v];
+  } else buf[pos - 1] = 48 + v;
+  return end;
+}
+
+/** 0 <= v < 10^width, as exactly width digits. */
+function putPadded(buf: Buffer, pos: number, v: number, width: number): number {
+  const end = pos + width;
+  pos = end;
+  while (width >= 2) {
+    const q = Math.floor(v / 100);
+    const r = (v - q * 100) * 2;
+    buf[--pos] = DIGIT_PAIRS[r + 1];
+    buf[--pos] = DIGIT_PAIRS[r];
+    v = q;
+    width -= 2;
+  }
+  if (width === 1) buf[pos - 1] = 48 + v;
+  return end;
 }
 
 /** Decimal digits of 10 <= v < 2^31. */
