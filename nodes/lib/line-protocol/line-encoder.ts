@@ -11,6 +11,7 @@ import {
   INTEGER,
   TAG_CACHE_SIZE,
   asReading,
+  isAlreadyTyped,
   missingKey,
   noFields,
 } from '../schema/compiled-schema';
@@ -38,9 +39,6 @@ interface FieldWriter {
   /** The column's FLOAT, INTEGER, BOOLEAN or OTHER (a string): a switch here, not a function per
    *  type, so the common cases are written inline instead of through a megamorphic call. */
   type: number;
-  /** The declared range of a number (else -Infinity..Infinity). */
-  min: number;
-  max: number;
   /** ` key=` before the first field, `,key=` before the others. */
   first: Uint8Array;
   next: Uint8Array;
@@ -108,28 +106,14 @@ export function createLineBytesEncoder(
       }
       w.bytesOf(first ? f.first : f.next);
       first = false;
-      // The common cases inline: a value already of its declared type and in range, which the
-      // column's coercer would hand back unchanged. Anything else takes the coercer.
-      const type = f.type;
-      if (type === FLOAT) {
-        if (typeof v === 'number' && v >= f.min && v <= f.max && v - v === 0) {
-          w.float(v);
-          continue;
-        }
-      } else if (type === INTEGER) {
-        if (typeof v === 'number' && v >= f.min && v <= f.max && Math.floor(v) === v && v - v === 0) {
-          if (v <= MAX_SAFE && v >= -MAX_SAFE) {
-            w.int(v);
-            w.byte(LETTER_I);
-            continue;
-          }
-        }
-      } else if (type === BOOLEAN && typeof v === 'boolean') {
-        w.bytesOf(v ? TRUE : FALSE);
-        continue;
+      // The common case without a call through the coercer: a value already of its declared type
+      // and in range, which the coercer would hand back unchanged.
+      if (isAlreadyTyped(f.col, v)) writeTyped(w, f.type, v);
+      else {
+        const c = f.col.coerce(v);
+        if (c instanceof ReadingError) return drop(w, c);
+        writeTyped(w, f.type, c);
       }
-      const error = writeCoerced(w, f, v);
-      if (error) return drop(w, error);
     }
     if (first) {
       return drop(w, noFields(plan));
@@ -252,8 +236,6 @@ function buildLinePlan(plan: CompiledDeviceType): LinePlan {
         key: col.key,
         required: col.spec.required,
         type: col.typed,
-        min: col.min,
-        max: col.max,
         first: Buffer.from(` ${key}=`),
         next: Buffer.from(`,${key}=`),
       };
@@ -270,29 +252,22 @@ function buildLinePlan(plan: CompiledDeviceType): LinePlan {
 }
 
 const SPACE = 32;
-const MAX_SAFE = Number.MAX_SAFE_INTEGER;
-const MAX_SAFE_MS_AS_US = Math.floor(MAX_SAFE / 1000) - 1;
+const MAX_SAFE_MS_AS_US = Math.floor(Number.MAX_SAFE_INTEGER / 1000) - 1;
 const LETTER_I = 105;
 const TRUE = Buffer.from('true');
 const FALSE = Buffer.from('false');
 
-/** A field value through its column's coercer: typed as declared, or refused. */
-function writeCoerced(w: LineWriter, f: FieldWriter, v: unknown): ReadingError | undefined {
-  const c = f.col.coerce(v);
-  if (c instanceof ReadingError) return c;
-  switch (f.type) {
+/** A field value of its declared type (FLOAT, INTEGER, BOOLEAN, or OTHER: a string). */
+function writeTyped(w: LineWriter, type: number, v: unknown): void {
+  switch (type) {
     case FLOAT:
-      w.float(c as number);
-      break;
+      return w.float(v as number);
     case INTEGER:
-      w.int(c as number);
-      w.byte(LETTER_I);
-      break;
+      w.int(v as number);
+      return w.byte(LETTER_I);
     case BOOLEAN:
-      w.bytesOf(c ? TRUE : FALSE);
-      break;
+      return w.bytesOf(v ? TRUE : FALSE);
     default:
-      w.text(quoteStringField(c as string));
+      return w.text(quoteStringField(v as string));
   }
-  return undefined;
 }
