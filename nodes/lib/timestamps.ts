@@ -138,27 +138,36 @@ function parseCanonicalIso(s: string, len: number): Instant | undefined {
     const frac = len > 20 ? fraction(s, 20, len - 1) : 0;
     if (frac >= 0) return { ms: cachedSecondMs + Math.floor(frac / 1e6), nanos: frac % 1e6 };
   }
-  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58)
-    return undefined;
-  const year = digits(s, 0, 4);
-  const month = digits(s, 5, 7);
-  const day = digits(s, 8, 10);
-  const hour = digits(s, 11, 13);
-  const minute = digits(s, 14, 16);
-  const second = digits(s, 17, 19);
-  if ((year | month | day | hour | minute | second) < 0) return undefined;
-  if (month < 1 || month > 12 || day < 1 || day > DAYS_IN_MONTH[month - 1] || hour > 23 || minute > 59 || second > 59)
-    return undefined;
-  if (month === 2 && day === 29 && !isLeapYear(year)) return undefined;
   let frac = 0;
   if (len > 20) {
     if (s.charCodeAt(19) !== 46) return undefined;
     frac = fraction(s, 20, len - 1);
     if (frac < 0) return undefined;
   }
+  const wholeMs = wholeSecondOf(s);
+  if (Number.isNaN(wholeMs)) return undefined;
+  return { ms: wholeMs + Math.floor(frac / 1e6), nanos: frac % 1e6 };
+}
+
+/** Epoch milliseconds of the date and time "YYYY-MM-DDTHH:MM:SS" that s starts with (whatever
+ *  stands at the T), remembered as the cached second when InfluxDB can store it; NaN when it is
+ *  not a date and time that exists. */
+function wholeSecondOf(s: string): number {
+  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58)
+    return NaN;
+  const year = digits(s, 0, 4);
+  const month = digits(s, 5, 7);
+  const day = digits(s, 8, 10);
+  const hour = digits(s, 11, 13);
+  const minute = digits(s, 14, 16);
+  const second = digits(s, 17, 19);
+  if ((year | month | day | hour | minute | second) < 0) return NaN;
+  if (month < 1 || month > 12 || day < 1 || day > DAYS_IN_MONTH[month - 1] || hour > 23 || minute > 59 || second > 59)
+    return NaN;
+  if (month === 2 && day === 29 && !isLeapYear(year)) return NaN;
   const wholeMs = (((daysFromCivil(year, month, day) * 24 + hour) * 60 + minute) * 60 + second) * 1000;
   if (wholeMs >= 0 && wholeMs <= MAX_MS) rememberSecond(s, wholeMs);
-  return { ms: wholeMs + Math.floor(frac / 1e6), nanos: frac % 1e6 };
+  return wholeMs;
 }
 
 function digits(s: string, from: number, to: number): number {
@@ -260,8 +269,8 @@ export function canonicalIsoSecond(s: string): number {
   const len = s.length;
   if (len < 20 || len > 30 || s.charCodeAt(len - 1) !== 90 || (len > 20 && s.charCodeAt(19) !== 46)) return -1;
   if (!inCachedSecond(s)) {
-    const t = parseCanonicalIso(s.slice(0, 19) + 'Z', 20);
-    if (t === undefined || t.ms < 1000 || t.ms > MAX_MS) return -1;
+    const ms = wholeSecondOf(s); // the second alone, its fraction checked below
+    if (!(ms >= 1000 && ms <= MAX_MS)) return -1;
   }
   for (let i = 20; i < len - 1; i++) {
     const c = s.charCodeAt(i);
