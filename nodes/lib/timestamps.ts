@@ -30,27 +30,46 @@ const ISO_RE =
   /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
 const DIGITS_RE = /^-?\d{1,20}$/;
 
-// The whole second of the last canonical timestamp read ("YYYY-MM-DDTHH:MM:SS"), its epoch
-// milliseconds and its epoch seconds as text: readings that arrive together share their second.
+// The whole second of the last canonical timestamp read ("YYYY-MM-DDTHH:MM:SS") and its epoch
+// milliseconds: readings that arrive together share their second.
 const cachedSecond = new Uint16Array(19); // its character codes: cheaper to compare than a sliced string
 let haveCachedSecond = false;
 let cachedSecondMs = 0;
-let cachedSecondText = '';
 
-/** Whether s starts with the remembered second. Compared from the end, where seconds change;
- *  String.prototype.startsWith costs several times more on this path. */
+/** Whether s starts with the remembered second. Compared from the end, where seconds change,
+ *  unrolled, and the separators against what every remembered second has there (parseCanonicalIso
+ *  checked them): a loop costs half as much again. String.prototype.startsWith costs several
+ *  times more on this path. */
 function inCachedSecond(s: string): boolean {
-  if (!haveCachedSecond) return false;
   const c = cachedSecond;
-  for (let i = 18; i >= 0; i--) if (s.charCodeAt(i) !== c[i]) return false;
-  return true;
+  return (
+    haveCachedSecond &&
+    s.charCodeAt(18) === c[18] &&
+    s.charCodeAt(17) === c[17] &&
+    s.charCodeAt(15) === c[15] &&
+    s.charCodeAt(14) === c[14] &&
+    s.charCodeAt(12) === c[12] &&
+    s.charCodeAt(11) === c[11] &&
+    s.charCodeAt(9) === c[9] &&
+    s.charCodeAt(8) === c[8] &&
+    s.charCodeAt(6) === c[6] &&
+    s.charCodeAt(5) === c[5] &&
+    s.charCodeAt(3) === c[3] &&
+    s.charCodeAt(2) === c[2] &&
+    s.charCodeAt(1) === c[1] &&
+    s.charCodeAt(0) === c[0] &&
+    s.charCodeAt(16) === 58 && // ':'
+    s.charCodeAt(13) === 58 &&
+    s.charCodeAt(10) === c[10] && // 'T', or what the caller let through there
+    s.charCodeAt(7) === 45 && // '-'
+    s.charCodeAt(4) === 45
+  );
 }
 
 function rememberSecond(s: string, wholeMs: number): void {
   for (let i = 0; i < 19; i++) cachedSecond[i] = s.charCodeAt(i);
   haveCachedSecond = true;
   cachedSecondMs = wholeMs;
-  cachedSecondText = String(wholeMs / 1000);
 }
 const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
@@ -119,27 +138,36 @@ function parseCanonicalIso(s: string, len: number): Instant | undefined {
     const frac = len > 20 ? fraction(s, 20, len - 1) : 0;
     if (frac >= 0) return { ms: cachedSecondMs + Math.floor(frac / 1e6), nanos: frac % 1e6 };
   }
-  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58)
-    return undefined;
-  const year = digits(s, 0, 4);
-  const month = digits(s, 5, 7);
-  const day = digits(s, 8, 10);
-  const hour = digits(s, 11, 13);
-  const minute = digits(s, 14, 16);
-  const second = digits(s, 17, 19);
-  if ((year | month | day | hour | minute | second) < 0) return undefined;
-  if (month < 1 || month > 12 || day < 1 || day > DAYS_IN_MONTH[month - 1] || hour > 23 || minute > 59 || second > 59)
-    return undefined;
-  if (month === 2 && day === 29 && !isLeapYear(year)) return undefined;
   let frac = 0;
   if (len > 20) {
     if (s.charCodeAt(19) !== 46) return undefined;
     frac = fraction(s, 20, len - 1);
     if (frac < 0) return undefined;
   }
+  const wholeMs = wholeSecondOf(s);
+  if (Number.isNaN(wholeMs)) return undefined;
+  return { ms: wholeMs + Math.floor(frac / 1e6), nanos: frac % 1e6 };
+}
+
+/** Epoch milliseconds of the date and time "YYYY-MM-DDTHH:MM:SS" that s starts with (whatever
+ *  stands at the T), remembered as the cached second when InfluxDB can store it; NaN when it is
+ *  not a date and time that exists. */
+function wholeSecondOf(s: string): number {
+  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58)
+    return NaN;
+  const year = digits(s, 0, 4);
+  const month = digits(s, 5, 7);
+  const day = digits(s, 8, 10);
+  const hour = digits(s, 11, 13);
+  const minute = digits(s, 14, 16);
+  const second = digits(s, 17, 19);
+  if ((year | month | day | hour | minute | second) < 0) return NaN;
+  if (month < 1 || month > 12 || day < 1 || day > DAYS_IN_MONTH[month - 1] || hour > 23 || minute > 59 || second > 59)
+    return NaN;
+  if (month === 2 && day === 29 && !isLeapYear(year)) return NaN;
   const wholeMs = (((daysFromCivil(year, month, day) * 24 + hour) * 60 + minute) * 60 + second) * 1000;
   if (wholeMs >= 0 && wholeMs <= MAX_MS) rememberSecond(s, wholeMs);
-  return { ms: wholeMs + Math.floor(frac / 1e6), nanos: frac % 1e6 };
+  return wholeMs;
 }
 
 function digits(s: string, from: number, to: number): number {
@@ -226,23 +254,29 @@ function isLeapYear(y: number): boolean {
 
 export const FRACTION_DIGITS: Record<Precision, number> = { s: 0, ms: 3, us: 6, ns: 9 };
 
+/** v itself when parseTimestamp reads it as a whole number of epoch milliseconds that InfluxDB can
+ *  store ({ ms: v, nanos: 0 }), else -1: the common epoch form, checked without making an instant. */
+export function wholeEpochMillis(v: number): number {
+  return v >= SECONDS_BELOW && v <= MAX_MS && Math.floor(v) === v ? v : -1;
+}
+
 /** For a canonical UTC ISO string ("YYYY-MM-DDTHH:MM:SS[.f…]Z", after 1970-01-01T00:00:01), its
- *  epoch seconds as text; undefined when the string is not in that form. The digits after the
- *  decimal point are then the line-protocol timestamp's sub-second digits as they stand, so the
- *  timestamp is written without formatting a number. Readings arriving together share their
- *  second, which is parsed once. */
-export function canonicalIsoSeconds(s: string): string | undefined {
+ *  whole epoch seconds; -1 when the string is not in that form. The digits after the decimal
+ *  point are then the line-protocol timestamp's sub-second digits as they stand, so the timestamp
+ *  is written without making an instant. Readings arriving together share their second, which is
+ *  parsed once. */
+export function canonicalIsoSecond(s: string): number {
   const len = s.length;
-  if (len < 20 || len > 30 || s.charCodeAt(len - 1) !== 90 || (len > 20 && s.charCodeAt(19) !== 46)) return undefined;
+  if (len < 20 || len > 30 || s.charCodeAt(len - 1) !== 90 || (len > 20 && s.charCodeAt(19) !== 46)) return -1;
   if (!inCachedSecond(s)) {
-    const t = parseCanonicalIso(s.slice(0, 19) + 'Z', 20);
-    if (t === undefined || t.ms < 1000 || t.ms > MAX_MS) return undefined;
+    const ms = wholeSecondOf(s); // the second alone, its fraction checked below
+    if (!(ms >= 1000 && ms <= MAX_MS)) return -1;
   }
   for (let i = 20; i < len - 1; i++) {
     const c = s.charCodeAt(i);
-    if (c < 48 || c > 57) return undefined;
+    if (c < 48 || c > 57) return -1;
   }
-  return cachedSecondText;
+  return cachedSecondMs / 1000;
 }
 
 /** The instant as a line-protocol timestamp at the given precision (truncated towards the past). */

@@ -36,27 +36,46 @@ export function encodeReadings(
   judged?: Judged,
 ): NodeMessage[] {
   const decoded = decodePayload(msg.payload, limits);
-  const rejections: NodeMessage[] = [];
   const now = Date.now();
   lines.reset();
-  const refused: number[] = judged ? judged.refused : [];
-  refused.length = 0;
-  if (judged) judged.reasons.length = 0;
-  const one = (reading: unknown, index?: number) => {
-    const error = encode(lines, reading, now);
-    if (!error) return;
-    rejections.push(rejectionMessage(msg, reading, error, index));
-    refused.push(index ?? 0);
-    judged?.reasons.push(error.toJSON());
-  };
-  if (decoded.kind === 'refused') rejections.push(rejectionMessage(msg, msg.payload, decoded.error));
-  else if (decoded.kind === 'one') one(decoded.reading);
-  else decoded.readings.forEach(one);
+  // Nothing is made for a message whose readings are all encoded: no closure, no arrays (setting
+  // an array's length is a call into the runtime, so an empty one is left alone).
+  if (judged) {
+    if (judged.refused.length > 0) judged.refused.length = 0;
+    if (judged.reasons.length > 0) judged.reasons.length = 0;
+  }
+  let rejections: NodeMessage[] | undefined;
+  if (decoded.kind === 'refused') rejections = [rejectionMessage(msg, msg.payload, decoded.error)];
+  else if (decoded.kind === 'one') {
+    const error = encode(lines, decoded.reading, now);
+    if (error) rejections = [refusedReading(msg, decoded.reading, error, undefined, judged)];
+  } else {
+    const readings = decoded.readings;
+    for (let i = 0; i < readings.length; i++) {
+      if (!(i in readings)) continue; // a hole, skipped as forEach skips it
+      const error = encode(lines, readings[i], now);
+      if (error) (rejections ??= []).push(refusedReading(msg, readings[i], error, i, judged));
+    }
+  }
   if (judged) {
     judged.readings = decoded.kind === 'one' ? 1 : decoded.kind === 'many' ? decoded.readings.length : 0;
     judged.whole = decoded.kind === 'refused' ? decoded.error.toJSON() : undefined;
   }
-  return rejections;
+  return rejections ?? [];
+}
+
+function refusedReading(
+  msg: NodeMessageInFlow,
+  reading: unknown,
+  error: ReadingError,
+  index: number | undefined,
+  judged: Judged | undefined,
+): NodeMessage {
+  if (judged) {
+    judged.refused.push(index ?? 0);
+    judged.reasons.push(error.toJSON());
+  }
+  return rejectionMessage(msg, reading, error, index);
 }
 
 /** What a node made of a message's readings: how many, which were refused (positions, ascending,

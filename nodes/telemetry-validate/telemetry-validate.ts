@@ -46,28 +46,29 @@ export = function (RED: NodeAPI) {
 
     let passed = 0;
     let refused = 0;
-    const showCounts = () =>
-      status.set(() => ({
-        fill: refused > 0 ? 'yellow' : 'green',
-        shape: 'dot',
-        text: `✓${compactCount(passed)} ✗${compactCount(refused)}`,
-      }));
+    // Made once: a message costs the status a call, not a closure.
+    const describeCounts = () => ({
+      fill: refused > 0 ? ('yellow' as const) : ('green' as const),
+      shape: 'dot' as const,
+      text: `✓${compactCount(passed)} ✗${compactCount(refused)}`,
+    });
+    const showCounts = () => status.set(describeCounts);
 
     const verdict: Judged = judged();
     /** Receipts (telemetry-mqtt-in's, or an HTTP request's) go on with the valid readings; the
      *  refused ones are settled with their reasons, since they leave on output 2. Only messages that
-     *  carry some pay for this. */
+     *  carry some pay for this (none refused: no arrays are made for it). */
     const carryReceipts = (
       msg: NodeMessageInFlow,
       readings: number,
-      refusedAt: number[],
-      errors: ReadingError[],
+      refusedAt?: number[],
+      errors?: ReadingError[],
       whole?: ReadingError,
     ) => {
       if (!receiptsOf(msg)) return;
       verdict.readings = readings;
-      verdict.refused = refusedAt;
-      verdict.reasons = errors.map((e) => e.toJSON());
+      verdict.refused = refusedAt ?? [];
+      verdict.reasons = errors?.map((e) => e.toJSON()) ?? [];
       verdict.whole = whole?.toJSON();
       const kept = receiptsAfterJudging(msg, verdict, node);
       const m = msg as NodeMessageInFlow & { _receipts?: unknown };
@@ -83,7 +84,7 @@ export = function (RED: NodeAPI) {
         if (decoded.kind === 'refused') {
           refused++;
           requests?.refuseWhole(msg, decoded.error);
-          carryReceipts(msg, 0, [], [], decoded.error);
+          carryReceipts(msg, 0, undefined, undefined, decoded.error);
           send([null, rejectionMessage(msg, msg.payload, decoded.error)]);
         } else if (decoded.kind === 'one') {
           requests?.take(msg, 1);
@@ -95,7 +96,7 @@ export = function (RED: NodeAPI) {
           } else {
             passed++;
             msg.payload = decoded.reading;
-            carryReceipts(msg, 1, [], []);
+            carryReceipts(msg, 1);
             send([msg, null]);
           }
         } else {

@@ -2,6 +2,7 @@
 import { benchAlert } from './alert';
 import { benchDownsample } from './downsample';
 import { benchEncodeVsPoint } from './encode-vs-point';
+import { benchEncodeVsStringify } from './encode-vs-stringify';
 import { benchServerIngest } from './influxdb3-ingest';
 import { benchMqttIn } from './mqtt-in';
 import { benchPipeline } from './node-red-pipeline';
@@ -13,6 +14,7 @@ import { benchWriterMemory } from './writer-memory';
 async function main() {
   const only = process.argv[2];
   if (!only || only === 'encode') benchEncodeVsPoint();
+  if (!only || only === 'stringify') await benchEncodeVsStringify();
   if (!only || only === 'pipeline') await benchPipeline();
   if (!only || only === 'ingest') await benchServerIngest();
   if (!only || only === 'writer') await benchWriter();

@@ -3,11 +3,15 @@
 // true/false, strings quoted. A value the schema cannot type is refused, never guessed.
 
 import {
+  BOOLEAN,
   CompiledColumn,
   CompiledDeviceType,
   CompiledSchema,
+  FLOAT,
+  INTEGER,
   TAG_CACHE_SIZE,
   asReading,
+  isAlreadyTyped,
   missingKey,
   noFields,
 } from '../schema/compiled-schema';
@@ -16,11 +20,11 @@ import { escapeKeyOrTagValue, escapeMeasurement, quoteStringField } from './lp-e
 import { ReadingError } from '../schema/reading-error';
 import {
   FRACTION_DIGITS,
-  Instant,
   Precision,
-  canonicalIsoSeconds,
+  canonicalIsoSecond,
   formatAtPrecision,
   parseTimestamp,
+  wholeEpochMillis,
 } from '../timestamps';
 
 /** Writes one reading as one line into w, or refuses it (w is then as before). */
@@ -30,10 +34,14 @@ export type LineEncoder = (reading: unknown, nowMs: number) => string | ReadingE
 
 interface FieldWriter {
   col: CompiledColumn;
+  key: string;
+  required: boolean;
+  /** The column's FLOAT, INTEGER, BOOLEAN or OTHER (a string): a switch here, not a function per
+   *  type, so the common cases are written inline instead of through a megamorphic call. */
+  type: number;
   /** ` key=` before the first field, `,key=` before the others. */
   first: Uint8Array;
   next: Uint8Array;
-  write(w: LineWriter, v: unknown): ReadingError | undefined;
 }
 
 interface SeriesKey {
@@ -43,6 +51,7 @@ interface SeriesKey {
 }
 
 interface LinePlan {
+  plan: CompiledDeviceType;
   fields: FieldWriter[];
   tagText: ((v: unknown) => string | ReadingError)[];
   /** Measurement and tag set as bytes, by the first tag's value: a device sends the same tags
@@ -65,28 +74,46 @@ export function createLineBytesEncoder(
     if (!lp) plans.set(plan, (lp = buildLinePlan(plan)));
     return lp;
   };
+  // The declared device types by name with their line plans: one lookup where planFor and the
+  // WeakMap above take two. Any other device type (inferred, refused) goes through planFor.
+  const dtKey = compiled.schema.deviceTypeKey;
+  const declared = new Map<string, LinePlan>();
+  for (const [name, plan] of compiled.deviceTypes) declared.set(name, linePlan(plan));
 
   return function encodeInto(w, reading, nowMs) {
     const r = asReading(reading);
     if (r instanceof ReadingError) return r;
-    const plan = compiled.planFor(r);
-    if (plan instanceof ReadingError) return plan;
-    const lp = linePlan(plan);
+    const dt = r[dtKey];
+    let lp = typeof dt === 'string' ? declared.get(dt) : undefined;
+    if (lp === undefined) {
+      const inferred = compiled.planFor(r);
+      if (inferred instanceof ReadingError) return inferred;
+      lp = linePlan(inferred);
+    }
+    const plan = lp.plan;
 
     const series = seriesKey(measurementLp, plan, lp, r);
     if (series instanceof ReadingError) return series;
     w.bytesOf(series.bytes, series.ascii);
+    const fields = lp.fields;
     let first = true;
-    for (const f of lp.fields) {
-      const v = r[f.col.key];
+    for (let i = 0; i < fields.length; i++) {
+      const f = fields[i];
+      const v = r[f.key];
       if (v === undefined || v === null) {
-        if (f.col.spec.required) return drop(w, missingKey(f.col.key, plan));
+        if (f.required) return drop(w, missingKey(f.key, plan));
         continue;
       }
       w.bytesOf(first ? f.first : f.next);
-      const error = f.write(w, v);
-      if (error) return drop(w, error);
       first = false;
+      // The common case without a call through the coercer: a value already of its declared type
+      // and in range, which the coercer would hand back unchanged.
+      if (isAlreadyTyped(f.col, v)) writeTyped(w, f.type, v);
+      else {
+        const c = f.col.coerce(v);
+        if (c instanceof ReadingError) return drop(w, c);
+        writeTyped(w, f.type, c);
+      }
     }
     if (first) {
       return drop(w, noFields(plan));
@@ -94,21 +121,58 @@ export function createLineBytesEncoder(
 
     const tsRaw = r[tsKey];
     w.byte(SPACE);
-    const seconds = typeof tsRaw === 'string' ? canonicalIsoSeconds(tsRaw) : undefined;
-    if (seconds !== undefined) {
-      w.ascii(seconds);
-      if (fractionDigits > 0) w.asciiDigits(tsRaw as string, 20, (tsRaw as string).length - 21, fractionDigits);
-    } else {
-      let t: Instant | string = { ms: nowMs, nanos: 0 };
-      if (tsRaw !== undefined && tsRaw !== null) {
-        t = parseTimestamp(tsRaw);
-        if (typeof t === 'string') return drop(w, new ReadingError('invalid_timestamp', `'${tsKey}' ${t}`, tsKey));
+    if (typeof tsRaw === 'string') {
+      const second = canonicalIsoSecond(tsRaw);
+      if (second >= 0) {
+        w.uint(second);
+        if (fractionDigits > 0) w.asciiDigits(tsRaw, 20, tsRaw.length - 21, fractionDigits);
+        w.endLine();
+        return undefined;
       }
-      w.ascii(formatAtPrecision(t, precision));
+    } else if (typeof tsRaw === 'number') {
+      const ms = wholeEpochMillis(tsRaw);
+      if (ms >= 0) {
+        writeInstant(w, ms, 0, precision);
+        w.endLine();
+        return undefined;
+      }
+    } else if (tsRaw === undefined || tsRaw === null) {
+      writeInstant(w, nowMs, 0, precision);
+      w.endLine();
+      return undefined;
     }
+    const t = parseTimestamp(tsRaw);
+    if (typeof t === 'string') return drop(w, new ReadingError('invalid_timestamp', `'${tsKey}' ${t}`, tsKey));
+    writeInstant(w, t.ms, t.nanos, precision);
     w.endLine();
     return undefined;
   };
+}
+
+/** An instant at a precision, as formatAtPrecision writes it, without making its string. */
+function writeInstant(w: LineWriter, ms: number, nanos: number, precision: Precision): void {
+  // Before 1970-01-01T00:16:40Z (never in practice), or not a whole millisecond (a caller's odd
+  // clock): the general formatting.
+  if (!(ms >= 1e6 && Math.floor(ms) === ms)) return w.ascii(formatAtPrecision({ ms, nanos }, precision));
+  switch (precision) {
+    case 'ns': {
+      const high = Math.floor(ms / 1e6);
+      w.uint(high);
+      w.padded(ms - high * 1e6, 6);
+      w.padded(nanos, 6);
+      return;
+    }
+    case 'us':
+      // Past 2^53 µs (mid-2255) formatAtPrecision's sum is rounded: keep writing what it writes.
+      if (ms > MAX_SAFE_MS_AS_US) return w.ascii(formatAtPrecision({ ms, nanos }, precision));
+      w.uint(ms);
+      w.padded(Math.floor(nanos / 1000), 3);
+      return;
+    case 'ms':
+      return w.uint(ms);
+    case 's':
+      return w.uint(Math.floor(ms / 1000));
+  }
 }
 
 export function createLineEncoder(
@@ -164,9 +228,17 @@ function seriesKey(
 
 function buildLinePlan(plan: CompiledDeviceType): LinePlan {
   return {
-    fields: plan.fields.map((col) => {
+    plan,
+    fields: plan.fields.map((col): FieldWriter => {
       const key = escapeKeyOrTagValue(col.key);
-      return { col, first: Buffer.from(` ${key}=`), next: Buffer.from(`,${key}=`), write: valueWriter(col) };
+      return {
+        col,
+        key: col.key,
+        required: col.spec.required,
+        type: col.typed,
+        first: Buffer.from(` ${key}=`),
+        next: Buffer.from(`,${key}=`),
+      };
     }),
     tagText: plan.tags.map((col) => {
       const prefix = `,${escapeKeyOrTagValue(col.key)}=`;
@@ -180,49 +252,22 @@ function buildLinePlan(plan: CompiledDeviceType): LinePlan {
 }
 
 const SPACE = 32;
+const MAX_SAFE_MS_AS_US = Math.floor(Number.MAX_SAFE_INTEGER / 1000) - 1;
 const LETTER_I = 105;
 const TRUE = Buffer.from('true');
 const FALSE = Buffer.from('false');
 
-function valueWriter(col: CompiledColumn): (w: LineWriter, v: unknown) => ReadingError | undefined {
-  const coerce = col.coerce;
-  switch (col.spec.type) {
-    case 'float': {
-      const min = col.spec.min ?? -Infinity;
-      const max = col.spec.max ?? Infinity;
-      return (w, v) => {
-        // The common case first: a finite number in range. Anything else takes the full check.
-        if (typeof v === 'number' && v >= min && v <= max && v - v === 0) {
-          w.float(v);
-          return undefined;
-        }
-        const c = coerce(v);
-        if (c instanceof ReadingError) return c;
-        w.float(c as number);
-        return undefined;
-      };
-    }
-    case 'integer':
-      return (w, v) => {
-        const c = coerce(v);
-        if (c instanceof ReadingError) return c;
-        w.int(c as number);
-        w.byte(LETTER_I);
-        return undefined;
-      };
-    case 'boolean':
-      return (w, v) => {
-        const c = coerce(v);
-        if (c instanceof ReadingError) return c;
-        w.bytesOf(c ? TRUE : FALSE);
-        return undefined;
-      };
+/** A field value of its declared type (FLOAT, INTEGER, BOOLEAN, or OTHER: a string). */
+function writeTyped(w: LineWriter, type: number, v: unknown): void {
+  switch (type) {
+    case FLOAT:
+      return w.float(v as number);
+    case INTEGER:
+      w.int(v as number);
+      return w.byte(LETTER_I);
+    case BOOLEAN:
+      return w.bytesOf(v ? TRUE : FALSE);
     default:
-      return (w, v) => {
-        const c = coerce(v);
-        if (c instanceof ReadingError) return c;
-        w.text(quoteStringField(c as string));
-        return undefined;
-      };
+      return w.text(quoteStringField(v as string));
   }
 }

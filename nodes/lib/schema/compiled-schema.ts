@@ -15,6 +15,35 @@ export interface CompiledColumn {
   spec: ColumnSpec;
   /** The declared-type value, or a ReadingError. Never mutates. */
   coerce: Coercer;
+  /** What a value that needs no coercion looks like (FLOAT, INTEGER, BOOLEAN; OTHER for strings
+   *  and tags, which always take the coercer), and the declared range of a number field
+   *  (-Infinity..Infinity when open): see isAlreadyTyped. */
+  typed: number;
+  min: number;
+  max: number;
+}
+
+export const FLOAT = 1;
+export const INTEGER = 2;
+export const BOOLEAN = 3;
+export const OTHER = 0;
+
+/** Whether coerce would hand v back unchanged without looking further: a finite number in range
+ *  for a float field, a safe whole one in range for an integer field, a boolean for a boolean
+ *  field. The common case on the hot paths, checked there without a call through the coercer. */
+export function isAlreadyTyped(col: CompiledColumn, v: unknown): boolean {
+  switch (col.typed) {
+    case FLOAT:
+      return typeof v === 'number' && v >= col.min && v <= col.max && v - v === 0;
+    case INTEGER:
+      return (
+        typeof v === 'number' && v >= col.min && v <= col.max && Math.floor(v) === v && v <= MAX_SAFE && v >= -MAX_SAFE
+      );
+    case BOOLEAN:
+      return typeof v === 'boolean';
+    default:
+      return false;
+  }
 }
 
 export interface CompiledDeviceType {
@@ -137,6 +166,18 @@ function compileDeviceType(
     key,
     spec,
     coerce: coercerFor(key, spec, schema),
+    typed:
+      spec.kind === 'tag'
+        ? OTHER
+        : spec.type === 'float'
+          ? FLOAT
+          : spec.type === 'integer'
+            ? INTEGER
+            : spec.type === 'boolean'
+              ? BOOLEAN
+              : OTHER,
+    min: spec.min ?? -Infinity,
+    max: spec.max ?? Infinity,
   }));
   const tags = columns.filter((c) => c.spec.kind === 'tag').sort((a, b) => compareBytes(a.key, b.key));
   const fields = columns.filter((c) => c.spec.kind === 'field');

@@ -7,6 +7,7 @@ import {
   CompiledDeviceType,
   CompiledSchema,
   asReading,
+  isAlreadyTyped,
   knownValidTags,
   missingKey,
   noFields,
@@ -42,6 +43,9 @@ export function createReadingValidator(compiled: CompiledSchema, settings: Valid
   const tsKey = schema.timestampKey;
   const rejectUnknownKeys = schema.unknownKeys === 'reject';
 
+  // One per validator, not one per reading: validate is never re-entered (coercers do not validate).
+  const st: ColumnCheck = { keys: 0, values: 0, changes: undefined };
+
   return function validate(reading, nowMs) {
     const r = asReading(reading);
     if (r instanceof ReadingError) return r;
@@ -60,7 +64,9 @@ export function createReadingValidator(compiled: CompiledSchema, settings: Valid
     const plan = compiled.planFor(r);
     if (plan instanceof ReadingError) return plan;
 
-    const st: ColumnCheck = { keys: 0, values: 0, changes: undefined };
+    st.keys = 0;
+    st.values = 0;
+    st.changes = undefined;
     const knownTags = knownValidTags(plan, r);
     if (knownTags >= 0) {
       st.keys = knownTags;
@@ -74,7 +80,7 @@ export function createReadingValidator(compiled: CompiledSchema, settings: Valid
     if (error) return error;
     const fields = st.values;
     let present = st.keys;
-    let changes = st.changes;
+    let changes: unknown[] | undefined = st.changes;
     if (fields === 0) return noFields(plan);
 
     const tsRaw = r[tsKey];
@@ -139,7 +145,8 @@ function checkColumns(
   plan: CompiledDeviceType,
   st: ColumnCheck,
 ): ReadingError | undefined {
-  for (const col of cols) {
+  for (let i = 0; i < cols.length; i++) {
+    const col = cols[i];
     const v = r[col.key];
     if (v === undefined || v === null) {
       if (v === null) st.keys++;
@@ -148,6 +155,7 @@ function checkColumns(
     }
     st.keys++;
     st.values++;
+    if (isAlreadyTyped(col, v)) continue; // what coerce would give back unchanged
     const c = col.coerce(v);
     if (c instanceof ReadingError) return c;
     if (c !== v) (st.changes ??= []).push(col.key, c);
