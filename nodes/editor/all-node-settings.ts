@@ -1,7 +1,7 @@
-// Every node type's declared settings, for the editor bundle and for the tests that hold the
+// Every node type's declared settings and credentials, for the editor bundle and for the tests that hold the
 // dialogs and the runtime to one declaration.
 
-import { settings as influxdb3Config } from '../influxdb3-config/settings';
+import { credentials as influxdb3ConfigCredentials, settings as influxdb3Config } from '../influxdb3-config/settings';
 import { settings as influxdb3Write } from '../influxdb3-write/settings';
 import { settings as influxdb3Query } from '../influxdb3-query/settings';
 import { settings as influxdb3Downsample } from '../influxdb3-downsample/settings';
@@ -9,10 +9,13 @@ import { settings as telemetrySchema } from '../telemetry-schema/settings';
 import { settings as telemetrySimulator } from '../telemetry-simulator/settings';
 import { settings as telemetryValidate } from '../telemetry-validate/settings';
 import { settings as telemetryLineProtocol } from '../telemetry-line-protocol/settings';
-import { settings as telemetryMqttBroker } from '../telemetry-mqtt-broker/settings';
+import {
+  credentials as telemetryMqttBrokerCredentials,
+  settings as telemetryMqttBroker,
+} from '../telemetry-mqtt-broker/settings';
 import { settings as telemetryMqttIn } from '../telemetry-mqtt-in/settings';
 import { settings as telemetryAlert } from '../telemetry-alert/settings';
-import { settings as telemetrySmtp } from '../telemetry-smtp/settings';
+import { credentials as telemetrySmtpCredentials, settings as telemetrySmtp } from '../telemetry-smtp/settings';
 import { settings as telemetryAlertEmail } from '../telemetry-alert-email/settings';
 
 export const allNodeSettings = [
@@ -30,3 +33,10 @@ export const allNodeSettings = [
   telemetrySmtp,
   telemetryAlertEmail,
 ];
+
+/** The secrets of the config nodes that have some, by type. */
+export const allNodeCredentials: Record<string, Record<string, { type: 'text' | 'password' }>> = {
+  'influxdb3-config': influxdb3ConfigCredentials,
+  'telemetry-mqtt-broker': telemetryMqttBrokerCredentials,
+  'telemetry-smtp': telemetrySmtpCredentials,
+};

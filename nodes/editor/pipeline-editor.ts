@@ -7,7 +7,7 @@ import type { NodeSettings, SettingsShape } from '../lib/node-settings/declared-
 import { referenceRules } from '../lib/alert/rules';
 import { referenceSchemaRows } from '../lib/schema/reference-schema';
 import { REFERENCE_FIELDS } from '../influxdb3-downsample/settings';
-import { allNodeSettings } from './all-node-settings';
+import { allNodeCredentials, allNodeSettings } from './all-node-settings';
 
 /** One entry of a Node-RED node definition's `defaults`. */
 interface EditorDefault {
@@ -48,4 +48,15 @@ export const reference = {
   downsampleFields: () => JSON.parse(JSON.stringify(REFERENCE_FIELDS)) as typeof REFERENCE_FIELDS,
 };
 
-(globalThis as Record<string, unknown>).InfluxDB3Pipeline = { defaults: editorDefaults, reference };
+/** The `credentials` of a config node type's definition, as its runtime registers them. */
+export function editorCredentials(type: string): Record<string, { type: string }> {
+  const declared = allNodeCredentials[type];
+  if (!declared) throw new Error(`${type} has no declared credentials`);
+  return JSON.parse(JSON.stringify(declared)) as Record<string, { type: string }>;
+}
+
+(globalThis as Record<string, unknown>).InfluxDB3Pipeline = {
+  defaults: editorDefaults,
+  credentials: editorCredentials,
+  reference,
+};

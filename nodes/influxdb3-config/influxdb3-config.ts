@@ -9,7 +9,7 @@ import type { NodeAPI, NodeDef } from 'node-red';
 import { connectionSettings } from '../lib/influxdb3/connection-settings';
 import { ConnectionSettings, InfluxDB3Http } from '../lib/influxdb3/influxdb3-http';
 import { errorMessage } from '../lib/settings';
-import { settings } from './settings';
+import { credentials, settings } from './settings';
 import type { InfluxDB3ConfigNode } from '../runtime/influxdb3-config-node';
 import { withEnvironment } from '../runtime/environment';
 
@@ -98,7 +98,7 @@ export = function (RED: NodeAPI) {
   }
 
   RED.nodes.registerType('influxdb3-config', InfluxDB3Config as never, {
-    credentials: { token: { type: 'password' } },
+    credentials,
   });
 
   // Test connection: the dialog's settings, and the stored token of this config node when the

@@ -12,3 +12,6 @@ export const settings = declareSettings('influxdb3-config', {
   ca: { kind: 'text', value: '' },
   headers: { kind: 'text', value: '' },
 });
+
+/** Its secrets: Node-RED keeps them encrypted in flows_cred.json, never in the flow. */
+export const credentials = { token: { type: 'password' } } as const;

@@ -21,3 +21,11 @@ export const settings = declareSettings('telemetry-mqtt-broker', {
   ca: { kind: 'text', value: '' },
   cert: { kind: 'text', value: '' },
 });
+
+/** Its secrets: Node-RED keeps them encrypted in flows_cred.json, never in the flow. */
+export const credentials = {
+  user: { type: 'text' },
+  password: { type: 'password' },
+  key: { type: 'password' },
+  passphrase: { type: 'password' },
+} as const;

@@ -11,7 +11,7 @@ import { SharedConnection } from '../lib/mqtt/shared-connection';
 import { errorMessage } from '../lib/settings';
 import type { MqttBrokerNode } from '../runtime/mqtt-broker-node';
 import { nodeLog } from '../runtime/node-log';
-import { settings as declared } from './settings';
+import { credentials, settings as declared } from './settings';
 
 export = function (RED: NodeAPI) {
   function TelemetryMqttBroker(this: MqttBrokerNode & { credentials: BrokerCredentials }, raw: NodeDef) {
@@ -37,12 +37,5 @@ export = function (RED: NodeAPI) {
     });
   }
 
-  RED.nodes.registerType('telemetry-mqtt-broker', TelemetryMqttBroker as never, {
-    credentials: {
-      user: { type: 'text' },
-      password: { type: 'password' },
-      key: { type: 'password' },
-      passphrase: { type: 'password' },
-    },
-  });
+  RED.nodes.registerType('telemetry-mqtt-broker', TelemetryMqttBroker as never, { credentials });
 };

@@ -31,3 +31,13 @@ export const settings = declareSettings('telemetry-smtp', {
   scope: { kind: 'text', value: '' },
   clientId: { kind: 'text', value: '' },
 });
+
+/** Its secrets: Node-RED keeps them encrypted in flows_cred.json, never in the flow. */
+export const credentials = {
+  user: { type: 'text' },
+  password: { type: 'password' },
+  accessToken: { type: 'password' },
+  clientSecret: { type: 'password' },
+  refreshToken: { type: 'password' },
+  privateKey: { type: 'password' },
+} as const;

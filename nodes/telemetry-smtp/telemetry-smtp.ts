@@ -15,7 +15,7 @@ import { SmtpCredentials, transportOptions } from '../lib/email/smtp-settings';
 import { errorMessage } from '../lib/settings';
 import type { SmtpConfigNode } from '../runtime/smtp-config-node';
 import { withEnvironment } from '../runtime/environment';
-import { settings } from './settings';
+import { credentials, settings } from './settings';
 
 export = function (RED: NodeAPI) {
   function TelemetrySmtp(this: SmtpConfigNode & { credentials: SmtpCredentials }, raw: NodeDef) {
@@ -62,16 +62,7 @@ export = function (RED: NodeAPI) {
     );
   }
 
-  RED.nodes.registerType('telemetry-smtp', TelemetrySmtp as never, {
-    credentials: {
-      user: { type: 'text' },
-      password: { type: 'password' },
-      accessToken: { type: 'password' },
-      clientSecret: { type: 'password' },
-      refreshToken: { type: 'password' },
-      privateKey: { type: 'password' },
-    },
-  });
+  RED.nodes.registerType('telemetry-smtp', TelemetrySmtp as never, { credentials });
 
   // Send test email: the dialog's settings, and the stored secrets of this config node for the
   // secret fields left unchanged (the editor never receives them back). Answers what the server said.

@@ -6,7 +6,7 @@
 import fs from 'fs';
 import path from 'path';
 import should from 'should';
-import { allNodeSettings } from '../../nodes/editor/all-node-settings';
+import { allNodeCredentials, allNodeSettings } from '../../nodes/editor/all-node-settings';
 import type { NodeSettings, Setting, SettingsShape } from '../../nodes/lib/node-settings/declared-settings';
 import { referenceRules } from '../../nodes/lib/alert/rules';
 import { referenceSchemaRows } from '../../nodes/lib/schema/reference-schema';
@@ -138,11 +138,21 @@ describe("each node's dialog and runtime share one declaration of its settings",
         }
       });
 
+      it('takes its credentials, if it has any, from the declaration its runtime registers', () => {
+        const declaredSecrets = allNodeCredentials[type];
+        if (!declaredSecrets) {
+          should(html()).not.containEql('credentials:');
+          return;
+        }
+        should(html()).containEql(`credentials: InfluxDB3Pipeline.credentials('${type}')`);
+        should(plain(editor.credentials(type))).eql(declaredSecrets);
+      });
+
       it('has a declared setting behind every field of its dialog', () => {
         const fields = [...html().matchAll(/id="node-(?:config-)?input-([A-Za-z0-9_]+)"/g)].map((m) => m[1]);
-        const credentials = /credentials:\s*\{([\s\S]*?)\}\s*\}/.exec(html())?.[1] ?? '';
-        const known = new Set(['name', ...Object.keys(d().settings)]);
-        const undeclared = fields.filter((f) => !known.has(f) && !new RegExp(`\\b${f}\\s*:`).test(credentials));
+        const secrets = Object.keys(allNodeCredentials[type] ?? {});
+        const known = new Set(['name', ...Object.keys(d().settings), ...secrets]);
+        const undeclared = fields.filter((f) => !known.has(f));
         should(undeclared).eql([], `fields of the ${type} dialog that are not declared settings`);
       });
 

@@ -236,14 +236,14 @@ describe('telemetry-smtp with OAuth 2 tokens that renew themselves', function ()
     should(written.smtp.refreshToken).equal(tokens.refreshToken);
     const again = collect(getNode('completed'));
     send('TEMP_002');
-    await eventually(() => again.length === 1, 'the email after the redeploy');
+    await eventually(() => again.length === 1, 'the email after the redeploy', 20_000);
 
     // Node-RED restarts with the credentials as its last deploy wrote them.
     const file = (await helper._redNodes.exportCredentials()) as object;
     await helper.unload();
     const restarted = await load({}, JSON.parse(JSON.stringify(file)).smtp);
     send('TEMP_003');
-    await eventually(() => restarted.completed.length === 1, 'the email after the restart');
+    await eventually(() => restarted.completed.length === 1, 'the email after the restart', 20_000);
     should(sink.mails.length).equal(3);
     should(tokens.requests.filter((r) => r.grant === 'refresh_token').length).be.aboveOrEqual(3);
   });

@@ -14,6 +14,7 @@ export interface EditorDefault {
 
 export interface PipelineEditor {
   defaults(type: string): Record<string, EditorDefault>;
+  credentials(type: string): Record<string, { type: string }>;
   reference: { schemaRows(): unknown[]; alertRules(): unknown[]; downsampleFields(): unknown[] };
 }
 
