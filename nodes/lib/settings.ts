@@ -50,3 +50,14 @@ export function choiceProblem(value: unknown, allowed: readonly string[], what: 
 export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
+
+/** The message of what a check throws, or undefined when it passes: a parser turned into a
+ *  setting's check, so the dialog says what the runtime would. */
+export function problemOf(check: () => unknown): string | undefined {
+  try {
+    check();
+    return undefined;
+  } catch (e) {
+    return errorMessage(e);
+  }
+}

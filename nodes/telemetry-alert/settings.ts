@@ -3,7 +3,7 @@
 
 import { RuleSpec, checkRules, referenceRules } from '../lib/alert/rules';
 import { declareSettings } from '../lib/node-settings/declared-settings';
-import { errorMessage } from '../lib/settings';
+import { problemOf } from '../lib/settings';
 
 export const settings = declareSettings('telemetry-alert', {
   rules: { kind: 'data', value: referenceRules(), check: rulesProblem },
@@ -22,10 +22,5 @@ export function rulesOf(rules: RuleSpec[] | string): RuleSpec[] {
 }
 
 function rulesProblem(rules: unknown): string | undefined {
-  try {
-    rulesOf(rules as RuleSpec[] | string);
-    return undefined;
-  } catch (e) {
-    return errorMessage(e);
-  }
+  return problemOf(() => rulesOf(rules as RuleSpec[] | string));
 }

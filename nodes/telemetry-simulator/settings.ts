@@ -4,7 +4,7 @@ import { declareSettings } from '../lib/node-settings/declared-settings';
 import { checkFleetSpec } from '../lib/simulator/fleet-spec';
 import { SIMULATOR_DEFAULTS } from '../lib/simulator/fleet-simulator';
 import type { FaultRule } from '../lib/simulator/fleet-simulator';
-import { errorMessage, numberProblem } from '../lib/settings';
+import { numberProblem, problemOf } from '../lib/settings';
 import { checkFault, parseStart } from '../lib/simulator/simulator-commands';
 
 export const settings = declareSettings('telemetry-simulator', {
@@ -31,15 +31,6 @@ export const settings = declareSettings('telemetry-simulator', {
 
 function fleetProblem(v: string): string | undefined {
   return v.trim() === '' ? undefined : problemOf(() => checkFleetSpec(JSON.parse(v)));
-}
-
-function problemOf(check: () => unknown): string | undefined {
-  try {
-    check();
-    return undefined;
-  } catch (e) {
-    return errorMessage(e);
-  }
 }
 
 function startTimeProblem(v: string): string | undefined {

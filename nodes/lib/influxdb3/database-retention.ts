@@ -3,6 +3,7 @@
 // existing database left as it is: a different retention is reported, never changed silently.
 
 import type { InfluxDB3Http } from './influxdb3-http';
+import { problemOf } from '../settings';
 
 /** humantime's units (what InfluxDB 3 parses retention_period with), in seconds. */
 const UNIT_SECONDS: Record<string, number> = {
@@ -41,12 +42,7 @@ const UNIT_SECONDS: Record<string, number> = {
 
 /** What is wrong with a retention period as a dialog holds it; undefined when it is fine. */
 export function retentionProblem(text: string): string | undefined {
-  try {
-    parseRetention(text.trim());
-    return undefined;
-  } catch (e) {
-    return e instanceof Error ? e.message : String(e);
-  }
+  return problemOf(() => parseRetention(text.trim()));
 }
 
 /** A retention period such as "7d", "90d", "1y" or "12h 30m" in nanoseconds; undefined for ''
