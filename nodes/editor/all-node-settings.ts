@@ -17,6 +17,7 @@ import { settings as telemetryMqttIn } from '../telemetry-mqtt-in/settings';
 import { settings as telemetryAlert } from '../telemetry-alert/settings';
 import { credentials as telemetrySmtpCredentials, settings as telemetrySmtp } from '../telemetry-smtp/settings';
 import { settings as telemetryAlertEmail } from '../telemetry-alert-email/settings';
+import { settings as telemetryMetrics } from '../telemetry-metrics/settings';
 
 export const allNodeSettings = [
   influxdb3Config,
@@ -32,6 +33,7 @@ export const allNodeSettings = [
   telemetryAlert,
   telemetrySmtp,
   telemetryAlertEmail,
+  telemetryMetrics,
 ];
 
 /** The secrets of the config nodes that have some, by type. */

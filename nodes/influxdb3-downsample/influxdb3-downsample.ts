@@ -14,6 +14,7 @@ import { errorMessage } from '../lib/settings';
 import { InfluxDB3ConfigNode, influxdb3ServerFor } from '../runtime/influxdb3-config-node';
 import { createDatabase, openDurableWriter } from '../runtime/durable-writer-node';
 import type { Done, Send } from '../runtime/input-callbacks';
+import { counted, meterOf, meteredWriterEvents, watchWriter } from '../runtime/node-metrics';
 import { ThrottledStatus } from '../runtime/node-status';
 import { schemaFor } from '../runtime/schema-config-node';
 import { nodeStatePath } from '../runtime/state-path';
@@ -27,6 +28,7 @@ export = function (RED: NodeAPI) {
     RED.nodes.createNode(this, raw);
     const node = this;
     const status = new ThrottledStatus(node);
+    const meter = meterOf(node);
     let setupError: string | undefined;
     let config: InfluxDB3ConfigNode | undefined;
     let http: InfluxDB3Http | undefined;
@@ -79,9 +81,12 @@ export = function (RED: NodeAPI) {
       ));
       const spoolDir = nodeStatePath(RED, 'downsample-spool', node.id);
       const spool = { maxBytes: spoolBytes, policy: 'reject' as const };
-      t.start(
-        openDurableWriter(node, 'influxdb3-downsample', http, spoolDir, spool, WRITER_OPTIONS, t.writerEvents()),
-      ).catch((e) => fail(`influxdb3-downsample: cannot open the disk spool: ${errorMessage(e)}`));
+      const events = meteredWriterEvents(meter, t.writerEvents());
+      const opening = openDurableWriter(node, 'influxdb3-downsample', http, spoolDir, spool, WRITER_OPTIONS, events);
+      opening.then((w) => watchWriter(meter, () => w)).catch(() => undefined);
+      meter.readings.downsampleBacklog = () => t.backlog;
+      meter.readings.downsampleLastBucketMs = () => t.watermarkMs;
+      t.start(opening).catch((e) => fail(`influxdb3-downsample: cannot open the disk spool: ${errorMessage(e)}`));
     } catch (e) {
       fail(`influxdb3-downsample: ${errorMessage(e)}`);
     }
@@ -92,10 +97,13 @@ export = function (RED: NodeAPI) {
       status.now({ fill: 'red', shape: 'ring', text: 'invalid settings' });
     }
 
-    node.on('input', (msg: NodeMessageInFlow, _send: Send, done: Done) => {
-      if (setupError || !tier) return done(new Error(setupError || 'influxdb3-downsample: not set up'));
-      tier.input(msg as DownsampleInput, done);
-    });
+    node.on(
+      'input',
+      counted(meter, (msg: NodeMessageInFlow, _send: Send, done: Done) => {
+        if (setupError || !tier) return done(new Error(setupError || 'influxdb3-downsample: not set up'));
+        tier.input(msg as DownsampleInput, done);
+      }),
+    );
 
     node.on('close', (_removed: boolean, done: () => void) => {
       const finish = () => {

@@ -4,6 +4,7 @@
 // parts the core join node can put back together, for results too large for one message.
 
 import type { InfluxDBClient } from '@influxdata/influxdb3-client';
+import { counted, meterOf } from '../runtime/node-metrics';
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { checkParams, shapeRow } from '../lib/influxdb3/query-rows';
 import { errorMessage } from '../lib/settings';
@@ -19,6 +20,7 @@ export = function (RED: NodeAPI) {
   function InfluxDB3Query(this: Node, raw: NodeDef) {
     RED.nodes.createNode(this, raw);
     const node = this;
+    const meter = meterOf(node);
     let setupError: string | undefined;
     let config: InfluxDB3ConfigNode | undefined;
     let c = settings.defaults();
@@ -44,21 +46,24 @@ export = function (RED: NodeAPI) {
       node.status({ fill: 'red', shape: 'ring', text: 'invalid settings' });
     }
 
-    node.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {
-      if (setupError || !config || !client) return done(new Error(setupError || 'influxdb3-query: not set up'));
-      run(msg, send, client, config).then(
-        () => done(),
-        (e) => {
-          const timedOut =
-            (e as { code?: unknown })?.code === 'DEADLINE_EXCEEDED' || /^Deadline exceeded/.test(errorMessage(e));
-          node.status({ fill: 'red', shape: 'ring', text: timedOut ? 'timed out' : 'query failed' });
-          const why = timedOut
-            ? `no answer within ${timeoutMs / 1000} s (raise Timeout, or narrow the query): ${errorMessage(e)}`
-            : errorMessage(e);
-          done(new Error(`influxdb3-query: ${why}`));
-        },
-      );
-    });
+    node.on(
+      'input',
+      counted(meter, (msg: NodeMessageInFlow, send: Send, done: Done) => {
+        if (setupError || !config || !client) return done(new Error(setupError || 'influxdb3-query: not set up'));
+        run(msg, send, client, config).then(
+          () => done(),
+          (e) => {
+            const timedOut =
+              (e as { code?: unknown })?.code === 'DEADLINE_EXCEEDED' || /^Deadline exceeded/.test(errorMessage(e));
+            node.status({ fill: 'red', shape: 'ring', text: timedOut ? 'timed out' : 'query failed' });
+            const why = timedOut
+              ? `no answer within ${timeoutMs / 1000} s (raise Timeout, or narrow the query): ${errorMessage(e)}`
+              : errorMessage(e);
+            done(new Error(`influxdb3-query: ${why}`));
+          },
+        );
+      }),
+    );
 
     async function run(
       msg: NodeMessageInFlow,

@@ -29,6 +29,8 @@ import { SERVER_REFUSAL } from '../lib/http/request-answers';
 import { writerStatus } from '../lib/influxdb3/writer-status';
 import { settings } from './settings';
 import type { Done, Send } from '../runtime/input-callbacks';
+import { countReadings, counted, meterOf, meteredWriterEvents, watchWriter } from '../runtime/node-metrics';
+import type { NodeMeter } from '../lib/metrics/pipeline-metrics';
 import { ThrottledStatus } from '../runtime/node-status';
 import { Judged, encodeReadings, judged, receiptsAfterJudging } from '../runtime/readings-in-messages';
 import { schemaFor } from '../runtime/schema-config-node';
@@ -45,6 +47,7 @@ interface WriteTarget {
   writer: DurableWriter;
   lines: LineWriter;
   verdict: Judged;
+  meter: NodeMeter;
 }
 
 const scratch = () => ({ lines: new LineWriter(), verdict: judged() });
@@ -57,6 +60,8 @@ export = function (RED: NodeAPI) {
     RED.nodes.createNode(this, raw);
     const node = this;
     const status = new ThrottledStatus(node);
+    const meter = meterOf(node);
+    watchWriter(meter, () => writer);
     let setupError: string | undefined;
     let config: InfluxDB3ConfigNode | undefined;
     let writer: DurableWriter | undefined;
@@ -102,17 +107,26 @@ export = function (RED: NodeAPI) {
         dir,
         { maxBytes: spoolBytes, policy },
         options,
-        {
+        meteredWriterEvents(meter, {
           written: (s) => node.send([{ topic: 'written', payload: s }, null]),
           rejected: (r) => node.send([null, rejectedLineMessages(r)]),
           warn: (m) => node.warn(`influxdb3-write: ${m}`),
           info: (m) => node.log(`influxdb3-write: ${m}`),
           changed: showStatus,
-        },
+        }),
         Boolean(createFirst),
       ).then((w) => {
         writer = w;
-        target = { node, database, serverDatabase: config!.database, encode, precision, writer: w, ...scratch() };
+        target = {
+          node,
+          database,
+          serverDatabase: config!.database,
+          encode,
+          precision,
+          writer: w,
+          meter,
+          ...scratch(),
+        };
         if (createFirst)
           createDatabaseThenWrite(node, 'influxdb3-write', http, w, createFirst, retention, () => closing);
         showStatus();
@@ -126,22 +140,25 @@ export = function (RED: NodeAPI) {
       status.set(() => writerStatus(writer));
     }
 
-    node.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {
-      if (setupError || !config) return done(new Error(setupError));
-      const take = () => {
-        try {
-          takeMessage(target!, msg, send, done);
-        } catch (e) {
-          done(e as Error);
-        }
-      };
-      // Once the spool is open, take the message at once: waiting for a promise would leave every
-      // message of a delivery round unspooled until the round ends, open to a crash.
-      if (target) return take();
-      ready.then(take, (e) =>
-        done(new Error(`influxdb3-write: the disk spool could not be opened: ${errorMessage(e)}`)),
-      );
-    });
+    node.on(
+      'input',
+      counted(meter, (msg: NodeMessageInFlow, send: Send, done: Done) => {
+        if (setupError || !config) return done(new Error(setupError));
+        const take = () => {
+          try {
+            takeMessage(target!, msg, send, done);
+          } catch (e) {
+            done(e as Error);
+          }
+        };
+        // Once the spool is open, take the message at once: waiting for a promise would leave every
+        // message of a delivery round unspooled until the round ends, open to a crash.
+        if (target) return take();
+        ready.then(take, (e) =>
+          done(new Error(`influxdb3-write: the disk spool could not be opened: ${errorMessage(e)}`)),
+        );
+      }),
+    );
 
     node.on('close', (_removed: boolean, done: () => void) => {
       closing = true;
@@ -175,12 +192,14 @@ export = function (RED: NodeAPI) {
       payload = msg.payload;
       precision = m.precision === undefined ? 'ns' : oneOf(m.precision, PRECISIONS, 'msg.precision');
       count = contentLines(payload).length;
+      countReadings(t.meter, count, []);
       if (count === 0) {
         settleReceipts(receipts);
         return done();
       }
     } else {
       const rejections = encodeReadings(msg, t.encode, t.lines, PAYLOAD_DEFAULTS, t.verdict);
+      countReadings(t.meter, t.verdict.readings, rejections);
       if (receipts) receipts = receiptsAfterJudging(msg, t.verdict, t.node);
       if (rejections.length > 0) send([null, rejections]);
       if (t.lines.lineCount === 0) return done();

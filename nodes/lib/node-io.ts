@@ -49,6 +49,15 @@ export interface Log {
   error(text: string): void;
 }
 
+/** What a node counts for the pipeline's health metrics (lib/metrics/pipeline-metrics.ts's
+ *  NodeMeter): plain numbers, so counting costs an addition. */
+export interface Counts {
+  messagesIn: number;
+  readingsIn: number;
+  readingsOut: number;
+  refuse(reason: string, n?: number): void;
+}
+
 /** A message, as Node-RED passes it between nodes. */
 export interface Message {
   payload?: unknown;

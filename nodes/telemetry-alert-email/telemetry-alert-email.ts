@@ -13,6 +13,7 @@ import { isTokenError } from '../lib/email/oauth2-token-source';
 import type { StatusLine } from '../lib/node-io';
 import { errorMessage } from '../lib/settings';
 import type { Done } from '../runtime/input-callbacks';
+import { counted, meterOf } from '../runtime/node-metrics';
 import { nodeLog } from '../runtime/node-log';
 import type { SmtpConfigNode } from '../runtime/smtp-config-node';
 import { nodeStatePath } from '../runtime/state-path';
@@ -57,6 +58,7 @@ export = function (RED: NodeAPI) {
       node.status({ fill: 'red', shape: 'ring', text: 'invalid settings' });
     }
 
+    const meter = meterOf(node);
     // Drawn at once, as this node always has: its status changes a few times per email.
     const status: StatusLine = {
       set: (make) => node.status(make()),
@@ -68,8 +70,9 @@ export = function (RED: NodeAPI) {
     let tokenTrouble: string | undefined;
     const sendMail = (mail: { subject: string; text: string; html: string }) =>
       smtp!.sendMail({ ...recipients, ...mail }).then(
-        (info) => ((tokenTrouble = undefined), info),
+        (info) => ((tokenTrouble = undefined), meter.emailsSent++, info),
         (e: unknown) => {
+          meter.emailsFailed++;
           if (isTokenError(e) && errorMessage(e) !== tokenTrouble) {
             tokenTrouble = errorMessage(e);
             node.error(`telemetry-alert-email: ${tokenTrouble} The email stays in the outbox and is tried again.`, {});
@@ -87,11 +90,15 @@ export = function (RED: NodeAPI) {
         log: nodeLog(node, 'telemetry-alert-email'),
       });
 
-    node.on('input', (msg: NodeMessageInFlow, _send: unknown, done: Done) => {
-      if (!outbox) return done(new Error(setupError));
-      const refused = outbox.input(msg.payload, msg._msgid, done);
-      if (refused !== undefined) done(new Error(`telemetry-alert-email: ${refused}`));
-    });
+    if (outbox) meter.readings.emailsQueued = () => outbox.queued;
+    node.on(
+      'input',
+      counted(meter, (msg: NodeMessageInFlow, _send: unknown, done: Done) => {
+        if (!outbox) return done(new Error(setupError));
+        const refused = outbox.input(msg.payload, msg._msgid, done);
+        if (refused !== undefined) done(new Error(`telemetry-alert-email: ${refused}`));
+      }),
+    );
 
     if (outbox) {
       // What the outbox held when Node-RED stopped goes first.

@@ -13,6 +13,7 @@ import { RuleSpec } from '../lib/alert/rules';
 import { errorMessage } from '../lib/settings';
 import type { Done, Send } from '../runtime/input-callbacks';
 import { nodeLog } from '../runtime/node-log';
+import { counted, meterOf } from '../runtime/node-metrics';
 import { ThrottledStatus } from '../runtime/node-status';
 import { nodeStatePath } from '../runtime/state-path';
 import { rulesOf, settings } from './settings';
@@ -22,6 +23,7 @@ export = function (RED: NodeAPI) {
     RED.nodes.createNode(this, raw);
     const node = this;
     const status = new ThrottledStatus(node);
+    const meter = meterOf(node);
     const files = new AlertStateFiles(nodeStatePath(RED, 'alert', node.id));
     let engine: AlertEngine | undefined;
     let rules: RuleSpec[] = [];
@@ -61,16 +63,24 @@ export = function (RED: NodeAPI) {
         log: nodeLog(node, 'telemetry-alert'),
       });
 
-    node.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {
-      try {
-        if (!alerts) return done(new Error(setupError));
-        const refused = alerts.input(msg, send);
-        if (refused !== undefined) return done(new Error(`telemetry-alert: ${refused}`));
-        done();
-      } catch (e) {
-        done(e instanceof Error ? e : new Error(String(e)));
-      }
-    });
+    if (engine) meter.readings.alertsFiring = () => engine.firingBySeverity();
+    node.on(
+      'input',
+      counted(meter, (msg: NodeMessageInFlow, send: Send, done: Done) => {
+        try {
+          if (!alerts) return done(new Error(setupError));
+          const refused = alerts.input(msg, send);
+          meter.readingsIn = meter.readingsOut = alerts.readingsJudged;
+          if (refused !== undefined) {
+            meter.refuse('no_readings');
+            return done(new Error(`telemetry-alert: ${refused}`));
+          }
+          done();
+        } catch (e) {
+          done(e instanceof Error ? e : new Error(String(e)));
+        }
+      }),
+    );
 
     if (alerts) {
       // With the node's clock, dead-man and forgetting silent series run on a timer; with the

@@ -15,6 +15,7 @@ import { PAYLOAD_DEFAULTS, PayloadLimits } from '../lib/schema/payload';
 import { errorMessage } from '../lib/settings';
 import type { Done, Send } from '../runtime/input-callbacks';
 import { nodeLog } from '../runtime/node-log';
+import { countReadings, counted, meterOf } from '../runtime/node-metrics';
 import { ThrottledStatus } from '../runtime/node-status';
 import { encodeReadings, judged, receiptsAfterJudging } from '../runtime/readings-in-messages';
 import { schemaFor } from '../runtime/schema-config-node';
@@ -26,6 +27,7 @@ export = function (RED: NodeAPI) {
     RED.nodes.createNode(this, raw);
     const node = this;
     const status = new ThrottledStatus(node);
+    const meter = meterOf(node);
     let encode: LineBytesEncoder | undefined;
     let batching: BatchSettings | undefined;
     let setupError: string | undefined;
@@ -53,33 +55,42 @@ export = function (RED: NodeAPI) {
       status,
       log: nodeLog(node, 'telemetry-line-protocol'),
     });
+    meter.readings.waiting = () => ({ buffer: { bytes: batches.bufferedBytes, items: batches.bufferedLines } });
     // One of each for every message (encodeReadings resets them), not one per message.
     const lines = new LineWriter();
     const limits: PayloadLimits = PAYLOAD_DEFAULTS;
     const verdict = judged();
 
-    node.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {
-      try {
-        if (!encode || !batching) return done(new Error(setupError));
-        const m = msg as NodeMessageInFlow & { reset?: unknown; flush?: unknown };
-        if (m.reset !== undefined) {
-          batches.reset();
-          return done();
+    node.on(
+      'input',
+      counted(meter, (msg: NodeMessageInFlow, send: Send, done: Done) => {
+        try {
+          if (!encode || !batching) return done(new Error(setupError));
+          const m = msg as NodeMessageInFlow & { reset?: unknown; flush?: unknown };
+          if (m.reset !== undefined) {
+            batches.reset();
+            return done();
+          }
+          const flush = m.flush !== undefined;
+          if (msg.payload === undefined && flush) {
+            batches.flush(send);
+            return done();
+          }
+          const rejections = encodeReadings(msg, encode, lines, limits, verdict);
+          countReadings(meter, verdict.readings, rejections);
+          const kept = receiptsOf(msg) ? receiptsAfterJudging(msg, verdict, node) : undefined;
+          if (rejections.length > 0) send([null, rejections]);
+          const refused = batches.add(lines, kept, flush, send, done);
+          if (refused !== undefined) {
+            meter.readingsOut -= lines.lineCount;
+            meter.refuse('buffer_full', lines.lineCount);
+            done(new Error(`telemetry-line-protocol: ${refused}`));
+          }
+        } catch (e) {
+          done(e instanceof Error ? e : new Error(String(e)));
         }
-        const flush = m.flush !== undefined;
-        if (msg.payload === undefined && flush) {
-          batches.flush(send);
-          return done();
-        }
-        const rejections = encodeReadings(msg, encode, lines, limits, verdict);
-        const kept = receiptsOf(msg) ? receiptsAfterJudging(msg, verdict, node) : undefined;
-        if (rejections.length > 0) send([null, rejections]);
-        const refused = batches.add(lines, kept, flush, send, done);
-        if (refused !== undefined) done(new Error(`telemetry-line-protocol: ${refused}`));
-      } catch (e) {
-        done(e instanceof Error ? e : new Error(String(e)));
-      }
-    });
+      }),
+    );
 
     const onFlowsStarted = () => batches.start();
     RED.events.once('flows:started', onFlowsStarted);

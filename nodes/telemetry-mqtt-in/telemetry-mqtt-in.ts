@@ -18,6 +18,7 @@ import { PAYLOAD_DEFAULTS, PayloadLimits } from '../lib/schema/payload';
 import { errorMessage } from '../lib/settings';
 import { MqttBrokerNode, mqttBrokerFor } from '../runtime/mqtt-broker-node';
 import { nodeLog } from '../runtime/node-log';
+import { meterOf } from '../runtime/node-metrics';
 import { ThrottledStatus } from '../runtime/node-status';
 import { nodeStatePath } from '../runtime/state-path';
 import { settings } from './settings';
@@ -57,6 +58,7 @@ export = function (RED: NodeAPI) {
       return;
     }
 
+    const meter = meterOf(node);
     const input = new JournaledSubscriber(
       { id: node.id, filter, qos, template, limits, receiptTimeoutMs: timeoutMs },
       { journal, recovered },
@@ -67,8 +69,11 @@ export = function (RED: NodeAPI) {
         status,
         translate: (text) => RED._(text),
         log: nodeLog(node, 'telemetry-mqtt-in'),
+        counts: meter,
       },
     );
+    meter.readings.waiting = () => ({ journal: input.journaled });
+    meter.readings.mqttConnected = () => input.connected;
     const start = () => input.start();
     RED.events.once('flows:started', start);
 

@@ -4,6 +4,7 @@
 // lib/simulator/simulator-runner.ts carries out; here are the settings and the Node-RED side.
 
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
+import { counted, meterOf } from '../runtime/node-metrics';
 import { FleetSpec, checkFleetSpec, referenceFleet } from '../lib/simulator/fleet-spec';
 import { FaultRule, SIMULATOR_DEFAULTS } from '../lib/simulator/fleet-simulator';
 import { checkFault } from '../lib/simulator/simulator-commands';
@@ -17,6 +18,7 @@ export = function (RED: NodeAPI) {
   function TelemetrySimulatorNode(this: Node, raw: NodeDef) {
     RED.nodes.createNode(this, raw);
     const node = this;
+    const meter = meterOf(node);
     const status = new ThrottledStatus(node, 1000);
     let fleet: FleetSpec | undefined;
     let c = settings.defaults();
@@ -60,14 +62,17 @@ export = function (RED: NodeAPI) {
       },
     );
 
-    node.on('input', (msg: NodeMessageInFlow, _send: Send, done: Done) => {
-      try {
-        runner.command(msg.payload);
-        done();
-      } catch (e) {
-        done(e instanceof Error ? e : new Error(String(e)));
-      }
-    });
+    node.on(
+      'input',
+      counted(meter, (msg: NodeMessageInFlow, _send: Send, done: Done) => {
+        try {
+          runner.command(msg.payload);
+          done();
+        } catch (e) {
+          done(e instanceof Error ? e : new Error(String(e)));
+        }
+      }),
+    );
 
     node.on('close', (_removed: boolean, done: () => void) => {
       runner.close();

@@ -17,6 +17,7 @@ import { compactCount } from '../lib/node-io';
 import { ThrottledStatus } from '../runtime/node-status';
 import { schemaFor } from '../runtime/schema-config-node';
 import { HttpInRequests } from '../runtime/http-in-requests';
+import { counted, meterOf } from '../runtime/node-metrics';
 import { settings } from './settings';
 
 export = function (RED: NodeAPI) {
@@ -24,6 +25,7 @@ export = function (RED: NodeAPI) {
     RED.nodes.createNode(this, raw);
     const node = this;
     const status = new ThrottledStatus(node);
+    const meter = meterOf(node);
     let validate: ReadingValidator | undefined;
     let limits: PayloadLimits | undefined;
     let setupError: string | undefined;
@@ -44,92 +46,77 @@ export = function (RED: NodeAPI) {
       status.now({ fill: 'red', shape: 'ring', text: 'invalid settings' });
     }
 
-    let passed = 0;
-    let refused = 0;
-    // Made once: a message costs the status a call, not a closure.
+    // The counts are the metrics' (readings in, passed on). Made once: a message costs the status
+    // a call, not a closure.
     const describeCounts = () => ({
-      fill: refused > 0 ? ('yellow' as const) : ('green' as const),
+      fill: meter.readingsIn > meter.readingsOut ? ('yellow' as const) : ('green' as const),
       shape: 'dot' as const,
-      text: `✓${compactCount(passed)} ✗${compactCount(refused)}`,
+      text: `✓${compactCount(meter.readingsOut)} ✗${compactCount(meter.readingsIn - meter.readingsOut)}`,
     });
     const showCounts = () => status.set(describeCounts);
 
     const verdict: Judged = judged();
-    /** Receipts (telemetry-mqtt-in's, or an HTTP request's) go on with the valid readings; the
-     *  refused ones are settled with their reasons, since they leave on output 2. Only messages that
-     *  carry some pay for this (none refused: no arrays are made for it). */
-    const carryReceipts = (
-      msg: NodeMessageInFlow,
-      readings: number,
-      refusedAt?: number[],
-      errors?: ReadingError[],
-      whole?: ReadingError,
-    ) => {
-      if (!receiptsOf(msg)) return;
-      verdict.readings = readings;
-      verdict.refused = refusedAt ?? [];
-      verdict.reasons = errors?.map((e) => e.toJSON()) ?? [];
-      verdict.whole = whole?.toJSON();
-      const kept = receiptsAfterJudging(msg, verdict, node);
-      const m = msg as NodeMessageInFlow & { _receipts?: unknown };
-      if (kept) m._receipts = kept;
-      else delete m._receipts;
-    };
 
-    node.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {
-      try {
-        if (!validate || !limits) return done(new Error(setupError));
-        const now = Date.now();
-        const decoded = decodePayload(msg.payload, limits);
-        if (decoded.kind === 'refused') {
-          refused++;
-          requests?.refuseWhole(msg, decoded.error);
-          carryReceipts(msg, 0, undefined, undefined, decoded.error);
-          send([null, rejectionMessage(msg, msg.payload, decoded.error)]);
-        } else if (decoded.kind === 'one') {
-          requests?.take(msg, 1);
-          const error = validate(decoded.reading, now);
-          if (error) {
-            refused++;
-            carryReceipts(msg, 1, [0], [error]);
-            send([null, rejectionMessage(msg, msg.payload, error)]);
-          } else {
-            passed++;
-            msg.payload = decoded.reading;
-            carryReceipts(msg, 1);
-            send([msg, null]);
-          }
-        } else {
-          requests?.take(msg, decoded.readings.length);
-          const readings = decoded.readings;
-          let valid: unknown[] | undefined;
-          let rejections: NodeMessage[] | undefined;
-          const refusedAt: number[] = [];
-          const errors: ReadingError[] = [];
-          for (let i = 0; i < readings.length; i++) {
-            const error = validate(readings[i], now);
-            if (error === undefined) {
-              valid?.push(readings[i]);
+    node.on(
+      'input',
+      counted(meter, (msg: NodeMessageInFlow, send: Send, done: Done) => {
+        try {
+          if (!validate || !limits) return done(new Error(setupError));
+          const now = Date.now();
+          const decoded = decodePayload(msg.payload, limits);
+          if (decoded.kind === 'refused') {
+            meter.readingsIn++;
+            meter.refuse(decoded.error.code);
+            requests?.refuseWhole(msg, decoded.error);
+            carryReceipts(node, verdict, msg, 0, undefined, undefined, decoded.error);
+            send([null, rejectionMessage(msg, msg.payload, decoded.error)]);
+          } else if (decoded.kind === 'one') {
+            requests?.take(msg, 1);
+            meter.readingsIn++;
+            const error = validate(decoded.reading, now);
+            if (error) {
+              meter.refuse(error.code);
+              carryReceipts(node, verdict, msg, 1, [0], [error]);
+              send([null, rejectionMessage(msg, msg.payload, error)]);
             } else {
-              valid ??= readings.slice(0, i);
-              (rejections ??= []).push(rejectionMessage(msg, readings[i], error, i));
-              refusedAt.push(i);
-              errors.push(error);
+              meter.readingsOut++;
+              msg.payload = decoded.reading;
+              carryReceipts(node, verdict, msg, 1);
+              send([msg, null]);
             }
+          } else {
+            requests?.take(msg, decoded.readings.length);
+            const readings = decoded.readings;
+            let valid: unknown[] | undefined;
+            let rejections: NodeMessage[] | undefined;
+            const refusedAt: number[] = [];
+            const errors: ReadingError[] = [];
+            for (let i = 0; i < readings.length; i++) {
+              const error = validate(readings[i], now);
+              if (error === undefined) {
+                valid?.push(readings[i]);
+              } else {
+                valid ??= readings.slice(0, i);
+                (rejections ??= []).push(rejectionMessage(msg, readings[i], error, i));
+                refusedAt.push(i);
+                errors.push(error);
+              }
+            }
+            const validOut = valid ?? readings;
+            meter.readingsIn += readings.length;
+            meter.readingsOut += validOut.length;
+            for (const e of errors) meter.refuse(e.code);
+            carryReceipts(node, verdict, msg, readings.length, refusedAt, errors);
+            if (validOut.length > 0) msg.payload = validOut;
+            send([validOut.length > 0 ? msg : null, rejections ?? null]);
           }
-          const validOut = valid ?? readings;
-          passed += validOut.length;
-          refused += rejections?.length ?? 0;
-          carryReceipts(msg, readings.length, refusedAt, errors);
-          if (validOut.length > 0) msg.payload = validOut;
-          send([validOut.length > 0 ? msg : null, rejections ?? null]);
+          showCounts();
+          done();
+        } catch (e) {
+          done(e instanceof Error ? e : new Error(String(e)));
         }
-        showCounts();
-        done();
-      } catch (e) {
-        done(e instanceof Error ? e : new Error(String(e)));
-      }
-    });
+      }),
+    );
 
     node.on('close', (_removed: boolean, done: () => void) => {
       requests?.close();
@@ -139,3 +126,26 @@ export = function (RED: NodeAPI) {
   }
   RED.nodes.registerType('telemetry-validate', TelemetryValidateNode);
 };
+
+/** Receipts (telemetry-mqtt-in's, or an HTTP request's) go on with the valid readings; the
+ *  refused ones are settled with their reasons, since they leave on output 2. Only messages that
+ *  carry some pay for this (none refused: no arrays are made for it). */
+function carryReceipts(
+  node: Node,
+  verdict: Judged,
+  msg: NodeMessageInFlow,
+  readings: number,
+  refusedAt?: number[],
+  errors?: ReadingError[],
+  whole?: ReadingError,
+): void {
+  if (!receiptsOf(msg)) return;
+  verdict.readings = readings;
+  verdict.refused = refusedAt ?? [];
+  verdict.reasons = errors?.map((e) => e.toJSON()) ?? [];
+  verdict.whole = whole?.toJSON();
+  const kept = receiptsAfterJudging(msg, verdict, node);
+  const m = msg as NodeMessageInFlow & { _receipts?: unknown };
+  if (kept) m._receipts = kept;
+  else delete m._receipts;
+}

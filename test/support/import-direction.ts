@@ -21,6 +21,7 @@ export const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   receipts: ['', 'http'],
   'node-settings': [''],
   http: [''],
+  metrics: ['', 'line-protocol'],
 };
 
 const NODE_RED = /^(node-red|@node-red\/)/;

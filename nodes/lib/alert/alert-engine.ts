@@ -171,6 +171,18 @@ export class AlertEngine {
     return n;
   }
 
+  /** Alerts firing now (recovering ones included), by their rule's severity. */
+  firingBySeverity(): Record<string, number> {
+    const by: Record<string, number> = {};
+    for (const s of this.series.values())
+      s.slots.forEach((slot, i) => {
+        if (!slot.lifecycle.firing) return;
+        const severity = this.o.rules[i].severity;
+        by[severity] = (by[severity] ?? 0) + 1;
+      });
+    return by;
+  }
+
   /** Judges readings (in arrival order); nowMs is the node's clock. A rule whose limits are
    *  undefined (a TypedInput that is not a number now) is skipped. */
   process(readings: readonly unknown[], nowMs: number, limits: readonly (Limits | undefined)[]): ProcessResult {

@@ -45,6 +45,8 @@ export function asNumber(v: unknown): number {
 }
 
 export class AlertRunner {
+  /** Readings taken since start. */
+  readingsJudged = 0;
   private dirty = false;
   private saveError: string | undefined;
   private skipped = 0;
@@ -89,6 +91,7 @@ export class AlertRunner {
     const decoded = decodePayload(msg.payload, PAYLOAD_DEFAULTS);
     if (decoded.kind === 'refused') return `msg.payload holds no readings: ${decoded.error.message}`;
     const readings = decoded.kind === 'one' ? [decoded.reading] : decoded.readings;
+    this.readingsJudged += readings.length;
     const result = engine.process(readings, this.clock.now(), this.limitsFor(msg));
     if (engine.clock === 'readings') result.events.push(...engine.tick(engine.streamTime));
     // A reading without the field is normal (other device types); the status counts the rest.

@@ -182,6 +182,16 @@ export class DownsampleScheduler {
     return Promise.all([this.ready, runEnded]).then(() => this.writer?.stop(CLOSE_WAIT_MS));
   }
 
+  /** Buckets due and not yet aggregated. */
+  get backlog(): number {
+    return this.engine.backlogBuckets(this.tierNow() ?? this.time.now());
+  }
+
+  /** The end of the last bucket aggregated (ms), if any. */
+  get watermarkMs(): number | undefined {
+    return this.engine.state.watermark;
+  }
+
   status(): Status {
     const e = this.engine;
     const writer = this.writer;

@@ -90,6 +90,11 @@ export class AlertMailOutbox {
     this.queue = grouper.outbox();
   }
 
+  /** Emails waiting to be sent (the one being sent included). */
+  get queued(): number {
+    return this.queue.length;
+  }
+
   /** Shows the status and sends what the outbox held when Node-RED stopped, first. */
   start(): void {
     this.showStatus();

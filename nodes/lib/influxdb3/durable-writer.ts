@@ -150,6 +150,10 @@ export class DurableWriter {
     return this.spool.lines;
   }
 
+  get spooledBytes(): number {
+    return this.spool.bytes;
+  }
+
   get memoryBytes(): number {
     return this.queueBytes + this.inFlightBytes;
   }

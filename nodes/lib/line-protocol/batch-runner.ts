@@ -77,6 +77,10 @@ export class BatchRunner {
     return this.batcher.bufferedLines;
   }
 
+  get bufferedBytes(): number {
+    return this.batcher.bufferedBytes;
+  }
+
   /** Buffers one message's lines (its accepted readings, `kept` their receipts) and sends the
    *  batches they fill; with `flush`, sends the rest too. The message's done is then the runner's:
    *  called at once when it has no lines, else when its last line leaves. Returns why its lines

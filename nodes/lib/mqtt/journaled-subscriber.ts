@@ -10,7 +10,18 @@ import type { IPublishPacket } from 'mqtt';
 import { Receipt, registerReceiptHolder } from '../receipts/receipts';
 import { PayloadLimits, decodePayload } from '../schema/payload';
 import { errorMessage } from '../settings';
-import { Clock, Log, Message, Status, StatusLine, Timers, compactCount, systemClock, systemTimers } from '../node-io';
+import {
+  Clock,
+  Counts,
+  Log,
+  Message,
+  Status,
+  StatusLine,
+  Timers,
+  compactCount,
+  systemClock,
+  systemTimers,
+} from '../node-io';
 import type { InboundJournal, RecoveredMessage } from './inbound-journal';
 import type { MqttSubscriber, MqttSubscriptions, Take } from './subscriber';
 import type { TopicFilter } from './topic-filter';
@@ -54,6 +65,8 @@ export interface SubscriberIO {
   /** The connection's status text in the node's language (it may be a message catalogue key). */
   translate(text: string): string;
   log: Log;
+  /** Messages and readings taken, refused by reason, and the broker's redeliveries. */
+  counts?: Counts & { mqttRedeliveries: number };
 }
 
 export class JournaledSubscriber implements MqttSubscriber {
@@ -127,6 +140,16 @@ export class JournaledSubscriber implements MqttSubscriber {
     this.showStatus();
   }
 
+  /** What the journal holds until the flow confirms it. */
+  get journaled(): { bytes: number; items: number } {
+    return { bytes: this.journal.bytes, items: this.journal.outstanding };
+  }
+
+  /** As the shared connection last said. */
+  get connected(): boolean {
+    return this.connection.fill === 'green';
+  }
+
   status(s: Status): void {
     this.connection = s;
     this.showStatus();
@@ -139,6 +162,7 @@ export class JournaledSubscriber implements MqttSubscriber {
     const decoded = decodePayload(payload, this.settings.limits);
     if (decoded.kind === 'refused') {
       this.refuse(packet.topic, payload, decoded.error.code, decoded.error.message);
+      this.count(packet, 1, decoded.error.code);
       return 'taken';
     }
     const count = decoded.kind === 'one' ? 1 : decoded.readings.length;
@@ -169,9 +193,21 @@ export class JournaledSubscriber implements MqttSubscriber {
     );
     msg.qos = packet.qos;
     msg.retain = packet.retain;
+    this.count(packet, count);
     this.io.sendReadings(msg);
     this.showStatus();
     return 'taken';
+  }
+
+  /** A message taken: its readings passed on, or refused whole for `refusedAs`. */
+  private count(packet: IPublishPacket, readings: number, refusedAs?: string): void {
+    const counts = this.io.counts;
+    if (!counts) return;
+    counts.messagesIn++;
+    if (packet.dup) counts.mqttRedeliveries++;
+    counts.readingsIn += readings;
+    if (refusedAs === undefined) counts.readingsOut += readings;
+    else counts.refuse(refusedAs, readings);
   }
 
   commit(): void {

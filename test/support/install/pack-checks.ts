@@ -20,6 +20,7 @@ export const TYPES = [
   'influxdb3-downsample',
   'telemetry-mqtt-broker',
   'telemetry-mqtt-in',
+  'telemetry-metrics',
 ];
 export const CONFIG_ONLY = ['telemetry-schema', 'influxdb3-config', 'telemetry-smtp', 'telemetry-mqtt-broker'];
 
