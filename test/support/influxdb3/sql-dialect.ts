@@ -12,14 +12,23 @@ export const DIALECT_SETUP: string[] = [
   `CREATE OR REPLACE TEMP MACRO date_bin(stride, ts, origin := TIMESTAMP '1970-01-01 00:00:00') AS CAST(time_bucket(stride, CAST(ts AS TIMESTAMP), CAST(origin AS TIMESTAMP)) AS TIMESTAMP_NS)`,
   // now() is a zone-less nanosecond timestamp, constant within a query, in InfluxDB 3.
   `CREATE OR REPLACE TEMP MACRO now() AS CAST(get_current_timestamp() AS TIMESTAMP_NS)`,
-  `CREATE OR REPLACE TEMP MACRO selector_last(v, t) AS struct_pack("time" := max(t), "value" := arg_max(v, t))`,
-  `CREATE OR REPLACE TEMP MACRO selector_first(v, t) AS struct_pack("time" := min(t), "value" := arg_min(v, t))`,
-  `CREATE OR REPLACE TEMP MACRO selector_max(v, t) AS struct_pack("time" := arg_max(t, v), "value" := max(v))`,
-  `CREATE OR REPLACE TEMP MACRO selector_min(v, t) AS struct_pack("time" := arg_min(t, v), "value" := min(v))`,
+  // The selectors as influxdata/influxdb core/query_functions/src/selectors/internal.rs computes
+  // them: rows whose value is NULL are skipped (their time too); first/last take the earliest/latest
+  // time, min/max the smallest/largest value and, among equal values, the earliest time; a group
+  // with no value gives a NULL struct (type_handling.rs make_struct_scalar), fields value then time.
+  selector('selector_last', 'arg_max(v, t)', 'max(t)'),
+  selector('selector_first', 'arg_min(v, t)', 'min(t)'),
+  selector('selector_max', 'max(v)', 'arg_max(t, struct_pack(k := v, o := -epoch_ns(t)))'),
+  selector('selector_min', 'min(v)', 'arg_min(t, struct_pack(k := v, o := epoch_ns(t)))'),
   `CREATE OR REPLACE TEMP MACRO approx_percentile_cont(x, p) AS approx_quantile(x, p), (x, p, c) AS approx_quantile(x, p)`,
   `CREATE OR REPLACE TEMP MACRO approx_median(x) AS approx_quantile(x, 0.5)`,
   `CREATE OR REPLACE TEMP MACRO var(x) AS var_samp(x)`,
 ];
+
+function selector(name: string, value: string, time: string): string {
+  const nonNull = 'FILTER (WHERE v IS NOT NULL)';
+  return `CREATE OR REPLACE TEMP MACRO ${name}(v, t) AS CASE WHEN count(v) = 0 THEN NULL ELSE struct_pack("value" := ${value} ${nonNull}, "time" := ${time} ${nonNull}) END`;
+}
 
 /** InfluxDB 3 functions the test server does not have; a query using one is refused by name. */
 const NOT_BRIDGED = [

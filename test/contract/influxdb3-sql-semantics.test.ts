@@ -1,0 +1,58 @@
+// Where DataFusion's answer differs from what DuckDB gives by default: selectors over NULLs,
+// identifier case, approx_percentile_cont's t-digest and integer division. Each case was read in
+// the real implementation (paths in the test server's modules) and runs against a real InfluxDB 3
+// too when INFLUXDB3_URL is set.
+import should from 'should';
+import { describeForEachTarget } from '../support/influxdb3/contract-target';
+import { silenceClientLog } from '../support/influxdb3/quiet-client';
+
+describeForEachTarget('InfluxDB 3 contract: SQL semantics DuckDB does not share', (target) => {
+  silenceClientLog();
+  const db = () => target().db('contract_sql_semantics');
+  const sql = (q: string) =>
+    target().fetch('/api/v3/query_sql', { method: 'POST', body: JSON.stringify({ db: db(), q }) });
+  const json = async (q: string) => {
+    const res = await sql(q);
+    const body = await res.text();
+    should(res.status).equal(200, body);
+    return body;
+  };
+
+  before(async () => {
+    // One table for every device type, as in the reference schema: the vibration sensor's rows have
+    // no temperature, and its reading is the latest. T1 and T2 share the highest temperature (23).
+    const body = [
+      'iot_sensors,device_id=T1 temperature=21.5 1795342500000000000',
+      'iot_sensors,device_id=T1 temperature=23 1795342560000000000',
+      'iot_sensors,device_id=T2 temperature=23 1795342590000000000',
+      'iot_sensors,device_id=T2 temperature=22 1795342620000000000',
+      'iot_sensors,device_id=V1 vibration=0.7 1795342680000000000',
+    ].join('\n');
+    const res = await target().fetch(`/api/v3/write_lp?db=${db()}`, { method: 'POST', body });
+    should(res.status).equal(204, await res.text());
+  });
+
+  it('selectors skip NULL values, break ties on the earliest time, and give {value, time}', async () => {
+    should(
+      await json(
+        `SELECT selector_last(temperature, time) AS last_t, selector_first(vibration, time) AS first_v,
+                selector_max(temperature, time) AS max_t, selector_min(vibration, time) AS min_v
+         FROM iot_sensors`,
+      ),
+    ).equal(
+      '[{"last_t":{"value":22.0,"time":"2026-11-22T10:17:00"},"first_v":{"value":0.7,"time":"2026-11-22T10:18:00"},' +
+        '"max_t":{"value":23.0,"time":"2026-11-22T10:16:00"},"min_v":{"value":0.7,"time":"2026-11-22T10:18:00"}}]',
+    );
+  });
+
+  it('a selector over a group with no value is NULL, and so is its value', async () => {
+    should(
+      await json(
+        `SELECT device_id, selector_last(vibration, time) AS v, selector_last(vibration, time)['value'] AS vv
+         FROM iot_sensors GROUP BY device_id ORDER BY device_id`,
+      ),
+    ).equal(
+      '[{"device_id":"T1"},{"device_id":"T2"},{"device_id":"V1","v":{"value":0.7,"time":"2026-11-22T10:18:00"},"vv":0.7}]',
+    );
+  });
+});
