@@ -55,4 +55,24 @@ describeForEachTarget('InfluxDB 3 contract: SQL semantics DuckDB does not share'
       '[{"device_id":"T1"},{"device_id":"T2"},{"device_id":"V1","v":{"value":0.7,"time":"2026-11-22T10:18:00"},"vv":0.7}]',
     );
   });
+
+  it('divides the unsigned retention_period_ns by an integer as a decimal, as DataFusion coerces UInt64 with Int64', async () => {
+    const withRetention = target().db('contract_sql_retention');
+    const created = await target().fetch('/api/v3/configure/database', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ db: withRetention, retention_period: '7d' }),
+    });
+    should(created.status).equal(200, await created.text());
+    const q = `SELECT retention_period_ns / 1000000000 AS s FROM system.databases WHERE database_name = '${withRetention}'`;
+    const res = await target().fetch('/api/v3/query_sql', {
+      method: 'POST',
+      body: JSON.stringify({ db: '_internal', q }),
+    });
+    should(await res.text()).equal('[{"s":604800.0000}]', 'Decimal128(24, 4): UInt64 / Int64');
+    const rows: Record<string, unknown>[] = [];
+    for await (const r of target().client('_internal').query(q)) rows.push({ ...r });
+    // Through Flight the client hands over apache-arrow's view of a decimal: the unscaled integer.
+    should(rows.map((r) => String(r.s))).eql(['6048000000'], 'Decimal128(24, 4) through Flight');
+  });
 });

@@ -22,7 +22,8 @@ import { DIALECT_SETUP, DialectError, maskLiterals, quoteIdentifier, translateQu
 import type { StoredTable, TableStore } from './table-store';
 import { ColumnType, IOX_TYPE } from './write-validation';
 
-export type ColumnKind = 'timestamp' | 'int64' | 'uint64' | 'float64' | 'utf8' | 'bool' | 'struct' | 'null';
+export type ColumnKind =
+  'timestamp' | 'int64' | 'uint64' | 'float64' | 'decimal128' | 'utf8' | 'bool' | 'struct' | 'null';
 
 export interface QueryColumn {
   name: string;
@@ -33,6 +34,9 @@ export interface QueryColumn {
    *  true where the struct is present and its children hold the values. */
   values: unknown[];
   children?: QueryColumn[];
+  /** A decimal128's precision and scale; its values are the unscaled bigints. */
+  precision?: number;
+  scale?: number;
 }
 
 export interface QueryResult {
@@ -167,11 +171,15 @@ export class SqlEngine {
         `Error during planning: the test server's _internal database has only system.databases`,
         'planning',
       );
+    const edits = [
+      ...refs.map((m) => ({ start: m.index, end: m.index + m[0].length, text: '"system_databases"' })),
+      ...unsignedDivisions(masked),
+    ].sort((a, b) => a.start - b.start);
     let text = '';
     let at = 0;
-    for (const m of refs) {
-      text += sql.slice(at, m.index) + '"system_databases"';
-      at = m.index + m[0].length;
+    for (const e of edits) {
+      text += sql.slice(at, e.start) + e.text;
+      at = e.end;
     }
     text += sql.slice(at);
     const session = await this.session(INTERNAL_DB);
@@ -193,7 +201,7 @@ export class SqlEngine {
     const types = reader.columnTypes();
     const raw = reader.getColumns();
     return {
-      columns: names.map((name, i) => toColumn(name, types[i], raw[i] ?? [])),
+      columns: names.map((name, i) => toColumn(name, types[i], raw[i] ?? [], 'exact')),
       rowCount: reader.currentRowCount,
     };
   }
@@ -307,6 +315,19 @@ function bindParams(placeholders: string[], params: QueryParams): Record<string,
   return out;
 }
 
+/** retention_period_ns (UInt64) divided by an integer literal (Int64): DataFusion coerces both to
+ *  Decimal128(20, 0) (expr-common type_coercion/binary.rs numerical_coercion, "to avoid information
+ *  loss when combining UInt64 with signed integers") and arrow divides decimals at scale s1 + 4,
+ *  precision p1 + 4, truncating (arrow-arith numeric.rs decimal_op Op::Div): Decimal128(24, 4).
+ *  DuckDB would divide as UBIGINT integers, so the division is spelled out in exact decimals. */
+function unsignedDivisions(masked: string): { start: number; end: number; text: string }[] {
+  return [...masked.matchAll(/\bretention_period_ns\s*\/\s*(\d+)\b/gi)].map((m) => ({
+    start: m.index,
+    end: m.index + m[0].length,
+    text: `CAST(CAST((CAST(retention_period_ns AS HUGEINT) * 10000) // ${m[1]} AS DECIMAL(38, 0)) * CAST(0.0001 AS DECIMAL(5, 4)) AS DECIMAL(24, 4))`,
+  }));
+}
+
 function duckError(e: unknown): QueryError {
   const message = String((e as Error)?.message ?? e);
   if (/^(Failed to extract statements: )?(Parser|Binder|Catalog|Permission) Error/.test(message))
@@ -315,8 +336,15 @@ function duckError(e: unknown): QueryError {
   return new QueryError(`error while executing plan: ${message}`, 'execution');
 }
 
-/** A DuckDB result column in InfluxDB 3's types. */
-function toColumn(name: string, type: DuckDBType, raw: readonly DuckDBValue[]): QueryColumn {
+/** A DuckDB result column in InfluxDB 3's types. DuckDB decimals are Float64 (DuckDB types a
+ *  literal such as 1.5 as DECIMAL, DataFusion as Float64) unless `decimals` is 'exact', where the
+ *  query was written to produce DataFusion's own decimals. */
+function toColumn(
+  name: string,
+  type: DuckDBType,
+  raw: readonly DuckDBValue[],
+  decimals: 'float' | 'exact' = 'float',
+): QueryColumn {
   const id = type.typeId;
   const map = (kind: ColumnKind, f: (v: NonNullable<DuckDBValue>) => unknown): QueryColumn => ({
     name,
@@ -350,7 +378,10 @@ function toColumn(name: string, type: DuckDBType, raw: readonly DuckDBValue[]): 
     case DuckDBTypeId.DOUBLE:
       return map('float64', (v) => v);
     case DuckDBTypeId.DECIMAL:
-      // A literal such as 1.5 is Float64 in DataFusion, DECIMAL in DuckDB.
+      if (decimals === 'exact') {
+        const { width, scale } = type as unknown as { width: number; scale: number };
+        return { ...map('decimal128', (v) => (v as { value: bigint }).value), precision: width, scale };
+      }
       return map('float64', (v) => Number((v as { value: bigint }).value) / 10 ** (v as { scale: number }).scale);
     case DuckDBTypeId.VARCHAR:
       return map('utf8', (v) => v);
