@@ -19,6 +19,7 @@ import {
   VARCHAR,
 } from '@duckdb/node-api';
 import { DIALECT_SETUP, DialectError, maskLiterals, quoteIdentifier, translateQuery } from './sql-dialect';
+import { sqlParseError } from './sql-parse-gate';
 import type { StoredTable, TableStore } from './table-store';
 import { ColumnType, IOX_TYPE } from './write-validation';
 
@@ -121,6 +122,7 @@ export class SqlEngine {
     if (db === INTERNAL_DB) return this.internal(sql, params);
     const tables = this.store.materialize(db);
     if (!tables) throw new QueryError(`database not found: ${db}`, 'database-not-found');
+    await refuseUnparsable(sql);
     let translated;
     try {
       translated = translateQuery(sql, tables.keys());
@@ -162,6 +164,7 @@ export class SqlEngine {
    *  in nanoseconds or NULL, deleted), which `influxdb3 show retention` reads
    *  (influxdb3_system_tables/src/databases.rs). */
   private async internal(sql: string, params: QueryParams): Promise<QueryResult> {
+    await refuseUnparsable(sql);
     const masked = maskLiterals(sql);
     const placeholders = [...new Set([...masked.matchAll(/\$([a-z_][a-z0-9_]*)/gi)].map((m) => m[1]))];
     const values = bindParams(placeholders, params);
@@ -283,6 +286,13 @@ export class SqlEngine {
     appender.closeSync();
     session.loaded.set(name, { rows: table.rowCount, schemaVersion: table.schemaVersion, rewrites: table.rewrites });
   }
+}
+
+/** SQL that InfluxDB 3's parser refuses is a planning error (DataFusionError::SQL), whatever
+ *  DuckDB would make of it. */
+async function refuseUnparsable(sql: string): Promise<void> {
+  const error = await sqlParseError(sql);
+  if (error) throw new QueryError(error, 'planning');
 }
 
 function columnTypeIn(tables: StoredTable[], name: string): ColumnType | undefined {
