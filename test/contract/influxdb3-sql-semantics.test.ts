@@ -27,6 +27,12 @@ describeForEachTarget('InfluxDB 3 contract: SQL semantics DuckDB does not share'
       'iot_sensors,device_id=T2 temperature=23 1795342590000000000',
       'iot_sensors,device_id=T2 temperature=22 1795342620000000000',
       'iot_sensors,device_id=V1 vibration=0.7 1795342680000000000',
+      // 1..10 and 1..100, for percentiles computed by hand from DataFusion's t-digest.
+      ...Array.from({ length: 10 }, (_, i) => `ten v=${i + 1} ${1795342500000000000n + BigInt(i) * 1_000_000_000n}`),
+      ...Array.from(
+        { length: 100 },
+        (_, i) => `hundred v=${i + 1} ${1795342500000000000n + BigInt(i) * 1_000_000_000n}`,
+      ),
     ].join('\n');
     const res = await target().fetch(`/api/v3/write_lp?db=${db()}`, { method: 'POST', body });
     should(res.status).equal(204, await res.text());
@@ -74,5 +80,31 @@ describeForEachTarget('InfluxDB 3 contract: SQL semantics DuckDB does not share'
     for await (const r of target().client('_internal').query(q)) rows.push({ ...r });
     // Through Flight the client hands over apache-arrow's view of a decimal: the unscaled integer.
     should(rows.map((r) => String(r.s))).eql(['6048000000'], 'Decimal128(24, 4) through Flight');
+  });
+
+  it("computes approx_percentile_cont and approx_median with DataFusion's t-digest, in all three forms", async () => {
+    should(
+      await json(
+        `SELECT approx_percentile_cont(v, 0.95) AS p95, approx_percentile_cont(v, 0.1) AS p10,
+                approx_percentile_cont(v, 0.5, 10) AS p50_10, approx_median(v) AS median,
+                approx_percentile_cont(0.95) WITHIN GROUP (ORDER BY v) AS wg95,
+                approx_percentile_cont(0.1) WITHIN GROUP (ORDER BY v DESC) AS wg10_desc,
+                approx_percentile_cont(0.5, 4) WITHIN GROUP (ORDER BY v) AS wg50_4
+         FROM ten`,
+      ),
+    ).equal('[{"p95":10.0,"p10":1.5,"p50_10":5.375,"median":5.5,"wg95":10.0,"wg10_desc":9.5,"wg50_4":5.5}]');
+    // A hundred values with the default 100 centroids: the middle ones are already merged.
+    should(await json('SELECT approx_percentile_cont(v, 0.5) AS p50, approx_median(v) AS m FROM hundred')).equal(
+      '[{"p50":50.375,"m":50.375}]',
+    );
+    should(await json('SELECT approx_percentile_cont(v, 0.95) AS p FROM ten WHERE v > 100')).equal('[{}]');
+  });
+
+  it('refuses a percentile outside 0..1 as DataFusion plans it', async () => {
+    const res = await sql('SELECT approx_percentile_cont(v, 1.5) AS p FROM ten');
+    should([res.status, await res.text()]).eql([
+      400,
+      'Error during planning: Percentile value must be between 0.0 and 1.0 inclusive, 1.5 is invalid',
+    ]);
   });
 });

@@ -3,6 +3,11 @@
 // Each bridge was verified against DuckDB 1.5; InfluxDB 3's function semantics: influxdata/docs-v2
 // content/shared/sql-reference/functions/{time-and-date,selector,aggregate}.md.
 
+import { DEFAULT_MAX_SIZE } from './tdigest';
+
+/** The scalar function the SQL engine registers, over the group's values as a list. */
+export const TDIGEST_FUNCTION = '__tdigest_percentile';
+
 /** Session settings and macros, created TEMP so each connection has its own. */
 export const DIALECT_SETUP: string[] = [
   `SET TimeZone = 'UTC'`,
@@ -20,10 +25,16 @@ export const DIALECT_SETUP: string[] = [
   selector('selector_first', 'arg_min(v, t)', 'min(t)'),
   selector('selector_max', 'max(v)', 'arg_max(t, struct_pack(k := v, o := -epoch_ns(t)))'),
   selector('selector_min', 'min(v)', 'arg_min(t, struct_pack(k := v, o := epoch_ns(t)))'),
-  `CREATE OR REPLACE TEMP MACRO approx_percentile_cont(x, p) AS approx_quantile(x, p), (x, p, c) AS approx_quantile(x, p)`,
-  `CREATE OR REPLACE TEMP MACRO approx_median(x) AS approx_quantile(x, 0.5)`,
+  // DataFusion's t-digest (tdigest.ts) over the group's non-NULL values, 100 centroids by default;
+  // approx_median is the same accumulator at 0.5 (functions-aggregate approx_median.rs).
+  `CREATE OR REPLACE TEMP MACRO approx_percentile_cont(x, p) AS ${tdigest('x', 'p', DEFAULT_MAX_SIZE)}, (x, p, c) AS ${tdigest('x', 'p', 'c')}`,
+  `CREATE OR REPLACE TEMP MACRO approx_median(x) AS ${tdigest('x', 0.5, DEFAULT_MAX_SIZE)}`,
   `CREATE OR REPLACE TEMP MACRO var(x) AS var_samp(x)`,
 ];
+
+function tdigest(x: string, p: string | number, centroids: string | number): string {
+  return `${TDIGEST_FUNCTION}(list(CAST(${x} AS DOUBLE)) FILTER (WHERE ${x} IS NOT NULL), ${p}, ${centroids})`;
+}
 
 function selector(name: string, value: string, time: string): string {
   const nonNull = 'FILTER (WHERE v IS NOT NULL)';
@@ -95,8 +106,9 @@ export function translateQuery(sql: string, tables: Iterable<string>): Translate
     if ((name === 'first_value' || name === 'last_value') && !/^\s*over\b/i.test(after)) {
       // The ordered aggregates; DuckDB only has them as first()/last() (a macro cannot take ORDER BY).
       edits.push({ start: m.index, end: m.index + m[1].length, text: name === 'first_value' ? 'first' : 'last' });
-    } else if (name === 'approx_percentile_cont' && /^\s*within\s+group\b/i.test(after)) {
-      edits.push({ start: m.index, end: m.index + m[1].length, text: 'percentile_cont' });
+    } else if (name === 'approx_percentile_cont') {
+      const call = approxPercentileCall(sql, masked, m.index + m[0].length - 1, close);
+      if (call) edits.push({ start: m.index, ...call });
     }
   }
   if (/\binformation_schema\b|^\s*show\b|\bsystem\s*\./i.test(masked)) {
@@ -131,6 +143,60 @@ export function translateQuery(sql: string, tables: Iterable<string>): Translate
   let out = sql;
   for (const e of edits) out = out.slice(0, e.start) + e.text + out.slice(e.end);
   return { sql: out, tables: used, placeholders };
+}
+
+/**
+ * approx_percentile_cont's arguments checked as DataFusion checks them when it plans the
+ * accumulator (functions-aggregate approx_percentile_cont.rs validate_input_percentile_expr,
+ * validate_input_max_size_expr), and the WITHIN GROUP (ORDER BY x [ASC|DESC]) form turned into the
+ * argument form: descending asks for 1 - p, computed in float64 as there.
+ */
+function approxPercentileCall(
+  sql: string,
+  masked: string,
+  open: number,
+  close: number,
+): { end: number; text: string } | undefined {
+  const args = splitArguments(sql, masked, open + 1, close);
+  const within = /^\s*within\s+group\s*\(\s*order\s+by\s+/i.exec(masked.slice(close + 1));
+  const [percentile, centroids] = within ? args : args.slice(1);
+  const p = Number(percentile);
+  if (/^\s*[\d.]+\s*$/.test(percentile ?? '') && !(p >= 0 && p <= 1))
+    throw new DialectError(
+      `Error during planning: Percentile value must be between 0.0 and 1.0 inclusive, ${p} is invalid`,
+      'planning',
+    );
+  if (centroids !== undefined && /^\s*-?\d+\s*$/.test(centroids) && Number(centroids) <= 0)
+    throw new DialectError(
+      `This feature is not implemented: Tdigest max_size value for 'APPROX_PERCENTILE_CONT' must be UInt > 0 literal (got data type Int64).`,
+      'not-implemented',
+    );
+  if (!within) return undefined;
+  const orderStart = close + 1 + within[0].length;
+  const groupClose = matchingParen(masked, masked.indexOf('(', close + 1));
+  const order = /^([\s\S]*?)(?:\s+(asc|desc))?\s*$/i.exec(sql.slice(orderStart, groupClose))!;
+  const q = order[2]?.toLowerCase() === 'desc' ? `1 - CAST(${percentile} AS DOUBLE)` : percentile;
+  return {
+    end: groupClose + 1,
+    text: `approx_percentile_cont(${[order[1], q, ...(centroids === undefined ? [] : [centroids])].join(', ')})`,
+  };
+}
+
+/** The top-level, comma-separated arguments between two parentheses. */
+function splitArguments(sql: string, masked: string, from: number, to: number): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let start = from;
+  for (let i = from; i < to; i++) {
+    if (masked[i] === '(') depth++;
+    else if (masked[i] === ')') depth--;
+    else if (masked[i] === ',' && depth === 0) {
+      out.push(sql.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  out.push(sql.slice(start, to).trim());
+  return out;
 }
 
 export function quoteIdentifier(name: string): string {

@@ -7,6 +7,8 @@ import {
   DuckDBConnection,
   DuckDBDataChunk,
   DuckDBInstance,
+  DuckDBListValue,
+  DuckDBScalarFunction,
   DuckDBTimestampNanosecondsValue,
   DuckDBType,
   DuckDBTypeId,
@@ -14,13 +16,22 @@ import {
   BIGINT,
   BOOLEAN,
   DOUBLE,
+  LIST,
   TIMESTAMP_NS,
   UBIGINT,
   VARCHAR,
 } from '@duckdb/node-api';
-import { DIALECT_SETUP, DialectError, maskLiterals, quoteIdentifier, translateQuery } from './sql-dialect';
+import {
+  DIALECT_SETUP,
+  DialectError,
+  TDIGEST_FUNCTION,
+  maskLiterals,
+  quoteIdentifier,
+  translateQuery,
+} from './sql-dialect';
 import { sqlParseError } from './sql-parse-gate';
 import type { StoredTable, TableStore } from './table-store';
+import { approxPercentileCont } from './tdigest';
 import { ColumnType, IOX_TYPE } from './write-validation';
 
 export type ColumnKind =
@@ -221,6 +232,7 @@ export class SqlEngine {
           autoload_known_extensions: 'false',
         });
         const connection = await instance.connect();
+        connection.registerScalarFunction(tdigestPercentile());
         for (const stmt of DIALECT_SETUP) await connection.run(stmt);
         return { instance, connection, loaded: new Map<string, Loaded>() };
       })();
@@ -286,6 +298,27 @@ export class SqlEngine {
     appender.closeSync();
     session.loaded.set(name, { rows: table.rowCount, schemaVersion: table.schemaVersion, rewrites: table.rewrites });
   }
+}
+
+/** DataFusion's approx_percentile_cont over a group's values (a list, NULL for none), for the
+ *  dialect's approx_percentile_cont and approx_median macros. */
+function tdigestPercentile(): DuckDBScalarFunction {
+  return DuckDBScalarFunction.create({
+    name: TDIGEST_FUNCTION,
+    parameterTypes: [LIST(DOUBLE), DOUBLE, BIGINT],
+    returnType: DOUBLE,
+    mainFunction: (info, input, output) => {
+      const [values, percentiles, sizes] = [0, 1, 2].map((i) => input.getColumnVector(i));
+      for (let row = 0; row < input.rowCount; row++) {
+        const p = percentiles.getItem(row) as number;
+        if (!(p >= 0 && p <= 1))
+          return info.setError(`Percentile value must be between 0.0 and 1.0 inclusive, ${p} is invalid`);
+        const list = values.getItem(row) as DuckDBListValue | null;
+        output.setItem(row, list && approxPercentileCont(list.items as number[], p, Number(sizes.getItem(row))));
+      }
+      output.flush();
+    },
+  });
 }
 
 /** SQL that InfluxDB 3's parser refuses is a planning error (DataFusionError::SQL), whatever
