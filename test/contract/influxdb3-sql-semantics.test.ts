@@ -27,6 +27,8 @@ describeForEachTarget('InfluxDB 3 contract: SQL semantics DuckDB does not share'
       'iot_sensors,device_id=T2 temperature=23 1795342590000000000',
       'iot_sensors,device_id=T2 temperature=22 1795342620000000000',
       'iot_sensors,device_id=V1 vibration=0.7 1795342680000000000',
+      // A column that really has an upper-case letter.
+      'caps,device_id=C1 Temperature=20,humidity=30 1795342500000000000',
       // 1..10 and 1..100, for percentiles computed by hand from DataFusion's t-digest.
       ...Array.from({ length: 10 }, (_, i) => `ten v=${i + 1} ${1795342500000000000n + BigInt(i) * 1_000_000_000n}`),
       ...Array.from(
@@ -106,5 +108,27 @@ describeForEachTarget('InfluxDB 3 contract: SQL semantics DuckDB does not share'
       400,
       'Error during planning: Percentile value must be between 0.0 and 1.0 inclusive, 1.5 is invalid',
     ]);
+  });
+
+  it('matches quoted column names exactly and lower-cases unquoted ones, as DataFusion does', async () => {
+    should(await json('SELECT "Temperature" AS t, humidity AS h FROM caps')).equal('[{"t":20.0,"h":30.0}]');
+    let res = await sql('SELECT "Temperature" AS t FROM iot_sensors');
+    should([res.status, await res.text()]).eql([
+      500,
+      'Schema error: No field named "Temperature". Valid fields are iot_sensors.device_id, iot_sensors.temperature, iot_sensors.time, iot_sensors.vibration.',
+    ]);
+    res = await sql('SELECT Temperature AS t FROM caps');
+    should([res.status, await res.text()]).eql([
+      500,
+      "Schema error: No field named temperature. Did you mean 'caps.Temperature'?.",
+    ]);
+    res = await sql(`SELECT temperature FROM iot_sensors WHERE "Device_id" = 'T1'`);
+    should(res.status).equal(500);
+    should(await res.text()).match(/^Schema error: No field named "Device_id"\./);
+    await should(
+      (async () => {
+        for await (const _ of target().client(db()).query('SELECT "Temperature" AS t FROM iot_sensors')) break;
+      })(),
+    ).be.rejectedWith({ code: 'INVALID_ARGUMENT', message: /Schema error: No field named "Temperature"/ });
   });
 });

@@ -383,6 +383,7 @@ export async function startInfluxDB3(o: InfluxDB3Options = {}): Promise<InfluxDB
         case 'database-not-found':
           return sendGrpcError(stream, GRPC.INTERNAL, `Cannot retrieve database: External error: ${e.message}`);
         case 'planning':
+        case 'schema':
           return sendGrpcError(stream, GRPC.INVALID_ARGUMENT, `Error while planning query: ${e.message}`);
         case 'not-implemented':
           return sendGrpcError(stream, GRPC.UNIMPLEMENTED, e.message);

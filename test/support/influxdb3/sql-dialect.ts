@@ -3,6 +3,7 @@
 // Each bridge was verified against DuckDB 1.5; InfluxDB 3's function semantics: influxdata/docs-v2
 // content/shared/sql-reference/functions/{time-and-date,selector,aggregate}.md.
 
+import { columnCaseError } from './identifier-case';
 import { DEFAULT_MAX_SIZE } from './tdigest';
 
 /** The scalar function the SQL engine registers, over the group's values as a list. */
@@ -57,7 +58,7 @@ const NOT_BRIDGED = [
 export class DialectError extends Error {
   constructor(
     message: string,
-    readonly kind: 'planning' | 'not-implemented',
+    readonly kind: 'planning' | 'schema' | 'not-implemented',
   ) {
     super(message);
   }
@@ -74,9 +75,14 @@ export interface TranslatedQuery {
 /**
  * The query as DuckDB should run it, for a database holding `tables`. Table names are resolved as
  * DataFusion resolves them (unquoted names lower-cased, then matched exactly), so a name DuckDB
- * would find case-insensitively is still "not found" here as in InfluxDB 3.
+ * would find case-insensitively is still "not found" here as in InfluxDB 3; with `columnsOf`, so
+ * are the columns of the tables read (identifier-case.ts).
  */
-export function translateQuery(sql: string, tables: Iterable<string>): TranslatedQuery {
+export function translateQuery(
+  sql: string,
+  tables: Iterable<string>,
+  columnsOf?: (table: string) => string[],
+): TranslatedQuery {
   const masked = maskLiterals(sql);
   const known = new Set(tables);
   if (/;\s*\S/.test(masked)) {
@@ -134,6 +140,15 @@ export function translateQuery(sql: string, tables: Iterable<string>): Translate
       throw new DialectError(`Error during planning: table 'public.iox.${name}' not found`, 'planning');
     if (!used.includes(name)) used.push(name);
     edits.push({ start, end: ref.end, text: quoteIdentifier(name) });
+  }
+
+  if (columnsOf) {
+    const error = columnCaseError(
+      sql,
+      masked,
+      used.map((table) => ({ table, columns: columnsOf(table) })),
+    );
+    if (error) throw new DialectError(error, 'schema');
   }
 
   const placeholders: string[] = [];

@@ -56,7 +56,7 @@ export interface QueryResult {
   rowCount: number;
 }
 
-export type QueryErrorKind = 'database-not-found' | 'planning' | 'not-implemented' | 'execution';
+export type QueryErrorKind = 'database-not-found' | 'planning' | 'schema' | 'not-implemented' | 'execution';
 
 export class QueryError extends Error {
   constructor(
@@ -136,7 +136,7 @@ export class SqlEngine {
     await refuseUnparsable(sql);
     let translated;
     try {
-      translated = translateQuery(sql, tables.keys());
+      translated = translateQuery(sql, tables.keys(), (t) => ['time', ...tables.get(t)!.columns.keys()]);
     } catch (e) {
       if (e instanceof DialectError) throw new QueryError(e.message, e.kind);
       throw e;
