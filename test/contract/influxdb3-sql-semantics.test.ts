@@ -30,7 +30,10 @@ describeForEachTarget('InfluxDB 3 contract: SQL semantics DuckDB does not share'
       // A column that really has an upper-case letter.
       'caps,device_id=C1 Temperature=20,humidity=30 1795342500000000000',
       // 1..10 and 1..100, for percentiles computed by hand from DataFusion's t-digest.
-      ...Array.from({ length: 10 }, (_, i) => `ten v=${i + 1} ${1795342500000000000n + BigInt(i) * 1_000_000_000n}`),
+      ...Array.from(
+        { length: 10 },
+        (_, i) => `ten v=${i + 1},n=${i + 1}i ${1795342500000000000n + BigInt(i) * 1_000_000_000n}`,
+      ),
       ...Array.from(
         { length: 100 },
         (_, i) => `hundred v=${i + 1} ${1795342500000000000n + BigInt(i) * 1_000_000_000n}`,
@@ -95,6 +98,12 @@ describeForEachTarget('InfluxDB 3 contract: SQL semantics DuckDB does not share'
          FROM ten`,
       ),
     ).equal('[{"p95":10.0,"p10":1.5,"p50_10":5.375,"median":5.5,"wg95":10.0,"wg10_desc":9.5,"wg50_4":5.5}]');
+    // An integer column gives an integer, the estimate truncated (Rust's `as`).
+    should(
+      await json(
+        'SELECT approx_percentile_cont(n, 0.1) AS p10, approx_median(n) AS m, approx_percentile_cont(n, 0.95) AS p95 FROM ten',
+      ),
+    ).equal('[{"p10":1,"m":5,"p95":10}]');
     // A hundred values with the default 100 centroids: the middle ones are already merged.
     should(await json('SELECT approx_percentile_cont(v, 0.5) AS p50, approx_median(v) AS m FROM hundred')).equal(
       '[{"p50":50.375,"m":50.375}]',

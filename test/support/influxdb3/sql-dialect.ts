@@ -34,7 +34,7 @@ export const DIALECT_SETUP: string[] = [
 ];
 
 function tdigest(x: string, p: string | number, centroids: string | number): string {
-  return `${TDIGEST_FUNCTION}(list(CAST(${x} AS DOUBLE)) FILTER (WHERE ${x} IS NOT NULL), ${p}, ${centroids})`;
+  return `${TDIGEST_FUNCTION}(list(${x}) FILTER (WHERE ${x} IS NOT NULL), ${p}, ${centroids})`;
 }
 
 function selector(name: string, value: string, time: string): string {

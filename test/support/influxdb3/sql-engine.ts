@@ -232,7 +232,7 @@ export class SqlEngine {
           autoload_known_extensions: 'false',
         });
         const connection = await instance.connect();
-        connection.registerScalarFunction(tdigestPercentile());
+        for (const f of tdigestPercentiles()) connection.registerScalarFunction(f);
         for (const stmt of DIALECT_SETUP) await connection.run(stmt);
         return { instance, connection, loaded: new Map<string, Loaded>() };
       })();
@@ -301,24 +301,43 @@ export class SqlEngine {
 }
 
 /** DataFusion's approx_percentile_cont over a group's values (a list, NULL for none), for the
- *  dialect's approx_percentile_cont and approx_median macros. */
-function tdigestPercentile(): DuckDBScalarFunction {
-  return DuckDBScalarFunction.create({
-    name: TDIGEST_FUNCTION,
-    parameterTypes: [LIST(DOUBLE), DOUBLE, BIGINT],
-    returnType: DOUBLE,
-    mainFunction: (info, input, output) => {
-      const [values, percentiles, sizes] = [0, 1, 2].map((i) => input.getColumnVector(i));
-      for (let row = 0; row < input.rowCount; row++) {
-        const p = percentiles.getItem(row) as number;
-        if (!(p >= 0 && p <= 1))
-          return info.setError(`Percentile value must be between 0.0 and 1.0 inclusive, ${p} is invalid`);
-        const list = values.getItem(row) as DuckDBListValue | null;
-        output.setItem(row, list && approxPercentileCont(list.items as number[], p, Number(sizes.getItem(row))));
-      }
-      output.flush();
-    },
-  });
+ *  dialect's approx_percentile_cont and approx_median macros: one overload per InfluxDB 3 number
+ *  type, answering in the input's type as DataFusion does (return_type is the argument's type; an
+ *  integer result is the estimate cast with Rust's `as`, truncated and saturating). */
+function tdigestPercentiles(): DuckDBScalarFunction[] {
+  const asType: [DuckDBType, (q: number) => unknown][] = [
+    [DOUBLE, (q) => q],
+    [BIGINT, (q) => rustAs(q, -(2n ** 63n), 2n ** 63n - 1n)],
+    [UBIGINT, (q) => rustAs(q, 0n, 2n ** 64n - 1n)],
+  ];
+  return asType.map(([type, cast]) =>
+    DuckDBScalarFunction.create({
+      name: TDIGEST_FUNCTION,
+      parameterTypes: [LIST(type), DOUBLE, BIGINT],
+      returnType: type,
+      mainFunction: (info, input, output) => {
+        const [values, percentiles, sizes] = [0, 1, 2].map((i) => input.getColumnVector(i));
+        for (let row = 0; row < input.rowCount; row++) {
+          const p = percentiles.getItem(row) as number;
+          if (!(p >= 0 && p <= 1))
+            return info.setError(`Percentile value must be between 0.0 and 1.0 inclusive, ${p} is invalid`);
+          const list = values.getItem(row) as DuckDBListValue | null;
+          const numbers = list?.items.map(Number) ?? [];
+          const q = list && approxPercentileCont(numbers, p, Number(sizes.getItem(row)));
+          output.setItem(row, (q === null ? null : cast(q)) as DuckDBValue);
+        }
+        output.flush();
+      },
+    }),
+  );
+}
+
+/** Rust's float-to-integer `as`: truncated, saturating at the type's bounds, NaN is 0. */
+function rustAs(q: number, min: bigint, max: bigint): bigint {
+  if (Number.isNaN(q)) return 0n;
+  if (!Number.isFinite(q)) return q > 0 ? max : min;
+  const t = BigInt(Math.trunc(q));
+  return t < min ? min : t > max ? max : t;
 }
 
 /** SQL that InfluxDB 3's parser refuses is a planning error (DataFusionError::SQL), whatever
