@@ -10,6 +10,7 @@ import {
   Bool,
   Data,
   DataType,
+  Decimal,
   Field,
   Float64,
   Int64,
@@ -175,6 +176,8 @@ function arrowType(c: QueryColumn): DataType {
       return new Uint64();
     case 'float64':
       return new Float64();
+    case 'decimal128':
+      return new Decimal(c.scale!, c.precision!, 128);
     case 'utf8':
       return new Utf8();
     case 'bool':
@@ -227,6 +230,15 @@ function columnData(c: QueryColumn, type: DataType): Data {
         nullBitmap,
         data: Float64Array.from(c.values, (v) => (v as number | null) ?? 0),
       });
+    case 'decimal128': {
+      // 128-bit two's complement, little-endian, as four 32-bit words a value.
+      const words = new Uint32Array(length * 4);
+      c.values.forEach((v, i) => {
+        let x = BigInt.asUintN(128, (v as bigint | null) ?? 0n);
+        for (let w = 0; w < 4; w++, x >>= 32n) words[i * 4 + w] = Number(x & 0xffffffffn);
+      });
+      return makeData({ type: type as Decimal, length, nullCount, nullBitmap, data: words });
+    }
     case 'bool': {
       const bits = new Uint8Array(Math.ceil(length / 8));
       c.values.forEach((v, i) => {

@@ -49,6 +49,13 @@ export function floatText(v: number): string {
   return Number.isInteger(v) && Math.abs(v) < 1e16 ? v.toFixed(1) : String(v);
 }
 
+/** A decimal as arrow prints it, in JSON too (unquoted): every digit of its scale, 604800.0000. */
+export function decimalText(unscaled: bigint, scale: number): string {
+  const digits = (unscaled < 0n ? -unscaled : unscaled).toString().padStart(scale + 1, '0');
+  const sign = unscaled < 0n ? '-' : '';
+  return scale === 0 ? sign + digits : `${sign}${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
+}
+
 function jsonValue(c: QueryColumn, row: number): string | undefined {
   const v = c.values[row];
   if (v === null || v === undefined) return undefined;
@@ -60,6 +67,8 @@ function jsonValue(c: QueryColumn, row: number): string | undefined {
       return String(v);
     case 'float64':
       return Number.isFinite(v) ? floatText(v as number) : undefined;
+    case 'decimal128':
+      return decimalText(v as bigint, c.scale!);
     case 'struct':
       return jsonObject(c.children!, row);
     default:
@@ -90,6 +99,8 @@ function textValue(c: QueryColumn, row: number): string {
       return isoNanos(v as bigint);
     case 'float64':
       return floatText(v as number);
+    case 'decimal128':
+      return decimalText(v as bigint, c.scale!);
     case 'struct':
       return `{${c.children!.map((ch) => `${ch.name}: ${textValue(ch, row)}`).join(', ')}}`;
     default:

@@ -110,6 +110,9 @@ export async function answerQuery(engine: SqlEngine, request: QueryRequest): Pro
         };
       case 'planning':
         return text(400, e.message);
+      case 'schema':
+        // SchemaError is not among the DataFusion errors Core answers with a 400.
+        return text(500, e.message);
       case 'not-implemented':
         return text(405, e.message);
       case 'execution':

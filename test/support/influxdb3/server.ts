@@ -288,6 +288,11 @@ export async function startInfluxDB3(o: InfluxDB3Options = {}): Promise<InfluxDB
     return { status: 200, body: '' };
   }
 
+  /** A write with accept_partial that refused lines: their new tables and columns stay. */
+  function refusedPartially(params: WriteParams, reply: Reply): boolean {
+    return params.acceptPartial && reply.status >= 400;
+  }
+
   /** Parses, checks and stores a write body; the same path replays the data directory's log. */
   function apply(
     endpoint: Endpoint | 'create',
@@ -303,6 +308,14 @@ export async function startInfluxDB3(o: InfluxDB3Options = {}): Promise<InfluxDB
     }
     const { reply, accepted } = applyWrite(catalog, endpoint, params, body, nowNs, known);
     if (accepted.length > 0) store.write(params.db, accepted);
+    if (refusedPartially(params, reply)) {
+      // The catalog transaction is committed even when every line was refused, database included
+      // (v3 catalog.rs begin_database_transaction creates it; validator.rs commit_catalog_changes).
+      const tables = catalog.databases.get(params.db) ?? new Map();
+      catalog.databases.set(params.db, tables);
+      store.createDatabase(params.db);
+      store.declareSchema(params.db, tables);
+    }
     return { reply, stored: accepted.reduce((n, a) => n + ('ranges' in a ? a.ranges.length / 2 : 1), 0) };
   }
 
@@ -337,8 +350,9 @@ export async function startInfluxDB3(o: InfluxDB3Options = {}): Promise<InfluxDB
 
     const nowNs = BigInt(Date.now()) * 1_000_000n;
     const { reply, stored } = apply(endpoint, params, body, nowNs);
+    // Refused lines can change the schema: such a write is logged too, so a restart keeps it.
+    if (stored > 0 || refusedPartially(params, reply)) await log?.append({ endpoint, params, body, nowNs });
     if (stored > 0) {
-      await log?.append({ endpoint, params, body, nowNs });
       if (!params.noSync) {
         if (walFlushMs === 'manual') await new Promise<void>((resolve) => walWaiters.push(resolve));
         else if (walFlushMs > 0) await nextFlush(walFlushMs);
@@ -383,6 +397,7 @@ export async function startInfluxDB3(o: InfluxDB3Options = {}): Promise<InfluxDB
         case 'database-not-found':
           return sendGrpcError(stream, GRPC.INTERNAL, `Cannot retrieve database: External error: ${e.message}`);
         case 'planning':
+        case 'schema':
           return sendGrpcError(stream, GRPC.INVALID_ARGUMENT, `Error while planning query: ${e.message}`);
         case 'not-implemented':
           return sendGrpcError(stream, GRPC.UNIMPLEMENTED, e.message);

@@ -3,6 +3,12 @@
 // Each bridge was verified against DuckDB 1.5; InfluxDB 3's function semantics: influxdata/docs-v2
 // content/shared/sql-reference/functions/{time-and-date,selector,aggregate}.md.
 
+import { columnCaseError } from './identifier-case';
+import { DEFAULT_MAX_SIZE } from './tdigest';
+
+/** The scalar function the SQL engine registers, over the group's values as a list. */
+export const TDIGEST_FUNCTION = '__tdigest_percentile';
+
 /** Session settings and macros, created TEMP so each connection has its own. */
 export const DIALECT_SETUP: string[] = [
   `SET TimeZone = 'UTC'`,
@@ -12,14 +18,29 @@ export const DIALECT_SETUP: string[] = [
   `CREATE OR REPLACE TEMP MACRO date_bin(stride, ts, origin := TIMESTAMP '1970-01-01 00:00:00') AS CAST(time_bucket(stride, CAST(ts AS TIMESTAMP), CAST(origin AS TIMESTAMP)) AS TIMESTAMP_NS)`,
   // now() is a zone-less nanosecond timestamp, constant within a query, in InfluxDB 3.
   `CREATE OR REPLACE TEMP MACRO now() AS CAST(get_current_timestamp() AS TIMESTAMP_NS)`,
-  `CREATE OR REPLACE TEMP MACRO selector_last(v, t) AS struct_pack("time" := max(t), "value" := arg_max(v, t))`,
-  `CREATE OR REPLACE TEMP MACRO selector_first(v, t) AS struct_pack("time" := min(t), "value" := arg_min(v, t))`,
-  `CREATE OR REPLACE TEMP MACRO selector_max(v, t) AS struct_pack("time" := arg_max(t, v), "value" := max(v))`,
-  `CREATE OR REPLACE TEMP MACRO selector_min(v, t) AS struct_pack("time" := arg_min(t, v), "value" := min(v))`,
-  `CREATE OR REPLACE TEMP MACRO approx_percentile_cont(x, p) AS approx_quantile(x, p), (x, p, c) AS approx_quantile(x, p)`,
-  `CREATE OR REPLACE TEMP MACRO approx_median(x) AS approx_quantile(x, 0.5)`,
+  // The selectors as influxdata/influxdb core/query_functions/src/selectors/internal.rs computes
+  // them: rows whose value is NULL are skipped (their time too); first/last take the earliest/latest
+  // time, min/max the smallest/largest value and, among equal values, the earliest time; a group
+  // with no value gives a NULL struct (type_handling.rs make_struct_scalar), fields value then time.
+  selector('selector_last', 'arg_max(v, t)', 'max(t)'),
+  selector('selector_first', 'arg_min(v, t)', 'min(t)'),
+  selector('selector_max', 'max(v)', 'arg_max(t, struct_pack(k := v, o := -epoch_ns(t)))'),
+  selector('selector_min', 'min(v)', 'arg_min(t, struct_pack(k := v, o := epoch_ns(t)))'),
+  // DataFusion's t-digest (tdigest.ts) over the group's non-NULL values, 100 centroids by default;
+  // approx_median is the same accumulator at 0.5 (functions-aggregate approx_median.rs).
+  `CREATE OR REPLACE TEMP MACRO approx_percentile_cont(x, p) AS ${tdigest('x', 'p', DEFAULT_MAX_SIZE)}, (x, p, c) AS ${tdigest('x', 'p', 'c')}`,
+  `CREATE OR REPLACE TEMP MACRO approx_median(x) AS ${tdigest('x', 0.5, DEFAULT_MAX_SIZE)}`,
   `CREATE OR REPLACE TEMP MACRO var(x) AS var_samp(x)`,
 ];
+
+function tdigest(x: string, p: string | number, centroids: string | number): string {
+  return `${TDIGEST_FUNCTION}(list(${x}) FILTER (WHERE ${x} IS NOT NULL), ${p}, ${centroids})`;
+}
+
+function selector(name: string, value: string, time: string): string {
+  const nonNull = 'FILTER (WHERE v IS NOT NULL)';
+  return `CREATE OR REPLACE TEMP MACRO ${name}(v, t) AS CASE WHEN count(v) = 0 THEN NULL ELSE struct_pack("value" := ${value} ${nonNull}, "time" := ${time} ${nonNull}) END`;
+}
 
 /** InfluxDB 3 functions the test server does not have; a query using one is refused by name. */
 const NOT_BRIDGED = [
@@ -37,7 +58,7 @@ const NOT_BRIDGED = [
 export class DialectError extends Error {
   constructor(
     message: string,
-    readonly kind: 'planning' | 'not-implemented',
+    readonly kind: 'planning' | 'schema' | 'not-implemented',
   ) {
     super(message);
   }
@@ -54,9 +75,14 @@ export interface TranslatedQuery {
 /**
  * The query as DuckDB should run it, for a database holding `tables`. Table names are resolved as
  * DataFusion resolves them (unquoted names lower-cased, then matched exactly), so a name DuckDB
- * would find case-insensitively is still "not found" here as in InfluxDB 3.
+ * would find case-insensitively is still "not found" here as in InfluxDB 3; with `columnsOf`, so
+ * are the columns of the tables read (identifier-case.ts).
  */
-export function translateQuery(sql: string, tables: Iterable<string>): TranslatedQuery {
+export function translateQuery(
+  sql: string,
+  tables: Iterable<string>,
+  columnsOf?: (table: string) => string[],
+): TranslatedQuery {
   const masked = maskLiterals(sql);
   const known = new Set(tables);
   if (/;\s*\S/.test(masked)) {
@@ -86,8 +112,9 @@ export function translateQuery(sql: string, tables: Iterable<string>): Translate
     if ((name === 'first_value' || name === 'last_value') && !/^\s*over\b/i.test(after)) {
       // The ordered aggregates; DuckDB only has them as first()/last() (a macro cannot take ORDER BY).
       edits.push({ start: m.index, end: m.index + m[1].length, text: name === 'first_value' ? 'first' : 'last' });
-    } else if (name === 'approx_percentile_cont' && /^\s*within\s+group\b/i.test(after)) {
-      edits.push({ start: m.index, end: m.index + m[1].length, text: 'percentile_cont' });
+    } else if (name === 'approx_percentile_cont') {
+      const call = approxPercentileCall(sql, masked, m.index + m[0].length - 1, close);
+      if (call) edits.push({ start: m.index, ...call });
     }
   }
   if (/\binformation_schema\b|^\s*show\b|\bsystem\s*\./i.test(masked)) {
@@ -115,6 +142,15 @@ export function translateQuery(sql: string, tables: Iterable<string>): Translate
     edits.push({ start, end: ref.end, text: quoteIdentifier(name) });
   }
 
+  if (columnsOf) {
+    const error = columnCaseError(
+      sql,
+      masked,
+      used.map((table) => ({ table, columns: columnsOf(table) })),
+    );
+    if (error) throw new DialectError(error, 'schema');
+  }
+
   const placeholders: string[] = [];
   for (const m of masked.matchAll(/\$([a-z_][a-z0-9_]*)/gi)) if (!placeholders.includes(m[1])) placeholders.push(m[1]);
 
@@ -122,6 +158,60 @@ export function translateQuery(sql: string, tables: Iterable<string>): Translate
   let out = sql;
   for (const e of edits) out = out.slice(0, e.start) + e.text + out.slice(e.end);
   return { sql: out, tables: used, placeholders };
+}
+
+/**
+ * approx_percentile_cont's arguments checked as DataFusion checks them when it plans the
+ * accumulator (functions-aggregate approx_percentile_cont.rs validate_input_percentile_expr,
+ * validate_input_max_size_expr), and the WITHIN GROUP (ORDER BY x [ASC|DESC]) form turned into the
+ * argument form: descending asks for 1 - p, computed in float64 as there.
+ */
+function approxPercentileCall(
+  sql: string,
+  masked: string,
+  open: number,
+  close: number,
+): { end: number; text: string } | undefined {
+  const args = splitArguments(sql, masked, open + 1, close);
+  const within = /^\s*within\s+group\s*\(\s*order\s+by\s+/i.exec(masked.slice(close + 1));
+  const [percentile, centroids] = within ? args : args.slice(1);
+  const p = Number(percentile);
+  if (/^\s*[\d.]+\s*$/.test(percentile ?? '') && !(p >= 0 && p <= 1))
+    throw new DialectError(
+      `Error during planning: Percentile value must be between 0.0 and 1.0 inclusive, ${p} is invalid`,
+      'planning',
+    );
+  if (centroids !== undefined && /^\s*-?\d+\s*$/.test(centroids) && Number(centroids) <= 0)
+    throw new DialectError(
+      `This feature is not implemented: Tdigest max_size value for 'APPROX_PERCENTILE_CONT' must be UInt > 0 literal (got data type Int64).`,
+      'not-implemented',
+    );
+  if (!within) return undefined;
+  const orderStart = close + 1 + within[0].length;
+  const groupClose = matchingParen(masked, masked.indexOf('(', close + 1));
+  const order = /^([\s\S]*?)(?:\s+(asc|desc))?\s*$/i.exec(sql.slice(orderStart, groupClose))!;
+  const q = order[2]?.toLowerCase() === 'desc' ? `1 - CAST(${percentile} AS DOUBLE)` : percentile;
+  return {
+    end: groupClose + 1,
+    text: `approx_percentile_cont(${[order[1], q, ...(centroids === undefined ? [] : [centroids])].join(', ')})`,
+  };
+}
+
+/** The top-level, comma-separated arguments between two parentheses. */
+function splitArguments(sql: string, masked: string, from: number, to: number): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let start = from;
+  for (let i = from; i < to; i++) {
+    if (masked[i] === '(') depth++;
+    else if (masked[i] === ')') depth--;
+    else if (masked[i] === ',' && depth === 0) {
+      out.push(sql.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  out.push(sql.slice(start, to).trim());
+  return out;
 }
 
 export function quoteIdentifier(name: string): string {

@@ -7,6 +7,8 @@ import {
   DuckDBConnection,
   DuckDBDataChunk,
   DuckDBInstance,
+  DuckDBListValue,
+  DuckDBScalarFunction,
   DuckDBTimestampNanosecondsValue,
   DuckDBType,
   DuckDBTypeId,
@@ -14,15 +16,26 @@ import {
   BIGINT,
   BOOLEAN,
   DOUBLE,
+  LIST,
   TIMESTAMP_NS,
   UBIGINT,
   VARCHAR,
 } from '@duckdb/node-api';
-import { DIALECT_SETUP, DialectError, maskLiterals, quoteIdentifier, translateQuery } from './sql-dialect';
+import {
+  DIALECT_SETUP,
+  DialectError,
+  TDIGEST_FUNCTION,
+  maskLiterals,
+  quoteIdentifier,
+  translateQuery,
+} from './sql-dialect';
+import { sqlParseError } from './sql-parse-gate';
 import type { StoredTable, TableStore } from './table-store';
+import { approxPercentileCont } from './tdigest';
 import { ColumnType, IOX_TYPE } from './write-validation';
 
-export type ColumnKind = 'timestamp' | 'int64' | 'uint64' | 'float64' | 'utf8' | 'bool' | 'struct' | 'null';
+export type ColumnKind =
+  'timestamp' | 'int64' | 'uint64' | 'float64' | 'decimal128' | 'utf8' | 'bool' | 'struct' | 'null';
 
 export interface QueryColumn {
   name: string;
@@ -33,6 +46,9 @@ export interface QueryColumn {
    *  true where the struct is present and its children hold the values. */
   values: unknown[];
   children?: QueryColumn[];
+  /** A decimal128's precision and scale; its values are the unscaled bigints. */
+  precision?: number;
+  scale?: number;
 }
 
 export interface QueryResult {
@@ -40,7 +56,7 @@ export interface QueryResult {
   rowCount: number;
 }
 
-export type QueryErrorKind = 'database-not-found' | 'planning' | 'not-implemented' | 'execution';
+export type QueryErrorKind = 'database-not-found' | 'planning' | 'schema' | 'not-implemented' | 'execution';
 
 export class QueryError extends Error {
   constructor(
@@ -117,9 +133,10 @@ export class SqlEngine {
     if (db === INTERNAL_DB) return this.internal(sql, params);
     const tables = this.store.materialize(db);
     if (!tables) throw new QueryError(`database not found: ${db}`, 'database-not-found');
+    await refuseUnparsable(sql);
     let translated;
     try {
-      translated = translateQuery(sql, tables.keys());
+      translated = translateQuery(sql, tables.keys(), (t) => ['time', ...tables.get(t)!.columns.keys()]);
     } catch (e) {
       if (e instanceof DialectError) throw new QueryError(e.message, e.kind);
       throw e;
@@ -158,6 +175,7 @@ export class SqlEngine {
    *  in nanoseconds or NULL, deleted), which `influxdb3 show retention` reads
    *  (influxdb3_system_tables/src/databases.rs). */
   private async internal(sql: string, params: QueryParams): Promise<QueryResult> {
+    await refuseUnparsable(sql);
     const masked = maskLiterals(sql);
     const placeholders = [...new Set([...masked.matchAll(/\$([a-z_][a-z0-9_]*)/gi)].map((m) => m[1]))];
     const values = bindParams(placeholders, params);
@@ -167,11 +185,15 @@ export class SqlEngine {
         `Error during planning: the test server's _internal database has only system.databases`,
         'planning',
       );
+    const edits = [
+      ...refs.map((m) => ({ start: m.index, end: m.index + m[0].length, text: '"system_databases"' })),
+      ...unsignedDivisions(masked),
+    ].sort((a, b) => a.start - b.start);
     let text = '';
     let at = 0;
-    for (const m of refs) {
-      text += sql.slice(at, m.index) + '"system_databases"';
-      at = m.index + m[0].length;
+    for (const e of edits) {
+      text += sql.slice(at, e.start) + e.text;
+      at = e.end;
     }
     text += sql.slice(at);
     const session = await this.session(INTERNAL_DB);
@@ -193,7 +215,7 @@ export class SqlEngine {
     const types = reader.columnTypes();
     const raw = reader.getColumns();
     return {
-      columns: names.map((name, i) => toColumn(name, types[i], raw[i] ?? [])),
+      columns: names.map((name, i) => toColumn(name, types[i], raw[i] ?? [], 'exact')),
       rowCount: reader.currentRowCount,
     };
   }
@@ -210,6 +232,7 @@ export class SqlEngine {
           autoload_known_extensions: 'false',
         });
         const connection = await instance.connect();
+        for (const f of tdigestPercentiles()) connection.registerScalarFunction(f);
         for (const stmt of DIALECT_SETUP) await connection.run(stmt);
         return { instance, connection, loaded: new Map<string, Loaded>() };
       })();
@@ -277,6 +300,53 @@ export class SqlEngine {
   }
 }
 
+/** DataFusion's approx_percentile_cont over a group's values (a list, NULL for none), for the
+ *  dialect's approx_percentile_cont and approx_median macros: one overload per InfluxDB 3 number
+ *  type, answering in the input's type as DataFusion does (return_type is the argument's type; an
+ *  integer result is the estimate cast with Rust's `as`, truncated and saturating). */
+function tdigestPercentiles(): DuckDBScalarFunction[] {
+  const asType: [DuckDBType, (q: number) => unknown][] = [
+    [DOUBLE, (q) => q],
+    [BIGINT, (q) => rustAs(q, -(2n ** 63n), 2n ** 63n - 1n)],
+    [UBIGINT, (q) => rustAs(q, 0n, 2n ** 64n - 1n)],
+  ];
+  return asType.map(([type, cast]) =>
+    DuckDBScalarFunction.create({
+      name: TDIGEST_FUNCTION,
+      parameterTypes: [LIST(type), DOUBLE, BIGINT],
+      returnType: type,
+      mainFunction: (info, input, output) => {
+        const [values, percentiles, sizes] = [0, 1, 2].map((i) => input.getColumnVector(i));
+        for (let row = 0; row < input.rowCount; row++) {
+          const p = percentiles.getItem(row) as number;
+          if (!(p >= 0 && p <= 1))
+            return info.setError(`Percentile value must be between 0.0 and 1.0 inclusive, ${p} is invalid`);
+          const list = values.getItem(row) as DuckDBListValue | null;
+          const numbers = list?.items.map(Number) ?? [];
+          const q = list && approxPercentileCont(numbers, p, Number(sizes.getItem(row)));
+          output.setItem(row, (q === null ? null : cast(q)) as DuckDBValue);
+        }
+        output.flush();
+      },
+    }),
+  );
+}
+
+/** Rust's float-to-integer `as`: truncated, saturating at the type's bounds, NaN is 0. */
+function rustAs(q: number, min: bigint, max: bigint): bigint {
+  if (Number.isNaN(q)) return 0n;
+  if (!Number.isFinite(q)) return q > 0 ? max : min;
+  const t = BigInt(Math.trunc(q));
+  return t < min ? min : t > max ? max : t;
+}
+
+/** SQL that InfluxDB 3's parser refuses is a planning error (DataFusionError::SQL), whatever
+ *  DuckDB would make of it. */
+async function refuseUnparsable(sql: string): Promise<void> {
+  const error = await sqlParseError(sql);
+  if (error) throw new QueryError(error, 'planning');
+}
+
 function columnTypeIn(tables: StoredTable[], name: string): ColumnType | undefined {
   if (name === 'time' && tables.length > 0) return 'timestamp';
   for (const t of tables) {
@@ -307,6 +377,19 @@ function bindParams(placeholders: string[], params: QueryParams): Record<string,
   return out;
 }
 
+/** retention_period_ns (UInt64) divided by an integer literal (Int64): DataFusion coerces both to
+ *  Decimal128(20, 0) (expr-common type_coercion/binary.rs numerical_coercion, "to avoid information
+ *  loss when combining UInt64 with signed integers") and arrow divides decimals at scale s1 + 4,
+ *  precision p1 + 4, truncating (arrow-arith numeric.rs decimal_op Op::Div): Decimal128(24, 4).
+ *  DuckDB would divide as UBIGINT integers, so the division is spelled out in exact decimals. */
+function unsignedDivisions(masked: string): { start: number; end: number; text: string }[] {
+  return [...masked.matchAll(/\bretention_period_ns\s*\/\s*(\d+)\b/gi)].map((m) => ({
+    start: m.index,
+    end: m.index + m[0].length,
+    text: `CAST(CAST((CAST(retention_period_ns AS HUGEINT) * 10000) // ${m[1]} AS DECIMAL(38, 0)) * CAST(0.0001 AS DECIMAL(5, 4)) AS DECIMAL(24, 4))`,
+  }));
+}
+
 function duckError(e: unknown): QueryError {
   const message = String((e as Error)?.message ?? e);
   if (/^(Failed to extract statements: )?(Parser|Binder|Catalog|Permission) Error/.test(message))
@@ -315,8 +398,15 @@ function duckError(e: unknown): QueryError {
   return new QueryError(`error while executing plan: ${message}`, 'execution');
 }
 
-/** A DuckDB result column in InfluxDB 3's types. */
-function toColumn(name: string, type: DuckDBType, raw: readonly DuckDBValue[]): QueryColumn {
+/** A DuckDB result column in InfluxDB 3's types. DuckDB decimals are Float64 (DuckDB types a
+ *  literal such as 1.5 as DECIMAL, DataFusion as Float64) unless `decimals` is 'exact', where the
+ *  query was written to produce DataFusion's own decimals. */
+function toColumn(
+  name: string,
+  type: DuckDBType,
+  raw: readonly DuckDBValue[],
+  decimals: 'float' | 'exact' = 'float',
+): QueryColumn {
   const id = type.typeId;
   const map = (kind: ColumnKind, f: (v: NonNullable<DuckDBValue>) => unknown): QueryColumn => ({
     name,
@@ -350,7 +440,10 @@ function toColumn(name: string, type: DuckDBType, raw: readonly DuckDBValue[]): 
     case DuckDBTypeId.DOUBLE:
       return map('float64', (v) => v);
     case DuckDBTypeId.DECIMAL:
-      // A literal such as 1.5 is Float64 in DataFusion, DECIMAL in DuckDB.
+      if (decimals === 'exact') {
+        const { width, scale } = type as unknown as { width: number; scale: number };
+        return { ...map('decimal128', (v) => (v as { value: bigint }).value), precision: width, scale };
+      }
       return map('float64', (v) => Number((v as { value: bigint }).value) / 10 ** (v as { scale: number }).scale);
     case DuckDBTypeId.VARCHAR:
       return map('utf8', (v) => v);

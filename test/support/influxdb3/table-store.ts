@@ -71,6 +71,12 @@ export class StoredTable {
       for (const col of this.columns.values()) if (col.values.length === row) col.values.push(null);
   }
 
+  /** A column the catalog has though no stored point has a value for it (InfluxDB 3 keeps the
+   *  columns a refused line created): all nulls. */
+  declare(name: string, type: ColumnType): void {
+    this.column(name, type, this.time.length);
+  }
+
   /** The named column, created with `rows` nulls when new. */
   private column(name: string, type: ColumnType, rows: number): StoredColumn {
     let col = this.columns.get(name);
@@ -111,6 +117,18 @@ export class TableStore {
   createDatabase(db: string, retentionNs?: bigint): void {
     if (!this.tables.has(db)) this.tables.set(db, new Map());
     if (retentionNs !== undefined) this.retentionNs.set(db, retentionNs);
+  }
+
+  /** Every table and column of the catalog, also those only refused lines created, which exist
+   *  in InfluxDB 3 (a query finds the table, empty, instead of "not found"). */
+  declareSchema(db: string, catalogTables: Map<string, Map<string, ColumnType>>): void {
+    const tables = this.materialize(db);
+    if (!tables) return;
+    for (const [name, columns] of catalogTables) {
+      let table = tables.get(name);
+      if (!table) tables.set(name, (table = new StoredTable()));
+      for (const [column, type] of columns) if (column !== 'time') table.declare(column, type);
+    }
   }
 
   databaseNames(): string[] {

@@ -148,49 +148,61 @@ export class Catalog {
     return `Adding a new database would exceed limit of ${CORE_LIMITS.databases} databases`;
   }
 
-  /** Checks a line against the schema and adds its new table and columns, or says why not. The
-   *  schema only changes when the line is accepted. */
+  /** Checks a line against the schema and adds its new table and columns, or says why not. As
+   *  InfluxDB 3's validator (influxdb3_write validator.rs validate_and_qualify_v1_line) it creates
+   *  the table, then each tag, then each field, then time, one by one in the catalog transaction
+   *  (v3/transaction.rs table_or_create, column_or_create), and stops at the first refusal without
+   *  undoing what it created: with accept_partial that transaction is committed with the good lines
+   *  (commit_catalog_changes), so a refused line can leave a new table or column behind. */
   accept(db: string, line: ParsedLine): string | undefined {
     const tables = this.databases.get(db) ?? new Map<string, Map<string, ColumnType>>();
+    this.databases.set(db, tables);
     const existing = tables.get(line.measurement);
     if (existing && fitsAsIs(existing, line)) return undefined;
-    const seenFields = new Set<string>();
+    // A repeated tag is a line protocol parse error there: refused before the catalog sees it.
     const seenTags = new Set<string>();
-    const wanted: [string, ColumnType][] = [];
     for (const [key] of line.tags) {
       if (seenTags.has(key)) return `Must not contain duplicate tags, but \`${key}\` was repeated`;
       seenTags.add(key);
-      wanted.push([key, 'tag']);
     }
-    for (const [key, value] of line.fields) {
-      if (seenFields.has(key)) return `invalid line protocol - multiple instances of '${key}' field found`;
-      seenFields.add(key);
-      wanted.push([key, FIELD_TYPE[value.type]]);
-    }
-    const columns = new Map(existing ?? []);
-    for (const [key, type] of wanted) {
-      const had = columns.get(key);
-      if (had !== undefined && had !== type)
-        return `invalid column type for column '${key}', expected ${IOX_TYPE[had]}, got ${IOX_TYPE[type]}`;
-      if (had === undefined) {
-        if (RESERVED.has(key)) return `'${key}' is a reserved column`;
-        columns.set(key, type);
-      }
-    }
-    if (!existing) {
+    let columns = existing;
+    if (!columns) {
       const tablesNow = this.tableCount();
       if (tablesNow >= CORE_LIMITS.tablesTotal) {
         return `Update to schema would exceed number of tables limit: attempted to create table but already have ${tablesNow} table(s) (limit: ${CORE_LIMITS.tablesTotal})`;
       }
-      columns.set('time', 'timestamp');
+      tables.set(line.measurement, (columns = new Map()));
     }
-    if (columns.size - 1 > CORE_LIMITS.columnsPerTable) {
-      return `Update to schema would exceed number of columns per table limit of ${CORE_LIMITS.columnsPerTable} columns`;
+    for (const [key] of line.tags) {
+      const why = columnOrCreate(columns, key, 'tag');
+      if (why) return why;
     }
-    tables.set(line.measurement, columns);
-    this.databases.set(db, tables);
+    const seenFields = new Set<string>();
+    for (const [key, value] of line.fields) {
+      const why = columnOrCreate(columns, key, FIELD_TYPE[value.type]);
+      if (why) return why;
+      // Checked after the column exists, as there: x=1,x=2 leaves x behind, a float.
+      if (seenFields.has(key)) return `invalid line protocol - multiple instances of '${key}' field found`;
+      seenFields.add(key);
+    }
+    if (!columns.has('time')) columns.set('time', 'timestamp');
     return undefined;
   }
+}
+
+/** column_or_create: the column as it is, or added, or why not (its type differs; a reserved name;
+ *  the table is full: tags and fields count, time does not). */
+function columnOrCreate(columns: Map<string, ColumnType>, key: string, type: ColumnType): string | undefined {
+  const had = columns.get(key);
+  if (had !== undefined)
+    return had === type
+      ? undefined
+      : `invalid column type for column '${key}', expected ${IOX_TYPE[had]}, got ${IOX_TYPE[type]}`;
+  if (RESERVED.has(key)) return `'${key}' is a reserved column`;
+  if (columns.size - (columns.has('time') ? 1 : 0) >= CORE_LIMITS.columnsPerTable)
+    return `Update to schema would exceed number of columns per table limit of ${CORE_LIMITS.columnsPerTable} columns`;
+  columns.set(key, type);
+  return undefined;
 }
 
 /** True when a line only uses columns its table already has, with their types, each once: it is
