@@ -249,7 +249,7 @@ describe('Grafana dashboards against a seeded day', function () {
     const resolved = await run('alerts.json', 'Time to resolve by rule');
     should(resolved.map((r) => r.rule)).containEql('temperature anomaly');
     const battery = await run('device-health.json', 'Battery by device, lowest first');
-    const levels = battery.map((r) => Number(r.battery_level));
+    const levels = battery.map((r) => Number(r.battery));
     should(levels).eql(
       [...levels].sort((a, b) => a - b),
       'lowest first',
