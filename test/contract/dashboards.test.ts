@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { FleetDay } from '../support/fleet-day';
 import { interpolate, MacroQuery } from '../support/grafana-macros';
+import { DASHBOARDS, NOW, panelQueries, provisionedDatabases } from '../support/grafana-dashboards';
 import { InfluxDB3Server, startInfluxDB3 } from '../support/influxdb3/server';
 import { directIO, httpFor, rowsOf, writeLines } from '../support/tier-fixtures';
 import { METRICS_DATABASE, pipelineMetricLines } from '../support/pipeline-metrics-fixture';
@@ -21,13 +22,9 @@ import { ALERT_EVENTS_TABLE, encodeAlertEvent } from '../../nodes/lib/alert/aler
 import { LineWriter } from '../../nodes/lib/line-protocol/line-writer';
 import type { InfluxDB3Http } from '../../nodes/lib/influxdb3/influxdb3-http';
 
-const ROOT = path.resolve(__dirname, '..', '..', '..');
-const DASHBOARDS = path.join(ROOT, 'dashboards');
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 const DAY = 24 * HOUR;
-/** Grafana's "now" in these tests: the end of the seeded day. */
-const NOW = START + DAY;
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- dashboards are JSON */
 type Json = any;
@@ -79,65 +76,6 @@ describe('Grafana SQL macros (the cases of grafana/grafana pkg/tsdb/influxdb/fsq
     );
   });
 });
-
-/** uid -> database, from the provisioning file the README tells users to use. */
-function provisionedDatabases(): Map<string, string> {
-  const text = fs.readFileSync(path.join(DASHBOARDS, 'provisioning', 'datasources', 'influxdb3.yaml'), 'utf8');
-  const out = new Map<string, string>();
-  for (const block of text.split(/\n\s*- name:/).slice(1)) {
-    const uid = /\n\s*uid:\s*(\S+)/.exec(block)?.[1];
-    const db = /\n\s*dbName:\s*(\S+)/.exec(block)?.[1];
-    if (uid && db) out.set(uid, db);
-  }
-  return out;
-}
-
-/** Grafana's relative times as these dashboards use them: now-6h, 7d, 30s. */
-function duration(text: string): number {
-  const m = /^(?:now-)?(\d+)([smhd])$/.exec(text);
-  if (!m) throw new Error(`not a duration this test knows: ${text}`);
-  return Number(m[1]) * { s: 1000, m: MIN, h: HOUR, d: DAY }[m[2] as 's' | 'm' | 'h' | 'd'];
-}
-
-/** The dashboard's variables ($name, ${name}, [[name]]) replaced by their current values. */
-function expandVariables(text: string, dashboard: Json): string {
-  const values = new Map<string, string>();
-  for (const v of dashboard.templating?.list ?? []) values.set(v.name, String(v.current?.value ?? ''));
-  return text.replace(/\$\{(\w+)\}|\[\[(\w+)\]\]|\$(\w+)/g, (all, a, b, c) => values.get(a ?? b ?? c) ?? all);
-}
-
-interface PanelQuery {
-  refId: string;
-  database: string;
-  sql: string;
-  format: string;
-}
-
-/** Each target of a panel as Grafana would send it: the data source resolved, the SQL expanded. */
-function panelQueries(
-  dashboard: Json,
-  panel: Json,
-  databases: Map<string, string>,
-  range?: { from: number; to: number },
-): PanelQuery[] {
-  const to = new Date(range?.to ?? NOW);
-  const from = new Date(range?.from ?? NOW - duration(panel.timeFrom ?? dashboard.time.from));
-  // Grafana's interval: the range over the data points asked for (1000 here; Grafana takes the
-  // panel's width), not below the panel's minimum. Grafana then rounds it to a round figure; left
-  // unrounded here (87 s, 605 s), so the SQL is shown to work with any bin width.
-  const minInterval = panel.interval ? duration(panel.interval) : 1000;
-  const intervalMs = Math.max(
-    Math.ceil((to.getTime() - from.getTime()) / (panel.maxDataPoints ?? 1000) / 1000) * 1000,
-    minInterval,
-  );
-  return panel.targets.map((t: Json) => {
-    const uid = expandVariables(t.datasource.uid, dashboard);
-    const database = databases.get(uid);
-    if (!database) throw new Error(`target ${t.refId} names data source "${uid}", which is not provisioned`);
-    const sql = interpolate(expandVariables(t.rawSql, dashboard), { timeRange: { from, to }, intervalMs });
-    return { refId: t.refId, database, sql, format: t.format };
-  });
-}
 
 /** The columns a panel plots, beyond a time series' time and values. */
 function namedColumns(panel: Json): string[] {
@@ -299,7 +237,9 @@ async function seedDay(http: InfluxDB3Http): Promise<void> {
   const day = new FleetDay(START, 'alert-test');
   await day.writeUntil(http, 'iot-sensors', NOW - 1);
 
-  const flow: Json[] = JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', '01 - Full pipeline.json'), 'utf8'));
+  const flow: Json[] = JSON.parse(
+    fs.readFileSync(path.join(DASHBOARDS, '..', 'examples', '01 - Full pipeline.json'), 'utf8'),
+  );
   const unit: Record<string, number> = { s: 1, min: 60, h: 3600, d: 86400 };
   const tiers = flow.filter((n) => n.type === 'influxdb3-downsample');
   should(tiers.map((n) => n.targetDatabase)).eql(['iot-sensors-5min', 'iot-sensors-1hour']);
@@ -332,7 +272,7 @@ async function seedDay(http: InfluxDB3Http): Promise<void> {
   }
   await writeLines(http, 'iot-alerts', w.toString(), 'ms');
 
-  const metrics = pipelineMetricLines({ startMs: START, endMs: NOW, restartAtMs: START + 13 * HOUR });
-  for (let i = 0; i < metrics.length; i += 50_000)
-    await writeLines(http, METRICS_DATABASE, metrics.slice(i, i + 50_000).join('\n'), 'ms');
+  const metrics = await pipelineMetricLines({ startMs: START, endMs: NOW, restartAtMs: START + 13 * HOUR });
+  for (let i = 0; i < metrics.length; i += 10_000)
+    await writeLines(http, METRICS_DATABASE, metrics.slice(i, i + 10_000).join('\n'), 'ms');
 }

@@ -1,7 +1,7 @@
 // Every SQL the pack emits or shows its users, in one list, so one test can check that InfluxDB 3's
 // parser takes each of them: the downsampler's queries, the example flows' and the editor's
-// default queries, the SQL in the help texts and the README, and the SQL literals of the runtime.
-// Append new sources here (Grafana dashboards, with their macros expanded, are meant to go here).
+// default queries, the SQL in the help texts and the README, the SQL literals of the runtime,
+// and the Grafana dashboards' panels with their macros expanded. Append new sources here.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -9,6 +9,7 @@ import { EXAMPLE_QUERY } from '../../nodes/influxdb3-query/settings';
 import { BASIC_AGGREGATES, TierSettings, TierSpec, tierSpec } from '../../nodes/lib/downsample/tier-spec';
 import { rawAggregateSql, sourceCountSql, targetCountSql, tierRowsSql } from '../../nodes/lib/downsample/tier-sql';
 import { referenceSchema } from '../../nodes/lib/schema/reference-schema';
+import { dashboardSql } from './grafana-dashboards';
 
 export interface EmittedSql {
   /** Where it comes from, for the failure message. */
@@ -16,6 +17,8 @@ export interface EmittedSql {
   sql: string;
   /** The database it is meant for, when not the pack's raw one. */
   database?: string;
+  /** Run elsewhere, on data of its own (the dashboards, on the seeded day): only parsed here. */
+  runElsewhere?: boolean;
 }
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -29,6 +32,7 @@ export function emittedSql(): EmittedSql[] {
     ...helpTextSql(),
     ...readmeSql(),
     ...runtimeLiteralSql(),
+    ...dashboardSql(),
   ];
 }
 

@@ -1,49 +1,15 @@
-// The pipeline's own metrics as they land in InfluxDB 3 (database iot-pipeline, table
-// pipeline_metrics) when Telegraf scrapes Node-RED's Prometheus endpoint every 10 s with
-// metric_version 2: one line per metric series per scrape, the series' labels as tags (an empty
-// node name is no tag), the value in a field named after the metric, always a float. Made up here,
-// in exactly that format, for the dashboards' tests until the pack's own renderer can be used.
+// A day of the pipeline's own metrics as telemetry-metrics writes them (database iot-pipeline,
+// table pipeline_metrics), for the dashboards' tests: the pack's real registry and line renderer
+// (lib/metrics), fed by meters of a made-up flow at a steady pace, read every 10 s, with a
+// restart in the middle (every counter starts again from 0, as after a Node-RED restart).
+
+import { NodeMeter, PipelineMetrics } from '../../nodes/lib/metrics/pipeline-metrics';
+import { METRICS_TABLE, metricsLines } from '../../nodes/lib/metrics/metrics-lines';
 
 export const METRICS_DATABASE = 'iot-pipeline';
-export const METRICS_TABLE = 'pipeline_metrics';
+export { METRICS_TABLE };
 
-interface Node {
-  type: string;
-  node: string;
-  name: string;
-}
-
-const MQTT: Node = { type: 'telemetry-mqtt-in', node: 'mqttin0000000001', name: 'fleet' };
-const VALIDATE: Node = { type: 'telemetry-validate', node: 'validate00000001', name: '' };
-const WRITE: Node = { type: 'influxdb3-write', node: 'writeraw00000001', name: 'raw readings' };
-const DS5: Node = { type: 'influxdb3-downsample', node: 'ds5min0000000001', name: '5 min' };
-const DS60: Node = { type: 'influxdb3-downsample', node: 'ds1hour000000001', name: '1 hour' };
-const ALERT: Node = { type: 'telemetry-alert', node: 'alert00000000001', name: 'rules' };
-const EMAIL: Node = { type: 'telemetry-alert-email', node: 'email00000000001', name: '' };
-
-export const REFUSAL_REASONS = ['invalid_value', 'missing_field', 'out_of_range', 'malformed_json'];
-export const STORES = ['spool', 'journal', 'outbox', 'buffer'];
-const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-
-const escapeTag = (v: string) => v.replace(/[,= \\]/g, (c) => `\\${c}`);
-
-/** One line of metric_version 2: tags sorted as Telegraf writes them, the value a float. */
-export function metricLine(
-  field: string,
-  n: Node,
-  labels: Record<string, string>,
-  value: number,
-  timeMs: number,
-): string {
-  const tags: Record<string, string> = { type: n.type, node: n.node, ...labels };
-  if (n.name !== '') tags.name = n.name;
-  const tagText = Object.keys(tags)
-    .sort()
-    .map((k) => `,${k}=${escapeTag(tags[k])}`)
-    .join('');
-  // A float in line protocol: no `i` suffix; 12 is a float, as Telegraf writes it.
-  return `${METRICS_TABLE}${tagText} ${field}=${value} ${timeMs}`;
-}
+export const REFUSAL_REASONS = ['wrong_type', 'missing_field', 'out_of_range', 'malformed_json'];
 
 export interface MetricsOptions {
   startMs: number;
@@ -54,75 +20,75 @@ export interface MetricsOptions {
   messagesPerSecond?: number;
 }
 
+interface Flow {
+  mqtt: NodeMeter;
+  validate: NodeMeter;
+  write: NodeMeter;
+  ds5: NodeMeter;
+  ds60: NodeMeter;
+  alert: NodeMeter;
+  email: NodeMeter;
+}
+
+function flow(metrics: PipelineMetrics): Flow {
+  const m = (type: string, id: string, name?: string) => metrics.meter({ type, id, name });
+  return {
+    mqtt: m('telemetry-mqtt-in', 'mqttin0000000001', 'fleet'),
+    validate: m('telemetry-validate', 'validate00000001'),
+    write: m('influxdb3-write', 'writeraw00000001', 'raw readings'),
+    ds5: m('influxdb3-downsample', 'ds5min0000000001', '5 min'),
+    ds60: m('influxdb3-downsample', 'ds1hour000000001', '1 hour'),
+    alert: m('telemetry-alert', 'alert00000000001', 'rules'),
+    email: m('telemetry-alert-email', 'email00000000001'),
+  };
+}
+
 /** Lines (millisecond timestamps) for every scrape from startMs to endMs, 10 s apart. */
-export function pipelineMetricLines(o: MetricsOptions): string[] {
+export async function pipelineMetricLines(o: MetricsOptions): Promise<string[]> {
   const lines: string[] = [];
   const rate = o.messagesPerSecond ?? 16;
-  const counters = new Map<string, number>();
-  const count = (key: string, add: number) => {
-    const v = (counters.get(key) ?? 0) + add;
-    counters.set(key, v);
-    return v;
-  };
+  const metrics = new PipelineMetrics();
+  let f = flow(metrics);
   let restarted = false;
   for (let t = o.startMs, i = 0; t < o.endMs; t += 10_000, i++) {
     if (o.restartAtMs !== undefined && !restarted && t >= o.restartAtMs) {
-      counters.clear();
+      for (const meter of Object.values(f)) meter.close();
+      f = flow(metrics);
       restarted = true;
     }
-    const L = (field: string, n: Node, labels: Record<string, string>, v: number) =>
-      lines.push(metricLine(field, n, labels, v, t));
     const msgs = rate * 10;
     const refused = i % 7 === 0 ? 2 : 0;
-    L('telemetry_messages_out_total', MQTT, {}, count('mqtt out', msgs));
-    L('telemetry_mqtt_connected', MQTT, {}, i % 360 === 5 ? 0 : 1);
-    L('telemetry_mqtt_redeliveries_total', MQTT, {}, count('redeliveries', i % 50 === 0 ? 1 : 0));
-    L('telemetry_messages_in_total', VALIDATE, {}, count('validate in', msgs));
-    L('telemetry_messages_out_total', VALIDATE, {}, count('validate out', msgs - refused));
-    L('telemetry_readings_in_total', VALIDATE, {}, count('readings in', msgs));
-    L('telemetry_readings_out_total', VALIDATE, {}, count('readings out', msgs - refused));
-    REFUSAL_REASONS.forEach((reason, k) =>
-      L(
-        'telemetry_readings_refused_total',
-        VALIDATE,
-        { reason },
-        count(`refused ${reason}`, k === i % 4 ? refused : 0),
-      ),
-    );
+    f.mqtt.messagesIn += msgs;
+    f.mqtt.messagesOut += msgs;
+    if (i % 50 === 0) f.mqtt.mqttRedeliveries++;
+    const connected = i % 360 !== 5;
+    f.mqtt.readings.mqttConnected = () => connected;
+    f.mqtt.readings.waiting = () => ({ journal: { bytes: (i % 10) * 900, items: (i % 10) * 4 } });
+    f.validate.messagesIn += msgs;
+    f.validate.messagesOut += msgs;
+    f.validate.readingsIn += msgs;
+    f.validate.readingsOut += msgs - refused;
+    if (refused) f.validate.refuse(REFUSAL_REASONS[i % 4], refused);
     // Four writes per scrape interval, 20 to 60 ms each.
-    const durations = [0.02, 0.03, 0.045, 0.06];
-    BUCKETS.forEach((le) =>
-      L(
-        'influxdb3_write_duration_seconds_bucket',
-        WRITE,
-        { le: String(le) },
-        count(`le ${le}`, durations.filter((d) => d <= le).length),
-      ),
-    );
-    L('influxdb3_write_duration_seconds_bucket', WRITE, { le: '+Inf' }, count('le +Inf', durations.length));
-    L('influxdb3_write_duration_seconds_sum', WRITE, {}, count('duration sum', 0.155));
-    L('influxdb3_write_duration_seconds_count', WRITE, {}, count('duration count', durations.length));
-    L('influxdb3_lines_written_total', WRITE, {}, count('lines written', msgs - refused));
-    L('influxdb3_lines_refused_total', WRITE, {}, count('lines refused', 0));
-    for (const [n, store] of [
-      [WRITE, 'buffer'],
-      [WRITE, 'spool'],
-      [ALERT, 'journal'],
-      [EMAIL, 'outbox'],
-    ] as const) {
-      L('telemetry_queued_bytes', n, { store }, store === 'buffer' ? (i % 10) * 1200 : 0);
-      L('telemetry_queued_items', n, { store }, store === 'buffer' ? (i % 10) * 16 : 0);
-    }
+    for (const ms of [20, 30, 45, 60]) f.write.observeWrite(ms);
+    f.write.messagesIn += 1;
+    f.write.linesWritten += msgs - refused;
+    const buffered = i % 10;
+    f.write.readings.waiting = () => ({
+      buffer: { bytes: buffered * 1200, items: buffered * 16 },
+      spool: { bytes: 0, items: 0 },
+    });
     const lastFive = Math.floor((t - 60_000) / 300_000) * 300_000;
-    L('influxdb3_downsample_backlog_buckets', DS5, {}, 0);
-    L('influxdb3_downsample_last_bucket_seconds', DS5, {}, lastFive / 1000);
-    L('influxdb3_downsample_backlog_buckets', DS60, {}, 0);
-    L('influxdb3_downsample_last_bucket_seconds', DS60, {}, Math.floor(lastFive / 3_600_000) * 3600 - 3600);
-    for (const severity of ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'])
-      L('telemetry_alerts_firing', ALERT, { severity }, severity === 'LOW' ? Math.min(80, Math.floor(i / 360)) : 0);
-    L('telemetry_emails_sent_total', EMAIL, {}, count('emails sent', i % 30 === 0 ? 1 : 0));
-    L('telemetry_emails_failed_total', EMAIL, {}, count('emails failed', 0));
-    L('telemetry_emails_queued', EMAIL, {}, 0);
+    f.ds5.readings.downsampleBacklog = () => 0;
+    f.ds5.readings.downsampleLastBucketMs = () => lastFive;
+    f.ds60.readings.downsampleBacklog = () => 0;
+    f.ds60.readings.downsampleLastBucketMs = () => Math.floor(lastFive / 3_600_000) * 3_600_000 - 3_600_000;
+    const low = Math.min(80, Math.floor(i / 360));
+    f.alert.readings.alertsFiring = () => ({ LOW: low, HIGH: 0 });
+    if (i % 30 === 0) f.email.emailsSent++;
+    f.email.readings.emailsQueued = () => 0;
+    f.email.readings.waiting = () => ({ outbox: { bytes: 0, items: 0 } });
+    lines.push(...(await metricsLines(metrics.registry, t)));
   }
   return lines;
 }
