@@ -1,10 +1,13 @@
-// The pack's admin endpoints (Test connection, Send test email) behind Node-RED's adminAuth, as Node-RED's own admin
+// The pack's admin endpoints (Test connection, Send test email, the metrics) behind Node-RED's adminAuth, as Node-RED's own admin
 // endpoints are: refused without a login, refused for a read-only user, answered for a user who may
 // change config nodes.
 import should from 'should';
 import { InfluxDB3Server, startInfluxDB3 } from '../support/influxdb3/server';
 import { NodeRedInstance, startNodeRed } from '../support/node-red-instance';
 import { SmtpSink, startSmtpSink } from '../support/smtp-sink';
+import { parsePrometheusText } from '../support/prometheus-text';
+
+const SCRAPER_TOKEN = 'scrape-me-0123456789';
 
 describe("end to end: Test connection is protected like Node-RED's admin endpoints", function () {
   this.timeout(60_000);
@@ -25,6 +28,9 @@ describe("end to end: Test connection is protected like Node-RED's admin endpoin
           { username: 'admin', password, permissions: '*' },
           { username: 'viewer', password, permissions: 'read' },
         ],
+        // A scraper's static token, as settings.js can accept one (Node-RED's adminAuth.tokens).
+        tokens: (token: string) =>
+          Promise.resolve(token === SCRAPER_TOKEN ? { username: 'prometheus', permissions: 'read' } : null),
       },
     });
   });
@@ -88,5 +94,18 @@ describe("end to end: Test connection is protected like Node-RED's admin endpoin
     const refused = (await (await testEmail(admin, 'nope')).json()) as { ok: boolean; error: string };
     should(refused.ok).be.false();
     should(refused.error).match(/535/);
+  });
+
+  it('serves the pipeline metrics to a token Node-RED accepts (a read-only user, a scraper), and 401 without one', async () => {
+    const metrics = (token?: string) =>
+      fetch(`${nr.url}/influxdb3-pipeline/metrics`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    should((await metrics()).status).equal(401);
+    should((await metrics('not-a-token')).status).equal(401);
+    for (const token of [SCRAPER_TOKEN, await login('viewer')]) {
+      const res = await metrics(token);
+      should(res.status).equal(200);
+      should(res.headers.get('content-type')).match(/^text\/plain;.*version=0\.0\.4/);
+      should(parsePrometheusText(await res.text()).types.get('telemetry_messages_in_total')).equal('counter');
+    }
   });
 });

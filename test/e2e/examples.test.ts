@@ -3,6 +3,7 @@
 // Each runs without an error and shows what its comment promises; the Full pipeline end to end:
 // readings in the raw table, both tiers filled by its backfill, each fault inject an alert event in
 // the database and an email naming its device, and one row per device from the "latest" query.
+import { parsePrometheusText, total } from '../support/prometheus-text';
 import should from 'should';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
@@ -194,6 +195,30 @@ describe('example flows in a real Node-RED', function () {
     should(
       messagesTo('fpdbgrefused0001').every((m) => typeof (m as { error?: { code?: string } }).error?.code === 'string'),
     ).be.true();
+    // The pipeline's own metrics moved: Prometheus text on the admin path, and rows in iot-pipeline.
+    const res = await fetch(`${nr.url}/influxdb3-pipeline/metrics`);
+    should(res.status).equal(200);
+    const m = parsePrometheusText(await res.text());
+    should(total(m, 'telemetry_messages_in_total', { node: 'fpmqttin00000001' })).be.above(0);
+    should(total(m, 'telemetry_readings_out_total', { node: 'fpvalidate000001' })).be.above(0);
+    // The simulator's out-of-range faults, refused by validate with their reason.
+    should(total(m, 'telemetry_readings_refused_total', { node: 'fpvalidate000001', reason: 'out_of_range' })).be.above(
+      0,
+    );
+    should(total(m, 'influxdb3_lines_written_total', { node: 'fpwriteraw000001' })).be.above(0);
+    should(total(m, 'influxdb3_write_duration_seconds_count', { node: 'fpwriteraw000001' })).be.above(0);
+    should(total(m, 'telemetry_emails_sent_total', { node: 'fpemail000000001' })).be.aboveOrEqual(3);
+    should(total(m, 'telemetry_mqtt_connected', { node: 'fpmqttin00000001' })).equal(1);
+    should(total(m, 'influxdb3_downsample_last_bucket_seconds', { node: 'fpds5min00000001' })).be.above(0);
+    await eventually(
+      async () =>
+        (await count(
+          'iot-pipeline',
+          "SELECT count(*) AS n FROM pipeline_metrics WHERE type = 'influxdb3-write' AND influxdb3_lines_written_total > 0",
+        )) > 0,
+      'the metrics stored by the pipeline health node',
+      30_000,
+    );
     should(errorsOn(tab)).eql([]);
   });
 
