@@ -175,10 +175,11 @@ export class DownsampleScheduler {
     this.closing = true;
     this.clearTimer();
     this.engine.stop();
+    let waiting: unknown;
     const runEnded = Promise.race([
       this.run.catch(() => undefined),
-      new Promise((r) => this.time.setTimeout(() => r(undefined), RUN_WAIT_MS)),
-    ]);
+      new Promise((r) => (waiting = this.time.setTimeout(() => r(undefined), RUN_WAIT_MS))),
+    ]).then(() => this.time.clearTimeout(waiting)); // a timer left behind would hold the process
     return Promise.all([this.ready, runEnded]).then(() => this.writer?.stop(CLOSE_WAIT_MS));
   }
 
