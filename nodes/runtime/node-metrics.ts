@@ -49,7 +49,7 @@ export function countReadings(meter: NodeMeter, readings: number, rejections: re
   for (const r of rejections) meter.refuse((r as { error?: { code?: string } }).error?.code ?? 'refused');
 }
 
-/** A durable writer's events, also counted: lines written and refused, how long writes took. */
+/** A durable writer's events, also counted: lines written, how long writes took. */
 export function meteredWriterEvents(meter: NodeMeter, events: WriterEvents): WriterEvents {
   return {
     ...events,
@@ -57,10 +57,6 @@ export function meteredWriterEvents(meter: NodeMeter, events: WriterEvents): Wri
       meter.linesWritten += s.lines;
       meter.observeWrite(s.durationMs);
       events.written(s);
-    },
-    rejected: (r) => {
-      meter.linesRefused += r.lines.length;
-      events.rejected(r);
     },
   };
 }
@@ -75,6 +71,10 @@ export function watchWriter(meter: NodeMeter, writer: () => DurableWriter | unde
       spool: { bytes: w.spooledBytes, items: w.spooledLines },
     };
   };
+  meter.readings.writerLines = () => {
+    const w = writer();
+    return w ? { refused: w.rejectedLines, dropped: w.droppedLines } : { refused: 0, dropped: 0 };
+  };
 }
 
 /** The admin apps already serving the path (a test runtime makes a new one at each load). */
@@ -86,9 +86,12 @@ export function serveMetrics(RED: NodeAPI): void {
   if (served.has(RED.httpAdmin)) return;
   served.add(RED.httpAdmin);
   RED.httpAdmin.get(METRICS_PATH, RED.auth.needsPermission('telemetry-metrics.read'), (_req, res) => {
-    pipelineMetrics.text().then(
-      (text) => res.set('Content-Type', pipelineMetrics.contentType).send(text),
-      (e: unknown) => res.status(500).send(`the metrics could not be read: ${String(e)}`),
-    );
+    pipelineMetrics
+      .text()
+      .then(
+        (text) => res.set('Content-Type', pipelineMetrics.contentType).send(text),
+        (e: unknown) => res.status(500).send(`the metrics could not be read: ${String(e)}`),
+      )
+      .catch(() => undefined); // the answer could not be sent (the client left): nothing to do
   });
 }

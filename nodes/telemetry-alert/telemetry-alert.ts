@@ -72,6 +72,7 @@ export = function (RED: NodeAPI) {
           const refused = alerts.input(msg, send);
           meter.readingsIn = meter.readingsOut = alerts.readingsJudged;
           if (refused !== undefined) {
+            meter.readingsIn++;
             meter.refuse('no_readings');
             return done(new Error(`telemetry-alert: ${refused}`));
           }

@@ -530,6 +530,23 @@ describe('editor in a browser', function () {
     ]);
   });
 
+  it('edits telemetry-metrics, and marks an interval out of range', async () => {
+    const metrics = { node: 'fpmetrics0000001' };
+    await openDialog(metrics);
+    await page.waitForSelector('#node-input-intervalSec');
+    should(await page.inputValue('#node-input-intervalSec')).equal('10');
+    should(await page.inputValue('#node-input-table')).equal('pipeline_metrics');
+    await page.fill('#node-input-intervalSec', '0');
+    await page.dispatchEvent('#node-input-intervalSec', 'change');
+    await page.waitForSelector('#node-input-intervalSec.input-error');
+    await page.fill('#node-input-intervalSec', '10');
+    await page.dispatchEvent('#node-input-intervalSec', 'change');
+    await page.waitForSelector('#node-input-intervalSec:not(.input-error)');
+    await helpShows('telemetry-metrics');
+    await shot('telemetry-metrics');
+    await typeSaveReopen(metrics, '#node-input-intervalSec', '30');
+  });
+
   it('edits telemetry-mqtt-in', async () => {
     const mqttIn = { node: 'fpmqttin00000001' };
     await openDialog(mqttIn);
@@ -690,7 +707,7 @@ describe('editor in a browser', function () {
   });
 
   it('opened the dialog of every node type of the pack, config nodes included: its help shown, a value typed saved', () => {
-    should(PACK_TYPES).have.length(13);
+    should(PACK_TYPES).have.length(14);
     for (const type of PACK_TYPES) should([...(seen.get(type) ?? [])].sort()).eql(['help', 'saved'], type);
   });
 });

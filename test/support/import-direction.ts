@@ -21,7 +21,7 @@ export const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   receipts: ['', 'http'],
   'node-settings': [''],
   http: [''],
-  metrics: ['', 'line-protocol'],
+  metrics: ['', 'schema', 'line-protocol'],
 };
 
 const NODE_RED = /^(node-red|@node-red\/)/;

@@ -78,6 +78,7 @@ export async function pipelineMetricLines(o: MetricsOptions): Promise<string[]> 
       buffer: { bytes: buffered * 1200, items: buffered * 16 },
       spool: { bytes: 0, items: 0 },
     });
+    f.write.readings.writerLines = () => ({ refused: 0, dropped: 0 });
     const lastFive = Math.floor((t - 60_000) / 300_000) * 300_000;
     f.ds5.readings.downsampleBacklog = () => 0;
     f.ds5.readings.downsampleLastBucketMs = () => lastFive;
@@ -87,7 +88,6 @@ export async function pipelineMetricLines(o: MetricsOptions): Promise<string[]> 
     f.alert.readings.alertsFiring = () => ({ LOW: low, HIGH: 0 });
     if (i % 30 === 0) f.email.emailsSent++;
     f.email.readings.emailsQueued = () => 0;
-    f.email.readings.waiting = () => ({ outbox: { bytes: 0, items: 0 } });
     lines.push(...(await metricsLines(metrics.registry, t)));
   }
   return lines;

@@ -177,7 +177,7 @@ export class AlertEngine {
     for (const s of this.series.values())
       s.slots.forEach((slot, i) => {
         if (!slot.lifecycle.firing) return;
-        const severity = this.o.rules[i].severity;
+        const severity = slot.lifecycle.severity ?? this.o.rules[i].severity;
         by[severity] = (by[severity] ?? 0) + 1;
       });
     return by;

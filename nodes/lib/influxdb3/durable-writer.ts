@@ -150,6 +150,11 @@ export class DurableWriter {
     return this.spool.lines;
   }
 
+  /** Lines the spool dropped, oldest first, to keep newer ones (policy drop-oldest). */
+  get droppedLines(): number {
+    return this.spool.droppedLines;
+  }
+
   get spooledBytes(): number {
     return this.spool.bytes;
   }

@@ -6,8 +6,18 @@
 import type { Registry } from 'prom-client';
 import { escapeKeyOrTagValue, escapeMeasurement } from '../line-protocol/lp-escape';
 import { shownText } from '../shown-text';
+import { tagCoercer } from '../schema/compiled-schema';
+import { ReadingError } from '../schema/reading-error';
 
 export const METRICS_TABLE = 'pipeline_metrics';
+
+/** Why InfluxDB 3 would take no line of `table`, if it would not. */
+export function metricsTableProblem(table: string): string | undefined {
+  const t = table.trim();
+  if (t.startsWith('#')) return 'Table must not start with # (line protocol reads such a line as a comment)';
+  const checked = tagCoercer('Table', 256)(t);
+  return checked instanceof ReadingError ? checked.message : undefined;
+}
 
 /** A label value (a node's name) as a tag value InfluxDB 3 takes: control characters shown as
  *  \uXXXX, no trailing backslash. */

@@ -16,7 +16,7 @@ export interface MeteredNode {
 }
 
 /** Where a node keeps what it has taken and not yet passed on. */
-export type Store = 'spool' | 'journal' | 'outbox' | 'buffer';
+export type Store = 'spool' | 'journal' | 'buffer';
 
 export interface Waiting {
   bytes: number;
@@ -26,6 +26,9 @@ export interface Waiting {
 /** Gauges a node reports by being asked when the registry is scraped. */
 export interface MeterReadings {
   waiting?: () => Partial<Record<Store, Waiting>>;
+  /** A durable writer's own totals: lines refused by the server or not kept (spool full and set to
+   *  refuse, or unwritable), and lines a full spool dropped to keep newer ones. */
+  writerLines?: () => { refused: number; dropped: number };
   downsampleBacklog?: () => number;
   /** The end of the last bucket done, ms since the epoch (undefined: none yet). */
   downsampleLastBucketMs?: () => number | undefined;
@@ -47,12 +50,12 @@ export class NodeMeter {
   readingsIn = 0;
   readingsOut = 0;
   linesWritten = 0;
-  linesRefused = 0;
   emailsSent = 0;
   emailsFailed = 0;
   mqttRedeliveries = 0;
   readonly refused = new Map<string, number>();
   readings: MeterReadings = {};
+  private closed = false;
 
   constructor(
     readonly labels: NodeLabels,
@@ -69,11 +72,14 @@ export class NodeMeter {
   }
 
   observeWrite(durationMs: number): void {
-    this.writeDuration.observe(this.labels, durationMs / 1000);
+    // A write that ends while its node closes must not bring the node's series back.
+    if (!this.closed) this.writeDuration.observe(this.labels, durationMs / 1000);
   }
 
   /** The node is gone: its series leave the registry. */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     this.onClose(this);
   }
 }
@@ -98,23 +104,30 @@ const counters: Record<string, Family> = {
     read: (m) => [...m.refused].map(([reason, n]) => [{ reason }, n]),
   },
   influxdb3_lines_written_total: { help: 'Lines InfluxDB 3 accepted.', read: (m) => m.linesWritten },
-  influxdb3_lines_refused_total: { help: 'Lines InfluxDB 3 refused.', read: (m) => m.linesRefused },
+  influxdb3_lines_refused_total: {
+    help: 'Lines InfluxDB 3 refused, or that could not be kept (the spool full and set to refuse, or unwritable).',
+    read: (m) => m.readings.writerLines?.().refused,
+  },
+  influxdb3_lines_dropped_total: {
+    help: 'Lines a full disk spool dropped, oldest first, to keep newer ones.',
+    read: (m) => m.readings.writerLines?.().dropped,
+  },
   telemetry_emails_sent_total: { help: 'Alert emails the SMTP server accepted.', read: (m) => m.emailsSent },
   telemetry_emails_failed_total: { help: 'Alert emails that could not be sent.', read: (m) => m.emailsFailed },
   telemetry_mqtt_redeliveries_total: {
-    help: 'MQTT messages the broker delivered again (already journaled ones are not passed on twice).',
+    help: 'MQTT messages the broker marked as sent again (they are passed on again).',
     read: (m) => m.mqttRedeliveries,
   },
 };
 
 const gauges: Record<string, Family> = {
   telemetry_queued_bytes: {
-    help: 'Bytes taken and not yet passed on, by store (spool, journal, outbox, buffer).',
+    help: 'Bytes taken and not yet passed on, by store (buffer, spool, journal).',
     labels: ['store'],
     read: (m) => waiting(m, 'bytes'),
   },
   telemetry_queued_items: {
-    help: 'Lines, messages or emails taken and not yet passed on, by store.',
+    help: 'Lines or messages taken and not yet passed on, by store.',
     labels: ['store'],
     read: (m) => waiting(m, 'items'),
   },
@@ -165,7 +178,7 @@ export class PipelineMetrics {
     for (const [name, f] of Object.entries(gauges)) this.family(Gauge, name, f);
     this.writeDuration = new Histogram({
       name: 'influxdb3_write_duration_seconds',
-      help: 'How long InfluxDB 3 took to accept a write, retries included.',
+      help: 'How long InfluxDB 3 took to accept a write (the attempt that succeeded).',
       labelNames: NODE_LABELS,
       buckets: WRITE_BUCKETS,
       registers: [this.registry],
@@ -174,6 +187,9 @@ export class PipelineMetrics {
 
   /** A meter for a node, counted until it is closed. */
   meter(node: MeteredNode): NodeMeter {
+    // A node whose constructor failed after taking its meter is never closed: its successor
+    // under the same id replaces it rather than adding to it.
+    for (const m of this.meters) if (m.labels.node === node.id) m.close();
     const labels = { type: node.type, node: node.id, name: node.name ?? '' };
     const m = new NodeMeter(labels, this.writeDuration, (closed) => {
       this.meters.delete(closed);
@@ -202,7 +218,12 @@ export class PipelineMetrics {
       collect(this: Counter<string> | Gauge<string>) {
         this.reset();
         for (const m of meters) {
-          const read = f.read(m);
+          let read: ReturnType<Family['read']>;
+          try {
+            read = f.read(m);
+          } catch {
+            continue; // one node's failing reading must not cost every other node its metrics
+          }
           if (typeof read === 'number') set(this, m.labels, read);
           else for (const [extra, v] of read ?? []) set(this, { ...m.labels, ...extra }, v);
         }

@@ -166,7 +166,10 @@ export class JournaledSubscriber implements MqttSubscriber {
       return 'taken';
     }
     const count = decoded.kind === 'one' ? 1 : decoded.readings.length;
-    if (count === 0) return 'taken';
+    if (count === 0) {
+      this.count(packet, 0);
+      return 'taken';
+    }
     const j = this.journal;
     if (!j.hasRoom(Buffer.byteLength(packet.topic), payload.length)) {
       if (!this.full) {
@@ -314,6 +317,11 @@ export class JournaledSubscriber implements MqttSubscriber {
           decoded.kind === 'one' ? decoded.reading : decoded.readings,
         );
         msg.replayed = true;
+        // Taken before the stop, passed on now: counted as readings in and out again.
+        if (this.io.counts) {
+          this.io.counts.readingsIn += m.readings;
+          this.io.counts.readingsOut += m.readings;
+        }
         this.io.sendReadings(msg);
       }
       // Yields to the event loop (not a wait), so messages arriving meanwhile are not held up.

@@ -95,9 +95,12 @@ describe('alert rules: each kind through the lifecycle', () => {
     should(a.feed(Array.from({ length: 60 }, (_, i) => 20 + Math.sin(i)))).eql([]);
     should(a.feed([23], 345)).eql(['firing@345']);
     should(a.events[0].severity).equal('MEDIUM');
+    should(a.e.firingBySeverity()).eql({ MEDIUM: 1 });
     should(a.events[0].score! > 3 && a.events[0].score! < 5).be.true(`z ${a.events[0].score}`);
     should(a.feed([20.2, 40], 350)).eql(['resolved@350', 'firing@355']);
     should(a.events[2].severity).equal('HIGH');
+    // The metrics count it as its event says, not as the rule was set.
+    should(a.e.firingBySeverity()).eql({ HIGH: 1 });
     // Neither spike joined the window: a third one scores about as high as the second (had the
     // second joined, the sd would have grown from 0.7 to about 3 and this z would be near 6).
     const again = a.feed([20.1, 40], 360);

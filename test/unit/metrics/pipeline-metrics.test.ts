@@ -1,6 +1,6 @@
 import should from 'should';
 import { MAX_REASONS, PipelineMetrics } from '../../../nodes/lib/metrics/pipeline-metrics';
-import { metricsLines } from '../../../nodes/lib/metrics/metrics-lines';
+import { metricsLines, metricsTableProblem } from '../../../nodes/lib/metrics/metrics-lines';
 import { parsePrometheusText, total } from '../../support/prometheus-text';
 
 describe('pipeline metrics: what a node counts, as Prometheus reads it', () => {
@@ -68,7 +68,7 @@ describe('pipeline metrics as line protocol', () => {
     m.refuse('invalid_value', 2);
     const lines = await metricsLines(metrics.registry, 1_700_000_000_123);
     should(lines).containEql(
-      'pipeline_metrics,name=check\\,\\ the\\ fleet,node=v1,type=telemetry-validate telemetry_messages_in_total=5,telemetry_messages_out_total=0,telemetry_readings_in_total=0,telemetry_readings_out_total=0,influxdb3_lines_written_total=0,influxdb3_lines_refused_total=0,telemetry_emails_sent_total=0,telemetry_emails_failed_total=0,telemetry_mqtt_redeliveries_total=0 1700000000123',
+      'pipeline_metrics,name=check\\,\\ the\\ fleet,node=v1,type=telemetry-validate telemetry_messages_in_total=5,telemetry_messages_out_total=0,telemetry_readings_in_total=0,telemetry_readings_out_total=0,influxdb3_lines_written_total=0,telemetry_emails_sent_total=0,telemetry_emails_failed_total=0,telemetry_mqtt_redeliveries_total=0 1700000000123',
     );
     should(lines).containEql(
       'pipeline_metrics,name=check\\,\\ the\\ fleet,node=v1,reason=invalid_value,type=telemetry-validate telemetry_readings_refused_total=2 1700000000123',
@@ -80,5 +80,39 @@ describe('pipeline metrics as line protocol', () => {
     metrics.meter({ type: 'telemetry-validate', id: 'v1', name: 'a\nb\\' });
     const lines = await metricsLines(metrics.registry, 0, 'm');
     should(lines[0]).startWith('m,name=a\\u000ab,node=v1,type=telemetry-validate ');
+  });
+});
+
+describe('pipeline metrics: what a closing node leaves behind', () => {
+  it('a write that ends after its node closed does not bring the series back; a new meter under the same id replaces an old one', async () => {
+    const metrics = new PipelineMetrics();
+    const m = metrics.meter({ type: 'influxdb3-write', id: 'w1' });
+    m.observeWrite(100);
+    m.close();
+    m.observeWrite(100);
+    should((await metrics.text()).includes('node="w1"')).be.false();
+    const lost = metrics.meter({ type: 'influxdb3-write', id: 'w2' });
+    lost.linesWritten = 5;
+    const successor = metrics.meter({ type: 'influxdb3-write', id: 'w2' });
+    successor.linesWritten = 1;
+    const e = parsePrometheusText(await metrics.text());
+    should(total(e, 'influxdb3_lines_written_total', { node: 'w2' })).equal(1);
+  });
+
+  it("skips a node whose reading throws, and still reads every other node's", async () => {
+    const metrics = new PipelineMetrics();
+    metrics.meter({ type: 'telemetry-alert', id: 'a1' }).readings.alertsFiring = () => {
+      throw new Error('broken');
+    };
+    metrics.meter({ type: 'telemetry-alert', id: 'a2' }).readings.alertsFiring = () => ({ HIGH: 1 });
+    const e = parsePrometheusText(await metrics.text());
+    should(total(e, 'telemetry_alerts_firing', { node: 'a2' })).equal(1);
+  });
+
+  it('refuses a metrics table InfluxDB 3 would take no line of', () => {
+    should(metricsTableProblem('pipeline_metrics')).be.undefined();
+    should(metricsTableProblem('#metrics')).match(/comment/);
+    should(metricsTableProblem('bad\\')).be.a.String();
+    should(metricsTableProblem('a\nb')).be.a.String();
   });
 });
