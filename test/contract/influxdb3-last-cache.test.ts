@@ -92,6 +92,16 @@ describeForEachTarget('InfluxDB 3 contract: last value cache', (target) => {
     should(await gone.text()).match(/could not find cache for the given arguments/);
   });
 
+  it('leaves out rows older than the ttl, counted from when they arrived', async () => {
+    const db = target().db('lvc');
+    await write(db, 'ttl,device=d1 v=0 1700000000');
+    should((await configure('POST', { db, table: 'ttl', name: 'short', ttl: 1 })).status).equal(201);
+    await write(db, 'ttl,device=d1 v=1 1700000001');
+    should(await rows(db, "SELECT v FROM last_cache('ttl', 'short')")).eql([{ v: 1 }]);
+    await new Promise((r) => setTimeout(r, 1500));
+    should(await rows(db, "SELECT v FROM last_cache('ttl', 'short')")).eql([]);
+  });
+
   it('refuses unknown tables and columns, a float key column and a count of 0', async () => {
     const db = target().db('lvc');
     await write(db, 'refusals,device=d1 v=1 1700000000');
