@@ -14,9 +14,12 @@ import {
   Owner,
   RejectedSummary,
   WRITER_DEFAULTS,
+  WrittenSummary,
   contentLines,
   linesWereKept,
 } from '../lib/influxdb3/durable-writer';
+import type { InfluxDB3Http } from '../lib/influxdb3/influxdb3-http';
+import { LastValueCaches } from '../lib/influxdb3/last-value-cache';
 import { LineBytesEncoder, createLineBytesEncoder } from '../lib/line-protocol/line-encoder';
 import { LineWriter } from '../lib/line-protocol/line-writer';
 import { PAYLOAD_DEFAULTS } from '../lib/schema/payload';
@@ -48,6 +51,8 @@ interface WriteTarget {
   lines: LineWriter;
   verdict: Judged;
   meter: NodeMeter;
+  /** With the last value cache option: the tables written to get theirs. */
+  caches?: LastValueCaches;
 }
 
 const scratch = () => ({ lines: new LineWriter(), verdict: judged() });
@@ -99,6 +104,7 @@ export = function (RED: NodeAPI) {
       const retention = c.retention.trim();
       const createFirst = retention && (database || config.database);
       const http = config.acquireHttp();
+      const caches = c.lastCache ? lastValueCaches(node, http) : undefined;
       const dir = nodeStatePath(RED, 'spool', node.id);
       ready = openDurableWriter(
         node,
@@ -108,7 +114,7 @@ export = function (RED: NodeAPI) {
         { maxBytes: spoolBytes, policy },
         options,
         meteredWriterEvents(meter, {
-          written: (s) => node.send([{ topic: 'written', payload: s }, null]),
+          written: sendWritten(node, caches),
           rejected: (r) => node.send([null, rejectedLineMessages(r)]),
           warn: (m) => node.warn(`influxdb3-write: ${m}`),
           info: (m) => node.log(`influxdb3-write: ${m}`),
@@ -125,6 +131,7 @@ export = function (RED: NodeAPI) {
           precision,
           writer: w,
           meter,
+          caches,
           ...scratch(),
         };
         if (createFirst)
@@ -216,7 +223,23 @@ export = function (RED: NodeAPI) {
           done(err);
         })
       : new Owner(done);
+    t.caches?.sawLines(db, payload);
     t.writer.accept(db, precision, payload, count, owner);
+  }
+
+  /** A summary per write on output 1; a write also lets the tables it reached have their cache. */
+  function sendWritten(node: Node, caches: LastValueCaches | undefined) {
+    return (s: WrittenSummary) => {
+      void caches?.wrote(s.database);
+      node.send([{ topic: 'written', payload: s }, null]);
+    };
+  }
+
+  function lastValueCaches(node: Node, http: InfluxDB3Http): LastValueCaches {
+    return new LastValueCaches(http, {
+      warn: (m) => node.warn(`influxdb3-write: ${m}`),
+      info: (m) => node.log(`influxdb3-write: ${m}`),
+    });
   }
 
   /** Lines the server refused, one message each on output 2, with the server's reason. */

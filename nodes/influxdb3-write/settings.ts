@@ -42,6 +42,8 @@ export const settings = declareSettings('influxdb3-write', {
     options: ['reject', 'drop-oldest'] as const,
   },
   noSync: { kind: 'flag', value: false },
+  /** A last value cache on each table written to (lib/influxdb3/last-value-cache.ts). */
+  lastCache: { kind: 'flag', value: false },
   retention: { kind: 'text', value: '', check: retentionProblem },
   alertTable: { kind: 'text', value: ALERT_EVENTS_TABLE, check: alertTableProblem },
 });

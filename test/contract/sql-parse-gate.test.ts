@@ -47,6 +47,13 @@ describeForEachTarget('InfluxDB 3 contract: the SQL parse gate', (target) => {
       );
     const res = await target().fetch(`/api/v3/write_lp?db=${db()}`, { method: 'POST', body: lines.join('\n') });
     should(res.status).equal(204, await res.text());
+    // The last value cache influxdb3-write's option creates, which the Full pipeline's query reads.
+    const cache = await target().fetch('/api/v3/configure/last_cache', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ db: db(), table: 'iot_sensors', name: 'latest' }),
+    });
+    should(cache.status).equal(201, await cache.text());
   });
 
   it('refuses SQL its parser refuses with a 400 and DataFusion\'s "SQL error: ParserError(…)"', async () => {

@@ -108,6 +108,49 @@ describe('influxdb3-write node', function () {
     ).be.true();
   });
 
+  it('with the last value cache option, gives each table it writes to a cache after its first write, holding the newest reading per series from then on', async () => {
+    const t = await setup({ lastCache: true });
+    const send = async (payload: unknown, n: number) => {
+      t.w.receive({ payload });
+      await eventually(() => t.completed.length === n, `${n} messages completed`);
+    };
+    const cached = async (table: string) => {
+      const res = await fetch(`${server.url}/api/v3/query_sql`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ db: 'plant', q: `SELECT * FROM last_cache('${table}', 'latest')` }),
+      });
+      return res.status === 200 ? ((await res.json()) as Record<string, unknown>[]) : undefined;
+    };
+    await send([reading(1), reading(2)], 1);
+    await send('other,device_id=X v=1 1795342500000000000', 2);
+    await eventually(
+      async () => Boolean((await cached('iot_sensors')) && (await cached('other'))),
+      'both caches created',
+    );
+    should(await cached('other')).eql([], 'a cache holds only what was written after it was created');
+    await send([reading(1, { temperature: 30, timestamp: '2026-11-22T10:16:00Z' })], 3);
+    await send('other,device_id=X v=2 1795342600000000000', 4);
+    should(await cached('iot_sensors')).match([
+      { device_id: 'TEMP_001', temperature: 30, time: '2026-11-22T10:16:00' },
+    ]);
+    should(await cached('other')).eql([{ device_id: 'X', v: 2, time: '2026-11-22T10:16:40' }]);
+  });
+
+  it('without the option (as in flows from before it), creates no cache', async () => {
+    const t = await setup();
+    t.w.receive({ payload: [reading(1)] });
+    t.w.receive({ payload: [reading(1, { timestamp: '2026-11-22T10:16:00Z' })] });
+    await eventually(() => t.completed.length === 2, 'written');
+    const res = await fetch(`${server.url}/api/v3/query_sql`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ db: 'plant', q: "SELECT * FROM last_cache('iot_sensors')" }),
+    });
+    should(res.status).equal(400);
+    should(await res.text()).match(/could not find cache/);
+  });
+
   it('hands back readings it cannot encode and lines the server refuses, one message each, with the reason', async () => {
     const t = await setup();
     t.w.receive({

@@ -239,6 +239,28 @@ export class InfluxDB3Http {
     return 'created';
   }
 
+  /** Creates a last value cache on a table with InfluxDB 3's defaults (the series key as key
+   *  columns, every other column as values, the newest row per key, kept 4 hours): POST
+   *  /api/v3/configure/last_cache (influxdb3_types/src/http.rs LastCacheCreateRequest). "exists"
+   *  when the table has a cache of that name (409, whatever its definition); "no-table" while the
+   *  table (or database) does not exist yet (404). Rejects with a QueryFailure otherwise. */
+  async createLastCache(database: string, table: string, name: string): Promise<'created' | 'exists' | 'no-table'> {
+    const body = Buffer.from(JSON.stringify({ db: database, table, name }));
+    const r = await this.request(
+      'POST',
+      this.path('/api/v3/configure/last_cache'),
+      this.headers({ 'content-type': 'application/json', 'content-length': String(body.length) }),
+      body,
+    ).catch((e: Error) => {
+      throw QueryFailure.unreachable(this.base.host, e);
+    });
+    if (r.status === 409) return 'exists';
+    // Core's texts: "Table <t> not in DB schema for <db>", "Database not found <db>".
+    if (r.status === 404 && /not in DB schema|^Database not found/.test(r.body)) return 'no-table';
+    if (r.status < 200 || r.status >= 300) throw QueryFailure.fromAnswer(r.status, r.body);
+    return 'created';
+  }
+
   /** A database's retention period in nanoseconds (null: none), read from the _internal
    *  database's system.databases as `influxdb3 show retention` does; undefined when the server
    *  does not say (before Core 3.7, or no permission). */

@@ -236,6 +236,8 @@ export async function startInfluxDB3(o: InfluxDB3Options = {}): Promise<InfluxDB
       return 'q' in request ? answerQuery(engine, request) : request;
     }
     if (path === '/api/v3/configure/database') return configureDatabase(req, query);
+    if (path === '/api/v3/configure/last_cache' && (req.method === 'POST' || req.method === 'DELETE'))
+      return configureLastCache(req, query);
     await drain(req);
     return { status: 404, body: 'Not found' };
   }
@@ -288,6 +290,53 @@ export async function startInfluxDB3(o: InfluxDB3Options = {}): Promise<InfluxDB
     return { status: 200, body: '' };
   }
 
+  /** POST creates a last value cache, DELETE removes one (last-value-cache.ts); both are logged,
+   *  so a restart keeps the definitions. The body is JSON, except that DELETE may use the query
+   *  string instead (http.rs configure_last_cache_delete). */
+  async function configureLastCache(req: http.IncomingMessage, query: string | null): Promise<HttpReply> {
+    const raw = (await readRaw(req, 64 * 1024)).toString('utf8');
+    let request: Record<string, unknown>;
+    if (req.method === 'DELETE' && query) {
+      request = Object.fromEntries(new URLSearchParams(query));
+    } else {
+      if (!(header(req, 'content-type') ?? '').startsWith('application/json'))
+        return { status: 415, body: 'unsupported media type' };
+      try {
+        request = JSON.parse(raw) as Record<string, unknown>;
+      } catch (e) {
+        return { status: 400, body: `serde json error: ${(e as Error).message}` };
+      }
+    }
+    const endpoint = req.method === 'POST' ? 'last_cache' : 'last_cache_delete';
+    const reply = applyLastCache(endpoint, request);
+    if (reply.status < 300)
+      await log?.append({ endpoint, params: noParams(), body: JSON.stringify(request), nowNs: 0n });
+    return reply;
+  }
+
+  function applyLastCache(endpoint: 'last_cache' | 'last_cache_delete', request: Record<string, unknown>) {
+    const columnsOf = (db: string, table: string) => {
+      const tables = catalog.databases.get(db);
+      if (!tables || !store.has(db)) return 'no-db' as const;
+      return tables.get(table) ?? ('no-table' as const);
+    };
+    if (endpoint === 'last_cache')
+      return store.lastCaches.create(request, columnsOf, (db, cache) =>
+        store.table(db, cache.definition.table).lastCaches.push(cache),
+      );
+    return store.lastCaches.delete(
+      request,
+      (db, table) => {
+        const c = columnsOf(db, table);
+        return typeof c === 'string' ? c : 'ok';
+      },
+      (db, cache) => {
+        const caches = store.table(db, cache.definition.table).lastCaches;
+        caches.splice(caches.indexOf(cache), 1);
+      },
+    );
+  }
+
   /** A write with accept_partial that refused lines: their new tables and columns stay. */
   function refusedPartially(params: WriteParams, reply: Reply): boolean {
     return params.acceptPartial && reply.status >= 400;
@@ -295,11 +344,13 @@ export async function startInfluxDB3(o: InfluxDB3Options = {}): Promise<InfluxDB
 
   /** Parses, checks and stores a write body; the same path replays the data directory's log. */
   function apply(
-    endpoint: Endpoint | 'create',
+    endpoint: LoggedWrite['endpoint'],
     params: WriteParams,
     body: string,
     nowNs: bigint,
   ): { reply: Reply; stored: number } {
+    if (endpoint === 'last_cache' || endpoint === 'last_cache_delete')
+      return { reply: applyLastCache(endpoint, JSON.parse(body) as Record<string, unknown>), stored: 0 };
     if (endpoint === 'create') {
       catalog.databases.set(params.db, catalog.databases.get(params.db) ?? new Map());
       const retention = body ? (JSON.parse(body) as { retention_period_ns: string }).retention_period_ns : undefined;
@@ -481,6 +532,10 @@ export async function startInfluxDB3(o: InfluxDB3Options = {}): Promise<InfluxDB
       await log?.close();
     },
   };
+}
+
+function noParams(): WriteParams {
+  return { db: '', precision: 'auto', acceptPartial: true, noSync: false };
 }
 
 function isParams(p: WriteParams | Reply): p is WriteParams {

@@ -64,6 +64,10 @@ export class DialectError extends Error {
   }
 }
 
+/** What `last_cache('table'[, 'name'])` reads: the table it reads from and a query in its place,
+ *  or an error message (DataFusion's plan errors). */
+export type LastCacheLookup = (table: string, name: string | undefined) => { table: string; sql: string } | string;
+
 export interface TranslatedQuery {
   sql: string;
   /** Tables the query reads, as the catalog spells them. */
@@ -82,6 +86,7 @@ export function translateQuery(
   sql: string,
   tables: Iterable<string>,
   columnsOf?: (table: string) => string[],
+  lastCache?: LastCacheLookup,
 ): TranslatedQuery {
   const masked = maskLiterals(sql);
   const known = new Set(tables);
@@ -132,6 +137,14 @@ export function translateQuery(
   for (const m of masked.matchAll(/\b(?:from|join)\s+/gi)) {
     if (/^(extract|substring|trim|overlay|position)$/i.test(enclosingCall(masked, m.index))) continue;
     const start = m.index + m[0].length;
+    const call = /^last_cache\s*\(/i.exec(masked.slice(start));
+    if (call) {
+      const close = matchingParen(masked, start + call[0].length - 1);
+      const read = lastCacheCall(splitArguments(sql, masked, start + call[0].length, close), lastCache);
+      if (!used.includes(read.table)) used.push(read.table);
+      edits.push({ start, end: close + 1, text: `(${read.sql})` });
+      continue;
+    }
     const ref = tableReference(sql, masked, start);
     if (!ref) continue;
     const name = ref.name;
@@ -158,6 +171,26 @@ export function translateQuery(
   let out = sql;
   for (const e of edits) out = out.slice(0, e.start) + e.text + out.slice(e.end);
   return { sql: out, tables: used, placeholders };
+}
+
+/** InfluxDB 3's last_cache table function (influxdb3_cache/src/last_cache/table_function.rs): the
+ *  table name and the optional cache name must be string literals. */
+function lastCacheCall(args: string[], lookup: LastCacheLookup | undefined): { table: string; sql: string } {
+  if (!lookup) throw new DialectError(`last_cache() is not bridged here`, 'not-implemented');
+  const literal = (a: string | undefined) =>
+    a && /^'(?:[^']|'')*'$/.test(a) ? a.slice(1, -1).replace(/''/g, "'") : undefined;
+  const table = literal(args[0]);
+  if (table === undefined)
+    throw new DialectError('Error during planning: first argument must be the table name as a string', 'planning');
+  const name = literal(args[1]);
+  if (args.length > 1 && name === undefined)
+    throw new DialectError(
+      'Error during planning: second argument, if passed, must be the cache name as a string',
+      'planning',
+    );
+  const read = lookup(table, name);
+  if (typeof read === 'string') throw new DialectError(`Error during planning: ${read}`, 'planning');
+  return read;
 }
 
 /**

@@ -136,7 +136,12 @@ export class SqlEngine {
     await refuseUnparsable(sql);
     let translated;
     try {
-      translated = translateQuery(sql, tables.keys(), (t) => ['time', ...tables.get(t)!.columns.keys()]);
+      translated = translateQuery(
+        sql,
+        tables.keys(),
+        (t) => ['time', ...tables.get(t)!.columns.keys()],
+        (table, name) => this.lastCacheRead(db, tables.get(table), table, name),
+      );
     } catch (e) {
       if (e instanceof DialectError) throw new QueryError(e.message, e.kind);
       throw e;
@@ -169,6 +174,28 @@ export class SqlEngine {
       }
     }
     return { columns, rowCount: reader.currentRowCount };
+  }
+
+  /** A last value cache's rows as a query over the table's stored rows (by rowid, which is the
+   *  row number: loadRows appends in store order); a database with a retention period keeps them
+   *  under another name (load). */
+  private lastCacheRead(
+    db: string,
+    stored: StoredTable | undefined,
+    table: string,
+    name: string | undefined,
+  ): { table: string; sql: string } | string {
+    if (!stored) return 'provided table name is invalid';
+    const cache = this.store.lastCaches.find(db, table, name);
+    if (!cache) return 'could not find cache for the given arguments';
+    const from = this.store.retentionNs.has(db) ? `__retained__${table}` : table;
+    const rows = cache.rows();
+    // Columns in creation order, time last (Core has time after the first line's columns).
+    const columns = cache.columns([...stored.columns.keys(), 'time']);
+    return {
+      table,
+      sql: `SELECT ${columns.map(quoteIdentifier).join(', ')} FROM ${quoteIdentifier(from)} WHERE ${rows.length ? `rowid IN (${rows.join(', ')})` : 'false'}`,
+    };
   }
 
   /** The _internal database: only its system.databases table (database_name, retention_period_ns

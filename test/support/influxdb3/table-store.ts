@@ -5,6 +5,7 @@
 // "last write wins per column"). This store is the truth;
 // the SQL engine loads from it when a query needs a table (sql-engine.ts).
 
+import { LastCache, LastCaches } from './last-value-cache';
 import { FieldValue, ParsedLine, parseSimpleLine } from './line-protocol';
 import { toNanos } from './write-protocol';
 import type { ColumnType, StoredLine } from './write-validation';
@@ -31,6 +32,8 @@ export class StoredTable {
   schemaVersion = 0;
   /** Bumped when a stored row changes: rows already loaded into the engine are stale. */
   rewrites = 0;
+  /** Last value caches of this table: each new row is offered to them. */
+  readonly lastCaches: LastCache[] = [];
   /** Series key -> time -> row. */
   private readonly rows = new Map<string, Map<bigint, number>>();
   /** A line's series as written -> its canonical key (tags may come in any order). */
@@ -69,6 +72,7 @@ export class StoredTable {
     // Columns this point has no value for are null in its row.
     if (tags.length + fields.length !== this.columns.size)
       for (const col of this.columns.values()) if (col.values.length === row) col.values.push(null);
+    for (const cache of this.lastCaches) cache.push(this, row, timeNs);
   }
 
   /** A column the catalog has though no stored point has a value for it (InfluxDB 3 keeps the
@@ -105,6 +109,7 @@ export class TableStore {
   private readonly pending = new Map<string, StoredLine[]>();
   /** Retention periods set at creation (ns): enforced by the SQL engine at query time, as Core. */
   readonly retentionNs = new Map<string, bigint>();
+  readonly lastCaches = new LastCaches();
 
   write(db: string, lines: StoredLine[]): void {
     if (!this.tables.has(db)) this.tables.set(db, new Map());
@@ -129,6 +134,16 @@ export class TableStore {
       if (!table) tables.set(name, (table = new StoredTable()));
       for (const [column, type] of columns) if (column !== 'time') table.declare(column, type);
     }
+  }
+
+  /** The stored table, every line written so far applied first (so a last value cache attached to
+   *  it only sees later writes). */
+  table(db: string, name: string): StoredTable {
+    const tables = this.materialize(db) ?? new Map<string, StoredTable>();
+    if (!this.tables.has(db)) this.tables.set(db, tables);
+    let table = tables.get(name);
+    if (!table) tables.set(name, (table = new StoredTable()));
+    return table;
   }
 
   databaseNames(): string[] {

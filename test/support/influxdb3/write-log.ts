@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Endpoint, WriteParams } from './write-protocol';
 
 export interface LoggedWrite {
-  endpoint: Endpoint | 'create';
+  endpoint: Endpoint | 'create' | 'last_cache' | 'last_cache_delete';
   params: WriteParams;
   body: string;
   nowNs: bigint;
@@ -30,7 +30,7 @@ export class WriteLog {
     while (at < data.length) {
       const nl = data.indexOf(0x0a, at);
       if (nl < 0) break;
-      let header: { endpoint: Endpoint | 'create'; params: WriteParams; nowNs: string; bytes: number };
+      let header: { endpoint: LoggedWrite['endpoint']; params: WriteParams; nowNs: string; bytes: number };
       try {
         header = JSON.parse(data.subarray(at, nl).toString('utf8'));
       } catch {
