@@ -426,6 +426,7 @@ describe('editor in a browser', function () {
     should(await page.inputValue('#node-input-maxBatchLines')).equal('10000');
     should(await page.inputValue('#node-input-spoolPolicy')).equal('reject');
     should(await page.inputValue('#node-input-server')).equal('influxcfg0000001');
+    should(await page.isChecked('#node-input-lastCache')).equal(true, "the raw writer keeps the 'latest' cache");
     // The dialog refuses what the node would refuse (its validators come from the node's settings).
     const invalid = () => page.$eval('#node-input-maxInFlight', (el) => el.classList.contains('input-error'));
     await page.fill('#node-input-maxInFlight', '65');
@@ -484,7 +485,7 @@ describe('editor in a browser', function () {
       '#node-input-query-editor .red-ui-editor-text-container, #node-input-query-editor .monaco-editor, #node-input-query-editor .ace_editor',
     );
     should(await page.evaluate(() => (window as any).RED.nodes.node('fpqlatest0000001').query)).match(
-      /PARTITION BY device_id/,
+      /FROM last_cache\('iot_sensors', 'latest'\)/,
     );
     should(await page.inputValue('#node-input-output')).equal('array');
     should(await page.inputValue('#node-input-timeFormat')).equal('iso');
@@ -499,7 +500,7 @@ describe('editor in a browser', function () {
     should(await page.inputValue('#node-input-output')).equal('array');
     await typeSaveReopen(query, '#node-input-timeColumns', 'time, bucket');
     should(await page.evaluate(() => (window as any).RED.nodes.node('fpqlatest0000001').query)).match(
-      /PARTITION BY device_id/,
+      /FROM last_cache\('iot_sensors', 'latest'\)/,
     );
   });
 
@@ -842,7 +843,16 @@ describe('the Full pipeline imported and deployed in a browser', function () {
     // backfill from the 5-minute tier's output), "latest reading per device" runs the query once,
     // for its status and its debug node's.
     await inject('fpinjbackfill001');
-    await inject('fpinjlatest00001');
+    // The last value cache the raw writer creates after its first write holds what is written from
+    // then on (InfluxDB 3 fills it on write only): until every device has reported once more, a
+    // few seconds, it has fewer than 80 rows, and the button is pressed again as a user would.
+    for (const end = Date.now() + 30_000; ;) {
+      await inject('fpinjlatest00001');
+      const rows = await statusesWhen((now) => / rows in /.test(now.fpqlatest0000001 ?? ''), 10_000);
+      if (/^dot-green 80 rows/.test(rows.fpqlatest0000001 ?? '') || Date.now() > end) break;
+      await page.waitForSelector('.red-ui-notification', { state: 'detached' });
+      await page.waitForTimeout(2_000);
+    }
 
     // What a healthy run shows, node by node. Green where a node says all is well; three are not
     // green by design, and say so:
@@ -871,6 +881,9 @@ describe('the Full pipeline imported and deployed in a browser', function () {
       fpwritealert0001: /^dot-green connected · 0 written$/,
       fpqlatest0000001: /^dot-green 80 rows in \d+ ms$/,
       fpdbglatest00001: /^dot-grey 80 devices$/,
+      // The pipeline's own metrics, written to InfluxDB 3 every 10 s by the same durable writer.
+      fpmetrics0000001: /^dot-green [1-9]\d* series · every 10 s$/,
+      fpwritemetrics01: written,
     };
     const shown = await statusesWhen(
       (now) =>

@@ -243,7 +243,12 @@ describe('telemetry-smtp with OAuth 2 tokens that renew themselves', function ()
     await helper.unload();
     const restarted = await load({}, JSON.parse(JSON.stringify(file)).smtp);
     send('TEMP_003');
-    await eventually(() => restarted.completed.length === 1, 'the email after the restart', 20_000);
+    // What the token endpoint and the Catch node saw, should the email not come.
+    const seen = () =>
+      `the email after the restart (token requests: ${JSON.stringify(tokens.requests)}; caught: ${JSON.stringify(
+        restarted.caught.map((m) => (m.error as { message?: string } | undefined)?.message),
+      )}; mails: ${sink.mails.length})`;
+    await eventually(() => restarted.completed.length === 1, seen, 20_000);
     should(sink.mails.length).equal(3);
     should(tokens.requests.filter((r) => r.grant === 'refresh_token').length).be.aboveOrEqual(3);
   });

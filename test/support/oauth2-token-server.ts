@@ -26,6 +26,8 @@ export interface TokenRequest {
   /** The JWT's claims, for the jwt-bearer grant. */
   claims?: Record<string, unknown>;
   scope?: string;
+  /** The error the server answered with, if it refused the grant. */
+  refused?: string;
 }
 
 export interface TokenServer {
@@ -70,8 +72,10 @@ export async function startTokenServer(o: TokenServerOptions = {}): Promise<Toke
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body));
   };
-  const refuse = (res: http.ServerResponse, error: string, description: string) =>
+  const refuse = (res: http.ServerResponse, error: string, description: string) => {
+    state.requests[state.requests.length - 1].refused = error;
     answer(res, 400, { error, error_description: description });
+  };
   const issue = (res: http.ServerResponse, withRefresh: boolean) => {
     const token = `access-${++seq}-${crypto.randomBytes(6).toString('hex')}`;
     const expiresIn = o.expiresInSec ?? 2;
