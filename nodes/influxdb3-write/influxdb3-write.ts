@@ -71,6 +71,7 @@ export = function (RED: NodeAPI) {
     let config: InfluxDB3ConfigNode | undefined;
     let writer: DurableWriter | undefined;
     let target: WriteTarget | undefined;
+    let caches: LastValueCaches | undefined;
     let closing = false;
 
     const fail = (message: string) => {
@@ -104,7 +105,7 @@ export = function (RED: NodeAPI) {
       const retention = c.retention.trim();
       const createFirst = retention && (database || config.database);
       const http = config.acquireHttp();
-      const caches = c.lastCache ? lastValueCaches(node, http) : undefined;
+      caches = c.lastCache ? lastValueCaches(node, http) : undefined;
       const dir = nodeStatePath(RED, 'spool', node.id);
       ready = openDurableWriter(
         node,
@@ -113,13 +114,7 @@ export = function (RED: NodeAPI) {
         dir,
         { maxBytes: spoolBytes, policy },
         options,
-        meteredWriterEvents(meter, {
-          written: sendWritten(node, caches),
-          rejected: (r) => node.send([null, rejectedLineMessages(r)]),
-          warn: (m) => node.warn(`influxdb3-write: ${m}`),
-          info: (m) => node.log(`influxdb3-write: ${m}`),
-          changed: showStatus,
-        }),
+        writerEvents(node, meter, caches, showStatus),
         Boolean(createFirst),
       ).then((w) => {
         writer = w;
@@ -169,6 +164,7 @@ export = function (RED: NodeAPI) {
 
     node.on('close', (_removed: boolean, done: () => void) => {
       closing = true;
+      caches?.stop();
       const finish = () => {
         config?.releaseHttp();
         done();
@@ -228,6 +224,18 @@ export = function (RED: NodeAPI) {
   }
 
   /** A summary per write on output 1; a write also lets the tables it reached have their cache. */
+  /** What the writer tells: counted by the meter, written and refused lines sent on, its warnings
+   *  and log lines the node's. */
+  function writerEvents(node: Node, meter: NodeMeter, caches: LastValueCaches | undefined, changed: () => void) {
+    return meteredWriterEvents(meter, {
+      written: sendWritten(node, caches),
+      rejected: (r) => node.send([null, rejectedLineMessages(r)]),
+      warn: (m) => node.warn(`influxdb3-write: ${m}`),
+      info: (m) => node.log(`influxdb3-write: ${m}`),
+      changed,
+    });
+  }
+
   function sendWritten(node: Node, caches: LastValueCaches | undefined) {
     return (s: WrittenSummary) => {
       void caches?.wrote(s.database);

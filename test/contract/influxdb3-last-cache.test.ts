@@ -71,6 +71,15 @@ describeForEachTarget('InfluxDB 3 contract: last value cache', (target) => {
     should(await rows(db, "SELECT device FROM last_cache('readings') WHERE device = 'd2'")).eql([{ device: 'd2' }]);
   });
 
+  it("answers SELECT * with the key columns, then the table's columns in creation order: time after the first line's", async () => {
+    const db = target().db('lvc');
+    await write(db, 'ordered,device=d1 b=1,a=1 1700000000');
+    should((await configure('POST', { db, table: 'ordered', name: 'latest' })).status).equal(201);
+    await write(db, 'ordered,device=d1 b=2,a=2,c=2 1700000010');
+    const [row] = await rows(db, "SELECT * FROM last_cache('ordered', 'latest')");
+    should(Object.keys(row)).eql(['device', 'b', 'a', 'time', 'c']);
+  });
+
   it('keeps the count newest rows per key, and is gone after DELETE', async () => {
     const db = target().db('lvc');
     await write(db, 'counts,device=d1 v=0 1700000000');

@@ -255,8 +255,11 @@ export class InfluxDB3Http {
       throw QueryFailure.unreachable(this.base.host, e);
     });
     if (r.status === 409) return 'exists';
-    // Core's texts: "Table <t> not in DB schema for <db>", "Database not found <db>".
-    if (r.status === 404 && /not in DB schema|^Database not found/.test(r.body)) return 'no-table';
+    // Core's texts: "Table <t> not in DB schema for <db>", "Database not found <db>" (3.10 on);
+    // "the requested resource was not found: <name>" before. Any other 404 is a server without
+    // the endpoint, which the caller reports.
+    if (r.status === 404 && /not in DB schema|Database not found|requested resource was not found/.test(r.body))
+      return 'no-table';
     if (r.status < 200 || r.status >= 300) throw QueryFailure.fromAnswer(r.status, r.body);
     return 'created';
   }

@@ -4,7 +4,9 @@
 // table that exists, and a table exists only after its first write, so each table's cache is
 // created after a write to its database succeeded, once; a 409 (it exists) is as good. The cache
 // starts empty: it holds what is written after it was created (influxdb3_cache/src/last_cache).
-// Creating it never holds up or loses a write: a failure is a warning.
+// Creating it never holds up or loses a write: a failure is a warning. A table not there yet is
+// tried after later writes, spaced out (after 1, 2, 4, 8 ... successful writes), so a table whose
+// lines the server always refuses costs a few requests, not one per write.
 
 import type { InfluxDB3Http } from './influxdb3-http';
 import { QueryFailure } from './influxdb3-http';
@@ -17,14 +19,25 @@ export interface LastCacheEvents {
   info?(message: string): void;
 }
 
+/** When a waiting table is tried again: at the count of successful writes nextTry, then spacing
+ *  writes later, spacing doubling. */
+interface NextTry {
+  nextTry: number;
+  spacing: number;
+}
+
 export class LastValueCaches {
-  /** Database -> tables written to, their cache not created yet. */
-  private readonly waiting = new Map<string, Set<string>>();
+  /** Database -> tables written to, their cache not created yet, each with its next try: the
+   *  count of successful writes to the database at which it is tried again. */
+  private readonly waiting = new Map<string, Map<string, NextTry>>();
+  /** Database -> successful writes to it so far. */
+  private readonly writes = new Map<string, number>();
   /** `database\0table` of tables done with: created, found, or given up on. */
   private readonly settled = new Set<string>();
   /** Databases with a successful write since their waiting tables were last tried. */
   private readonly written = new Set<string>();
   private running: Promise<void> | undefined;
+  private stopped = false;
 
   constructor(
     private readonly http: Pick<InfluxDB3Http, 'createLastCache'>,
@@ -50,23 +63,37 @@ export class LastValueCaches {
       if (!table || table === last) continue;
       last = table;
       if (waiting?.has(table) || this.settled.has(`${database}\0${table}`)) continue;
-      if (!waiting) this.waiting.set(database, (waiting = new Set()));
-      waiting.add(table);
+      if (!waiting) this.waiting.set(database, (waiting = new Map<string, NextTry>()));
+      waiting.set(table, { nextTry: 0, spacing: 1 });
     }
   }
 
   /** A write to `database` succeeded: its waiting tables get their cache. Resolves when tried. */
   wrote(database: string): Promise<void> {
-    if (!this.waiting.get(database)?.size) return this.running ?? Promise.resolve();
+    if (!this.waiting.get(database)?.size || this.stopped) return this.running ?? Promise.resolve();
+    this.writes.set(database, (this.writes.get(database) ?? 0) + 1);
     this.written.add(database);
     this.running ??= this.createWaiting().finally(() => (this.running = undefined));
     return this.running;
   }
 
+  /** No more requests (the node closes): one under way ends on its own. */
+  stop(): void {
+    this.stopped = true;
+  }
+
   private async createWaiting(): Promise<void> {
     for (const database of this.written) {
       this.written.delete(database);
-      for (const table of [...(this.waiting.get(database) ?? [])]) await this.create(database, table);
+      const writes = this.writes.get(database) ?? 0;
+      for (const [table, next] of [...(this.waiting.get(database) ?? [])]) {
+        if (this.stopped) return;
+        if (writes < next.nextTry) continue;
+        // Tried again after twice as many writes as the last time, should it still not be there.
+        next.nextTry = writes + next.spacing;
+        next.spacing *= 2;
+        await this.create(database, table);
+      }
     }
   }
 

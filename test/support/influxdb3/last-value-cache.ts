@@ -41,7 +41,12 @@ export class LastCache {
   /** Key values -> rows, newest first, with the time of the newest and when each arrived. */
   private readonly entries = new Map<string, { lastTime: bigint; rows: number[]; arrived: number[] }>();
 
-  constructor(readonly definition: LastCacheDefinition) {}
+  /** `catalog`: the table's columns in creation order, time after the first line's (the catalog
+   *  itself, so the columns added later are seen). */
+  constructor(
+    readonly definition: LastCacheDefinition,
+    private readonly catalog: ReadonlyMap<string, ColumnType>,
+  ) {}
 
   /** A row the store has just added (a merge into an existing row has the same time, so the real
    *  cache would ignore it too). */
@@ -71,13 +76,13 @@ export class LastCache {
     return out;
   }
 
-  /** The cache's columns: key columns first, then the value columns, time last for an explicit list
-   *  (cache.rs LastCache::new). `columns` is the table's columns in creation order. */
-  columns(tableColumns: string[]): string[] {
+  /** The cache's columns: key columns first, then the value columns, time last for an explicit list,
+   *  else where the catalog has it (cache.rs LastCache::new). */
+  columns(): string[] {
     const { keyColumns, valueColumns } = this.definition;
     const values = valueColumns
       ? [...valueColumns.filter((c) => c !== 'time'), 'time']
-      : tableColumns.filter((c) => !keyColumns.includes(c));
+      : [...this.catalog.keys()].filter((c) => !keyColumns.includes(c));
     return [...keyColumns, ...values];
   }
 }
@@ -129,7 +134,7 @@ export class LastCaches {
       count: typeof r.count === 'number' ? r.count : 1,
       ttlSeconds: typeof r.ttl === 'number' ? r.ttl : DEFAULT_TTL_SECONDS,
     };
-    const cache = new LastCache(definition);
+    const cache = new LastCache(definition, columns);
     named.set(name, cache);
     tables.set(table, named);
     this.caches.set(db, tables);

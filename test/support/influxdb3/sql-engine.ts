@@ -190,8 +190,7 @@ export class SqlEngine {
     if (!cache) return 'could not find cache for the given arguments';
     const from = this.store.retentionNs.has(db) ? `__retained__${table}` : table;
     const rows = cache.rows();
-    // Columns in creation order, time last (Core has time after the first line's columns).
-    const columns = cache.columns([...stored.columns.keys(), 'time']);
+    const columns = cache.columns();
     return {
       table,
       sql: `SELECT ${columns.map(quoteIdentifier).join(', ')} FROM ${quoteIdentifier(from)} WHERE ${rows.length ? `rowid IN (${rows.join(', ')})` : 'false'}`,

@@ -72,6 +72,17 @@ describe('LastValueCaches', () => {
     should(await latest('db1', 'later')).eql([{ device: 'd1', v: 2 }]);
   });
 
+  it('tries a table that never comes after 1, 2, 4, 8 and 16 writes, not after every write, and nothing once stopped', async () => {
+    caches.sawLines('db1', 'refused,device=d1 v=1 1');
+    await write('db1', 'other,device=d1 v=1 1');
+    for (let i = 0; i < 16; i++) await caches.wrote('db1');
+    should(creates).equal(5);
+    caches.stop();
+    for (let i = 0; i < 32; i++) await caches.wrote('db1');
+    should(creates).equal(5);
+    should(warnings).eql([]);
+  });
+
   it('takes an existing cache of the name as done, and warns once when the server refuses', async () => {
     await write('db1', 'mine,device=d1 v=1 1');
     should(await http.createLastCache('db1', 'mine', 'latest')).equal('created');
