@@ -223,7 +223,6 @@ export = function (RED: NodeAPI) {
     t.writer.accept(db, precision, payload, count, owner);
   }
 
-  /** A summary per write on output 1; a write also lets the tables it reached have their cache. */
   /** What the writer tells: counted by the meter, written and refused lines sent on, its warnings
    *  and log lines the node's. */
   function writerEvents(node: Node, meter: NodeMeter, caches: LastValueCaches | undefined, changed: () => void) {
@@ -236,6 +235,7 @@ export = function (RED: NodeAPI) {
     });
   }
 
+  /** A summary per write on output 1; a write also lets the tables it reached have their cache. */
   function sendWritten(node: Node, caches: LastValueCaches | undefined) {
     return (s: WrittenSummary) => {
       void caches?.wrote(s.database);
