@@ -103,7 +103,12 @@ const counters: Record<string, Family> = {
     labels: ['reason'],
     read: (m) => [...m.refused].map(([reason, n]) => [{ reason }, n]),
   },
-  influxdb3_lines_written_total: { help: 'Lines InfluxDB 3 accepted.', read: (m) => m.linesWritten },
+  // Counters of what only some nodes do are read from those only (a writer, an email node, an MQTT
+  // input: the nodes that report the gauges of their kind), not shown as a 0 beside every node.
+  influxdb3_lines_written_total: {
+    help: 'Lines InfluxDB 3 accepted.',
+    read: (m) => (m.readings.writerLines ? m.linesWritten : undefined),
+  },
   influxdb3_lines_refused_total: {
     help: 'Lines InfluxDB 3 refused, or that could not be kept (the spool full and set to refuse, or unwritable).',
     read: (m) => m.readings.writerLines?.().refused,
@@ -112,11 +117,17 @@ const counters: Record<string, Family> = {
     help: 'Lines a full disk spool dropped, oldest first, to keep newer ones.',
     read: (m) => m.readings.writerLines?.().dropped,
   },
-  telemetry_emails_sent_total: { help: 'Alert emails the SMTP server accepted.', read: (m) => m.emailsSent },
-  telemetry_emails_failed_total: { help: 'Alert emails that could not be sent.', read: (m) => m.emailsFailed },
+  telemetry_emails_sent_total: {
+    help: 'Alert emails the SMTP server accepted.',
+    read: (m) => (m.readings.emailsQueued ? m.emailsSent : undefined),
+  },
+  telemetry_emails_failed_total: {
+    help: 'Alert emails that could not be sent.',
+    read: (m) => (m.readings.emailsQueued ? m.emailsFailed : undefined),
+  },
   telemetry_mqtt_redeliveries_total: {
     help: 'MQTT messages the broker marked as sent again (they are passed on again).',
-    read: (m) => m.mqttRedeliveries,
+    read: (m) => (m.readings.mqttConnected ? m.mqttRedeliveries : undefined),
   },
 };
 

@@ -16,6 +16,7 @@ describe('pipeline metrics: what a node counts, as Prometheus reads it', () => {
     write.linesWritten += 8;
     write.observeWrite(1200);
     write.readings.waiting = () => ({ spool: { bytes: 4096, items: 12 } });
+    write.readings.writerLines = () => ({ refused: 0, dropped: 0 });
     const e = parsePrometheusText(await metrics.text());
     should(e.types.get('telemetry_messages_in_total')).equal('counter');
     should(e.types.get('telemetry_queued_bytes')).equal('gauge');
@@ -28,6 +29,10 @@ describe('pipeline metrics: what a node counts, as Prometheus reads it', () => {
     should(total(e, 'influxdb3_write_duration_seconds_bucket', { node: 'w1', le: '1' })).equal(0);
     should(total(e, 'influxdb3_write_duration_seconds_bucket', { node: 'w1', le: '1.5' })).equal(1);
     should(total(e, 'influxdb3_write_duration_seconds_sum', { node: 'w1' })).equal(1.2);
+    // A validate node writes no lines, sends no email and has no MQTT connection: no such series.
+    should(
+      e.samples.filter((s) => s.labels.node === 'v1' && /lines|emails|mqtt|write/.test(s.name)).map((s) => s.name),
+    ).eql([]);
 
     // Counted again at the next scrape, not added twice.
     validate.messagesIn++;
@@ -68,7 +73,7 @@ describe('pipeline metrics as line protocol', () => {
     m.refuse('invalid_value', 2);
     const lines = await metricsLines(metrics.registry, 1_700_000_000_123);
     should(lines).containEql(
-      'pipeline_metrics,name=check\\,\\ the\\ fleet,node=v1,type=telemetry-validate telemetry_messages_in_total=5,telemetry_messages_out_total=0,telemetry_readings_in_total=0,telemetry_readings_out_total=0,influxdb3_lines_written_total=0,telemetry_emails_sent_total=0,telemetry_emails_failed_total=0,telemetry_mqtt_redeliveries_total=0 1700000000123',
+      'pipeline_metrics,name=check\\,\\ the\\ fleet,node=v1,type=telemetry-validate telemetry_messages_in_total=5,telemetry_messages_out_total=0,telemetry_readings_in_total=0,telemetry_readings_out_total=0 1700000000123',
     );
     should(lines).containEql(
       'pipeline_metrics,name=check\\,\\ the\\ fleet,node=v1,reason=invalid_value,type=telemetry-validate telemetry_readings_refused_total=2 1700000000123',
@@ -93,8 +98,10 @@ describe('pipeline metrics: what a closing node leaves behind', () => {
     should((await metrics.text()).includes('node="w1"')).be.false();
     const lost = metrics.meter({ type: 'influxdb3-write', id: 'w2' });
     lost.linesWritten = 5;
+    lost.readings.writerLines = () => ({ refused: 0, dropped: 0 });
     const successor = metrics.meter({ type: 'influxdb3-write', id: 'w2' });
     successor.linesWritten = 1;
+    successor.readings.writerLines = () => ({ refused: 0, dropped: 0 });
     const e = parsePrometheusText(await metrics.text());
     should(total(e, 'influxdb3_lines_written_total', { node: 'w2' })).equal(1);
   });
