@@ -238,7 +238,14 @@ describe('telemetry-smtp with OAuth 2 tokens that renew themselves', function ()
     send('TEMP_002');
     await eventually(() => again.length === 1, 'the email after the redeploy', 20_000);
 
-    // Node-RED restarts with the credentials as its last deploy wrote them.
+    // Node-RED restarts with the credentials it holds: the rotated token among them. (Once, in CI
+    // under load, they still held the token before the last rotation when the email had gone:
+    // waited for here, and said if it never comes.)
+    await eventually(
+      () => helper._redNodes.getCredentials('smtp').refreshToken === tokens.refreshToken,
+      () =>
+        `the rotated refresh token in the credentials (held: ${helper._redNodes.getCredentials('smtp').refreshToken}, the provider's: ${tokens.refreshToken})`,
+    );
     const file = (await helper._redNodes.exportCredentials()) as object;
     await helper.unload();
     const restarted = await load({}, JSON.parse(JSON.stringify(file)).smtp);
