@@ -244,9 +244,8 @@ describe('telemetry-smtp with OAuth 2 tokens that renew themselves', function ()
       send('TEMP_002');
       await eventually(() => again.length === 1, 'the email after the redeploy', 20_000);
 
-      // Node-RED restarts with the credentials it holds: the rotated token among them. (Once, in CI
-      // under load, they still held the token before the last rotation when the email had gone:
-      // waited for here, and said if it never comes.)
+      // Node-RED restarts with the credentials it holds, the rotated token among them (waited for,
+      // so a failure of the restart below is not a token still being stored).
       await eventually(
         () => helper._redNodes.getCredentials('smtp').refreshToken === tokens.refreshToken,
         () =>
